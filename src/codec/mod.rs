@@ -1,0 +1,21 @@
+//! The sans-IO protocol layer.
+//!
+//! Every function here takes bytes and returns typed values or a [`ParseError`], or appends an
+//! encoded message to a [`bytes::BytesMut`]. The live session, the trace decoder and the fuzz
+//! targets all call these same functions.
+
+pub mod auth;
+pub mod command;
+pub mod error;
+pub mod flags;
+pub mod frame;
+pub mod handshake;
+pub mod reader;
+pub mod response;
+pub mod resultset;
+pub mod value;
+pub mod writer;
+
+pub use error::{ErrorKind, Packet, ParseError, ParseResult};
+pub use flags::{CapabilityFlags, ColumnFlags, ColumnType, MariaDbCapabilities, StatusFlags};
+pub use reader::{Lenenc, Reader};

@@ -1,0 +1,1 @@
+//! Text-protocol values to typed Rust values (filled in by the value work).

@@ -1,0 +1,63 @@
+//! Encoders append to a [`BytesMut`]; these are the field helpers they share.
+
+use bytes::{BufMut, BytesMut};
+
+/// Appends int<lenenc>.
+pub fn put_lenenc(buf: &mut BytesMut, v: u64) {
+    if v < 0xFB {
+        buf.put_u8(v as u8);
+    } else if v <= 0xFFFF {
+        buf.put_u8(0xFC);
+        buf.put_u16_le(v as u16);
+    } else if v <= 0xFF_FFFF {
+        buf.put_u8(0xFD);
+        buf.put_uint_le(v, 3);
+    } else {
+        buf.put_u8(0xFE);
+        buf.put_u64_le(v);
+    }
+}
+
+/// Appends string<lenenc>.
+pub fn put_lenenc_bytes(buf: &mut BytesMut, s: &[u8]) {
+    put_lenenc(buf, s.len() as u64);
+    buf.put_slice(s);
+}
+
+/// Appends string<NUL>.
+pub fn put_nul_bytes(buf: &mut BytesMut, s: &[u8]) {
+    buf.put_slice(s);
+    buf.put_u8(0);
+}
+
+/// Appends int<3> (the low 24 bits of `v`).
+pub fn put_u24(buf: &mut BytesMut, v: u32) {
+    buf.put_uint_le(u64::from(v & 0xFF_FFFF), 3);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codec::error::Packet;
+    use crate::codec::reader::Reader;
+
+    #[test]
+    fn lenenc_round_trips_at_every_boundary() {
+        for v in [
+            0u64,
+            0xFA,
+            0xFB,
+            0xFFFF,
+            0x1_0000,
+            0xFF_FFFF,
+            0x100_0000,
+            u64::MAX,
+        ] {
+            let mut b = BytesMut::new();
+            put_lenenc(&mut b, v);
+            let mut r = Reader::new(&b, Packet::Ok);
+            assert_eq!(r.lenenc("v").unwrap(), v);
+            r.finish("v").unwrap();
+        }
+    }
+}

@@ -1,0 +1,82 @@
+//! The public error type.
+use crate::codec::auth::AuthError;
+use crate::codec::ParseError;
+use std::fmt;
+
+/// An ERR packet from the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerError {
+    /// The error code (e.g. 1045).
+    pub code: u16,
+    /// The five-character SQLSTATE (e.g. `28000`), `HY000` when the server sent none.
+    pub sql_state: String,
+    /// The message.
+    pub message: String,
+}
+
+impl fmt::Display for ServerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ERROR {} ({}): {}", self.code, self.sql_state, self.message)
+    }
+}
+
+/// Every error mywire returns.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// An I/O error on the connection.
+    Io(std::io::Error),
+    /// The server sent bytes that do not follow the protocol.
+    Protocol(ParseError),
+    /// The server answered with an ERR packet.
+    Server(ServerError),
+    /// Authentication could not proceed on the client side.
+    Auth(AuthError),
+    /// The options or URL are invalid.
+    Config(String),
+    /// The session was broken by an earlier error; the string says which.
+    Broken(String),
+    /// A timeout elapsed.
+    Timeout(&'static str),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Io(e) => write!(f, "I/O error: {e}"),
+            Error::Protocol(e) => write!(f, "protocol error: {e}"),
+            Error::Server(e) => e.fmt(f),
+            Error::Auth(e) => write!(f, "authentication error: {e}"),
+            Error::Config(e) => write!(f, "configuration error: {e}"),
+            Error::Broken(e) => write!(f, "connection broken by an earlier error: {e}"),
+            Error::Timeout(what) => write!(f, "{what} timed out"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Io(e) => Some(e),
+            Error::Protocol(e) => Some(e),
+            Error::Auth(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        Error::Io(e)
+    }
+}
+impl From<ParseError> for Error {
+    fn from(e: ParseError) -> Self {
+        Error::Protocol(e)
+    }
+}
+impl From<AuthError> for Error {
+    fn from(e: AuthError) -> Self {
+        Error::Auth(e)
+    }
+}

@@ -1,0 +1,38 @@
+//! # mywire
+//!
+//! A MySQL/MariaDB wire-protocol client written from the wire up.
+//!
+//! - [`codec`]: the sans-IO protocol layer. Parsers take bytes and return typed values or typed
+//!   [`codec::ParseError`]s; encoders append to a buffer. No I/O, no tokio (except the
+//!   tokio-util `Decoder`/`Encoder` adapter of the frame codec).
+//! - [`session`]: a thin async session over TCP or a Unix socket that exposes the protocol:
+//!   commands, OK/ERR packets, column definitions and rows streamed one at a time.
+//! - [`trace`]: packet traces of live sessions and decoding of captures, with the same parsers.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), mywire::Error> {
+//! use mywire::{Options, Session};
+//! let mut s = Session::connect(Options::from_url("mysql://root@127.0.0.1:3306/test")?).await?;
+//! let mut rs = s.query("SELECT 1 AS a, NULL AS b").await?;
+//! while let Some(row) = rs.next_row().await? {
+//!     let a: i64 = row.get(0)?.unwrap();
+//!     assert_eq!(a, 1);
+//!     assert!(row.bytes(1).is_none());
+//! }
+//! s.close().await?;
+//! # Ok(()) }
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)
+)]
+
+pub mod codec;
+mod error;
+pub mod session;
+pub mod trace;
+
+pub use error::{Error, ServerError};
+pub use session::{Options, Session};

@@ -1,0 +1,1 @@
+//! Packet traces of live sessions and decoding of captures.
