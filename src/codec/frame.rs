@@ -1,1 +1,286 @@
-//! (in progress)
+//! Packet framing: a 3-byte little-endian payload length and a 1-byte sequence id.
+//!
+//! Rules (MySQL dev docs "MySQL Packets"; protocol-notes/framing.md):
+//! - A payload of 0xFFFFFF bytes or more is sent as 0xFFFFFF-byte chunks, each with its own
+//!   header, and ends with a chunk shorter than 0xFFFFFF — an empty one when the payload is an
+//!   exact multiple. [`PacketCodec`] joins these on read and splits on write.
+//! - The sequence id starts at 0 with each command (and with the greeting) and increases by one,
+//!   wrapping at 255, for every chunk in either direction. A mismatch is an error: the codec never
+//!   resynchronises silently.
+//! - The joined payload length is checked against a configured maximum from the header alone,
+//!   before any of the body is buffered.
+
+use bytes::{Buf, BufMut, Bytes, BytesMut};
+
+use super::error::{ErrorKind, Packet, ParseError};
+
+/// Largest payload of one chunk; a chunk of exactly this size is continued by the next.
+pub const MAX_CHUNK: usize = 0xFF_FFFF;
+
+/// Default maximum joined payload: 64 MiB (URL option `max-packet`).
+pub const DEFAULT_MAX_PAYLOAD: usize = 64 << 20;
+
+/// One logical packet: the sequence id of its first chunk and its joined payload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Frame {
+    /// Sequence id of the first chunk.
+    pub seq: u8,
+    /// The payload, continuations joined, headers removed.
+    pub payload: Bytes,
+}
+
+/// The framing state of one connection: the shared sequence counter, the limit, and a
+/// partially joined payload.
+#[derive(Debug)]
+pub struct PacketCodec {
+    next_seq: u8,
+    max_payload: usize,
+    check_seq: bool,
+    partial: BytesMut,
+    partial_seq: Option<u8>,
+}
+
+impl Default for PacketCodec {
+    fn default() -> Self {
+        Self::new(DEFAULT_MAX_PAYLOAD)
+    }
+}
+
+impl PacketCodec {
+    /// A codec that accepts joined payloads up to `max_payload` bytes.
+    pub fn new(max_payload: usize) -> Self {
+        PacketCodec {
+            next_seq: 0,
+            max_payload,
+            check_seq: true,
+            partial: BytesMut::new(),
+            partial_seq: None,
+        }
+    }
+
+    /// Turns sequence checking off (for decoding captures that start mid-stream).
+    pub fn set_check_seq(&mut self, on: bool) {
+        self.check_seq = on;
+    }
+
+    /// The sequence id expected (or to be used) next.
+    pub fn next_seq(&self) -> u8 {
+        self.next_seq
+    }
+
+    /// Sets the next sequence id (0 at the start of every command).
+    pub fn set_seq(&mut self, seq: u8) {
+        self.next_seq = seq;
+    }
+
+    /// The configured maximum joined payload.
+    pub fn max_payload(&self) -> usize {
+        self.max_payload
+    }
+
+    /// True while a multi-chunk payload is partly read.
+    pub fn is_mid_packet(&self) -> bool {
+        self.partial_seq.is_some()
+    }
+
+    /// Decodes one logical packet from the front of `src`, or returns `Ok(None)` when more bytes
+    /// are needed. Consumes only whole chunks.
+    pub fn decode_frame(&mut self, src: &mut BytesMut) -> Result<Option<Frame>, ParseError> {
+        loop {
+            let Some(&[l0, l1, l2, seq]) = src.get(..4) else {
+                return Ok(None);
+            };
+            let len = usize::from(l0) | (usize::from(l1) << 8) | (usize::from(l2) << 16);
+            if self.check_seq && seq != self.next_seq {
+                return Err(ParseError::new(
+                    Packet::Frame,
+                    "sequence_id",
+                    ErrorKind::SequenceMismatch,
+                ));
+            }
+            let joined = self.partial.len().saturating_add(len);
+            if joined > self.max_payload {
+                return Err(ParseError::new(
+                    Packet::Frame,
+                    "payload_length",
+                    ErrorKind::TooLarge,
+                ));
+            }
+            let total = len + 4;
+            if src.len() < total {
+                // Ask for the whole chunk at once (bounded by the check above).
+                src.reserve(total - src.len());
+                return Ok(None);
+            }
+            self.next_seq = seq.wrapping_add(1);
+            src.advance(4);
+            let chunk = src.split_to(len);
+            if len == MAX_CHUNK {
+                if self.partial_seq.is_none() {
+                    self.partial_seq = Some(seq);
+                    self.partial.reserve(MAX_CHUNK.saturating_mul(2).min(self.max_payload));
+                }
+                self.partial.unsplit(chunk);
+                continue;
+            }
+            return Ok(Some(match self.partial_seq.take() {
+                None => Frame {
+                    seq,
+                    payload: chunk.freeze(),
+                },
+                Some(first) => {
+                    let mut joined = std::mem::take(&mut self.partial);
+                    joined.unsplit(chunk);
+                    Frame {
+                        seq: first,
+                        payload: joined.freeze(),
+                    }
+                }
+            }));
+        }
+    }
+
+    /// Appends `parts` (concatenated, one logical payload) to `dst` as one or more chunks with
+    /// headers, using and advancing the sequence counter. Returns the first sequence id used.
+    pub fn encode_parts(&mut self, parts: &[&[u8]], dst: &mut BytesMut) -> u8 {
+        let first = self.next_seq;
+        let total: usize = parts.iter().map(|p| p.len()).sum();
+        dst.reserve(total + 4 * (total / MAX_CHUNK + 1));
+        let mut left_in_chunk = 0usize;
+        let mut chunk_len = 0usize;
+        let mut left_total = total;
+        let mut need_header = true;
+        for part in parts {
+            let mut part: &[u8] = part;
+            while !part.is_empty() || (need_header && left_total == 0) {
+                if need_header {
+                    let n = left_total.min(MAX_CHUNK);
+                    dst.put_uint_le(n as u64, 3);
+                    dst.put_u8(self.next_seq);
+                    self.next_seq = self.next_seq.wrapping_add(1);
+                    left_in_chunk = n;
+                    chunk_len = n;
+                    need_header = false;
+                    if n == 0 {
+                        break;
+                    }
+                }
+                let n = left_in_chunk.min(part.len());
+                let (now, later) = part.split_at(n);
+                dst.put_slice(now);
+                part = later;
+                left_in_chunk -= n;
+                left_total -= n;
+                if left_in_chunk == 0 {
+                    // A full chunk needs a successor (possibly empty); a short one ends it all.
+                    need_header = left_total > 0 || chunk_len == MAX_CHUNK;
+                }
+            }
+        }
+        if need_header {
+            // Covers the empty payload and the empty chunk after an exact multiple of 0xFFFFFF.
+            dst.put_uint_le(0, 3);
+            dst.put_u8(self.next_seq);
+            self.next_seq = self.next_seq.wrapping_add(1);
+        }
+        first
+    }
+}
+
+impl tokio_util::codec::Decoder for PacketCodec {
+    type Item = Frame;
+    type Error = std::io::Error;
+
+    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Frame>, std::io::Error> {
+        self.decode_frame(src)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+    }
+}
+
+impl tokio_util::codec::Encoder<&[u8]> for PacketCodec {
+    type Error = std::io::Error;
+
+    fn encode(&mut self, payload: &[u8], dst: &mut BytesMut) -> Result<(), std::io::Error> {
+        self.encode_parts(&[payload], dst);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn roundtrip(len: usize) {
+        let payload: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+        let mut enc = PacketCodec::default();
+        enc.set_seq(7);
+        let mut wire = BytesMut::new();
+        enc.encode_parts(&[&payload[..len / 2], &payload[len / 2..]], &mut wire);
+        let chunks = len / MAX_CHUNK + 1;
+        assert_eq!(wire.len(), len + 4 * chunks);
+        let mut dec = PacketCodec::default();
+        dec.set_seq(7);
+        let f = dec.decode_frame(&mut wire).unwrap().unwrap();
+        assert_eq!(f.seq, 7);
+        assert_eq!(&f.payload[..], &payload[..]);
+        assert!(wire.is_empty());
+        assert_eq!(dec.next_seq(), enc.next_seq());
+        assert_eq!(enc.next_seq(), 7u8.wrapping_add(chunks as u8));
+    }
+
+    #[test]
+    fn roundtrips_at_chunk_boundaries() {
+        for len in [0, 1, 100, MAX_CHUNK - 1, MAX_CHUNK, MAX_CHUNK + 1, 2 * MAX_CHUNK] {
+            roundtrip(len);
+        }
+    }
+
+    #[test]
+    fn needs_more_bytes() {
+        let mut dec = PacketCodec::default();
+        let mut b = BytesMut::from(&[3, 0, 0, 0, b'a'][..]);
+        assert_eq!(dec.decode_frame(&mut b).unwrap(), None);
+        b.extend_from_slice(b"bc\x01\x00");
+        let f = dec.decode_frame(&mut b).unwrap().unwrap();
+        assert_eq!(&f.payload[..], b"abc");
+        assert_eq!(dec.decode_frame(&mut b).unwrap(), None);
+    }
+
+    #[test]
+    fn sequence_mismatch_is_an_error() {
+        let mut dec = PacketCodec::default();
+        let mut b = BytesMut::from(&[1, 0, 0, 5, 0][..]);
+        let e = dec.decode_frame(&mut b).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::SequenceMismatch);
+    }
+
+    #[test]
+    fn oversized_header_rejected_before_buffering() {
+        let mut dec = PacketCodec::new(1024);
+        let mut b = BytesMut::from(&[0x01, 0x04, 0, 0][..]); // 1025 bytes claimed
+        let e = dec.decode_frame(&mut b).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::TooLarge);
+        assert!(b.capacity() < 1024);
+    }
+
+    #[test]
+    fn joined_payload_limit_counts_continuations() {
+        let mut dec = PacketCodec::new(MAX_CHUNK + 10);
+        let mut b = BytesMut::new();
+        b.extend_from_slice(&[0xFF, 0xFF, 0xFF, 0]);
+        b.resize(4 + MAX_CHUNK, 0);
+        b.extend_from_slice(&[11, 0, 0, 1]);
+        let e = dec.decode_frame(&mut b).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::TooLarge);
+    }
+
+    #[test]
+    fn sequence_wraps_at_255() {
+        let mut enc = PacketCodec::default();
+        enc.set_seq(255);
+        let mut b = BytesMut::new();
+        enc.encode_parts(&[b"x"], &mut b);
+        assert_eq!(b[3], 255);
+        assert_eq!(enc.next_seq(), 0);
+    }
+}
