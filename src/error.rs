@@ -38,6 +38,13 @@ pub enum Error {
     Broken(String),
     /// A timeout elapsed.
     Timeout(&'static str),
+    /// The server asked for a local file (LOAD DATA LOCAL INFILE), which mywire never sends.
+    /// The request was answered with an empty packet and the server's reply consumed.
+    LocalInfileRefused(String),
+    /// A cell could not be converted to the requested type.
+    Value(ParseError),
+    /// The API was used in a way that cannot work (e.g. a column index out of range).
+    Usage(String),
 }
 
 impl fmt::Display for Error {
@@ -50,7 +57,31 @@ impl fmt::Display for Error {
             Error::Config(e) => write!(f, "configuration error: {e}"),
             Error::Broken(e) => write!(f, "connection broken by an earlier error: {e}"),
             Error::Timeout(what) => write!(f, "{what} timed out"),
+            Error::LocalInfileRefused(name) => write!(
+                f,
+                "the server asked for local file `{name}`; LOCAL INFILE is refused, nothing was sent"
+            ),
+            Error::Value(e) => write!(f, "value conversion failed: {e}"),
+            Error::Usage(e) => f.write_str(e),
         }
+    }
+}
+
+impl Error {
+    /// The server error, if this is one.
+    pub fn server_error(&self) -> Option<&ServerError> {
+        match self {
+            Error::Server(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// True if this error left the session unusable.
+    pub fn is_fatal(&self) -> bool {
+        matches!(
+            self,
+            Error::Io(_) | Error::Protocol(_) | Error::Broken(_) | Error::Timeout(_)
+        )
     }
 }
 
@@ -60,6 +91,7 @@ impl std::error::Error for Error {
             Error::Io(e) => Some(e),
             Error::Protocol(e) => Some(e),
             Error::Auth(e) => Some(e),
+            Error::Value(e) => Some(e),
             _ => None,
         }
     }

@@ -1,1 +1,56 @@
 //! Packet traces of live sessions and decoding of captures.
+//!
+//! A [`Tracer`] installed on a session sees every logical packet (continuations joined) in both
+//! directions, with its sequence id and the connection phase, before the session acts on it.
+//! Decoders built on the codec's parsers turn those events into text, JSON lines or pcapng.
+
+/// Which way a packet went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Direction {
+    /// Client to server.
+    ClientToServer,
+    /// Server to client.
+    ServerToClient,
+}
+
+impl Direction {
+    /// `"C->S"` or `"S->C"`.
+    pub fn arrow(self) -> &'static str {
+        match self {
+            Direction::ClientToServer => "C->S",
+            Direction::ServerToClient => "S->C",
+        }
+    }
+}
+
+/// The phase of the connection a packet belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Phase {
+    /// The greeting and the client's first packet (SSLRequest or HandshakeResponse41).
+    Handshake,
+    /// The authentication exchange after the handshake response.
+    Auth,
+    /// The command phase.
+    Command,
+}
+
+/// One packet as the session saw it.
+#[derive(Debug, Clone, Copy)]
+pub struct PacketEvent<'a> {
+    /// Direction.
+    pub direction: Direction,
+    /// Sequence id of the (first chunk of the) packet.
+    pub seq: u8,
+    /// Connection phase.
+    pub phase: Phase,
+    /// The joined payload, headers removed.
+    pub payload: &'a [u8],
+}
+
+/// Receives packet events from a live session.
+pub trait Tracer: Send {
+    /// Called for every packet, in order.
+    fn packet(&mut self, event: &PacketEvent<'_>);
+    /// Called once when TLS starts (after the SSLRequest); later payloads are the plaintext.
+    fn tls_started(&mut self) {}
+}

@@ -1,0 +1,313 @@
+//! Connection options, built in code or parsed from a URL.
+//!
+//! `mysql://user:password@host:port/database?socket=/path&max-packet=67108864&...`
+//! (also `mariadb://`). User, password, database and parameter values are percent-decoded.
+//!
+//! | parameter | meaning | default |
+//! |---|---|---|
+//! | `socket` | Unix socket path (used instead of host:port) | — |
+//! | `max-packet` | largest packet accepted from the server, bytes | 64 MiB |
+//! | `multi-statements` | allow several `;`-separated statements per query | false |
+//! | `deprecate-eof` | negotiate CLIENT_DEPRECATE_EOF | true |
+//! | `session-track` | negotiate CLIENT_SESSION_TRACK | true |
+//! | `connect-timeout` | seconds to connect and authenticate (0 = none) | 10 |
+//! | `read-timeout`, `write-timeout` | seconds per read / write (0 = none) | none |
+//! | `local-infile` | accepted only as `false`: LOCAL INFILE is never served | false |
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::codec::frame::DEFAULT_MAX_PAYLOAD;
+use crate::Error;
+
+/// How to reach the server and what to negotiate.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Options {
+    /// Host name or IP address (TCP).
+    pub host: String,
+    /// TCP port.
+    pub port: u16,
+    /// Unix socket path; when set, TCP is not used.
+    pub socket: Option<PathBuf>,
+    /// User name.
+    pub user: String,
+    /// Password (empty for none).
+    pub password: String,
+    /// Initial database.
+    pub database: Option<String>,
+    /// Largest joined packet accepted from the server.
+    pub max_packet: usize,
+    /// Negotiate CLIENT_MULTI_STATEMENTS.
+    pub multi_statements: bool,
+    /// Negotiate CLIENT_DEPRECATE_EOF.
+    pub deprecate_eof: bool,
+    /// Negotiate CLIENT_SESSION_TRACK.
+    pub session_track: bool,
+    /// Time limit for connecting and authenticating.
+    pub connect_timeout: Option<Duration>,
+    /// Time limit for each read from the server.
+    pub read_timeout: Option<Duration>,
+    /// Time limit for each write to the server.
+    pub write_timeout: Option<Duration>,
+    /// Collation id sent in the handshake (45 = utf8mb4_general_ci).
+    pub collation: u8,
+    /// Extra connection attributes (added to `_client_name`, `_client_version`, `_os`, `_pid`).
+    pub attributes: Vec<(String, String)>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            host: "127.0.0.1".into(),
+            port: 3306,
+            socket: None,
+            user: "root".into(),
+            password: String::new(),
+            database: None,
+            max_packet: DEFAULT_MAX_PAYLOAD,
+            multi_statements: false,
+            deprecate_eof: true,
+            session_track: true,
+            connect_timeout: Some(Duration::from_secs(10)),
+            read_timeout: None,
+            write_timeout: None,
+            collation: 45,
+            attributes: Vec::new(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Options {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Options")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("socket", &self.socket)
+            .field("user", &self.user)
+            .field("password", &if self.password.is_empty() { "" } else { "<redacted>" })
+            .field("database", &self.database)
+            .field("max_packet", &self.max_packet)
+            .field("multi_statements", &self.multi_statements)
+            .field("deprecate_eof", &self.deprecate_eof)
+            .field("session_track", &self.session_track)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("read_timeout", &self.read_timeout)
+            .field("write_timeout", &self.write_timeout)
+            .finish()
+    }
+}
+
+fn config(msg: impl Into<String>) -> Error {
+    Error::Config(msg.into())
+}
+
+/// Percent-decodes `s` (`+` is kept as is).
+pub fn percent_decode(s: &str) -> Result<String, Error> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while let Some(&c) = b.get(i) {
+        if c == b'%' {
+            let hex = b
+                .get(i + 1..i + 3)
+                .and_then(|h| std::str::from_utf8(h).ok())
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+                .ok_or_else(|| config(format!("bad percent-escape in URL near `{}`", &s[i..])))?;
+            out.push(hex);
+            i += 3;
+        } else {
+            out.push(c);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).map_err(|_| config("URL component is not UTF-8 after percent-decoding"))
+}
+
+fn parse_bool(key: &str, v: &str) -> Result<bool, Error> {
+    match v.to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        _ => Err(config(format!("`{key}` must be true or false, not `{v}`"))),
+    }
+}
+
+fn parse_secs(key: &str, v: &str) -> Result<Option<Duration>, Error> {
+    let secs: f64 = v
+        .parse()
+        .map_err(|_| config(format!("`{key}` must be a number of seconds, not `{v}`")))?;
+    if !(0.0..=1e9).contains(&secs) {
+        return Err(config(format!("`{key}` out of range: {v}")));
+    }
+    Ok(if secs == 0.0 {
+        None
+    } else {
+        Some(Duration::from_secs_f64(secs))
+    })
+}
+
+impl Options {
+    /// Options with defaults (root@127.0.0.1:3306, no password).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Parses `mysql://user:password@host:port/database?param=value&...`.
+    pub fn from_url(url: &str) -> Result<Options, Error> {
+        let rest = url
+            .strip_prefix("mysql://")
+            .or_else(|| url.strip_prefix("mariadb://"))
+            .ok_or_else(|| config("URL must start with mysql:// or mariadb://"))?;
+        let mut o = Options::default();
+        let (main, query) = match rest.split_once('?') {
+            Some((m, q)) => (m, Some(q)),
+            None => (rest, None),
+        };
+        let (authority, path) = match main.split_once('/') {
+            Some((a, p)) => (a, p),
+            None => (main, ""),
+        };
+        let (userinfo, hostport) = match authority.rsplit_once('@') {
+            Some((u, h)) => (Some(u), h),
+            None => (None, authority),
+        };
+        if let Some(u) = userinfo {
+            let (user, pass) = match u.split_once(':') {
+                Some((a, b)) => (a, Some(b)),
+                None => (u, None),
+            };
+            o.user = percent_decode(user)?;
+            if let Some(p) = pass {
+                o.password = percent_decode(p)?;
+            }
+        }
+        if !hostport.is_empty() {
+            let (host, port) = if let Some(h) = hostport.strip_prefix('[') {
+                let (h, after) = h
+                    .split_once(']')
+                    .ok_or_else(|| config("unclosed `[` in URL host"))?;
+                (h, after.strip_prefix(':'))
+            } else {
+                match hostport.rsplit_once(':') {
+                    Some((h, p)) => (h, Some(p)),
+                    None => (hostport, None),
+                }
+            };
+            if !host.is_empty() {
+                o.host = percent_decode(host)?;
+            }
+            if let Some(p) = port {
+                o.port = p
+                    .parse()
+                    .map_err(|_| config(format!("bad port `{p}` in URL")))?;
+            }
+        }
+        if !path.is_empty() {
+            o.database = Some(percent_decode(path)?);
+        }
+        for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, "true"));
+            let k = percent_decode(k)?;
+            let v = percent_decode(v)?;
+            o.set(&k, &v)?;
+        }
+        Ok(o)
+    }
+
+    /// Sets one option by its URL parameter name (`max-packet`, `socket`, …; `_` is accepted for
+    /// `-`). Unknown names are an error, so typos do not pass silently.
+    pub fn set(&mut self, key: &str, v: &str) -> Result<(), Error> {
+        let key = key.replace('_', "-");
+        match key.as_str() {
+            "socket" => self.socket = Some(PathBuf::from(v)),
+            "user" => self.user = v.to_string(),
+            "password" => self.password = v.to_string(),
+            "database" => self.database = Some(v.to_string()),
+            "max-packet" => {
+                let n: usize = v
+                    .parse()
+                    .map_err(|_| config(format!("`max-packet` must be a byte count, not `{v}`")))?;
+                if !(1024..=(1usize << 30)).contains(&n) {
+                    return Err(config("`max-packet` must be between 1024 and 1073741824"));
+                }
+                self.max_packet = n;
+            }
+            "multi-statements" => self.multi_statements = parse_bool(&key, v)?,
+            "deprecate-eof" => self.deprecate_eof = parse_bool(&key, v)?,
+            "session-track" => self.session_track = parse_bool(&key, v)?,
+            "connect-timeout" => self.connect_timeout = parse_secs(&key, v)?,
+            "read-timeout" => self.read_timeout = parse_secs(&key, v)?,
+            "write-timeout" => self.write_timeout = parse_secs(&key, v)?,
+            "local-infile" => {
+                if parse_bool(&key, v)? {
+                    return Err(config(
+                        "LOCAL INFILE is not supported: mywire never sends local files",
+                    ));
+                }
+            }
+            _ => return Err(config(format!("unknown option `{key}`"))),
+        }
+        Ok(())
+    }
+
+    /// Where the session connects, for messages (`127.0.0.1:3306` or the socket path).
+    pub fn endpoint(&self) -> String {
+        match &self.socket {
+            Some(p) => p.display().to_string(),
+            None if self.host.contains(':') => format!("[{}]:{}", self.host, self.port),
+            None => format!("{}:{}", self.host, self.port),
+        }
+    }
+
+    /// The URL these options came from, with the password replaced by `***`.
+    pub fn redacted_url(&self) -> String {
+        let pw = if self.password.is_empty() { "" } else { ":***" };
+        let db = self.database.as_deref().unwrap_or("");
+        format!("mysql://{}{}@{}/{}", self.user, pw, self.endpoint(), db)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn full_url() {
+        let o = Options::from_url(
+            "mysql://us%40er:p%3Ass@db.example:3307/my%20db?socket=/tmp/x.sock&max-packet=2048&multi-statements=true&read-timeout=1.5",
+        )
+        .unwrap();
+        assert_eq!(o.user, "us@er");
+        assert_eq!(o.password, "p:ss");
+        assert_eq!(o.host, "db.example");
+        assert_eq!(o.port, 3307);
+        assert_eq!(o.database.as_deref(), Some("my db"));
+        assert_eq!(o.socket, Some(PathBuf::from("/tmp/x.sock")));
+        assert_eq!(o.max_packet, 2048);
+        assert!(o.multi_statements);
+        assert_eq!(o.read_timeout, Some(Duration::from_millis(1500)));
+        assert!(!format!("{o:?}").contains("p:ss"));
+    }
+
+    #[test]
+    fn minimal_and_ipv6() {
+        let o = Options::from_url("mysql://root@127.0.0.1:3306").unwrap();
+        assert_eq!((o.user.as_str(), o.port, o.database), ("root", 3306, None));
+        let o = Options::from_url("mariadb://[::1]:3310/").unwrap();
+        assert_eq!((o.host.as_str(), o.port), ("::1", 3310));
+        assert_eq!(o.endpoint(), "[::1]:3310");
+    }
+
+    #[test]
+    fn bad_urls() {
+        for u in [
+            "postgres://x",
+            "mysql://h:99999",
+            "mysql://h/?nope=1",
+            "mysql://h/?max-packet=12",
+            "mysql://%zz@h",
+            "mysql://h/?local-infile=true",
+        ] {
+            assert!(Options::from_url(u).is_err(), "{u}");
+        }
+    }
+}
