@@ -1,7 +1,14 @@
-//! The session layer (in progress).
-/// Connection options (in progress).
-#[derive(Debug, Clone, Default)]
-pub struct Options;
-/// A session (in progress).
-#[derive(Debug)]
-pub struct Session;
+//! The session layer: a thin async client over TCP or a Unix socket.
+//!
+//! [`Session`] drives the sans-IO codec. It exposes the protocol as it is: a query returns an
+//! OK or a result set whose rows are streamed one at a time as views into the received packet.
+
+mod connection;
+mod options;
+mod result;
+mod stream;
+
+pub use connection::{Session, MAX_AUTH_ROUNDS};
+pub use options::{percent_decode, Options};
+pub use result::{QueryResult, Row};
+pub use stream::{Duplex, Stream};

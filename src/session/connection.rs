@@ -1,0 +1,808 @@
+//! [`Session`]: one connection, driven through the codec.
+//!
+//! All protocol state (which packet is expected next, the current columns and row, unsent bytes)
+//! lives in the session, never in a future's locals. Reads go into the session's buffer, so a
+//! dropped future loses nothing: the next call flushes what was not written, drains what was not
+//! read, and only then sends its own command. A write cut short or an I/O / protocol error marks
+//! the session broken, and every later call says so.
+
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::codec::auth::{AuthAction, AuthConfig, AuthState};
+use crate::codec::command::Command;
+use crate::codec::frame::{Frame, PacketCodec};
+use crate::codec::handshake::{
+    encode_handshake_response, parse_auth_more_data, parse_auth_switch, parse_handshake,
+    Handshake, HandshakeResponse,
+};
+use crate::codec::response::{
+    is_result_end, parse_eof, parse_err, parse_ok, parse_query_response, ErrPacket, OkPacket,
+    QueryResponse,
+};
+use crate::codec::resultset::{parse_column_definition, ColumnDefinition, RowCells};
+use crate::codec::{CapabilityFlags, ErrorKind, MariaDbCapabilities, Packet, ParseError, StatusFlags};
+use crate::error::{Error, ServerError};
+use crate::trace::{Direction, PacketEvent, Phase, Tracer};
+
+use super::options::Options;
+use super::result::QueryResult;
+use super::stream::Stream;
+
+/// Most auth-switch / auth-more-data rounds accepted before giving up (a server that keeps
+/// switching plugins must not keep the client busy forever).
+pub const MAX_AUTH_ROUNDS: usize = 8;
+
+/// What the session expects to read next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum State {
+    /// Nothing pending.
+    Idle,
+    /// The first packet of a query response (OK / ERR / LOCAL INFILE / column count).
+    Head,
+    /// Column definitions, `left` still to come.
+    Columns { left: u64 },
+    /// The EOF after the column definitions (without CLIENT_DEPRECATE_EOF).
+    ColumnsEof,
+    /// Rows, until the terminating EOF / OK.
+    Rows,
+    /// One OK or ERR (COM_PING, COM_INIT_DB, COM_RESET_CONNECTION).
+    Simple,
+    /// One string packet (COM_STATISTICS).
+    Text,
+    /// A raw command: the caller reads the response packets itself.
+    Raw,
+}
+
+/// A connection to a MySQL or MariaDB server.
+pub struct Session {
+    stream: Stream,
+    codec: PacketCodec,
+    rbuf: BytesMut,
+    wbuf: BytesMut,
+    opts: Options,
+    handshake: Handshake,
+    caps: CapabilityFlags,
+    mariadb_caps: MariaDbCapabilities,
+    status: StatusFlags,
+    last_ok: OkPacket,
+    broken: Option<String>,
+    pub(crate) state: State,
+    pub(crate) columns: Vec<ColumnDefinition>,
+    pub(crate) row: Bytes,
+    pub(crate) cells: RowCells,
+    phase: Phase,
+    tracer: Option<Box<dyn Tracer>>,
+    tls: bool,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("endpoint", &self.opts.endpoint())
+            .field("server_version", &self.handshake.server_version)
+            .field("connection_id", &self.handshake.connection_id)
+            .field("state", &self.state)
+            .field("broken", &self.broken)
+            .finish()
+    }
+}
+
+const READ_CHUNK: usize = 64 * 1024;
+
+fn server_error(e: ErrPacket) -> Error {
+    Error::Server(ServerError {
+        code: e.code,
+        sql_state: e
+            .sql_state
+            .map(|s| String::from_utf8_lossy(&s).into_owned())
+            .unwrap_or_else(|| "HY000".into()),
+        message: e.message,
+    })
+}
+
+async fn with_timeout<T>(
+    limit: Option<Duration>,
+    what: &'static str,
+    fut: impl std::future::Future<Output = Result<T, Error>>,
+) -> Result<T, Error> {
+    match limit {
+        Some(d) => tokio::time::timeout(d, fut)
+            .await
+            .map_err(|_| Error::Timeout(what))?,
+        None => fut.await,
+    }
+}
+
+impl Session {
+    /// Connects over TCP or the Unix socket named in `opts`, and authenticates.
+    pub async fn connect(opts: Options) -> Result<Session, Error> {
+        Self::connect_traced(opts, None).await
+    }
+
+    /// Like [`Session::connect`], with a tracer that sees every packet from the greeting on.
+    pub async fn connect_traced(
+        opts: Options,
+        tracer: Option<Box<dyn Tracer>>,
+    ) -> Result<Session, Error> {
+        let limit = opts.connect_timeout;
+        with_timeout(limit, "connect", async move {
+            let stream = Self::open(&opts).await?;
+            Self::handshake_on(stream, opts, tracer).await
+        })
+        .await
+    }
+
+    async fn open(opts: &Options) -> Result<Stream, Error> {
+        let where_ = opts.endpoint();
+        let wrap = |e: std::io::Error| {
+            Error::Io(std::io::Error::new(
+                e.kind(),
+                format!("cannot connect to {where_}: {e}"),
+            ))
+        };
+        if let Some(path) = &opts.socket {
+            #[cfg(unix)]
+            {
+                let s = tokio::net::UnixStream::connect(path).await.map_err(wrap)?;
+                return Ok(Stream::Unix(s));
+            }
+            #[cfg(not(unix))]
+            {
+                let _ = path;
+                return Err(Error::Config("Unix sockets are not available here".into()));
+            }
+        }
+        let s = tokio::net::TcpStream::connect((opts.host.as_str(), opts.port))
+            .await
+            .map_err(wrap)?;
+        s.set_nodelay(true).map_err(wrap)?;
+        Ok(Stream::Tcp(s))
+    }
+
+    /// Runs the handshake and authentication on an already connected stream (any duplex stream:
+    /// tests and fuzzing use in-memory ones). Applies no timeout of its own.
+    pub async fn handshake_on(
+        stream: Stream,
+        opts: Options,
+        tracer: Option<Box<dyn Tracer>>,
+    ) -> Result<Session, Error> {
+        let mut s = Session {
+            stream,
+            codec: PacketCodec::new(opts.max_packet),
+            rbuf: BytesMut::with_capacity(READ_CHUNK),
+            wbuf: BytesMut::with_capacity(1024),
+            opts,
+            handshake: Handshake {
+                protocol_version: 0,
+                server_version: String::new(),
+                connection_id: 0,
+                nonce: Vec::new(),
+                capabilities: CapabilityFlags::empty(),
+                charset: 0,
+                status: StatusFlags::empty(),
+                mariadb_capabilities: MariaDbCapabilities::empty(),
+                auth_plugin: None,
+            },
+            caps: CapabilityFlags::empty(),
+            mariadb_caps: MariaDbCapabilities::empty(),
+            status: StatusFlags::empty(),
+            last_ok: OkPacket::default(),
+            broken: None,
+            state: State::Idle,
+            columns: Vec::new(),
+            row: Bytes::new(),
+            cells: RowCells::new(),
+            phase: Phase::Handshake,
+            tracer,
+            tls: false,
+        };
+        match s.run_handshake().await {
+            Ok(()) => Ok(s),
+            Err(e) => {
+                let _ = s.stream.shutdown().await;
+                Err(e)
+            }
+        }
+    }
+
+    fn wanted_capabilities(&self) -> CapabilityFlags {
+        let mut c = CapabilityFlags::LONG_PASSWORD
+            | CapabilityFlags::LONG_FLAG
+            | CapabilityFlags::PROTOCOL_41
+            | CapabilityFlags::TRANSACTIONS
+            | CapabilityFlags::SECURE_CONNECTION
+            | CapabilityFlags::MULTI_RESULTS
+            | CapabilityFlags::PS_MULTI_RESULTS
+            | CapabilityFlags::PLUGIN_AUTH
+            | CapabilityFlags::PLUGIN_AUTH_LENENC_CLIENT_DATA
+            | CapabilityFlags::CONNECT_ATTRS;
+        c.set(CapabilityFlags::CONNECT_WITH_DB, self.opts.database.is_some());
+        c.set(CapabilityFlags::MULTI_STATEMENTS, self.opts.multi_statements);
+        c.set(CapabilityFlags::DEPRECATE_EOF, self.opts.deprecate_eof);
+        c.set(CapabilityFlags::SESSION_TRACK, self.opts.session_track);
+        // Never CLIENT_LOCAL_FILES: a server must not be invited to ask for files.
+        c
+    }
+
+    async fn run_handshake(&mut self) -> Result<(), Error> {
+        let greeting = self.read_frame().await?;
+        if greeting.payload.first() == Some(&0xFF) {
+            return Err(server_error(parse_err(&greeting.payload)?));
+        }
+        let hs = parse_handshake(&greeting.payload)?;
+        if !hs.capabilities.contains(CapabilityFlags::PROTOCOL_41) {
+            return Err(Error::Protocol(ParseError::new(
+                Packet::Handshake,
+                "capability_flags",
+                ErrorKind::InvalidValue,
+            )));
+        }
+        self.caps = self.wanted_capabilities() & hs.capabilities;
+        self.mariadb_caps = MariaDbCapabilities::empty();
+        self.status = hs.status;
+        self.handshake = hs;
+
+        let cfg = AuthConfig {
+            secure_transport: self.tls || self.stream.is_unix(),
+        };
+        let password = self.opts.password.clone();
+        let plugin = self
+            .handshake
+            .auth_plugin
+            .clone()
+            .unwrap_or_else(|| "mysql_native_password".into());
+        // A default plugin we do not implement: answer with mysql_native_password and let the
+        // server switch us to what the account really uses.
+        let (mut auth, first) =
+            match AuthState::start(plugin.as_bytes(), &self.handshake.nonce, password.as_bytes(), &cfg)
+            {
+                Ok(x) => x,
+                Err(crate::codec::auth::AuthError::UnsupportedPlugin(_)) => AuthState::start(
+                    b"mysql_native_password",
+                    &self.handshake.nonce,
+                    password.as_bytes(),
+                    &cfg,
+                )?,
+                Err(e) => return Err(e.into()),
+            };
+        let mut attrs = vec![
+            ("_client_name".to_string(), "mywire".to_string()),
+            (
+                "_client_version".to_string(),
+                env!("CARGO_PKG_VERSION").to_string(),
+            ),
+            ("_os".to_string(), std::env::consts::OS.to_string()),
+            ("_platform".to_string(), std::env::consts::ARCH.to_string()),
+            ("_pid".to_string(), std::process::id().to_string()),
+        ];
+        attrs.extend(self.opts.attributes.iter().cloned());
+        let resp = HandshakeResponse {
+            capabilities: self.caps,
+            max_packet_size: u32::try_from(self.opts.max_packet).unwrap_or(u32::MAX),
+            charset: self.opts.collation,
+            mariadb_capabilities: self.mariadb_caps,
+            user: self.opts.user.as_bytes().to_vec(),
+            auth_response: first,
+            database: self.opts.database.as_ref().map(|d| d.as_bytes().to_vec()),
+            auth_plugin: Some(auth.plugin_name().as_bytes().to_vec()),
+            attributes: attrs,
+        };
+        let mut payload = BytesMut::new();
+        encode_handshake_response(&resp, &mut payload);
+        self.send_packet(&[&payload]).await?;
+        self.phase = Phase::Auth;
+
+        let mut rounds = 0usize;
+        loop {
+            let f = self.read_frame().await?;
+            match f.payload.first() {
+                Some(0x00) => {
+                    let ok = parse_ok(&f.payload, self.caps)?;
+                    self.on_ok(ok);
+                    self.phase = Phase::Command;
+                    return Ok(());
+                }
+                Some(0xFF) => return Err(server_error(parse_err(&f.payload)?)),
+                Some(0xFE) => {
+                    rounds += 1;
+                    if rounds > MAX_AUTH_ROUNDS {
+                        return Err(ParseError::new(
+                            Packet::AuthSwitch,
+                            "rounds",
+                            ErrorKind::Unexpected,
+                        )
+                        .into());
+                    }
+                    let sw = parse_auth_switch(&f.payload)?;
+                    let (st, bytes) =
+                        AuthState::start(sw.plugin.as_bytes(), &sw.data, password.as_bytes(), &cfg)?;
+                    auth = st;
+                    self.send_packet(&[&bytes]).await?;
+                }
+                Some(0x01) => {
+                    rounds += 1;
+                    if rounds > MAX_AUTH_ROUNDS {
+                        return Err(ParseError::new(
+                            Packet::AuthMoreData,
+                            "rounds",
+                            ErrorKind::Unexpected,
+                        )
+                        .into());
+                    }
+                    let data = parse_auth_more_data(&f.payload)?;
+                    if let AuthAction::Send(bytes) = auth.more_data(data, &cfg)? {
+                        self.send_packet(&[&bytes]).await?;
+                    }
+                }
+                _ => {
+                    return Err(
+                        ParseError::new(Packet::AuthSwitch, "header", ErrorKind::Unexpected).into(),
+                    )
+                }
+            }
+        }
+    }
+
+    // ---- low-level I/O ------------------------------------------------------------------
+
+    fn mark_broken(&mut self, e: &Error) {
+        if e.is_fatal() && self.broken.is_none() {
+            self.broken = Some(e.to_string());
+        }
+    }
+
+    /// Fails with [`Error::Broken`] if an earlier error broke the session.
+    pub fn check(&self) -> Result<(), Error> {
+        match &self.broken {
+            Some(why) => Err(Error::Broken(why.clone())),
+            None => Ok(()),
+        }
+    }
+
+    /// Reads one logical packet (continuations joined), checking its sequence id.
+    pub(crate) async fn read_frame(&mut self) -> Result<Frame, Error> {
+        let r = self.read_frame_inner().await;
+        if let Err(e) = &r {
+            self.mark_broken(e);
+        }
+        r
+    }
+
+    async fn read_frame_inner(&mut self) -> Result<Frame, Error> {
+        loop {
+            if let Some(f) = self.codec.decode_frame(&mut self.rbuf)? {
+                if let Some(t) = self.tracer.as_mut() {
+                    t.packet(&PacketEvent {
+                        direction: Direction::ServerToClient,
+                        seq: f.seq,
+                        phase: self.phase,
+                        payload: &f.payload,
+                    });
+                }
+                return Ok(f);
+            }
+            if self.rbuf.capacity() - self.rbuf.len() < READ_CHUNK / 4 {
+                self.rbuf.reserve(READ_CHUNK);
+            }
+            let limit = self.opts.read_timeout;
+            let stream = &mut self.stream;
+            let rbuf = &mut self.rbuf;
+            let n = with_timeout(limit, "read", async { Ok(stream.read_buf(rbuf).await?) }).await?;
+            if n == 0 {
+                return Err(Error::Io(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    if self.rbuf.is_empty() && !self.codec.is_mid_packet() {
+                        "the server closed the connection"
+                    } else {
+                        "the server closed the connection in the middle of a packet"
+                    },
+                )));
+            }
+        }
+    }
+
+    /// Encodes one logical packet (the concatenation of `parts`) with the running sequence id
+    /// and writes it out.
+    async fn send_packet(&mut self, parts: &[&[u8]]) -> Result<(), Error> {
+        let seq = self.codec.encode_parts(parts, &mut self.wbuf);
+        self.trace_out(seq, parts);
+        self.flush().await
+    }
+
+    fn trace_out(&mut self, seq: u8, parts: &[&[u8]]) {
+        if let Some(t) = self.tracer.as_mut() {
+            let payload = parts.concat();
+            t.packet(&PacketEvent {
+                direction: Direction::ClientToServer,
+                seq,
+                phase: self.phase,
+                payload: &payload,
+            });
+        }
+    }
+
+    /// Writes out whatever is buffered. Cancel-safe: unwritten bytes stay in the buffer.
+    async fn flush(&mut self) -> Result<(), Error> {
+        let limit = self.opts.write_timeout;
+        let stream = &mut self.stream;
+        let wbuf = &mut self.wbuf;
+        let r = with_timeout(limit, "write", async {
+            while !wbuf.is_empty() {
+                let n = stream.write_buf(wbuf).await?;
+                if n == 0 {
+                    return Err(Error::Io(std::io::ErrorKind::WriteZero.into()));
+                }
+            }
+            stream.flush().await?;
+            Ok(())
+        })
+        .await;
+        if let Err(e) = &r {
+            self.mark_broken(e);
+        }
+        r
+    }
+
+    // ---- command plumbing ---------------------------------------------------------------
+
+    /// Makes the session ready for a new command: refuses if broken, finishes any write that
+    /// was cut short, and drains any response still unread (rows, later result sets).
+    async fn ready(&mut self) -> Result<(), Error> {
+        self.check()?;
+        if !self.wbuf.is_empty() {
+            self.flush().await?;
+        }
+        self.drain().await
+    }
+
+    /// Reads and discards everything still pending from earlier commands.
+    pub(crate) async fn drain(&mut self) -> Result<(), Error> {
+        loop {
+            match self.state {
+                State::Idle => return Ok(()),
+                State::Raw => {
+                    // The caller owns the raw exchange; we cannot know where it ends.
+                    self.state = State::Idle;
+                    return Ok(());
+                }
+                State::Rows => while self.next_row_inner().await?.is_some() {},
+                State::Simple | State::Text => {
+                    self.read_frame().await?;
+                    self.state = State::Idle;
+                }
+                State::Head | State::Columns { .. } | State::ColumnsEof => {
+                    match self.read_result_head().await {
+                        // Errors of statements nobody is waiting for any more are dropped;
+                        // fatal ones have marked the session broken and end the drain.
+                        Err(e) if e.is_fatal() => return Err(e),
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+
+    /// Starts a new command: sequence id 0, state set before any byte is written so that a
+    /// cancelled write is completed by the next call and its response drained.
+    async fn start_command(&mut self, cmd: Command<'_>, next: State) -> Result<(), Error> {
+        self.ready().await?;
+        let seq_parts: [&[u8]; 2] = [&[cmd.code()], cmd.args()];
+        self.codec.set_seq(0);
+        let seq = self.codec.encode_parts(&seq_parts, &mut self.wbuf);
+        self.trace_out(seq, &seq_parts);
+        self.state = next;
+        self.flush().await
+    }
+
+    pub(crate) fn on_ok(&mut self, ok: OkPacket) {
+        self.status = ok.status;
+        self.last_ok = ok;
+    }
+
+    /// After the first packet of a response: moves through column definitions until rows can
+    /// be read, or finishes on OK / ERR.
+    pub(crate) async fn read_result_head(&mut self) -> Result<(), Error> {
+        loop {
+            match self.state {
+                State::Head => {
+                    let f = self.read_frame().await?;
+                    match parse_query_response(&f.payload, self.caps).map_err(|e| self.proto(e))? {
+                        QueryResponse::Ok(ok) => {
+                            self.columns.clear();
+                            self.state = if ok.status.contains(StatusFlags::MORE_RESULTS_EXISTS) {
+                                State::Head
+                            } else {
+                                State::Idle
+                            };
+                            self.on_ok(ok);
+                            return Ok(());
+                        }
+                        QueryResponse::Err(e) => {
+                            self.columns.clear();
+                            self.state = State::Idle;
+                            return Err(server_error(e));
+                        }
+                        QueryResponse::LocalInfile(name) => {
+                            // Never open a file: answer "no data" and read the server's verdict.
+                            self.send_packet(&[]).await?;
+                            self.state = State::Head;
+                            let r = self.read_result_head_after_infile().await;
+                            return match r {
+                                Ok(()) | Err(Error::Server(_)) => {
+                                    Err(Error::LocalInfileRefused(name))
+                                }
+                                Err(e) => Err(e),
+                            };
+                        }
+                        QueryResponse::ResultSet(n) => {
+                            self.columns.clear();
+                            self.columns.reserve(n.min(1024) as usize);
+                            self.state = State::Columns { left: n };
+                        }
+                    }
+                }
+                State::Columns { left } => {
+                    if left == 0 {
+                        self.state = if self.caps.contains(CapabilityFlags::DEPRECATE_EOF) {
+                            State::Rows
+                        } else {
+                            State::ColumnsEof
+                        };
+                        continue;
+                    }
+                    let f = self.read_frame().await?;
+                    let c = parse_column_definition(&f.payload, false).map_err(|e| self.proto(e))?;
+                    self.columns.push(c);
+                    self.state = State::Columns { left: left - 1 };
+                }
+                State::ColumnsEof => {
+                    let f = self.read_frame().await?;
+                    parse_eof(&f.payload).map_err(|e| self.proto(e))?;
+                    self.state = State::Rows;
+                }
+                _ => return Ok(()),
+            }
+        }
+    }
+
+    async fn read_result_head_after_infile(&mut self) -> Result<(), Error> {
+        let f = self.read_frame().await?;
+        match f.payload.first() {
+            Some(0x00) => {
+                let ok = parse_ok(&f.payload, self.caps).map_err(|e| self.proto(e))?;
+                self.state = if ok.status.contains(StatusFlags::MORE_RESULTS_EXISTS) {
+                    State::Head
+                } else {
+                    State::Idle
+                };
+                self.on_ok(ok);
+                Ok(())
+            }
+            Some(0xFF) => {
+                self.state = State::Idle;
+                Err(server_error(parse_err(&f.payload).map_err(|e| self.proto(e))?))
+            }
+            _ => Err(self.proto(ParseError::new(
+                Packet::LocalInfile,
+                "reply",
+                ErrorKind::Unexpected,
+            ))),
+        }
+    }
+
+    fn proto(&mut self, e: ParseError) -> Error {
+        let e = Error::Protocol(e);
+        self.mark_broken(&e);
+        e
+    }
+
+    /// Reads the next row into `self.row` / `self.cells`; `false` at the end of the result set.
+    pub(crate) async fn next_row_inner(&mut self) -> Result<Option<()>, Error> {
+        if self.state != State::Rows {
+            return Ok(None);
+        }
+        let f = self.read_frame().await?;
+        let p = &f.payload;
+        let deprecate_eof = self.caps.contains(CapabilityFlags::DEPRECATE_EOF);
+        if p.first() == Some(&0xFF) {
+            self.state = State::Idle;
+            return Err(server_error(parse_err(p).map_err(|e| self.proto(e))?));
+        }
+        if is_result_end(p, deprecate_eof) {
+            let ok = if deprecate_eof {
+                parse_ok(p, self.caps).map_err(|e| self.proto(e))?
+            } else {
+                let eof = parse_eof(p).map_err(|e| self.proto(e))?;
+                OkPacket {
+                    status: eof.status,
+                    warnings: eof.warnings,
+                    ..Default::default()
+                }
+            };
+            self.state = if ok.status.contains(StatusFlags::MORE_RESULTS_EXISTS) {
+                State::Head
+            } else {
+                State::Idle
+            };
+            self.on_ok(ok);
+            return Ok(None);
+        }
+        let n = self.columns.len();
+        if let Err(e) = self.cells.parse(p, n) {
+            return Err(self.proto(e));
+        }
+        self.row = f.payload;
+        Ok(Some(()))
+    }
+
+    // ---- public commands ----------------------------------------------------------------
+
+    /// Sends COM_QUERY and reads the response head: an OK, or a result set's column
+    /// definitions. Rows are then streamed with [`QueryResult::next_row`]. A result still unread
+    /// from an earlier command is drained first.
+    pub async fn query(&mut self, sql: &str) -> Result<QueryResult<'_>, Error> {
+        self.start_command(Command::Query(sql.as_bytes()), State::Head)
+            .await?;
+        self.read_result_head().await?;
+        Ok(QueryResult::new(self))
+    }
+
+    /// Runs `sql`, discards every row of every result set, and returns the last OK. The first
+    /// server error is returned (the rest of the response is drained by the next call).
+    pub async fn query_drop(&mut self, sql: &str) -> Result<OkPacket, Error> {
+        let mut r = self.query(sql).await?;
+        loop {
+            while r.next_row().await?.is_some() {}
+            if !r.next_result().await? {
+                break;
+            }
+        }
+        Ok(self.last_ok.clone())
+    }
+
+    async fn simple(&mut self, cmd: Command<'_>) -> Result<&OkPacket, Error> {
+        self.start_command(cmd, State::Simple).await?;
+        let f = self.read_frame().await?;
+        self.state = State::Idle;
+        match f.payload.first() {
+            Some(0x00) => {
+                let ok = parse_ok(&f.payload, self.caps).map_err(|e| self.proto(e))?;
+                self.on_ok(ok);
+                Ok(&self.last_ok)
+            }
+            Some(0xFF) => Err(server_error(parse_err(&f.payload).map_err(|e| self.proto(e))?)),
+            _ => Err(self.proto(ParseError::new(Packet::Ok, "header", ErrorKind::Unexpected))),
+        }
+    }
+
+    /// COM_PING.
+    pub async fn ping(&mut self) -> Result<(), Error> {
+        self.simple(Command::Ping).await.map(|_| ())
+    }
+
+    /// COM_INIT_DB: makes `database` the default schema.
+    pub async fn init_db(&mut self, database: &str) -> Result<(), Error> {
+        self.simple(Command::InitDb(database.as_bytes()))
+            .await
+            .map(|_| ())
+    }
+
+    /// COM_RESET_CONNECTION: resets session state (variables, temporary tables, transactions)
+    /// without re-authenticating.
+    pub async fn reset(&mut self) -> Result<(), Error> {
+        self.simple(Command::ResetConnection).await.map(|_| ())
+    }
+
+    /// COM_STATISTICS: the server's one-line status string.
+    pub async fn statistics(&mut self) -> Result<String, Error> {
+        self.start_command(Command::Statistics, State::Text).await?;
+        let f = self.read_frame().await?;
+        self.state = State::Idle;
+        if f.payload.first() == Some(&0xFF) {
+            return Err(server_error(
+                parse_err(&f.payload).map_err(|e| self.proto(e))?,
+            ));
+        }
+        Ok(String::from_utf8_lossy(&f.payload).into_owned())
+    }
+
+    /// Sends COM_QUIT and closes the connection.
+    pub async fn close(mut self) -> Result<(), Error> {
+        self.check()?;
+        if !self.wbuf.is_empty() {
+            self.flush().await?;
+        }
+        self.state = State::Idle;
+        self.codec.set_seq(0);
+        let parts: [&[u8]; 1] = [&[crate::codec::command::COM_QUIT]];
+        let seq = self.codec.encode_parts(&parts, &mut self.wbuf);
+        self.trace_out(seq, &parts);
+        self.flush().await?;
+        let _ = self.stream.shutdown().await;
+        Ok(())
+    }
+
+    // ---- raw level ----------------------------------------------------------------------
+
+    /// Sends `payload` (command byte first) as a new command with sequence id 0. The caller
+    /// reads the response with [`Session::read_packet`]; the session does not interpret it.
+    pub async fn send_command(&mut self, payload: &[u8]) -> Result<(), Error> {
+        if payload.is_empty() {
+            return Err(Error::Usage("a command needs at least its command byte".into()));
+        }
+        self.ready().await?;
+        self.codec.set_seq(0);
+        let parts: [&[u8]; 1] = [payload];
+        let seq = self.codec.encode_parts(&parts, &mut self.wbuf);
+        self.trace_out(seq, &parts);
+        self.state = State::Raw;
+        self.flush().await
+    }
+
+    /// Sends one more packet of the current exchange (sequence id continues).
+    pub async fn send_packet_raw(&mut self, payload: &[u8]) -> Result<(), Error> {
+        self.check()?;
+        self.send_packet(&[payload]).await
+    }
+
+    /// Reads the next packet of the response: sequence id and payload.
+    pub async fn read_packet(&mut self) -> Result<Frame, Error> {
+        self.check()?;
+        self.read_frame().await
+    }
+
+    // ---- accessors ----------------------------------------------------------------------
+
+    /// The server's greeting.
+    pub fn handshake(&self) -> &Handshake {
+        &self.handshake
+    }
+
+    /// The server version (MariaDB's `5.5.5-` prefix removed).
+    pub fn server_version(&self) -> &str {
+        self.handshake.display_version()
+    }
+
+    /// The connection id the server assigned.
+    pub fn connection_id(&self) -> u32 {
+        self.handshake.connection_id
+    }
+
+    /// The negotiated capabilities.
+    pub fn capabilities(&self) -> CapabilityFlags {
+        self.caps
+    }
+
+    /// The server status from the latest OK / EOF.
+    pub fn status(&self) -> StatusFlags {
+        self.status
+    }
+
+    /// The latest OK packet (affected rows, last insert id, info, session-state changes).
+    pub fn last_ok(&self) -> &OkPacket {
+        &self.last_ok
+    }
+
+    /// The options this session was opened with.
+    pub fn options(&self) -> &Options {
+        &self.opts
+    }
+
+    /// True if an earlier error broke the session.
+    pub fn is_broken(&self) -> bool {
+        self.broken.is_some()
+    }
+
+    /// True if the link is encrypted with TLS.
+    pub fn is_tls(&self) -> bool {
+        self.tls
+    }
+
+    /// Installs or removes the packet tracer.
+    pub fn set_tracer(&mut self, tracer: Option<Box<dyn Tracer>>) {
+        self.tracer = tracer;
+    }
+}
