@@ -153,7 +153,10 @@ mod tests {
         let mut out = BytesMut::new();
         Command::Query(b"SELECT 1").encode(&mut codec, &mut out);
         assert_eq!(&out[..4], &[9, 0, 0, 0]);
-        assert_eq!(parse_command(&out[4..]).unwrap(), Command::Query(b"SELECT 1"));
+        assert_eq!(
+            parse_command(&out[4..]).unwrap(),
+            Command::Query(b"SELECT 1")
+        );
         assert_eq!(parse_command(&[COM_PING]).unwrap(), Command::Ping);
         assert!(parse_command(&[COM_PING, 1]).is_err());
         assert!(parse_command(&[]).is_err());

@@ -367,7 +367,10 @@ mod tests {
     #[test]
     fn names_include_unknown_bits() {
         let s = StatusFlags(0x0002 | 0x8000);
-        assert_eq!(s.names(), vec!["AUTOCOMMIT".to_string(), "0x8000".to_string()]);
+        assert_eq!(
+            s.names(),
+            vec!["AUTOCOMMIT".to_string(), "0x8000".to_string()]
+        );
         assert!(CapabilityFlags(0x81fff7fe).contains(CapabilityFlags::PROTOCOL_41));
         assert!(!CapabilityFlags(0x81fff7fe).contains(CapabilityFlags::LONG_PASSWORD));
     }

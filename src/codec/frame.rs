@@ -118,7 +118,8 @@ impl PacketCodec {
             if len == MAX_CHUNK {
                 if self.partial_seq.is_none() {
                     self.partial_seq = Some(seq);
-                    self.partial.reserve(MAX_CHUNK.saturating_mul(2).min(self.max_payload));
+                    self.partial
+                        .reserve(MAX_CHUNK.saturating_mul(2).min(self.max_payload));
                 }
                 self.partial.unsplit(chunk);
                 continue;
@@ -230,7 +231,15 @@ mod tests {
 
     #[test]
     fn roundtrips_at_chunk_boundaries() {
-        for len in [0, 1, 100, MAX_CHUNK - 1, MAX_CHUNK, MAX_CHUNK + 1, 2 * MAX_CHUNK] {
+        for len in [
+            0,
+            1,
+            100,
+            MAX_CHUNK - 1,
+            MAX_CHUNK,
+            MAX_CHUNK + 1,
+            2 * MAX_CHUNK,
+        ] {
             roundtrip(len);
         }
     }

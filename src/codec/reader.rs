@@ -27,7 +27,11 @@ pub struct Reader<'a> {
 impl<'a> Reader<'a> {
     /// A reader over `buf`; errors will name `packet`.
     pub fn new(buf: &'a [u8], packet: Packet) -> Self {
-        Reader { buf, pos: 0, packet }
+        Reader {
+            buf,
+            pos: 0,
+            packet,
+        }
     }
 
     /// The packet this reader reports errors for.
@@ -242,7 +246,10 @@ mod tests {
     #[test]
     fn huge_declared_length_is_truncated_not_allocated() {
         let mut r = Reader::new(&[0xFE, 0, 0, 0, 0, 0, 0, 0, 0x80, b'a'], Packet::Row);
-        assert_eq!(r.lenenc_bytes("cell").unwrap_err().kind, ErrorKind::Truncated);
+        assert_eq!(
+            r.lenenc_bytes("cell").unwrap_err().kind,
+            ErrorKind::Truncated
+        );
     }
 
     #[test]

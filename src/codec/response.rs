@@ -93,8 +93,7 @@ pub fn parse_ok(payload: &[u8], caps: CapabilityFlags) -> ParseResult<OkPacket> 
         last_insert_id: r.lenenc("last_insert_id")?,
         ..Default::default()
     };
-    if caps.contains(CapabilityFlags::PROTOCOL_41) || caps.contains(CapabilityFlags::TRANSACTIONS)
-    {
+    if caps.contains(CapabilityFlags::PROTOCOL_41) || caps.contains(CapabilityFlags::TRANSACTIONS) {
         ok.status = StatusFlags(r.u16("status_flags")?);
     }
     if caps.contains(CapabilityFlags::PROTOCOL_41) {
@@ -110,7 +109,15 @@ pub fn parse_ok(payload: &[u8], caps: CapabilityFlags) -> ParseResult<OkPacket> 
         }
         r.finish("trailing")?;
     } else {
-        ok.info = text(r.eof_bytes());
+        // The MySQL docs say string<EOF> here, but MariaDB 10.11 sends string<lenenc> even
+        // without CLIENT_SESSION_TRACK (protocol-notes/command-phase.md). Accept the lenenc
+        // form when its length accounts for exactly the rest of the packet.
+        let rest = r.eof_bytes();
+        let mut l = Reader::new(rest, Packet::Ok);
+        ok.info = match l.lenenc_bytes("info") {
+            Ok(s) if l.is_empty() => text(s),
+            _ => text(rest),
+        };
     }
     Ok(ok)
 }
@@ -353,7 +360,10 @@ mod tests {
             0x00, 0x00, 0x00, 0x02, 0x40, 0x00, 0x00, 0x00, 0x04, 0x01, 0x02, 0x01, 0x70,
         ];
         let ok = parse_ok(&b, CAPS).unwrap();
-        assert_eq!(ok.session_state, vec![SessionStateChange::Schema("p".into())]);
+        assert_eq!(
+            ok.session_state,
+            vec![SessionStateChange::Schema("p".into())]
+        );
         let mut out = BytesMut::new();
         encode_ok(&ok, 0, CAPS, &mut out);
         assert_eq!(&out[..], &b[..]);

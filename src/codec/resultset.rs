@@ -143,8 +143,8 @@ impl RowCells {
                 Lenenc::Null => self.cells.push((NULL_CELL, 0)),
                 Lenenc::Value(n) => {
                     let start = r.position();
-                    let n = usize::try_from(n)
-                        .map_err(|_| r.error("value", ErrorKind::Truncated))?;
+                    let n =
+                        usize::try_from(n).map_err(|_| r.error("value", ErrorKind::Truncated))?;
                     r.skip(n, "value")?;
                     self.cells.push((start, r.position()));
                 }
@@ -202,7 +202,9 @@ mod tests {
         assert_eq!(c.column_type, ColumnType::LONG);
         assert_eq!(c.charset, 63);
         assert_eq!(c.column_length, 1);
-        assert!(c.flags.contains(ColumnFlags::NOT_NULL | ColumnFlags::BINARY));
+        assert!(c
+            .flags
+            .contains(ColumnFlags::NOT_NULL | ColumnFlags::BINARY));
         let mut out = BytesMut::new();
         encode_column_definition(&c, &mut out);
         assert_eq!(&out[..], &b[..]);

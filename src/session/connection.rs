@@ -15,15 +15,17 @@ use crate::codec::auth::{AuthAction, AuthConfig, AuthState};
 use crate::codec::command::Command;
 use crate::codec::frame::{Frame, PacketCodec};
 use crate::codec::handshake::{
-    encode_handshake_response, parse_auth_more_data, parse_auth_switch, parse_handshake,
-    Handshake, HandshakeResponse,
+    encode_handshake_response, parse_auth_more_data, parse_auth_switch, parse_handshake, Handshake,
+    HandshakeResponse,
 };
 use crate::codec::response::{
     is_result_end, parse_eof, parse_err, parse_ok, parse_query_response, ErrPacket, OkPacket,
     QueryResponse,
 };
 use crate::codec::resultset::{parse_column_definition, ColumnDefinition, RowCells};
-use crate::codec::{CapabilityFlags, ErrorKind, MariaDbCapabilities, Packet, ParseError, StatusFlags};
+use crate::codec::{
+    CapabilityFlags, ErrorKind, MariaDbCapabilities, Packet, ParseError, StatusFlags,
+};
 use crate::error::{Error, ServerError};
 use crate::trace::{Direction, PacketEvent, Phase, Tracer};
 
@@ -219,8 +221,14 @@ impl Session {
             | CapabilityFlags::PLUGIN_AUTH
             | CapabilityFlags::PLUGIN_AUTH_LENENC_CLIENT_DATA
             | CapabilityFlags::CONNECT_ATTRS;
-        c.set(CapabilityFlags::CONNECT_WITH_DB, self.opts.database.is_some());
-        c.set(CapabilityFlags::MULTI_STATEMENTS, self.opts.multi_statements);
+        c.set(
+            CapabilityFlags::CONNECT_WITH_DB,
+            self.opts.database.is_some(),
+        );
+        c.set(
+            CapabilityFlags::MULTI_STATEMENTS,
+            self.opts.multi_statements,
+        );
         c.set(CapabilityFlags::DEPRECATE_EOF, self.opts.deprecate_eof);
         c.set(CapabilityFlags::SESSION_TRACK, self.opts.session_track);
         // Never CLIENT_LOCAL_FILES: a server must not be invited to ask for files.
@@ -247,6 +255,7 @@ impl Session {
 
         let cfg = AuthConfig {
             secure_transport: self.tls || self.stream.is_unix(),
+            ..AuthConfig::default()
         };
         let password = self.opts.password.clone();
         let plugin = self
@@ -256,18 +265,21 @@ impl Session {
             .unwrap_or_else(|| "mysql_native_password".into());
         // A default plugin we do not implement: answer with mysql_native_password and let the
         // server switch us to what the account really uses.
-        let (mut auth, first) =
-            match AuthState::start(plugin.as_bytes(), &self.handshake.nonce, password.as_bytes(), &cfg)
-            {
-                Ok(x) => x,
-                Err(crate::codec::auth::AuthError::UnsupportedPlugin(_)) => AuthState::start(
-                    b"mysql_native_password",
-                    &self.handshake.nonce,
-                    password.as_bytes(),
-                    &cfg,
-                )?,
-                Err(e) => return Err(e.into()),
-            };
+        let (mut auth, first) = match AuthState::start(
+            plugin.as_bytes(),
+            &self.handshake.nonce,
+            password.as_bytes(),
+            &cfg,
+        ) {
+            Ok(x) => x,
+            Err(crate::codec::auth::AuthError::UnsupportedPlugin(_)) => AuthState::start(
+                b"mysql_native_password",
+                &self.handshake.nonce,
+                password.as_bytes(),
+                &cfg,
+            )?,
+            Err(e) => return Err(e.into()),
+        };
         let mut attrs = vec![
             ("_client_name".to_string(), "mywire".to_string()),
             (
@@ -317,8 +329,12 @@ impl Session {
                         .into());
                     }
                     let sw = parse_auth_switch(&f.payload)?;
-                    let (st, bytes) =
-                        AuthState::start(sw.plugin.as_bytes(), &sw.data, password.as_bytes(), &cfg)?;
+                    let (st, bytes) = AuthState::start(
+                        sw.plugin.as_bytes(),
+                        &sw.data,
+                        password.as_bytes(),
+                        &cfg,
+                    )?;
                     auth = st;
                     self.send_packet(&[&bytes]).await?;
                 }
@@ -338,9 +354,12 @@ impl Session {
                     }
                 }
                 _ => {
-                    return Err(
-                        ParseError::new(Packet::AuthSwitch, "header", ErrorKind::Unexpected).into(),
+                    return Err(ParseError::new(
+                        Packet::AuthSwitch,
+                        "header",
+                        ErrorKind::Unexpected,
                     )
+                    .into())
                 }
             }
         }
@@ -554,7 +573,8 @@ impl Session {
                         continue;
                     }
                     let f = self.read_frame().await?;
-                    let c = parse_column_definition(&f.payload, false).map_err(|e| self.proto(e))?;
+                    let c =
+                        parse_column_definition(&f.payload, false).map_err(|e| self.proto(e))?;
                     self.columns.push(c);
                     self.state = State::Columns { left: left - 1 };
                 }
@@ -583,7 +603,9 @@ impl Session {
             }
             Some(0xFF) => {
                 self.state = State::Idle;
-                Err(server_error(parse_err(&f.payload).map_err(|e| self.proto(e))?))
+                Err(server_error(
+                    parse_err(&f.payload).map_err(|e| self.proto(e))?,
+                ))
             }
             _ => Err(self.proto(ParseError::new(
                 Packet::LocalInfile,
@@ -673,7 +695,9 @@ impl Session {
                 self.on_ok(ok);
                 Ok(&self.last_ok)
             }
-            Some(0xFF) => Err(server_error(parse_err(&f.payload).map_err(|e| self.proto(e))?)),
+            Some(0xFF) => Err(server_error(
+                parse_err(&f.payload).map_err(|e| self.proto(e))?,
+            )),
             _ => Err(self.proto(ParseError::new(Packet::Ok, "header", ErrorKind::Unexpected))),
         }
     }
@@ -731,7 +755,9 @@ impl Session {
     /// reads the response with [`Session::read_packet`]; the session does not interpret it.
     pub async fn send_command(&mut self, payload: &[u8]) -> Result<(), Error> {
         if payload.is_empty() {
-            return Err(Error::Usage("a command needs at least its command byte".into()));
+            return Err(Error::Usage(
+                "a command needs at least its command byte".into(),
+            ));
         }
         self.ready().await?;
         self.codec.set_seq(0);

@@ -84,7 +84,14 @@ impl std::fmt::Debug for Options {
             .field("port", &self.port)
             .field("socket", &self.socket)
             .field("user", &self.user)
-            .field("password", &if self.password.is_empty() { "" } else { "<redacted>" })
+            .field(
+                "password",
+                &if self.password.is_empty() {
+                    ""
+                } else {
+                    "<redacted>"
+                },
+            )
             .field("database", &self.database)
             .field("max_packet", &self.max_packet)
             .field("multi_statements", &self.multi_statements)
