@@ -1,1 +1,191 @@
-fn main() {}
+//! `mywire`: run SQL on a MySQL/MariaDB server and print the results like the `mariadb` client.
+//!
+//! `mywire [--url URL] [-h HOST] [-P PORT] [-u USER] [-p PASSWORD] [-D DATABASE] [-S SOCKET]
+//! [-e SQL] [--batch | --table] [--force]`
+//!
+//! Exit status: 0 on success, 1 after a server, connection or output error, 2 for usage errors.
+#![forbid(unsafe_code)]
+
+mod args;
+mod batch;
+mod interactive;
+mod run;
+mod splitter;
+mod table;
+
+use std::io::{self, BufRead, BufWriter, IsTerminal, Write};
+use std::process::ExitCode;
+
+use clap::Parser;
+use mywire::{Error, Session};
+
+use args::Args;
+use run::{execute, Failure, Format};
+use splitter::Splitter;
+
+/// Output buffer size: large, so that streaming a big result makes few `write` calls.
+const OUT_BUFFER: usize = 256 * 1024;
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let opts = match args
+        .connect
+        .options(std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty()))
+    {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("mywire: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("mywire: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let endpoint = opts.endpoint();
+    let mut session = match rt.block_on(Session::connect(opts)) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{}", connect_error(&endpoint, &e));
+            return ExitCode::FAILURE;
+        }
+    };
+    let stdin_tty = io::stdin().is_terminal();
+    let format = if args.batch {
+        Format::Batch
+    } else if args.table || args.execute.is_some() || stdin_tty {
+        Format::Table
+    } else {
+        // As the mariadb client: a script on standard input gets batch output.
+        Format::Batch
+    };
+    let ok = match &args.execute {
+        Some(sql) => run_one(&rt, &mut session, sql, format),
+        None if stdin_tty => interactive::run(&rt, &mut session, format),
+        None => run_script(&rt, &mut session, format, args.force),
+    };
+    // The server closes the session anyway; a failing COM_QUIT changes nothing.
+    let _ = rt.block_on(session.close());
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+/// `mywire: cannot connect to HOST:PORT: why`, or the server's `ERROR …` (e.g. access denied).
+fn connect_error(endpoint: &str, e: &Error) -> String {
+    match e {
+        Error::Server(s) => s.to_string(),
+        // The session already says `cannot connect to …` when the socket cannot be opened.
+        Error::Io(io) if io.to_string().starts_with("cannot connect") => {
+            format!("mywire: {}", strip_os_error(&io.to_string()))
+        }
+        Error::Io(io) => format!(
+            "mywire: cannot connect to {endpoint}: {}",
+            strip_os_error(&io.to_string())
+        ),
+        e => format!("mywire: cannot connect to {endpoint}: {e}"),
+    }
+}
+
+/// `Connection refused (os error 111)` → `Connection refused`.
+fn strip_os_error(s: &str) -> &str {
+    match s.rfind(" (os error ") {
+        Some(i) if s.ends_with(')') => &s[..i],
+        _ => s,
+    }
+}
+
+/// Runs `sql` (the `-e` text, or one statement) with output to stdout; prints an error to
+/// stderr (`line` adds `at line N`).
+pub fn exec_print(
+    rt: &tokio::runtime::Runtime,
+    session: &mut Session,
+    sql: &str,
+    format: Format,
+    line: Option<usize>,
+) -> Result<(), Failure> {
+    let stdout = io::stdout();
+    let mut out = BufWriter::with_capacity(OUT_BUFFER, stdout.lock());
+    let r = rt.block_on(execute(session, sql, format, &mut out));
+    // Rows printed before an error are kept, and come out before the message.
+    let flushed = out.flush();
+    if let Err(e) = &r {
+        if !is_broken_pipe(e) {
+            eprintln!("{}", e.message(line));
+        }
+    }
+    r?;
+    flushed.map_err(Failure::Output)
+}
+
+fn is_broken_pipe(f: &Failure) -> bool {
+    matches!(f, Failure::Output(e) if e.kind() == io::ErrorKind::BrokenPipe)
+}
+
+fn run_one(rt: &tokio::runtime::Runtime, session: &mut Session, sql: &str, format: Format) -> bool {
+    exec_print(rt, session, sql, format, None).is_ok()
+}
+
+/// Statements from standard input, `;`-terminated. Stops at the first error unless `force`.
+fn run_script(
+    rt: &tokio::runtime::Runtime,
+    session: &mut Session,
+    format: Format,
+    force: bool,
+) -> bool {
+    let mut input = io::stdin().lock();
+    let mut splitter = Splitter::new();
+    let mut line = Vec::new();
+    let mut ok = true;
+    loop {
+        line.clear();
+        let statements = match input.read_until(b'\n', &mut line) {
+            Ok(0) => splitter.finish().into_iter().collect(),
+            Ok(_) => splitter.push_line(&String::from_utf8_lossy(&line)),
+            Err(e) => {
+                eprintln!("mywire: cannot read standard input: {e}");
+                return false;
+            }
+        };
+        for st in statements {
+            if let Err(e) = exec_print(rt, session, &st.sql, format, Some(st.line)) {
+                ok = false;
+                if !force || e.is_fatal() {
+                    return false;
+                }
+            }
+        }
+        if line.is_empty() {
+            return ok;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connect_messages() {
+        let refused = Error::Io(io::Error::new(
+            io::ErrorKind::ConnectionRefused,
+            "cannot connect to 127.0.0.1:3307: Connection refused (os error 111)",
+        ));
+        assert_eq!(
+            connect_error("127.0.0.1:3307", &refused),
+            "mywire: cannot connect to 127.0.0.1:3307: Connection refused"
+        );
+        assert_eq!(
+            connect_error("h:1", &Error::Timeout("connect")),
+            "mywire: cannot connect to h:1: connect timed out"
+        );
+    }
+}
