@@ -1949,7 +1949,7 @@ mod tests {
 
     #[test]
     fn read_capture_bytes_enforces_limit() {
-        let data = vec![7u8; 100];
+        let data = [7u8; 100];
         assert_eq!(read_capture_bytes(&data[..], 100).unwrap().len(), 100);
         assert!(read_capture_bytes(&data[..], 99).is_err());
     }

@@ -549,3 +549,452 @@ pub fn reassemble_capture(
     report.conversations = r.finish();
     Ok(report)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trace::pcap::{PcapngWriter, TcpFlags, LINKTYPE_LINUX_SLL2};
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+    const C2S: Direction = Direction::ClientToServer;
+    const S2C: Direction = Direction::ServerToClient;
+
+    fn client() -> SocketAddr {
+        SocketAddr::new(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)), 50000)
+    }
+    fn server() -> SocketAddr {
+        SocketAddr::new(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2)), 3306)
+    }
+
+    fn seg<'a>(
+        src: SocketAddr,
+        dst: SocketAddr,
+        seq: u32,
+        flags: u8,
+        payload: &'a [u8],
+        ts: u64,
+    ) -> TcpSegment<'a> {
+        TcpSegment {
+            src,
+            dst,
+            seq,
+            ack: 0,
+            flags: TcpFlags(flags),
+            window: 1000,
+            payload,
+            truncated: false,
+            timestamp_nanos: ts,
+        }
+    }
+
+    const A: u8 = TcpFlags::ACK;
+
+    /// A MySQL packet: 3-byte length, sequence id, payload.
+    fn mysql(seq_id: u8, payload: &[u8]) -> Vec<u8> {
+        let mut p = (payload.len() as u32).to_le_bytes()[..3].to_vec();
+        p.push(seq_id);
+        p.extend_from_slice(payload);
+        p
+    }
+
+    fn data_events(c: &Conversation) -> Vec<(Direction, Vec<u8>)> {
+        c.chunks().map(|(d, _, b)| (d, b.to_vec())).collect()
+    }
+
+    #[test]
+    fn writer_conversation_split_and_coalesced_packets() {
+        let (c, s) = (client(), server());
+        let greeting = mysql(0, b"\x0a8.0.36\0greeting-bytes");
+        let login = mysql(1, b"login-response-with-some-length");
+        let oks: Vec<u8> = [
+            mysql(2, b"\0\0\0\x02\0\0\0"),
+            mysql(3, b"x"),
+            mysql(4, b"yz"),
+        ]
+        .concat();
+        let mut w = PcapngWriter::new(Vec::new()).unwrap();
+        w.write_handshake(10, c, s).unwrap();
+        w.write_tcp_payload(20, c, s, S2C, &greeting).unwrap();
+        // One MySQL packet across 3 segments.
+        w.write_tcp_payload(30, c, s, C2S, &login[..5]).unwrap();
+        w.write_tcp_payload(31, c, s, C2S, &login[5..20]).unwrap();
+        w.write_tcp_payload(32, c, s, C2S, &login[20..]).unwrap();
+        // Three packets in one segment.
+        w.write_tcp_payload(40, c, s, S2C, &oks).unwrap();
+        w.write_close(50, c, s).unwrap();
+        let file = w.into_inner().unwrap();
+
+        let report = reassemble_capture(&file, ReassemblyConfig::default()).unwrap();
+        assert!(report.error.is_none());
+        assert_eq!(report.frames, 3 + 1 + 3 + 1 + 3);
+        assert_eq!(report.skipped_frames, 0);
+        assert_eq!(report.conversations.len(), 1);
+        let conv = &report.conversations[0];
+        assert_eq!((conv.client, conv.server), (c, s));
+        assert!(!conv.started_mid_stream && !conv.damaged);
+        assert_eq!(conv.retransmitted_bytes, 0);
+        assert_eq!(conv.stream(C2S), login);
+        assert_eq!(conv.stream(S2C), oks_with(&greeting, &oks));
+        let chunks: Vec<_> = conv.chunks().map(|(d, t, b)| (d, t, b.len())).collect();
+        assert_eq!(
+            chunks,
+            [
+                (S2C, 20, greeting.len()),
+                (C2S, 30, 5),
+                (C2S, 31, 15),
+                (C2S, 32, login.len() - 20),
+                (S2C, 40, oks.len()),
+            ]
+        );
+        let fins: Vec<_> = conv
+            .events
+            .iter()
+            .filter_map(|e| match e {
+                StreamEvent::Fin { direction, .. } => Some(*direction),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(fins, [C2S, S2C]);
+    }
+
+    fn oks_with(a: &[u8], b: &[u8]) -> Vec<u8> {
+        [a, b].concat()
+    }
+
+    #[test]
+    fn out_of_order_duplicates_and_overlaps() {
+        let (c, s) = (client(), server());
+        let mut r = Reassembler::default();
+        r.push(&seg(c, s, 999, TcpFlags::SYN, b"", 1));
+        r.push(&seg(s, c, 4999, TcpFlags::SYN | A, b"", 2));
+        r.push(&seg(c, s, 1000, A, b"", 3));
+        r.push(&seg(s, c, 5000, A, b"HELLO", 4));
+        // Client data arrives 3rd, 1st, 2nd.
+        r.push(&seg(c, s, 1008, A, b"ijkl", 5));
+        r.push(&seg(c, s, 1000, A, b"abcd", 6));
+        // Duplicate of the buffered segment with different bytes: the first copy wins.
+        r.push(&seg(c, s, 1008, A, b"XXXX", 7));
+        r.push(&seg(c, s, 1004, A, b"efgh", 8));
+        // Retransmission of delivered data, and an overlap that extends past it.
+        r.push(&seg(c, s, 1000, A, b"abcd", 9));
+        r.push(&seg(c, s, 1010, A, b"ZZm", 10));
+        // Server data: a segment that overlaps two buffered ones and the gap between them.
+        r.push(&seg(s, c, 5007, A, b"78", 11));
+        r.push(&seg(s, c, 5011, A, b"BC", 12));
+        r.push(&seg(s, c, 5005, A, b"5_____A__D", 13));
+        let conv = &r.finish()[0];
+        assert_eq!(conv.stream(C2S), b"abcdefghijklm");
+        assert_eq!(conv.stream(S2C), b"HELLO5_78__BC_D");
+        assert!(!conv.damaged && !conv.started_mid_stream);
+        assert_eq!(conv.retransmitted_bytes, 4 + 4 + 2 + 4);
+        assert_eq!(
+            data_events(conv),
+            [
+                (S2C, b"HELLO".to_vec()),
+                (C2S, b"abcd".to_vec()),
+                (C2S, b"efghijkl".to_vec()),
+                (C2S, b"m".to_vec()),
+                (S2C, b"5_78__BC_D".to_vec()),
+            ]
+        );
+        // The chunk that filled the gap carries the time it became contiguous.
+        assert_eq!(conv.chunks().nth(2).map(|c| c.1), Some(8));
+    }
+
+    #[test]
+    fn missing_syn_uses_server_port() {
+        let (c, s) = (client(), server());
+        let mut r = Reassembler::default();
+        // The capture starts with a server response.
+        r.push(&seg(s, c, 777, A, b"resp1", 1));
+        r.push(&seg(c, s, 123, A, b"query2", 2));
+        r.push(&seg(s, c, 782, A, b"resp2", 3));
+        let convs = r.finish();
+        assert_eq!(convs.len(), 1);
+        let conv = &convs[0];
+        assert_eq!((conv.client, conv.server), (c, s));
+        assert!(conv.started_mid_stream);
+        assert_eq!(conv.stream(S2C), b"resp1resp2");
+        assert_eq!(conv.stream(C2S), b"query2");
+
+        // A custom server port.
+        let mut r = Reassembler::new(ReassemblyConfig {
+            server_port: 50000,
+            ..ReassemblyConfig::default()
+        });
+        r.push(&seg(s, c, 1, A, b"x", 1));
+        let conv = &r.finish()[0];
+        assert_eq!((conv.client, conv.server), (s, c));
+    }
+
+    #[test]
+    fn sequence_wraparound() {
+        let (c, s) = (client(), server());
+        let mut r = Reassembler::default();
+        let isn = u32::MAX - 3;
+        r.push(&seg(c, s, isn, TcpFlags::SYN, b"", 1));
+        r.push(&seg(c, s, isn.wrapping_add(7), A, b"4567", 3));
+        r.push(&seg(c, s, isn.wrapping_add(1), A, b"012", 2));
+        r.push(&seg(c, s, isn.wrapping_add(4), A, b"3", 4));
+        r.push(&seg(
+            c,
+            s,
+            isn.wrapping_add(11),
+            A | TcpFlags::FIN,
+            b"89",
+            5,
+        ));
+        let conv = &r.finish()[0];
+        assert_eq!(conv.stream(C2S), b"0123456789");
+        assert!(matches!(
+            conv.events.last(),
+            Some(StreamEvent::Fin { direction: C2S, .. })
+        ));
+    }
+
+    #[test]
+    fn gap_that_never_fills_is_reported_and_skipped() {
+        let (c, s) = (client(), server());
+        let mut r = Reassembler::default();
+        r.push(&seg(c, s, 0, TcpFlags::SYN, b"", 1));
+        r.push(&seg(c, s, 1, A, b"aaaa", 2).with_ack(100));
+        // Bytes 5..9 lost.
+        r.push(&seg(c, s, 9, A, b"cccc", 3).with_ack(100));
+        r.push(&seg(s, c, 100, A, b"reply", 4));
+        let conv = &r.finish()[0];
+        assert!(conv.damaged);
+        assert_eq!(
+            conv.events,
+            [
+                StreamEvent::Data {
+                    direction: C2S,
+                    timestamp_nanos: 2,
+                    bytes: b"aaaa".to_vec()
+                },
+                StreamEvent::Data {
+                    direction: S2C,
+                    timestamp_nanos: 4,
+                    bytes: b"reply".to_vec()
+                },
+                StreamEvent::Gap {
+                    direction: C2S,
+                    timestamp_nanos: 4,
+                    missing: 4
+                },
+                StreamEvent::Data {
+                    direction: C2S,
+                    timestamp_nanos: 4,
+                    bytes: b"cccc".to_vec()
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn buffer_limit_marks_flow_damaged_and_moves_on() {
+        let (c, s) = (client(), server());
+        let mut r = Reassembler::new(ReassemblyConfig {
+            server_port: 3306,
+            max_buffered_per_flow: 10,
+        });
+        r.push(&seg(c, s, 0, TcpFlags::SYN, b"", 1));
+        r.push(&seg(c, s, 1, A, b"ab", 2));
+        // Lost: 3..5. Buffered: 5..11 (6 bytes), then 11..17 would make 12 > 10.
+        r.push(&seg(c, s, 5, A, b"ef", 3));
+        r.push(&seg(c, s, 7, A, b"ghij", 4));
+        r.push(&seg(c, s, 11, A, b"klmnop", 5));
+        // The lost bytes arrive too late: old data, dropped.
+        r.push(&seg(c, s, 3, A, b"cd", 6));
+        r.push(&seg(c, s, 17, A, b"q", 7));
+        let conv = &r.finish()[0];
+        assert!(conv.damaged);
+        assert_eq!(conv.stream(C2S), b"abefghijklmnopq");
+        assert_eq!(
+            conv.events[1],
+            StreamEvent::Gap {
+                direction: C2S,
+                timestamp_nanos: 5,
+                missing: 2
+            }
+        );
+        assert_eq!(conv.retransmitted_bytes, 2);
+    }
+
+    #[test]
+    fn rst_and_reused_four_tuple() {
+        let (c, s) = (client(), server());
+        let mut r = Reassembler::default();
+        r.push(&seg(c, s, 10, TcpFlags::SYN, b"", 1));
+        r.push(&seg(c, s, 11, A, b"one", 2));
+        r.push(&seg(s, c, 0, TcpFlags::RST, b"", 3));
+        r.push(&seg(c, s, 5000, TcpFlags::SYN, b"", 4));
+        r.push(&seg(c, s, 5001, A, b"two", 5));
+        let convs = r.finish();
+        assert_eq!(convs.len(), 2);
+        assert_eq!(convs[0].stream(C2S), b"one");
+        assert!(matches!(
+            convs[0].events.last(),
+            Some(StreamEvent::Rst { direction: S2C, .. })
+        ));
+        assert_eq!(convs[1].stream(C2S), b"two");
+        assert_eq!(convs[1].first_timestamp_nanos, 4);
+    }
+
+    #[test]
+    fn syn_ack_only_and_fin_after_lost_data() {
+        let (c, s) = (client(), server());
+        let mut r = Reassembler::default();
+        // The client's SYN was not captured; the SYN-ACK tells both starts.
+        r.push(&seg(s, c, 300, TcpFlags::SYN | A, b"", 1).with_ack(51));
+        r.push(&seg(c, s, 51, A, b"hi", 2));
+        r.push(&seg(s, c, 301, A, b"yo", 3));
+        // The server's last bytes are lost, its FIN is not.
+        r.push(&seg(s, c, 305, A | TcpFlags::FIN, b"", 4));
+        let conv = &r.finish()[0];
+        assert_eq!((conv.client, conv.server), (c, s));
+        assert!(!conv.started_mid_stream);
+        assert_eq!(conv.stream(C2S), b"hi");
+        assert_eq!(
+            &conv.events[2..],
+            [
+                StreamEvent::Gap {
+                    direction: S2C,
+                    timestamp_nanos: 4,
+                    missing: 2
+                },
+                StreamEvent::Fin {
+                    direction: S2C,
+                    timestamp_nanos: 4
+                },
+            ]
+        );
+    }
+
+    trait WithAck {
+        fn with_ack(self, ack: u32) -> Self;
+    }
+    impl WithAck for TcpSegment<'_> {
+        fn with_ack(mut self, ack: u32) -> Self {
+            self.ack = ack;
+            self
+        }
+    }
+
+    #[test]
+    fn ipv6_capture_end_to_end() {
+        let ip = |n| IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, n));
+        let (c, s) = (SocketAddr::new(ip(1), 41000), SocketAddr::new(ip(2), 3306));
+        let mut w = PcapngWriter::new(Vec::new()).unwrap();
+        w.write_handshake(1, c, s).unwrap();
+        w.write_tcp_payload(2, c, s, S2C, b"greeting").unwrap();
+        w.write_tcp_payload(3, c, s, C2S, b"login").unwrap();
+        w.write_close(4, c, s).unwrap();
+        let report =
+            reassemble_capture(&w.into_inner().unwrap(), ReassemblyConfig::default()).unwrap();
+        let conv = &report.conversations[0];
+        assert_eq!((conv.client, conv.server), (c, s));
+        assert_eq!(
+            data_events(conv),
+            [(S2C, b"greeting".to_vec()), (C2S, b"login".to_vec())]
+        );
+    }
+
+    /// A little-endian classic pcap file.
+    fn classic(link: u32, frames: &[Vec<u8>]) -> Vec<u8> {
+        let mut f = 0xA1B2_C3D4u32.to_le_bytes().to_vec();
+        f.extend_from_slice(&[2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+        f.extend_from_slice(&65535u32.to_le_bytes());
+        f.extend_from_slice(&link.to_le_bytes());
+        for (i, d) in frames.iter().enumerate() {
+            f.extend_from_slice(&(i as u32).to_le_bytes());
+            f.extend_from_slice(&0u32.to_le_bytes());
+            f.extend_from_slice(&(d.len() as u32).to_le_bytes());
+            f.extend_from_slice(&(d.len() as u32).to_le_bytes());
+            f.extend_from_slice(d);
+        }
+        f
+    }
+
+    /// Ethernet frames of a conversation, from the writer, without the pcapng framing.
+    fn frames_of(file: &[u8]) -> Vec<Vec<u8>> {
+        CaptureReader::new(file)
+            .unwrap()
+            .map(|f| f.unwrap().data.to_vec())
+            .collect()
+    }
+
+    #[test]
+    fn linux_cooked_v2_capture_mid_stream() {
+        let (c, s) = (client(), server());
+        let mut w = PcapngWriter::new(Vec::new()).unwrap();
+        w.write_tcp_payload(0, c, s, S2C, b"resultset").unwrap();
+        w.write_tcp_payload(0, c, s, C2S, b"COM_QUIT").unwrap();
+        let eth = frames_of(&w.into_inner().unwrap());
+        let sll2: Vec<Vec<u8>> = eth
+            .iter()
+            .map(|e| {
+                let mut f = vec![0x08, 0x00, 0, 0, 0, 0, 0, 2, 0, 1, 0, 6];
+                f.extend_from_slice(&e[6..12]);
+                f.extend_from_slice(&[0, 0]);
+                f.extend_from_slice(&e[14..]);
+                f
+            })
+            .collect();
+        // Plus an ARP frame (not IP), which is skipped with a note.
+        let mut arp = vec![0x08, 0x06];
+        arp.extend_from_slice(&[0; 18]);
+        let mut all = sll2;
+        all.push(arp);
+        let report =
+            reassemble_capture(&classic(LINKTYPE_LINUX_SLL2, &all), Default::default()).unwrap();
+        assert_eq!(report.frames, 3);
+        assert_eq!(report.skipped_frames, 1);
+        assert_eq!(report.skip_notes, [(2, SkipReason::NotIp(0x0806))]);
+        let conv = &report.conversations[0];
+        assert!(conv.started_mid_stream);
+        assert_eq!((conv.client, conv.server), (c, s));
+        assert_eq!(
+            data_events(conv),
+            [(S2C, b"resultset".to_vec()), (C2S, b"COM_QUIT".to_vec())]
+        );
+    }
+
+    #[test]
+    fn truncated_capture_keeps_earlier_conversation_data() {
+        let (c, s) = (client(), server());
+        let mut w = PcapngWriter::new(Vec::new()).unwrap();
+        w.write_handshake(1, c, s).unwrap();
+        w.write_tcp_payload(2, c, s, S2C, b"greeting").unwrap();
+        w.write_tcp_payload(3, c, s, C2S, b"login-packet").unwrap();
+        let file = w.into_inner().unwrap();
+        let report = reassemble_capture(&file[..file.len() - 7], Default::default()).unwrap();
+        let err = report.error.unwrap();
+        assert_eq!(err.kind, crate::codec::ErrorKind::Truncated);
+        assert_eq!(report.frames, 4);
+        assert_eq!(report.conversations[0].stream(S2C), b"greeting");
+        assert!(report.conversations[0].stream(C2S).is_empty());
+        assert!(reassemble_capture(b"nope", Default::default()).is_err());
+    }
+
+    #[test]
+    fn hostile_segments_do_not_panic_or_blow_up() {
+        let (c, s) = (client(), server());
+        let mut r = Reassembler::new(ReassemblyConfig {
+            server_port: 3306,
+            max_buffered_per_flow: 1000,
+        });
+        let junk = [0x55u8; 300];
+        let mut x: u32 = 12345;
+        for i in 0..5000u64 {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            let flags = (x >> 8) as u8 & 0x17;
+            let len = (x >> 16) as usize % 300;
+            let (a, b) = if x & 1 == 0 { (c, s) } else { (s, c) };
+            r.push(&seg(a, b, x.rotate_left(7) % 4000, flags, &junk[..len], i));
+        }
+        for conv in r.finish() {
+            let buffered_ok = conv.stream(C2S).len() < 1 << 20;
+            assert!(buffered_ok);
+        }
+    }
+}
