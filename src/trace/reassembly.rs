@@ -17,9 +17,9 @@ pub struct ReassemblyConfig {
     /// The MySQL server port: when a connection's SYN was not captured, the side using this port
     /// is taken as the server. Default 3306.
     pub server_port: u16,
-    /// The most out-of-order bytes buffered per direction of a flow. Beyond it the flow is marked
-    /// damaged and the oldest gap is given up on (reported as a [`StreamEvent::Gap`]). Default
-    /// 64 MiB.
+    /// The most out-of-order bytes buffered per flow (both directions together). Beyond it the
+    /// flow is marked damaged and the oldest gap is given up on (reported as a
+    /// [`StreamEvent::Gap`]) until the buffer fits again. Default 64 MiB.
     pub max_buffered_per_flow: usize,
 }
 
@@ -414,9 +414,17 @@ fn insert(c: &mut ConvState, dir: Direction, start: u64, payload: &[u8], ts: u64
         st.pending.insert(s, (bytes.to_vec(), ts));
     }
     deliver(c, dir, ts);
-    // Bounded memory: give up on the oldest gap until the buffer fits again.
-    while c.dir_mut(dir).buffered > limit {
-        force_gap(c, dir, ts);
+    // Bounded memory (both directions together): give up on the oldest gap until it fits.
+    while c.c2s.buffered.saturating_add(c.s2c.buffered) > limit {
+        let d = if c.dir_mut(dir).pending.is_empty() {
+            dir.reverse()
+        } else {
+            dir
+        };
+        if c.dir_mut(d).pending.is_empty() {
+            break;
+        }
+        force_gap(c, d, ts);
     }
 }
 
@@ -818,6 +826,42 @@ mod tests {
             }
         );
         assert_eq!(conv.retransmitted_bytes, 2);
+
+        // The limit covers both directions together.
+        let mut r = Reassembler::new(ReassemblyConfig {
+            server_port: 3306,
+            max_buffered_per_flow: 10,
+        });
+        r.push(&seg(c, s, 100, A, b"", 1));
+        r.push(&seg(s, c, 200, A, b"", 2));
+        r.push(&seg(c, s, 110, A, b"123456", 3));
+        r.push(&seg(s, c, 210, A, b"abcdef", 4));
+        let conv = &r.finish()[0];
+        assert_eq!(
+            conv.events,
+            [
+                StreamEvent::Gap {
+                    direction: S2C,
+                    timestamp_nanos: 4,
+                    missing: 10
+                },
+                StreamEvent::Data {
+                    direction: S2C,
+                    timestamp_nanos: 4,
+                    bytes: b"abcdef".to_vec()
+                },
+                StreamEvent::Gap {
+                    direction: C2S,
+                    timestamp_nanos: 4,
+                    missing: 10
+                },
+                StreamEvent::Data {
+                    direction: C2S,
+                    timestamp_nanos: 4,
+                    bytes: b"123456".to_vec()
+                },
+            ]
+        );
     }
 
     #[test]
