@@ -372,7 +372,7 @@ impl Conversation {
                 }
             }
             (State::Response(Expect::Simple), ServerToClient) | (State::InfileReply, ServerToClient) => {
-                self.simple_reply(d.kind_mut(), f, p)?;
+                self.simple_reply(&mut d.kind, &mut d.fields, p)?;
             }
             (State::Response(Expect::Text), ServerToClient) => {
                 if p.first() == Some(&0xFF) {
@@ -521,10 +521,6 @@ impl Conversation {
 }
 
 impl Decoded {
-    fn kind_mut(&mut self) -> &mut &'static str {
-        &mut self.kind
-    }
-
     /// The field named `name`, if present.
     pub fn field(&self, name: &str) -> Option<&Value> {
         self.fields.iter().find(|(k, _)| *k == name).map(|(_, v)| v)
