@@ -1,7 +1,8 @@
 //! Test PKI generated at test time with the `openssl` CLI.
 //!
-//! Layout (all PEM, keys unencrypted PKCS#8, RSA 2048 for the widest client
-//! compatibility):
+//! Layout (all PEM; keys are unencrypted PKCS#8 `BEGIN PRIVATE KEY`, ECDSA P-256
+//! because RSA key generation costs ~0.25 s per key on this 2-core box; switch
+//! [`KEY_ALG`] to RSA if a TLS stack under test needs it):
 //! - `ca.crt` / `ca.key`: the test CA (basicConstraints CA:TRUE, keyCertSign).
 //! - `server.crt` / `server.key`: signed by the CA, CN=localhost,
 //!   subjectAltName `DNS:localhost,IP:127.0.0.1`, EKU serverAuth.
@@ -23,6 +24,10 @@ pub struct Certs {
     pub client_key: PathBuf,
     pub wrong_ca_cert: PathBuf,
 }
+
+/// `openssl req -newkey` arguments for every key.
+pub const KEY_ALG: &[&str] = &["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"];
+// pub const KEY_ALG: &[&str] = &["-newkey", "rsa:2048"];
 
 fn openssl(dir: &Path, args: &[&str]) -> Result<(), String> {
     let out = Command::new("openssl")
@@ -49,11 +54,14 @@ fn self_signed_ca(dir: &Path, name: &str, cn: &str) -> Result<(), String> {
     openssl(
         dir,
         &[
-            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", &key, "-out", &crt,
-            "-days", "30", "-subj", &subj,
+            "req", "-x509", "-nodes", "-keyout", &key, "-out", &crt, "-days", "30", "-subj", &subj,
             "-addext", "basicConstraints=critical,CA:TRUE",
             "-addext", "keyUsage=critical,keyCertSign,cRLSign",
-        ],
+        ]
+        .iter()
+        .chain(KEY_ALG)
+        .copied()
+        .collect::<Vec<_>>(),
     )
 }
 
@@ -66,7 +74,11 @@ fn leaf(dir: &Path, name: &str, cn: &str, serial: &str, ext: &str) -> Result<(),
     std::fs::write(dir.join(&extf), ext).map_err(|e| format!("write {extf}: {e}"))?;
     openssl(
         dir,
-        &["req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", &key, "-out", &csr, "-subj", &subj],
+        &["req", "-new", "-nodes", "-keyout", &key, "-out", &csr, "-subj", &subj]
+            .iter()
+            .chain(KEY_ALG)
+            .copied()
+            .collect::<Vec<_>>(),
     )?;
     openssl(
         dir,
@@ -77,7 +89,7 @@ fn leaf(dir: &Path, name: &str, cn: &str, serial: &str, ext: &str) -> Result<(),
     )
 }
 
-/// Generate the whole PKI into `dir` (which must exist). Takes ~1 s (4 RSA keys).
+/// Generate the whole PKI into `dir` (which must exist). Takes ~50 ms with EC keys.
 pub fn generate(dir: &Path) -> Result<Certs, String> {
     self_signed_ca(dir, "ca", "mywire-test-ca")?;
     leaf(
@@ -86,7 +98,7 @@ pub fn generate(dir: &Path) -> Result<Certs, String> {
         "localhost",
         "0x1001",
         "basicConstraints=critical,CA:FALSE\n\
-         keyUsage=critical,digitalSignature,keyEncipherment\n\
+         keyUsage=critical,digitalSignature\n\
          extendedKeyUsage=serverAuth\n\
          subjectAltName=DNS:localhost,IP:127.0.0.1\n",
     )?;
@@ -96,7 +108,7 @@ pub fn generate(dir: &Path) -> Result<Certs, String> {
         "mywire_x509",
         "0x1002",
         "basicConstraints=critical,CA:FALSE\n\
-         keyUsage=critical,digitalSignature,keyEncipherment\n\
+         keyUsage=critical,digitalSignature\n\
          extendedKeyUsage=clientAuth\n",
     )?;
     self_signed_ca(dir, "wrong-ca", "mywire-unrelated-ca")?;

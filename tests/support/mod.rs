@@ -418,7 +418,11 @@ M=$(cat "$T/mariadbd.child.pid" 2>/dev/null)
 if [ -n "$M" ]; then
   kill -KILL "$M" 2>/dev/null
   i=0
-  while kill -0 "$M" 2>/dev/null && [ "$i" -lt 100 ]; do sleep 0.1; i=$((i+1)); done
+  # Bounded: an orphaned zombie counts as gone (PID 1 may reap lazily).
+  while kill -0 "$M" 2>/dev/null && [ "$i" -lt 100 ]; do
+    case "$(cut -d' ' -f3 "/proc/$M/stat" 2>/dev/null)" in Z|X|"") break ;; esac
+    sleep 0.1; i=$((i+1))
+  done
 fi
 rm -rf "$T"
 "#;
@@ -543,6 +547,7 @@ fn start_in(tmp: &Path, mariadbd: &Path, install_db: &Path, cli: &Path, t0: Inst
     let mut install = install.spawn().map_err(|e| format!("spawn {}: {e}", install_db.display()))?;
 
     let certs = certs::generate(&tls);
+    let t_certs = t0.elapsed();
     let deadline = Instant::now() + Duration::from_secs(120);
     let status = loop {
         match install.try_wait() {
@@ -563,6 +568,7 @@ fn start_in(tmp: &Path, mariadbd: &Path, install_db: &Path, cli: &Path, t0: Inst
         return Err(format!("mariadb-install-db failed ({status}):\n{}", read_tail(&install_log_path, 0)));
     }
     let certs = certs?;
+    let t_install = t0.elapsed();
 
     // 2. mariadbd arguments. Paths must be absolute: mariadbd chdir()s to the datadir.
     let socket = tmp.join("mysqld.sock");
@@ -646,6 +652,7 @@ fn start_in(tmp: &Path, mariadbd: &Path, install_db: &Path, cli: &Path, t0: Inst
         launch: launch_cfg,
     };
 
+    let t_ready = t0.elapsed();
     // 4. Accounts and database, as root over the socket.
     let out = server.mariadb_cli(["--batch", "-e", &setup_sql(server.has_ed25519)]);
     if !out.status.success() {
@@ -658,9 +665,13 @@ fn start_in(tmp: &Path, mariadbd: &Path, install_db: &Path, cli: &Path, t0: Inst
     }
     let startup_time = t0.elapsed();
     let msg = format!(
-        "[mywire-test] throwaway MariaDB on 127.0.0.1:{port} (socket {}) ready in {:.2?}{}",
+        "[mywire-test] throwaway MariaDB on 127.0.0.1:{port} (socket {}) ready in {:.2?} \
+         (certs done {:.2?}, install-db done {:.2?}, mariadbd up {:.2?}){}",
         server.socket.display(),
         startup_time,
+        t_certs,
+        t_install,
+        t_ready,
         if server.has_ed25519 { "" } else { " -- WARNING: auth_ed25519.so not found, no ed25519 account" }
     );
     print_uncaptured(&msg);
