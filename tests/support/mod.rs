@@ -744,7 +744,9 @@ fn launch(cfg: &LaunchCfg, port: u16, p: &mut Proc) -> Result<(), LaunchError> {
 
     let logs = || {
         format!(
-            "--- err.log (this start) ---\n{}\n--- mariadbd stderr ---\n{}",
+            "--- command ---\n{} {} --port={port}\n--- err.log (this start) ---\n{}\n--- mariadbd stderr ---\n{}",
+            cfg.mariadbd.display(),
+            cfg.args.iter().map(|a| a.to_string_lossy()).collect::<Vec<_>>().join(" "),
             read_tail(&cfg.err_log, log_start),
             read_tail(&cfg.stderr_log, stderr_start)
         )
