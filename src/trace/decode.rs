@@ -207,7 +207,9 @@ impl Conversation {
                 d.kind = "Unsynced";
                 f.push((
                     "note",
-                    Value::Str("capture started mid-connection; waiting for the next command".into()),
+                    Value::Str(
+                        "capture started mid-connection; waiting for the next command".into(),
+                    ),
                 ));
             }
             (State::Greeting, ServerToClient) => {
@@ -247,8 +249,7 @@ impl Conversation {
                     self.caps = r.capabilities & self.server_caps;
                     self.caps_inferred = false;
                     self.ext_metadata = !r.capabilities.contains(CapabilityFlags::LONG_PASSWORD)
-                        && r
-                            .mariadb_capabilities
+                        && r.mariadb_capabilities
                             .contains(MariaDbCapabilities::EXTENDED_METADATA);
                     f.push(("capabilities", Value::List(r.capabilities.names())));
                     if self.ext_metadata || r.mariadb_capabilities.bits() != 0 {
@@ -271,7 +272,10 @@ impl Conversation {
                         f.push((
                             "attributes",
                             Value::List(
-                                r.attributes.iter().map(|(k, v)| format!("{k}={v}")).collect(),
+                                r.attributes
+                                    .iter()
+                                    .map(|(k, v)| format!("{k}={v}"))
+                                    .collect(),
                             ),
                         ));
                     }
@@ -302,7 +306,9 @@ impl Conversation {
                     let data = parse_auth_more_data(p)?;
                     match data {
                         [0x03] => f.push(("status", Value::Str("fast auth success".into()))),
-                        [0x04] => f.push(("status", Value::Str("perform full authentication".into()))),
+                        [0x04] => {
+                            f.push(("status", Value::Str("perform full authentication".into())))
+                        }
                         _ if data.starts_with(b"-----BEGIN") => {
                             f.push(("public_key", Value::Str(lossy(data))))
                         }
@@ -371,7 +377,8 @@ impl Conversation {
                     }
                 }
             }
-            (State::Response(Expect::Simple), ServerToClient) | (State::InfileReply, ServerToClient) => {
+            (State::Response(Expect::Simple), ServerToClient)
+            | (State::InfileReply, ServerToClient) => {
                 self.simple_reply(&mut d.kind, &mut d.fields, p)?;
             }
             (State::Response(Expect::Text), ServerToClient) => {
@@ -537,11 +544,10 @@ fn opt_str(s: Option<&str>) -> Value {
 
 /// Lowercase hex of `b`.
 pub fn hex(b: &[u8]) -> String {
-    const H: &[u8; 16] = b"0123456789abcdef";
+    use std::fmt::Write;
     let mut s = String::with_capacity(b.len() * 2);
     for &x in b {
-        s.push(char::from(H[usize::from(x >> 4)]));
-        s.push(char::from(H[usize::from(x & 15)]));
+        let _ = write!(s, "{x:02x}");
     }
     s
 }

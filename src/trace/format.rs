@@ -228,7 +228,10 @@ impl<W: Write + Send> Tracer for WriterTracer<W> {
     fn tls_started(&mut self) {
         self.conv.tls_started();
         if self.format == Format::Text {
-            let _ = writeln!(self.out, "-- TLS started; the packets below were encrypted on the wire");
+            let _ = writeln!(
+                self.out,
+                "-- TLS started; the packets below were encrypted on the wire"
+            );
         }
     }
 }

@@ -54,9 +54,21 @@ fn self_signed_ca(dir: &Path, name: &str, cn: &str) -> Result<(), String> {
     openssl(
         dir,
         &[
-            "req", "-x509", "-nodes", "-keyout", &key, "-out", &crt, "-days", "30", "-subj", &subj,
-            "-addext", "basicConstraints=critical,CA:TRUE",
-            "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+            "req",
+            "-x509",
+            "-nodes",
+            "-keyout",
+            &key,
+            "-out",
+            &crt,
+            "-days",
+            "30",
+            "-subj",
+            &subj,
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
         ]
         .iter()
         .chain(KEY_ALG)
@@ -74,17 +86,33 @@ fn leaf(dir: &Path, name: &str, cn: &str, serial: &str, ext: &str) -> Result<(),
     std::fs::write(dir.join(&extf), ext).map_err(|e| format!("write {extf}: {e}"))?;
     openssl(
         dir,
-        &["req", "-new", "-nodes", "-keyout", &key, "-out", &csr, "-subj", &subj]
-            .iter()
-            .chain(KEY_ALG)
-            .copied()
-            .collect::<Vec<_>>(),
+        &[
+            "req", "-new", "-nodes", "-keyout", &key, "-out", &csr, "-subj", &subj,
+        ]
+        .iter()
+        .chain(KEY_ALG)
+        .copied()
+        .collect::<Vec<_>>(),
     )?;
     openssl(
         dir,
         &[
-            "x509", "-req", "-in", &csr, "-CA", "ca.crt", "-CAkey", "ca.key", "-set_serial", serial,
-            "-days", "30", "-out", &crt, "-extfile", &extf,
+            "x509",
+            "-req",
+            "-in",
+            &csr,
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-set_serial",
+            serial,
+            "-days",
+            "30",
+            "-out",
+            &crt,
+            "-extfile",
+            &extf,
         ],
     )
 }

@@ -117,7 +117,11 @@ struct Proc {
     watchdog: Option<Child>,
 }
 
-static PROC: Mutex<Proc> = Mutex::new(Proc { tmp_dir: None, mariadbd: None, watchdog: None });
+static PROC: Mutex<Proc> = Mutex::new(Proc {
+    tmp_dir: None,
+    mariadbd: None,
+    watchdog: None,
+});
 static SERVER: OnceLock<Result<TestServer, String>> = OnceLock::new();
 static ATEXIT: OnceLock<()> = OnceLock::new();
 
@@ -206,7 +210,9 @@ pub fn free_port() -> u16 {
 pub fn pct_encode(s: &str, keep_slash: bool) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
-        let keep = b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') || (keep_slash && b == b'/');
+        let keep = b.is_ascii_alphanumeric()
+            || matches!(b, b'-' | b'.' | b'_' | b'~')
+            || (keep_slash && b == b'/');
         if keep {
             out.push(b as char);
         } else {
@@ -268,7 +274,14 @@ impl TestServer {
     pub fn mariadb_command(&self) -> Command {
         let mut c = Command::new(&self.mariadb_cli_bin);
         c.arg("--no-defaults").stdin(Stdio::null());
-        for v in ["MYSQL_PWD", "MYSQL_HOST", "MYSQL_TCP_PORT", "MYSQL_UNIX_PORT", "MYSQL_HISTFILE", "MYSQL_PS1"] {
+        for v in [
+            "MYSQL_PWD",
+            "MYSQL_HOST",
+            "MYSQL_TCP_PORT",
+            "MYSQL_UNIX_PORT",
+            "MYSQL_HISTFILE",
+            "MYSQL_PS1",
+        ] {
             c.env_remove(v);
         }
         c
@@ -297,7 +310,11 @@ impl TestServer {
         S: AsRef<std::ffi::OsStr>,
     {
         let mut c = self.mariadb_command();
-        c.arg("--protocol=SOCKET").arg("-S").arg(&self.socket).arg("-uroot").args(args);
+        c.arg("--protocol=SOCKET")
+            .arg("-S")
+            .arg(&self.socket)
+            .arg("-uroot")
+            .args(args);
         c.output().expect("run mariadb CLI")
     }
 
@@ -388,7 +405,9 @@ fn find_plugin_dir() -> Option<PathBuf> {
     ] {
         cands.push(d.into());
     }
-    cands.into_iter().find(|d| d.join("auth_ed25519.so").is_file())
+    cands
+        .into_iter()
+        .find(|d| d.join("auth_ed25519.so").is_file())
 }
 
 fn make_tmp_dir() -> Result<PathBuf, String> {
@@ -485,9 +504,21 @@ fn read_tail(path: &Path, from: u64) -> String {
 
 fn start() -> Result<TestServer, String> {
     let t0 = Instant::now();
-    let mariadbd = find_bin("MYWIRE_MARIADBD", "mariadbd", &["/usr/sbin", "/usr/local/sbin", "/usr/bin"])?;
-    let install_db = find_bin("MYWIRE_MARIADB_INSTALL_DB", "mariadb-install-db", &["/usr/bin", "/usr/local/bin"])?;
-    let cli = find_bin("MYWIRE_MARIADB_CLI", "mariadb", &["/usr/bin", "/usr/local/bin"])?;
+    let mariadbd = find_bin(
+        "MYWIRE_MARIADBD",
+        "mariadbd",
+        &["/usr/sbin", "/usr/local/sbin", "/usr/bin"],
+    )?;
+    let install_db = find_bin(
+        "MYWIRE_MARIADB_INSTALL_DB",
+        "mariadb-install-db",
+        &["/usr/bin", "/usr/local/bin"],
+    )?;
+    let cli = find_bin(
+        "MYWIRE_MARIADB_CLI",
+        "mariadb",
+        &["/usr/bin", "/usr/local/bin"],
+    )?;
 
     let tmp = make_tmp_dir()?;
     {
@@ -511,7 +542,13 @@ fn start() -> Result<TestServer, String> {
     res
 }
 
-fn start_in(tmp: &Path, mariadbd: &Path, install_db: &Path, cli: &Path, t0: Instant) -> Result<TestServer, String> {
+fn start_in(
+    tmp: &Path,
+    mariadbd: &Path,
+    install_db: &Path,
+    cli: &Path,
+    t0: Instant,
+) -> Result<TestServer, String> {
     let data = tmp.join("data");
     let tls = tmp.join("tls");
     fs::create_dir(&tls).map_err(|e| format!("mkdir tls: {e}"))?;
@@ -535,7 +572,12 @@ fn start_in(tmp: &Path, mariadbd: &Path, install_db: &Path, cli: &Path, t0: Inst
     install
         .arg("--no-defaults") // must be first
         .arg(format!("--datadir={}", data.display()))
-        .args(["--auth-root-authentication-method=normal", "--skip-test-db", "--skip-name-resolve", "--skip-log-bin"])
+        .args([
+            "--auth-root-authentication-method=normal",
+            "--skip-test-db",
+            "--skip-name-resolve",
+            "--skip-log-bin",
+        ])
         .args(innodb)
         .current_dir(tmp)
         .stdin(Stdio::null())
@@ -544,7 +586,9 @@ fn start_in(tmp: &Path, mariadbd: &Path, install_db: &Path, cli: &Path, t0: Inst
     if root {
         install.arg("--user=root");
     }
-    let mut install = install.spawn().map_err(|e| format!("spawn {}: {e}", install_db.display()))?;
+    let mut install = install
+        .spawn()
+        .map_err(|e| format!("spawn {}: {e}", install_db.display()))?;
 
     let certs = certs::generate(&tls);
     let t_certs = t0.elapsed();
@@ -565,7 +609,10 @@ fn start_in(tmp: &Path, mariadbd: &Path, install_db: &Path, cli: &Path, t0: Inst
         }
     };
     if !status.success() {
-        return Err(format!("mariadb-install-db failed ({status}):\n{}", read_tail(&install_log_path, 0)));
+        return Err(format!(
+            "mariadb-install-db failed ({status}):\n{}",
+            read_tail(&install_log_path, 0)
+        ));
     }
     let certs = certs?;
     let t_install = t0.elapsed();
@@ -672,15 +719,24 @@ fn start_in(tmp: &Path, mariadbd: &Path, install_db: &Path, cli: &Path, t0: Inst
         t_certs,
         t_install,
         t_ready,
-        if server.has_ed25519 { "" } else { " -- WARNING: auth_ed25519.so not found, no ed25519 account" }
+        if server.has_ed25519 {
+            ""
+        } else {
+            " -- WARNING: auth_ed25519.so not found, no ed25519 account"
+        }
     );
     print_uncaptured(&msg);
-    Ok(TestServer { startup_time, ..server })
+    Ok(TestServer {
+        startup_time,
+        ..server
+    })
 }
 
 fn setup_sql(ed25519: bool) -> String {
     let mut s = String::new();
-    s.push_str(&format!("CREATE DATABASE IF NOT EXISTS {DATABASE} CHARACTER SET utf8mb4;\n"));
+    s.push_str(&format!(
+        "CREATE DATABASE IF NOT EXISTS {DATABASE} CHARACTER SET utf8mb4;\n"
+    ));
     for host in ["%", "localhost", "127.0.0.1"] {
         s.push_str(&format!(
             "CREATE USER '{USER}'@'{host}' IDENTIFIED VIA mysql_native_password USING PASSWORD('{PASSWORD}');\n\
@@ -701,7 +757,9 @@ fn setup_sql(ed25519: bool) -> String {
             users.push(ED_USER);
         }
         for u in users {
-            s.push_str(&format!("GRANT ALL PRIVILEGES ON {DATABASE}.* TO '{u}'@'{host}';\n"));
+            s.push_str(&format!(
+                "GRANT ALL PRIVILEGES ON {DATABASE}.* TO '{u}'@'{host}';\n"
+            ));
         }
     }
     s
@@ -768,7 +826,8 @@ fn launch(cfg: &LaunchCfg, port: u16, p: &mut Proc) -> Result<(), LaunchError> {
             Ok(None) => {}
             Err(e) => return Err(LaunchError::Fatal(format!("wait mariadbd: {e}"))),
         }
-        if read_tail(&cfg.err_log, log_start).contains("ready for connections") && greeting_ok(port) {
+        if read_tail(&cfg.err_log, log_start).contains("ready for connections") && greeting_ok(port)
+        {
             return Ok(());
         }
         if Instant::now() >= deadline {
