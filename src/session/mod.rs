@@ -8,7 +8,7 @@ mod options;
 mod result;
 mod stream;
 
-pub use connection::{Session, MAX_AUTH_ROUNDS};
+pub use connection::{Pipeline, Session, MAX_AUTH_ROUNDS, PIPELINE_WINDOW, PIPELINE_WINDOW_BYTES};
 pub use options::{percent_decode, Options};
 pub use result::{QueryResult, Row};
 pub use stream::{Duplex, Stream};
