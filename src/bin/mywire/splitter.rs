@@ -101,7 +101,9 @@ impl Splitter {
                             self.state = State::Quote(c);
                         }
                         b'#' => self.state = State::LineComment,
-                        b'-' if next == Some(b'-') && b.get(i + 2).map_or(true, |&d| d <= b' ') => {
+                        b'-' if next == Some(b'-')
+                            && !matches!(b.get(i + 2), Some(&d) if d > b' ') =>
+                        {
                             self.state = State::LineComment
                         }
                         b'/' if next == Some(b'*') => {

@@ -1,0 +1,318 @@
+//! Integration tests of the `mywire` binary against the throwaway MariaDB of `tests/support`
+//! (or `MYWIRE_TEST_URL`; the comparisons with the `mariadb` CLI need the local server).
+
+mod support;
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+/// `mywire --url URL ARGS…` with `stdin` as standard input (none: /dev/null).
+fn mywire_at(url: &str, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_mywire"));
+    c.env_remove("DATABASE_URL")
+        .arg("--url")
+        .arg(url)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        });
+    let mut child = c.spawn().expect("run mywire");
+    if let Some(input) = stdin {
+        let mut w = child.stdin.take().expect("stdin");
+        w.write_all(input.as_bytes()).expect("write stdin");
+    }
+    child.wait_with_output().expect("wait for mywire")
+}
+
+fn mywire(args: &[&str], stdin: Option<&str>) -> Output {
+    mywire_at(&support::test_url(), args, stdin)
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[track_caller]
+fn success(o: &Output) {
+    assert!(
+        o.status.success(),
+        "mywire failed ({:?}): {}",
+        o.status,
+        stderr(o)
+    );
+}
+
+/// `mariadb --batch` on the throwaway server's socket. With `--no-defaults` the client's
+/// character set is utf8mb3 (emoji become `????`); mywire always asks for utf8mb4.
+fn mariadb_batch(s: &support::TestServer, sql: &str) -> Vec<u8> {
+    let o = s
+        .mariadb_command()
+        .args(["--batch", "--default-character-set=utf8mb4"])
+        .arg("-S")
+        .arg(&s.socket)
+        .args(["-u", "mywire", "-pmywire-pass", "mywire_test", "-e", sql])
+        .output()
+        .expect("run mariadb");
+    assert!(o.status.success(), "mariadb failed: {}", stderr(&o));
+    o.stdout
+}
+
+const TRICKY: &str = r"SELECT 'a\tb' AS 'tab\there', 'c\nd' AS nl, 'e\\f' AS bs,
+    CONCAT('x', CHAR(0), 'y') AS nul, NULL AS n, '' AS empty, 'emoji 😀 é ü' AS u,
+    42 AS i, -1.50 AS d, 1e100 AS f, 'cr\rhere' AS cr, '\\t is not a tab' AS lit
+  UNION ALL SELECT '\t', '\n\n', '\\\\', CHAR(0), 'NULL', NULL, '中文', 0, 0.00, -2.5e-5, '', ' '";
+
+#[test]
+fn batch_output_is_byte_identical_to_mariadb() {
+    let s = require_local_server!();
+    for sql in [
+        TRICKY,
+        "SELECT 1 AS a; SELECT 'x' AS b, NULL AS c; SELECT 1 FROM DUAL WHERE 0; DO 1; SELECT 2",
+    ] {
+        let expected = mariadb_batch(s, sql);
+        let o = mywire_at(&s.url(), &["--batch", "-e", sql], None);
+        success(&o);
+        assert_eq!(
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&expected),
+            "for {sql}"
+        );
+        assert_eq!(o.stdout, expected, "for {sql}");
+    }
+}
+
+#[test]
+fn batch_escapes_cells_but_not_header_names() {
+    let o = mywire(
+        &["-B", "-e", r"SELECT 'a\tb' AS 'h\tx', NULL AS n, '' AS e"],
+        None,
+    );
+    success(&o);
+    assert_eq!(stdout(&o), "h\tx\tn\te\na\\tb\tNULL\t\n");
+}
+
+#[test]
+fn empty_results_print_nothing_in_batch() {
+    let o = mywire(
+        &["--batch", "-e", "SELECT 1 AS a FROM DUAL WHERE 0; DO 1"],
+        None,
+    );
+    success(&o);
+    assert_eq!(stdout(&o), "");
+    assert_eq!(stderr(&o), "");
+}
+
+#[test]
+fn multi_statement_execute_prints_each_result() {
+    let o = mywire(
+        &[
+            "--batch",
+            "-e",
+            "SELECT 1 AS a; SELECT 'x' AS b UNION ALL SELECT 'y'",
+        ],
+        None,
+    );
+    success(&o);
+    assert_eq!(stdout(&o), "a\n1\nb\nx\ny\n");
+}
+
+#[test]
+fn table_output() {
+    let sql = "CREATE TEMPORARY TABLE t (id INT, name VARCHAR(10), note TEXT); \
+               INSERT INTO t VALUES (1, 'alice', NULL), (22, 'bob', 'héllo'); \
+               SELECT id, name, note FROM t ORDER BY id; \
+               SELECT 'only' AS one; \
+               SELECT 1 AS x FROM DUAL WHERE 0";
+    let o = mywire(&["-e", sql], None);
+    success(&o);
+    assert_eq!(
+        stdout(&o),
+        "\
+Query OK, 0 rows affected
+
+Query OK, 2 rows affected
+
++----+-------+-------+
+| id | name  | note  |
++----+-------+-------+
+|  1 | alice | NULL  |
+| 22 | bob   | héllo |
++----+-------+-------+
+2 rows in set
+
++------+
+| one  |
++------+
+| only |
++------+
+1 row in set
+
+Empty set
+
+"
+    );
+}
+
+#[test]
+fn server_error_message_and_exit_code() {
+    let o = mywire(&["-e", "SELECT * FROM no_such_table"], None);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        stderr(&o),
+        "ERROR 1146 (42S02): Table 'mywire_test.no_such_table' doesn't exist\n"
+    );
+    assert_eq!(stdout(&o), "");
+    // Results before the failing statement are printed; nothing after it runs.
+    let o = mywire(
+        &[
+            "-B",
+            "-e",
+            "SELECT 1 AS a; SELECT * FROM no_such_table; SELECT 2",
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(stdout(&o), "a\n1\n");
+    assert!(
+        stderr(&o).starts_with("ERROR 1146 (42S02): "),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn stdin_script_with_delimiters_in_quotes_and_comments() {
+    let script = "\
+CREATE TEMPORARY TABLE t (s TEXT);
+INSERT INTO t VALUES ('a;b'), (\"c -- d;\");  -- a comment; with a semicolon
+/* a block; comment */ INSERT INTO t
+  VALUES ('e\\';f') # a hash comment; too
+;
+SELECT s FROM t ORDER BY s;
+SELECT 'last' AS l";
+    let o = mywire(&[], Some(script));
+    success(&o);
+    // Standard input is not a terminal: batch output, as the mariadb client does.
+    assert_eq!(stdout(&o), "s\na;b\nc -- d;\ne';f\nl\nlast\n");
+    assert_eq!(stderr(&o), "");
+}
+
+#[test]
+fn stdin_script_error_names_the_line_and_stops() {
+    let o = mywire(
+        &[],
+        Some("SELECT 1 AS a;\n\nSELECT *\nFROM nope;\nSELECT 2 AS b;\n"),
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(stdout(&o), "a\n1\n");
+    assert_eq!(
+        stderr(&o),
+        "ERROR 1146 (42S02) at line 3: Table 'mywire_test.nope' doesn't exist\n"
+    );
+    // --force goes on, and still exits 1.
+    let o = mywire(&["--force"], Some(SCRIPT_WITH_ERROR));
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(stdout(&o), "a\n1\nb\n2\n");
+}
+
+const SCRIPT_WITH_ERROR: &str = "SELECT 1 AS a;\nSELECT * FROM nope;\nSELECT 2 AS b;\n";
+
+#[test]
+fn stdin_script_table_mode() {
+    let o = mywire(&["--table"], Some("SELECT 1 AS a;\nDO 1;"));
+    success(&o);
+    assert_eq!(
+        stdout(&o),
+        "+---+\n| a |\n+---+\n| 1 |\n+---+\n1 row in set\n\nQuery OK, 0 rows affected\n\n"
+    );
+}
+
+#[test]
+fn flags_override_the_url_and_socket_works() {
+    let s = require_local_server!();
+    let port = s.port.to_string();
+    let o = mywire_at(
+        "mysql://nobody:wrong@127.0.0.1:1/nodb",
+        &[
+            "-P",
+            &port,
+            "-u",
+            "mywire",
+            "-pmywire-pass",
+            "-D",
+            "mywire_test",
+            "-B",
+            "-e",
+            "SELECT DATABASE() AS db",
+        ],
+        None,
+    );
+    success(&o);
+    assert_eq!(stdout(&o), "db\nmywire_test\n");
+    let socket = s.socket.to_string_lossy().into_owned();
+    let o = mywire_at(
+        "mysql://root@127.0.0.1:1",
+        &[
+            "-S",
+            &socket,
+            "-u",
+            "mywire",
+            "-p",
+            "mywire-pass",
+            "mywire_test",
+            "-B",
+            "-e",
+            "SELECT DATABASE() AS db",
+        ],
+        None,
+    );
+    success(&o);
+    assert_eq!(stdout(&o), "db\nmywire_test\n");
+}
+
+#[test]
+fn database_url_from_the_environment() {
+    let o = Command::new(env!("CARGO_BIN_EXE_mywire"))
+        .env("DATABASE_URL", support::test_url())
+        .args(["-B", "-e", "SELECT 7 AS seven"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run mywire");
+    success(&o);
+    assert_eq!(stdout(&o), "seven\n7\n");
+}
+
+#[test]
+fn connection_failure_says_what_and_where() {
+    let port = support::free_port();
+    let o = mywire_at(
+        &format!("mysql://root@127.0.0.1:{port}"),
+        &["-e", "SELECT 1"],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        stderr(&o),
+        format!("mywire: cannot connect to 127.0.0.1:{port}: Connection refused\n")
+    );
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let o = mywire_at("mysql://root@127.0.0.1:1", &["-P", "not-a-port"], None);
+    assert_eq!(o.status.code(), Some(2));
+    let o = mywire_at("postgres://x", &["-e", "SELECT 1"], None);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).starts_with("mywire: "), "{}", stderr(&o));
+    let o = mywire_at("mysql://root@127.0.0.1:1", &["--help"], None);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stdout(&o).contains("--host <HOST>"), "{}", stdout(&o));
+}
