@@ -95,39 +95,39 @@ impl<'a> Reader<'a> {
         Ok(a)
     }
 
-    /// int<1>.
+    /// `int<1>`.
     pub fn u8(&mut self, field: &'static str) -> ParseResult<u8> {
         Ok(self.array::<1>(field)?[0])
     }
 
-    /// int<2>, little-endian.
+    /// `int<2>`, little-endian.
     pub fn u16(&mut self, field: &'static str) -> ParseResult<u16> {
         Ok(u16::from_le_bytes(self.array(field)?))
     }
 
-    /// int<3>, little-endian.
+    /// `int<3>`, little-endian.
     pub fn u24(&mut self, field: &'static str) -> ParseResult<u32> {
         let [a, b, c] = self.array::<3>(field)?;
         Ok(u32::from_le_bytes([a, b, c, 0]))
     }
 
-    /// int<4>, little-endian.
+    /// `int<4>`, little-endian.
     pub fn u32(&mut self, field: &'static str) -> ParseResult<u32> {
         Ok(u32::from_le_bytes(self.array(field)?))
     }
 
-    /// int<6>, little-endian.
+    /// `int<6>`, little-endian.
     pub fn u48(&mut self, field: &'static str) -> ParseResult<u64> {
         let [a, b, c, d, e, f] = self.array::<6>(field)?;
         Ok(u64::from_le_bytes([a, b, c, d, e, f, 0, 0]))
     }
 
-    /// int<8>, little-endian.
+    /// `int<8>`, little-endian.
     pub fn u64(&mut self, field: &'static str) -> ParseResult<u64> {
         Ok(u64::from_le_bytes(self.array(field)?))
     }
 
-    /// int<lenenc>, with 0xFB reported as [`Lenenc::Null`].
+    /// `int<lenenc>`, with 0xFB reported as [`Lenenc::Null`].
     ///
     /// Prefixes (MySQL "Integer Types"): `< 0xFB` is the value itself; 0xFC, 0xFD, 0xFE are
     /// followed by 2, 3, 8 bytes. 0xFF is never a valid prefix (it starts an ERR packet).
@@ -143,7 +143,7 @@ impl<'a> Reader<'a> {
         })
     }
 
-    /// int<lenenc> where NULL is not allowed.
+    /// `int<lenenc>` where NULL is not allowed.
     pub fn lenenc(&mut self, field: &'static str) -> ParseResult<u64> {
         match self.lenenc_or_null(field)? {
             Lenenc::Value(v) => Ok(v),
@@ -162,13 +162,13 @@ impl<'a> Reader<'a> {
         Ok(n)
     }
 
-    /// string<lenenc> (NULL not allowed).
+    /// `string<lenenc>` (NULL not allowed).
     pub fn lenenc_bytes(&mut self, field: &'static str) -> ParseResult<&'a [u8]> {
         let n = self.len_checked(field)?;
         self.take(n, field)
     }
 
-    /// string<lenenc> or NULL.
+    /// `string<lenenc>` or NULL.
     pub fn lenenc_bytes_or_null(&mut self, field: &'static str) -> ParseResult<Option<&'a [u8]>> {
         match self.lenenc_or_null(field)? {
             Lenenc::Null => Ok(None),
@@ -179,7 +179,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// string<NUL>: bytes up to a NUL, which is consumed and not returned.
+    /// `string<NUL>`: bytes up to a NUL, which is consumed and not returned.
     pub fn nul_bytes(&mut self, field: &'static str) -> ParseResult<&'a [u8]> {
         let rest = self.rest();
         let i = rest
@@ -191,7 +191,7 @@ impl<'a> Reader<'a> {
         Ok(s)
     }
 
-    /// string<EOF>: everything that remains.
+    /// `string<EOF>`: everything that remains.
     pub fn eof_bytes(&mut self) -> &'a [u8] {
         let s = self.rest();
         self.pos = self.buf.len();

@@ -2,7 +2,7 @@
 
 use bytes::{BufMut, BytesMut};
 
-/// Appends int<lenenc>.
+/// Appends `int<lenenc>`.
 pub fn put_lenenc(buf: &mut BytesMut, v: u64) {
     if v < 0xFB {
         buf.put_u8(v as u8);
@@ -18,19 +18,19 @@ pub fn put_lenenc(buf: &mut BytesMut, v: u64) {
     }
 }
 
-/// Appends string<lenenc>.
+/// Appends `string<lenenc>`.
 pub fn put_lenenc_bytes(buf: &mut BytesMut, s: &[u8]) {
     put_lenenc(buf, s.len() as u64);
     buf.put_slice(s);
 }
 
-/// Appends string<NUL>.
+/// Appends `string<NUL>`.
 pub fn put_nul_bytes(buf: &mut BytesMut, s: &[u8]) {
     buf.put_slice(s);
     buf.put_u8(0);
 }
 
-/// Appends int<3> (the low 24 bits of `v`).
+/// Appends `int<3>` (the low 24 bits of `v`).
 pub fn put_u24(buf: &mut BytesMut, v: u32) {
     buf.put_uint_le(u64::from(v & 0xFF_FFFF), 3);
 }

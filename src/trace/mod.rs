@@ -4,6 +4,11 @@
 //! directions, with its sequence id and the connection phase, before the session acts on it.
 //! Decoders built on the codec's parsers turn those events into text, JSON lines or pcapng.
 
+pub mod decode;
+pub mod format;
+pub mod pcap;
+pub mod reassembly;
+
 /// Which way a packet went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Direction {
@@ -14,6 +19,14 @@ pub enum Direction {
 }
 
 impl Direction {
+    /// The other direction.
+    pub fn reverse(self) -> Direction {
+        match self {
+            Direction::ClientToServer => Direction::ServerToClient,
+            Direction::ServerToClient => Direction::ClientToServer,
+        }
+    }
+
     /// `"C->S"` or `"S->C"`.
     pub fn arrow(self) -> &'static str {
         match self {
