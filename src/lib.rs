@@ -41,3 +41,8 @@ pub mod trace;
 
 pub use error::{Error, ServerError};
 pub use session::{Options, Session};
+
+/// The README's examples, compiled as doctests so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -6,6 +6,7 @@
 //! read, and only then sends its own command. A write cut short or an I/O / protocol error marks
 //! the session broken, and every later call says so.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -34,6 +35,70 @@ use super::options::{Options, SslMode};
 use super::result::QueryResult;
 use super::stream::Stream;
 use super::tls;
+
+/// Most pipelined commands in flight (written, response not yet complete).
+pub const PIPELINE_WINDOW: usize = 256;
+
+/// Most bytes of pipelined commands in flight (at least one command is always allowed).
+pub const PIPELINE_WINDOW_BYTES: usize = 256 * 1024;
+
+/// Responses to a batch of pipelined queries, in order. See [`Session::pipeline`].
+#[derive(Debug)]
+pub struct Pipeline<'s> {
+    s: &'s mut Session,
+    base: u64,
+    total: usize,
+    taken: usize,
+}
+
+impl Pipeline<'_> {
+    /// Number of queries in the pipeline.
+    pub fn len(&self) -> usize {
+        self.total
+    }
+
+    /// True for an empty pipeline.
+    pub fn is_empty(&self) -> bool {
+        self.total == 0
+    }
+
+    /// Responses not yet taken.
+    pub fn remaining(&self) -> usize {
+        self.total - self.taken
+    }
+
+    /// The response to the next query: `None` after the last. The previous response's unread
+    /// rows are skipped first.
+    pub async fn next(&mut self) -> Option<Result<QueryResult<'_>, Error>> {
+        if self.taken >= self.total {
+            return None;
+        }
+        while (self.s.completed.wrapping_sub(self.base) as usize) < self.taken {
+            if let Err(e) = self.s.drain_current().await {
+                self.taken = self.total;
+                return Some(Err(e));
+            }
+        }
+        self.taken += 1;
+        if let Err(e) = self.s.check() {
+            return Some(Err(e));
+        }
+        if let Err(e) = self.s.top_up().await {
+            return Some(Err(e));
+        }
+        match self.s.read_result_head().await {
+            Ok(()) => Some(Ok(QueryResult::new(self.s))),
+            Err(e) => Some(Err(e)),
+        }
+    }
+}
+
+impl Drop for Pipeline<'_> {
+    fn drop(&mut self) {
+        // Commands not yet written are not sent; written ones are drained by the next call.
+        self.s.unsent.clear();
+    }
+}
 
 /// What the session expects to read next.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,6 +141,17 @@ pub struct Session {
     phase: Phase,
     tracer: Option<Box<dyn Tracer>>,
     tls: bool,
+    /// Commands written whose responses have not started: (state to read it in, first
+    /// response seq, command bytes).
+    pending: VecDeque<(State, u8, usize)>,
+    /// Bytes of pipelined commands written whose responses are not complete.
+    inflight_bytes: usize,
+    /// Bytes of the command whose response is being read (pipelined commands only).
+    current_bytes: usize,
+    /// Pipelined commands encoded but not yet written (bounded in-flight window).
+    unsent: VecDeque<(Bytes, State, u8)>,
+    /// Responses completed since connect; identifies "the current response".
+    pub(crate) completed: u64,
 }
 
 impl std::fmt::Debug for Session {
@@ -198,6 +274,11 @@ impl Session {
             phase: Phase::Handshake,
             tracer,
             tls: false,
+            pending: VecDeque::new(),
+            inflight_bytes: 0,
+            current_bytes: 0,
+            unsent: VecDeque::new(),
+            completed: 0,
         };
         match s.run_handshake().await {
             Ok(()) => Ok(s),
@@ -551,30 +632,61 @@ impl Session {
         self.drain().await
     }
 
-    /// Reads and discards everything still pending from earlier commands.
+    /// Reads and discards everything still pending from earlier commands (including
+    /// pipelined commands already written; those not yet written are dropped).
     pub(crate) async fn drain(&mut self) -> Result<(), Error> {
-        loop {
-            match self.state {
-                State::Idle => return Ok(()),
-                State::Raw => {
-                    // The caller owns the raw exchange; we cannot know where it ends.
-                    self.state = State::Idle;
-                    return Ok(());
-                }
-                State::Rows => while self.next_row_inner().await?.is_some() {},
-                State::Simple | State::Text => {
-                    self.read_frame().await?;
-                    self.state = State::Idle;
-                }
-                State::Head | State::Columns { .. } | State::ColumnsEof => {
-                    match self.read_result_head().await {
-                        // Errors of statements nobody is waiting for any more are dropped;
-                        // fatal ones have marked the session broken and end the drain.
-                        Err(e) if e.is_fatal() => return Err(e),
-                        _ => {}
-                    }
+        self.unsent.clear();
+        while self.state != State::Idle {
+            self.drain_step().await?;
+        }
+        Ok(())
+    }
+
+    /// Reads and discards the rest of the current response only.
+    pub(crate) async fn drain_current(&mut self) -> Result<(), Error> {
+        let id = self.completed;
+        while self.completed == id && self.state != State::Idle {
+            self.drain_step().await?;
+        }
+        Ok(())
+    }
+
+    async fn drain_step(&mut self) -> Result<(), Error> {
+        match self.state {
+            State::Idle => {}
+            State::Raw => {
+                // The caller owns the raw exchange; we cannot know where it ends.
+                self.finish_response();
+            }
+            State::Rows => while self.next_row_inner().await?.is_some() {},
+            State::Simple | State::Text => {
+                self.read_frame().await?;
+                self.finish_response();
+            }
+            State::Head | State::Columns { .. } | State::ColumnsEof => {
+                match self.read_result_head().await {
+                    // Errors of statements nobody is waiting for any more are dropped;
+                    // fatal ones have marked the session broken and end the drain.
+                    Err(e) if e.is_fatal() => return Err(e),
+                    _ => {}
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// The current response is complete: move on to the next pipelined one, if any.
+    pub(crate) fn finish_response(&mut self) {
+        self.completed = self.completed.wrapping_add(1);
+        self.inflight_bytes = self.inflight_bytes.saturating_sub(self.current_bytes);
+        self.current_bytes = 0;
+        match self.pending.pop_front() {
+            Some((state, seq, size)) => {
+                self.state = state;
+                self.codec.set_seq(seq);
+                self.current_bytes = size;
+            }
+            None => self.state = State::Idle,
         }
     }
 
@@ -588,6 +700,18 @@ impl Session {
         self.trace_out(seq, &seq_parts);
         self.state = next;
         self.flush().await
+    }
+
+    /// A result (OK, or a result set's closing OK/EOF) ended: another result of the same
+    /// response follows if the server said so, else the response is complete.
+    fn end_result(&mut self, ok: OkPacket) {
+        let more = ok.status.contains(StatusFlags::MORE_RESULTS_EXISTS);
+        self.on_ok(ok);
+        if more {
+            self.state = State::Head;
+        } else {
+            self.finish_response();
+        }
     }
 
     pub(crate) fn on_ok(&mut self, ok: OkPacket) {
@@ -605,17 +729,12 @@ impl Session {
                     match parse_query_response(&f.payload, self.caps).map_err(|e| self.proto(e))? {
                         QueryResponse::Ok(ok) => {
                             self.columns.clear();
-                            self.state = if ok.status.contains(StatusFlags::MORE_RESULTS_EXISTS) {
-                                State::Head
-                            } else {
-                                State::Idle
-                            };
-                            self.on_ok(ok);
+                            self.end_result(ok);
                             return Ok(());
                         }
                         QueryResponse::Err(e) => {
                             self.columns.clear();
-                            self.state = State::Idle;
+                            self.finish_response();
                             return Err(server_error(e));
                         }
                         QueryResponse::LocalInfile(name) => {
@@ -667,16 +786,11 @@ impl Session {
         match f.payload.first() {
             Some(0x00) => {
                 let ok = parse_ok(&f.payload, self.caps).map_err(|e| self.proto(e))?;
-                self.state = if ok.status.contains(StatusFlags::MORE_RESULTS_EXISTS) {
-                    State::Head
-                } else {
-                    State::Idle
-                };
-                self.on_ok(ok);
+                self.end_result(ok);
                 Ok(())
             }
             Some(0xFF) => {
-                self.state = State::Idle;
+                self.finish_response();
                 Err(server_error(
                     parse_err(&f.payload).map_err(|e| self.proto(e))?,
                 ))
@@ -704,7 +818,7 @@ impl Session {
         let p = &f.payload;
         let deprecate_eof = self.caps.contains(CapabilityFlags::DEPRECATE_EOF);
         if p.first() == Some(&0xFF) {
-            self.state = State::Idle;
+            self.finish_response();
             return Err(server_error(parse_err(p).map_err(|e| self.proto(e))?));
         }
         if is_result_end(p, deprecate_eof) {
@@ -718,12 +832,7 @@ impl Session {
                     ..Default::default()
                 }
             };
-            self.state = if ok.status.contains(StatusFlags::MORE_RESULTS_EXISTS) {
-                State::Head
-            } else {
-                State::Idle
-            };
-            self.on_ok(ok);
+            self.end_result(ok);
             return Ok(None);
         }
         let n = self.columns.len();
@@ -762,7 +871,7 @@ impl Session {
     async fn simple(&mut self, cmd: Command<'_>) -> Result<&OkPacket, Error> {
         self.start_command(cmd, State::Simple).await?;
         let f = self.read_frame().await?;
-        self.state = State::Idle;
+        self.finish_response();
         match f.payload.first() {
             Some(0x00) => {
                 let ok = parse_ok(&f.payload, self.caps).map_err(|e| self.proto(e))?;
@@ -798,7 +907,7 @@ impl Session {
     pub async fn statistics(&mut self) -> Result<String, Error> {
         self.start_command(Command::Statistics, State::Text).await?;
         let f = self.read_frame().await?;
-        self.state = State::Idle;
+        self.finish_response();
         if f.payload.first() == Some(&0xFF) {
             return Err(server_error(
                 parse_err(&f.payload).map_err(|e| self.proto(e))?,
@@ -820,6 +929,93 @@ impl Session {
         self.trace_out(seq, &parts);
         self.flush().await?;
         let _ = self.stream.shutdown().await;
+        Ok(())
+    }
+
+    // ---- pipelining ---------------------------------------------------------------------
+
+    /// Sends every query in `queries` without waiting for the responses in between, and
+    /// returns a [`Pipeline`] that yields each response in order.
+    ///
+    /// The server executes commands one after another and answers in order, so response *i*
+    /// belongs to query *i*. A query that fails yields its own `Err(Error::Server)` and the
+    /// others still yield their own responses. At most [`PIPELINE_WINDOW`] commands (and about
+    /// [`PIPELINE_WINDOW_BYTES`] of them) are in flight at once, so neither side can block on a
+    /// full socket buffer. Dropping the pipeline half-read: commands already written ran and
+    /// their responses are drained by the next call; commands not yet written are not sent.
+    pub async fn pipeline<I, S>(&mut self, queries: I) -> Result<Pipeline<'_>, Error>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        self.ready().await?;
+        let mut all = BytesMut::new();
+        let mut codec = PacketCodec::new(self.opts.max_packet);
+        let mut cuts = Vec::new();
+        for q in queries {
+            codec.set_seq(0);
+            let before = all.len();
+            codec.encode_parts(
+                &[&[crate::codec::command::COM_QUERY], q.as_ref().as_bytes()],
+                &mut all,
+            );
+            cuts.push((all.len() - before, codec.next_seq()));
+        }
+        let mut all = all.freeze();
+        let total = cuts.len();
+        for (len, seq) in cuts {
+            self.unsent.push_back((all.split_to(len), State::Head, seq));
+        }
+        let base = self.completed;
+        self.top_up().await?;
+        Ok(Pipeline {
+            s: self,
+            base,
+            total,
+            taken: 0,
+        })
+    }
+
+    /// Writes queued pipelined commands while the in-flight window has room.
+    async fn top_up(&mut self) -> Result<(), Error> {
+        // Refill only when the window is at most half full, so that writes go out in batches
+        // (one system call for many commands) rather than one per response.
+        let in_flight = self.pending.len() + usize::from(self.state != State::Idle);
+        if in_flight > PIPELINE_WINDOW / 2 && self.inflight_bytes <= PIPELINE_WINDOW_BYTES / 2 {
+            return Ok(());
+        }
+        let mut moved = false;
+        while let Some((bytes, _, _)) = self.unsent.front() {
+            let in_flight = self.pending.len() + usize::from(self.state != State::Idle);
+            if in_flight >= PIPELINE_WINDOW
+                || (in_flight > 0 && self.inflight_bytes + bytes.len() > PIPELINE_WINDOW_BYTES)
+            {
+                break;
+            }
+            let Some((bytes, state, seq)) = self.unsent.pop_front() else {
+                break;
+            };
+            self.inflight_bytes += bytes.len();
+            if self.state == State::Idle {
+                self.state = state;
+                self.codec.set_seq(seq);
+                self.current_bytes = bytes.len();
+            } else {
+                self.pending.push_back((state, seq, bytes.len()));
+            }
+            if self.tracer.is_some() {
+                let mut dec = PacketCodec::new(usize::MAX);
+                let mut b = BytesMut::from(&bytes[..]);
+                if let Ok(Some(f)) = dec.decode_frame(&mut b) {
+                    self.trace_out(f.seq, &[&f.payload]);
+                }
+            }
+            self.wbuf.extend_from_slice(&bytes);
+            moved = true;
+        }
+        if moved {
+            self.flush().await?;
+        }
         Ok(())
     }
 

@@ -10,7 +10,7 @@ mod stream;
 mod tls;
 
 pub use crate::codec::auth::MAX_AUTH_ROUNDS;
-pub use connection::Session;
+pub use connection::{Pipeline, Session, PIPELINE_WINDOW, PIPELINE_WINDOW_BYTES};
 pub use options::{percent_decode, Options, SslMode};
 pub use result::{QueryResult, Row};
 pub use stream::{Duplex, Stream};

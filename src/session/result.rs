@@ -17,11 +17,15 @@ use super::connection::{Session, State};
 #[derive(Debug)]
 pub struct QueryResult<'s> {
     s: &'s mut Session,
+    /// The session's completed-response count when this response started: while it is
+    /// unchanged, the response is still this one's (a pipelined successor has its own id).
+    id: u64,
 }
 
 impl<'s> QueryResult<'s> {
     pub(crate) fn new(s: &'s mut Session) -> Self {
-        QueryResult { s }
+        let id = s.completed;
+        QueryResult { s, id }
     }
 
     /// The column definitions of the current result set (empty for an OK result).
@@ -54,6 +58,9 @@ impl<'s> QueryResult<'s> {
     /// or cell: the row is a view into the received packet.
     pub async fn next_row(&mut self) -> Result<Option<Row<'_>>, Error> {
         self.s.check()?;
+        if self.s.completed != self.id {
+            return Ok(None);
+        }
         match self.s.next_row_inner().await? {
             None => Ok(None),
             Some(()) => Ok(Some(Row {
@@ -66,15 +73,18 @@ impl<'s> QueryResult<'s> {
 
     /// True if another result follows the current one (SERVER_MORE_RESULTS_EXISTS).
     pub fn has_more_results(&self) -> bool {
-        self.s.state != State::Idle
+        self.s.completed == self.id && self.s.state == State::Head
     }
 
     /// Skips the rest of the current result set and reads the head of the next result.
     /// Returns `false` when there is none.
     pub async fn next_result(&mut self) -> Result<bool, Error> {
         self.s.check()?;
+        if self.s.completed != self.id {
+            return Ok(false);
+        }
         while self.s.next_row_inner().await?.is_some() {}
-        if self.s.state != State::Head {
+        if self.s.completed != self.id || self.s.state != State::Head {
             return Ok(false);
         }
         self.s.read_result_head().await?;
@@ -83,7 +93,10 @@ impl<'s> QueryResult<'s> {
 
     /// Reads and discards everything left of this response.
     pub async fn drain(self) -> Result<(), Error> {
-        self.s.drain().await
+        if self.s.completed != self.id {
+            return Ok(());
+        }
+        self.s.drain_current().await
     }
 }
 

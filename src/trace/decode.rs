@@ -164,6 +164,15 @@ impl Conversation {
         self.caps
     }
 
+    /// Framing was lost (a gap in a capture): decode again from the next command, keeping
+    /// what was negotiated.
+    pub fn resync(&mut self) {
+        if self.state != State::Encrypted {
+            self.state = State::Unsynced;
+            self.columns.clear();
+        }
+    }
+
     /// TLS started and the plaintext will follow (live traces): the client's handshake
     /// response comes next.
     pub fn tls_started(&mut self) {

@@ -6,6 +6,7 @@
 
 pub mod decode;
 pub mod format;
+pub mod offline;
 pub mod pcap;
 pub mod reassembly;
 
