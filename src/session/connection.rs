@@ -7,17 +7,18 @@
 //! the session broken, and every later call says so.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::codec::auth::{AuthAction, AuthConfig, AuthState};
+use crate::codec::auth::{AuthAction, AuthConfig, AuthError, AuthState, MAX_AUTH_ROUNDS};
 use crate::codec::command::Command;
 use crate::codec::frame::{Frame, PacketCodec};
 use crate::codec::handshake::{
-    encode_handshake_response, parse_auth_more_data, parse_auth_switch, parse_handshake, Handshake,
-    HandshakeResponse,
+    encode_handshake_response, encode_ssl_request, parse_auth_more_data, parse_auth_switch,
+    parse_handshake, Handshake, HandshakeResponse,
 };
 use crate::codec::response::{
     is_result_end, parse_eof, parse_err, parse_ok, parse_query_response, ErrPacket, OkPacket,
@@ -30,13 +31,10 @@ use crate::codec::{
 use crate::error::{Error, ServerError};
 use crate::trace::{Direction, PacketEvent, Phase, Tracer};
 
-use super::options::Options;
+use super::options::{Options, SslMode};
 use super::result::QueryResult;
 use super::stream::Stream;
-
-/// Most auth-switch / auth-more-data rounds accepted before giving up (a server that keeps
-/// switching plugins must not keep the client busy forever).
-pub const MAX_AUTH_ROUNDS: usize = 8;
+use super::tls;
 
 /// Most pipelined commands in flight (written, response not yet complete).
 pub const PIPELINE_WINDOW: usize = 256;
@@ -317,6 +315,27 @@ impl Session {
     }
 
     async fn run_handshake(&mut self) -> Result<(), Error> {
+        // Everything that depends only on the options is loaded before the first read, so a bad
+        // file fails the same way whatever the server offers.
+        let mode = tls::effective_mode(&self.opts);
+        let unix = self.stream.is_unix();
+        // Over a Unix socket PREFERRED means plaintext (as with the official clients); REQUIRED
+        // and stricter still mean TLS.
+        let tls_config = match mode {
+            SslMode::Disabled => None,
+            SslMode::Preferred if unix => None,
+            _ => Some(tls::client_config(&self.opts, mode)?),
+        };
+        let server_public_key = match &self.opts.server_public_key_path {
+            Some(path) => Some(std::fs::read(path).map_err(|e| {
+                Error::Config(format!(
+                    "server-public-key-path `{}` cannot be read: {e}",
+                    path.display()
+                ))
+            })?),
+            None => None,
+        };
+
         let greeting = self.read_frame().await?;
         if greeting.payload.first() == Some(&0xFF) {
             return Err(server_error(parse_err(&greeting.payload)?));
@@ -334,9 +353,29 @@ impl Session {
         self.status = hs.status;
         self.handshake = hs;
 
+        // The TLS policy is enforced here, before any byte leaves the client: a stripped
+        // CLIENT_SSL must not cost the user name or a scramble (CVE-2015-3152, CVE-2017-3305).
+        let offers_tls = self.handshake.capabilities.contains(CapabilityFlags::SSL);
+        if mode.requires_tls() && !offers_tls {
+            return Err(Error::Io(std::io::Error::new(
+                std::io::ErrorKind::Unsupported,
+                format!(
+                    "ssl-mode={mode} but the server at {} does not offer TLS (no CLIENT_SSL in \
+                     its greeting); nothing was sent",
+                    self.opts.endpoint()
+                ),
+            )));
+        }
+        if let (true, Some(config)) = (offers_tls, tls_config) {
+            self.start_tls(config, mode).await?;
+        }
+
         let cfg = AuthConfig {
             secure_transport: self.tls || self.stream.is_unix(),
-            ..AuthConfig::default()
+            server_public_key,
+            get_server_public_key: self.opts.get_server_public_key,
+            enable_cleartext_plugin: self.opts.enable_cleartext_plugin,
+            rng_seed: None,
         };
         let password = self.opts.password.clone();
         let plugin = self
@@ -402,12 +441,7 @@ impl Session {
                 Some(0xFE) => {
                     rounds += 1;
                     if rounds > MAX_AUTH_ROUNDS {
-                        return Err(ParseError::new(
-                            Packet::AuthSwitch,
-                            "rounds",
-                            ErrorKind::Unexpected,
-                        )
-                        .into());
+                        return Err(AuthError::TooManyRounds(MAX_AUTH_ROUNDS).into());
                     }
                     let sw = parse_auth_switch(&f.payload)?;
                     let (st, bytes) = AuthState::start(
@@ -422,12 +456,7 @@ impl Session {
                 Some(0x01) => {
                     rounds += 1;
                     if rounds > MAX_AUTH_ROUNDS {
-                        return Err(ParseError::new(
-                            Packet::AuthMoreData,
-                            "rounds",
-                            ErrorKind::Unexpected,
-                        )
-                        .into());
+                        return Err(AuthError::TooManyRounds(MAX_AUTH_ROUNDS).into());
                     }
                     let data = parse_auth_more_data(&f.payload)?;
                     if let AuthAction::Send(bytes) = auth.more_data(data, &cfg)? {
@@ -444,6 +473,51 @@ impl Session {
                 }
             }
         }
+    }
+
+    /// Sends the SSLRequest (sequence id 1) and runs the TLS handshake on the same socket; the
+    /// HandshakeResponse41 then goes inside TLS with sequence id 2.
+    async fn start_tls(
+        &mut self,
+        config: Arc<rustls::ClientConfig>,
+        mode: SslMode,
+    ) -> Result<(), Error> {
+        // Bytes the server sent after its greeting would be read as if they came through TLS
+        // (and nothing may come before the client's SSLRequest anyway).
+        if !self.rbuf.is_empty() || self.codec.is_mid_packet() {
+            return Err(ParseError::new(
+                Packet::SslRequest,
+                "bytes after the greeting",
+                ErrorKind::TrailingBytes,
+            )
+            .into());
+        }
+        let name = tls::server_name(&self.opts, self.stream.is_unix())?;
+        self.caps |= CapabilityFlags::SSL;
+        let mut payload = BytesMut::new();
+        encode_ssl_request(
+            self.caps,
+            u32::try_from(self.opts.max_packet).unwrap_or(u32::MAX),
+            self.opts.collation,
+            self.mariadb_caps,
+            &mut payload,
+        );
+        self.send_packet(&[&payload]).await?;
+        let plain = std::mem::replace(
+            &mut self.stream,
+            Stream::Other(Box::new(tokio::io::empty())),
+        );
+        let connector = tokio_rustls::TlsConnector::from(config);
+        let stream = connector
+            .connect(name, plain)
+            .await
+            .map_err(|e| tls::handshake_error(e, &self.opts, mode))?;
+        self.stream = Stream::Tls(Box::new(stream));
+        self.tls = true;
+        if let Some(t) = self.tracer.as_mut() {
+            t.tls_started();
+        }
+        Ok(())
     }
 
     // ---- low-level I/O ------------------------------------------------------------------

@@ -7,8 +7,10 @@ mod connection;
 mod options;
 mod result;
 mod stream;
+mod tls;
 
-pub use connection::{Pipeline, Session, MAX_AUTH_ROUNDS, PIPELINE_WINDOW, PIPELINE_WINDOW_BYTES};
-pub use options::{percent_decode, Options};
+pub use crate::codec::auth::MAX_AUTH_ROUNDS;
+pub use connection::{Pipeline, Session, PIPELINE_WINDOW, PIPELINE_WINDOW_BYTES};
+pub use options::{percent_decode, Options, SslMode};
 pub use result::{QueryResult, Row};
 pub use stream::{Duplex, Stream};

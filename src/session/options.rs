@@ -13,6 +13,21 @@
 //! | `connect-timeout` | seconds to connect and authenticate (0 = none) | 10 |
 //! | `read-timeout`, `write-timeout` | seconds per read / write (0 = none) | none |
 //! | `local-infile` | accepted only as `false`: LOCAL INFILE is never served | false |
+//! | `ssl-mode` | `DISABLED`, `PREFERRED`, `REQUIRED`, `VERIFY_CA`, `VERIFY_IDENTITY` (any case) | `PREFERRED` |
+//! | `ssl-ca` | PEM file of CA certificates for `VERIFY_CA` / `VERIFY_IDENTITY` | OS trust store |
+//! | `ssl-cert`, `ssl-key` | PEM client certificate (chain) and its private key (both or neither) | — |
+//! | `server-public-key-path` | PEM RSA public key of the server (caching_sha2 / sha256 over plain TCP) | — |
+//! | `get-server-public-key` | ask the server for its RSA key over plain TCP (a MITM can swap it) | false |
+//! | `enable-cleartext-plugin` | allow `mysql_clear_password` over plain TCP | false |
+//!
+//! TLS modes (see [`SslMode`]): `DISABLED` never encrypts; `PREFERRED` encrypts when the server
+//! offers TLS and falls back to plaintext otherwise (and never over a Unix socket), checking no
+//! certificate; `REQUIRED` always encrypts (also over a Unix socket) and refuses a server that
+//! does not offer TLS before sending anything, but checks no certificate; `VERIFY_CA` also checks
+//! the certificate chain against `ssl-ca` (or the OS trust store when `ssl-ca` is not given);
+//! `VERIFY_IDENTITY` also checks that the certificate names the host connected to (DNS name or IP
+//! address; `localhost` over a Unix socket). As with MySQL's client, giving `ssl-ca` while the
+//! mode is left at `PREFERRED` means `VERIFY_CA`.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -53,6 +68,83 @@ pub struct Options {
     pub collation: u8,
     /// Extra connection attributes (added to `_client_name`, `_client_version`, `_os`, `_pid`).
     pub attributes: Vec<(String, String)>,
+    /// When to use TLS and what to verify (`ssl-mode`).
+    pub ssl_mode: SslMode,
+    /// PEM file with the CA certificate(s) that must sign the server's certificate (`ssl-ca`).
+    pub ssl_ca: Option<PathBuf>,
+    /// PEM file with the client certificate chain (`ssl-cert`); needs `ssl_key`.
+    pub ssl_cert: Option<PathBuf>,
+    /// PEM file with the client certificate's private key (`ssl-key`); needs `ssl_cert`.
+    pub ssl_key: Option<PathBuf>,
+    /// PEM file with the server's RSA public key (`server-public-key-path`), read at connect time.
+    pub server_public_key_path: Option<PathBuf>,
+    /// Ask the server for its RSA public key over an insecure link (`get-server-public-key`).
+    pub get_server_public_key: bool,
+    /// Allow `mysql_clear_password` over an insecure link (`enable-cleartext-plugin`).
+    pub enable_cleartext_plugin: bool,
+}
+
+/// When to use TLS and how much of the server's certificate to check (`ssl-mode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SslMode {
+    /// Never use TLS.
+    Disabled,
+    /// TLS if the server offers it (not over a Unix socket), plaintext otherwise; no certificate
+    /// check. Open to TLS stripping by an active attacker.
+    #[default]
+    Preferred,
+    /// Always TLS (also over a Unix socket); a server without TLS is refused before anything is
+    /// sent. No certificate check: protects against eavesdroppers, not against a man in the middle.
+    Required,
+    /// Like `Required`, and the certificate chain must lead to `ssl-ca` (or, without `ssl-ca`, to
+    /// the OS trust store). The host name is not checked.
+    VerifyCa,
+    /// Like `VerifyCa`, and the certificate must name the host connected to (DNS name or IP).
+    VerifyIdentity,
+}
+
+impl SslMode {
+    /// The option value (`PREFERRED`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SslMode::Disabled => "DISABLED",
+            SslMode::Preferred => "PREFERRED",
+            SslMode::Required => "REQUIRED",
+            SslMode::VerifyCa => "VERIFY_CA",
+            SslMode::VerifyIdentity => "VERIFY_IDENTITY",
+        }
+    }
+
+    /// True for the modes that refuse to continue without TLS.
+    pub fn requires_tls(self) -> bool {
+        matches!(
+            self,
+            SslMode::Required | SslMode::VerifyCa | SslMode::VerifyIdentity
+        )
+    }
+}
+
+impl std::fmt::Display for SslMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for SslMode {
+    type Err = Error;
+
+    fn from_str(v: &str) -> Result<Self, Error> {
+        match v.to_ascii_uppercase().replace('-', "_").as_str() {
+            "DISABLED" => Ok(SslMode::Disabled),
+            "PREFERRED" => Ok(SslMode::Preferred),
+            "REQUIRED" => Ok(SslMode::Required),
+            "VERIFY_CA" => Ok(SslMode::VerifyCa),
+            "VERIFY_IDENTITY" => Ok(SslMode::VerifyIdentity),
+            _ => Err(config(format!(
+                "`ssl-mode` must be DISABLED, PREFERRED, REQUIRED, VERIFY_CA or VERIFY_IDENTITY, not `{v}`"
+            ))),
+        }
+    }
 }
 
 impl Default for Options {
@@ -73,6 +165,13 @@ impl Default for Options {
             write_timeout: None,
             collation: 45,
             attributes: Vec::new(),
+            ssl_mode: SslMode::Preferred,
+            ssl_ca: None,
+            ssl_cert: None,
+            ssl_key: None,
+            server_public_key_path: None,
+            get_server_public_key: false,
+            enable_cleartext_plugin: false,
         }
     }
 }
@@ -100,6 +199,19 @@ impl std::fmt::Debug for Options {
             .field("connect_timeout", &self.connect_timeout)
             .field("read_timeout", &self.read_timeout)
             .field("write_timeout", &self.write_timeout)
+            .field("collation", &self.collation)
+            // Attribute values may carry tokens: show the keys only.
+            .field(
+                "attributes",
+                &self.attributes.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+            )
+            .field("ssl_mode", &self.ssl_mode)
+            .field("ssl_ca", &self.ssl_ca)
+            .field("ssl_cert", &self.ssl_cert)
+            .field("ssl_key", &self.ssl_key)
+            .field("server_public_key_path", &self.server_public_key_path)
+            .field("get_server_public_key", &self.get_server_public_key)
+            .field("enable_cleartext_plugin", &self.enable_cleartext_plugin)
             .finish()
     }
 }
@@ -251,6 +363,13 @@ impl Options {
                     ));
                 }
             }
+            "ssl-mode" => self.ssl_mode = v.parse()?,
+            "ssl-ca" => self.ssl_ca = Some(PathBuf::from(v)),
+            "ssl-cert" => self.ssl_cert = Some(PathBuf::from(v)),
+            "ssl-key" => self.ssl_key = Some(PathBuf::from(v)),
+            "server-public-key-path" => self.server_public_key_path = Some(PathBuf::from(v)),
+            "get-server-public-key" => self.get_server_public_key = parse_bool(&key, v)?,
+            "enable-cleartext-plugin" => self.enable_cleartext_plugin = parse_bool(&key, v)?,
             _ => return Err(config(format!("unknown option `{key}`"))),
         }
         Ok(())
@@ -302,6 +421,38 @@ mod tests {
         let o = Options::from_url("mariadb://[::1]:3310/").unwrap();
         assert_eq!((o.host.as_str(), o.port), ("::1", 3310));
         assert_eq!(o.endpoint(), "[::1]:3310");
+    }
+
+    #[test]
+    fn tls_and_auth_options() {
+        let o = Options::from_url(
+            "mysql://u:pw@h/?ssl-mode=verify_identity&ssl-ca=/c/ca.pem&ssl-cert=/c/cert.pem&ssl_key=/c/key.pem&server-public-key-path=/k/pub.pem&get-server-public-key=1&enable-cleartext-plugin=true",
+        )
+        .unwrap();
+        assert_eq!(o.ssl_mode, SslMode::VerifyIdentity);
+        assert_eq!(o.ssl_ca, Some(PathBuf::from("/c/ca.pem")));
+        assert_eq!(o.ssl_cert, Some(PathBuf::from("/c/cert.pem")));
+        assert_eq!(o.ssl_key, Some(PathBuf::from("/c/key.pem")));
+        assert_eq!(o.server_public_key_path, Some(PathBuf::from("/k/pub.pem")));
+        assert!(o.get_server_public_key && o.enable_cleartext_plugin);
+        let dbg = format!("{o:?}");
+        assert!(
+            !dbg.contains("pw") && dbg.contains("VerifyIdentity"),
+            "{dbg}"
+        );
+        for (v, m) in [
+            ("DISABLED", SslMode::Disabled),
+            ("preferred", SslMode::Preferred),
+            ("Required", SslMode::Required),
+            ("verify_ca", SslMode::VerifyCa),
+            ("VERIFY-IDENTITY", SslMode::VerifyIdentity),
+        ] {
+            assert_eq!(v.parse::<SslMode>().unwrap(), m);
+            assert_eq!(m.as_str().parse::<SslMode>().unwrap(), m);
+        }
+        assert_eq!(Options::default().ssl_mode, SslMode::Preferred);
+        let e = Options::from_url("mysql://h/?ssl-mode=yes").unwrap_err();
+        assert!(e.to_string().contains("VERIFY_IDENTITY"), "{e}");
     }
 
     #[test]

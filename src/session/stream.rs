@@ -1,4 +1,4 @@
-//! The byte stream under a session: TCP or a Unix socket (TLS is layered on by the TLS work).
+//! The byte stream under a session: TCP or a Unix socket, possibly wrapped in TLS.
 
 use std::io;
 use std::pin::Pin;
@@ -17,7 +17,9 @@ pub enum Stream {
     /// A Unix domain socket.
     #[cfg(unix)]
     Unix(UnixStream),
-    /// Any other duplex byte stream (in-memory tests, fuzzing, TLS).
+    /// TLS over one of the other variants (after the SSLRequest).
+    Tls(Box<tokio_rustls::client::TlsStream<Stream>>),
+    /// Any other duplex byte stream (in-memory tests, fuzzing).
     Other(Box<dyn Duplex>),
 }
 
@@ -32,7 +34,15 @@ impl Stream {
         if matches!(self, Stream::Unix(_)) {
             return true;
         }
+        if let Stream::Tls(t) = self {
+            return t.get_ref().0.is_unix();
+        }
         false
+    }
+
+    /// True when TLS is layered on the transport.
+    pub fn is_tls(&self) -> bool {
+        matches!(self, Stream::Tls(_))
     }
 }
 
@@ -46,6 +56,7 @@ impl AsyncRead for Stream {
             Stream::Tcp(s) => Pin::new(s).poll_read(cx, buf),
             #[cfg(unix)]
             Stream::Unix(s) => Pin::new(s).poll_read(cx, buf),
+            Stream::Tls(s) => Pin::new(s).poll_read(cx, buf),
             Stream::Other(s) => Pin::new(s).poll_read(cx, buf),
         }
     }
@@ -61,6 +72,7 @@ impl AsyncWrite for Stream {
             Stream::Tcp(s) => Pin::new(s).poll_write(cx, buf),
             #[cfg(unix)]
             Stream::Unix(s) => Pin::new(s).poll_write(cx, buf),
+            Stream::Tls(s) => Pin::new(s).poll_write(cx, buf),
             Stream::Other(s) => Pin::new(s).poll_write(cx, buf),
         }
     }
@@ -70,6 +82,7 @@ impl AsyncWrite for Stream {
             Stream::Tcp(s) => Pin::new(s).poll_flush(cx),
             #[cfg(unix)]
             Stream::Unix(s) => Pin::new(s).poll_flush(cx),
+            Stream::Tls(s) => Pin::new(s).poll_flush(cx),
             Stream::Other(s) => Pin::new(s).poll_flush(cx),
         }
     }
@@ -79,6 +92,7 @@ impl AsyncWrite for Stream {
             Stream::Tcp(s) => Pin::new(s).poll_shutdown(cx),
             #[cfg(unix)]
             Stream::Unix(s) => Pin::new(s).poll_shutdown(cx),
+            Stream::Tls(s) => Pin::new(s).poll_shutdown(cx),
             Stream::Other(s) => Pin::new(s).poll_shutdown(cx),
         }
     }

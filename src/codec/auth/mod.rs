@@ -70,6 +70,9 @@ pub enum AuthError {
     PublicKey(String),
     /// RSA encryption of the password failed (typically: password too long for the key).
     Encrypt(String),
+    /// The server kept switching plugins / asking for more data: the exchange was abandoned
+    /// after this many rounds ([`MAX_AUTH_ROUNDS`]).
+    TooManyRounds(usize),
     /// The server's nonce has a length the plugin cannot use.
     BadNonce {
         /// The plugin (or step) that needed the nonce.
@@ -93,6 +96,11 @@ impl fmt::Display for AuthError {
             AuthError::Insecure(why) => f.write_str(why),
             AuthError::PublicKey(why) => write!(f, "server RSA public key: {why}"),
             AuthError::Encrypt(why) => f.write_str(why),
+            AuthError::TooManyRounds(n) => write!(
+                f,
+                "the server sent more than {n} auth-switch / auth-more-data requests; \
+                 giving up (a server that keeps switching plugins is misbehaving or hostile)"
+            ),
             AuthError::BadNonce { plugin, len } => {
                 write!(f, "{plugin}: unusable {len}-byte nonce from the server")
             }

@@ -1,0 +1,368 @@
+//! TLS for the session: rustls client configuration per `ssl-mode`, and readable errors.
+//!
+//! rustls with the `ring` provider. Certificate checks by mode:
+//! * `PREFERRED` / `REQUIRED`: none — any certificate is accepted, but the handshake signatures
+//!   are still verified against the certificate's key (so the link is encrypted to *someone*;
+//!   only eavesdroppers are kept out).
+//! * `VERIFY_CA`: the chain must lead to a CA from `ssl-ca` (or, without `ssl-ca`, from the OS
+//!   trust store via `rustls-native-certs`); the certificate must be valid now and for server
+//!   authentication. The host name is not checked.
+//! * `VERIFY_IDENTITY`: as `VERIFY_CA`, plus the certificate must name the host connected to
+//!   (DNS name, or IP address SAN when connecting to an address; `localhost` over a Unix socket).
+//!
+//! When `SSLKEYLOGFILE` is set, session keys are appended to that file (NSS key log format) so
+//! captures can be decrypted, e.g. by Wireshark.
+
+use std::io;
+use std::path::Path;
+use std::sync::Arc;
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::WebPkiServerVerifier;
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls::{
+    CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
+};
+
+use super::options::{Options, SslMode};
+use crate::Error;
+
+fn config_err(msg: String) -> Error {
+    Error::Config(msg)
+}
+
+/// The mode in force: `PREFERRED` with an `ssl-ca` means `VERIFY_CA` (as in MySQL's client).
+pub(crate) fn effective_mode(opts: &Options) -> SslMode {
+    if opts.ssl_mode == SslMode::Preferred && opts.ssl_ca.is_some() {
+        SslMode::VerifyCa
+    } else {
+        opts.ssl_mode
+    }
+}
+
+/// The name the certificate is checked against (and sent as SNI when it is a DNS name).
+pub(crate) fn server_name(opts: &Options, unix: bool) -> Result<ServerName<'static>, Error> {
+    let host = if unix {
+        "localhost"
+    } else {
+        opts.host.as_str()
+    };
+    // `[::1]` style hosts come without brackets from the URL parser; accept them anyway.
+    let host = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    ServerName::try_from(host.to_string()).map_err(|e| {
+        config_err(format!(
+            "host `{host}` cannot be used as a TLS server name: {e}"
+        ))
+    })
+}
+
+fn provider() -> Arc<CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+fn load_certs(path: &Path, what: &str) -> Result<Vec<CertificateDer<'static>>, Error> {
+    let certs = CertificateDer::pem_file_iter(path)
+        .and_then(|it| it.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| config_err(format!("{what} `{}`: {e}", path.display())))?;
+    if certs.is_empty() {
+        return Err(config_err(format!(
+            "{what} `{}` contains no PEM certificate",
+            path.display()
+        )));
+    }
+    Ok(certs)
+}
+
+fn roots(opts: &Options) -> Result<RootCertStore, Error> {
+    let mut roots = RootCertStore::empty();
+    match &opts.ssl_ca {
+        Some(path) => {
+            let certs = load_certs(path, "ssl-ca")?;
+            let (added, _ignored) = roots.add_parsable_certificates(certs);
+            if added == 0 {
+                return Err(config_err(format!(
+                    "ssl-ca `{}`: no usable CA certificate in the file",
+                    path.display()
+                )));
+            }
+        }
+        None => {
+            let found = rustls_native_certs::load_native_certs();
+            roots.add_parsable_certificates(found.certs);
+            if roots.is_empty() {
+                return Err(config_err(
+                    "no ssl-ca given and no CA certificates found in the OS trust store; \
+                     set ssl-ca to the CA that signed the server's certificate"
+                        .into(),
+                ));
+            }
+        }
+    }
+    Ok(roots)
+}
+
+/// Builds the rustls client configuration for `mode` (not `DISABLED`).
+pub(crate) fn client_config(opts: &Options, mode: SslMode) -> Result<Arc<ClientConfig>, Error> {
+    let provider = provider();
+    let verifier: Arc<dyn ServerCertVerifier> = match mode {
+        SslMode::Disabled | SslMode::Preferred | SslMode::Required => Arc::new(NoCertCheck {
+            provider: provider.clone(),
+        }),
+        SslMode::VerifyCa => Arc::new(ChainOnly {
+            roots: Arc::new(roots(opts)?),
+            provider: provider.clone(),
+        }),
+        SslMode::VerifyIdentity => {
+            WebPkiServerVerifier::builder_with_provider(Arc::new(roots(opts)?), provider.clone())
+                .build()
+                .map_err(|e| config_err(format!("TLS certificate verifier: {e}")))?
+        }
+    };
+    let builder = ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| config_err(format!("TLS configuration: {e}")))?
+        .dangerous()
+        .with_custom_certificate_verifier(verifier);
+    let mut config = match (&opts.ssl_cert, &opts.ssl_key) {
+        (None, None) => builder.with_no_client_auth(),
+        (Some(cert), Some(key)) => {
+            let chain = load_certs(cert, "ssl-cert")?;
+            let key_der = PrivateKeyDer::from_pem_file(key)
+                .map_err(|e| config_err(format!("ssl-key `{}`: {e}", key.display())))?;
+            builder.with_client_auth_cert(chain, key_der).map_err(|e| {
+                config_err(format!(
+                    "ssl-cert `{}` / ssl-key `{}`: {e}",
+                    cert.display(),
+                    key.display()
+                ))
+            })?
+        }
+        (Some(_), None) => return Err(config_err("ssl-cert is set but ssl-key is not".into())),
+        (None, Some(_)) => return Err(config_err("ssl-key is set but ssl-cert is not".into())),
+    };
+    if std::env::var_os("SSLKEYLOGFILE").is_some() {
+        config.key_log = Arc::new(rustls::KeyLogFile::new());
+    }
+    Ok(Arc::new(config))
+}
+
+/// Turns a failed TLS handshake into an error that says what failed and where.
+pub(crate) fn handshake_error(e: io::Error, opts: &Options, mode: SslMode) -> Error {
+    let ca = match (&opts.ssl_ca, mode) {
+        (_, SslMode::Disabled | SslMode::Preferred | SslMode::Required) => String::new(),
+        (Some(p), _) => format!(", ssl-ca `{}`", p.display()),
+        (None, _) => ", CA: OS trust store".to_string(),
+    };
+    let what = match e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
+        Some(rustls::Error::InvalidCertificate(ce)) => match ce {
+            CertificateError::UnknownIssuer => {
+                "the server's certificate is not signed by a trusted CA (unknown issuer)".into()
+            }
+            CertificateError::NotValidForName => {
+                format!(
+                    "the server's certificate is not valid for host `{}` (name mismatch)",
+                    opts.host
+                )
+            }
+            CertificateError::NotValidForNameContext {
+                expected,
+                presented,
+            } => format!(
+                "the server's certificate is not valid for host `{}` (name mismatch; the \
+                 certificate names {})",
+                expected.to_str(),
+                presented.join(", ")
+            ),
+            other => format!("the server's certificate was rejected: {other}"),
+        },
+        Some(rustls::Error::AlertReceived(alert)) => {
+            format!("the server aborted the TLS handshake with alert {alert:?}")
+        }
+        Some(other) => other.to_string(),
+        None => e.to_string(),
+    };
+    Error::Io(io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!(
+            "TLS handshake with {} failed (ssl-mode={mode}{ca}): {what}",
+            opts.endpoint()
+        ),
+    ))
+}
+
+/// `REQUIRED`: accepts any certificate, but still checks that the server holds its key.
+#[derive(Debug)]
+struct NoCertCheck {
+    provider: Arc<CryptoProvider>,
+}
+
+fn verify12(
+    p: &CryptoProvider,
+    message: &[u8],
+    cert: &CertificateDer<'_>,
+    dss: &DigitallySignedStruct,
+) -> Result<HandshakeSignatureValid, rustls::Error> {
+    rustls::crypto::verify_tls12_signature(message, cert, dss, &p.signature_verification_algorithms)
+}
+
+fn verify13(
+    p: &CryptoProvider,
+    message: &[u8],
+    cert: &CertificateDer<'_>,
+    dss: &DigitallySignedStruct,
+) -> Result<HandshakeSignatureValid, rustls::Error> {
+    rustls::crypto::verify_tls13_signature(message, cert, dss, &p.signature_verification_algorithms)
+}
+
+impl ServerCertVerifier for NoCertCheck {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify12(&self.provider, message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify13(&self.provider, message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+}
+
+/// `VERIFY_CA`: the chain must lead to a trusted root; the name is not checked.
+#[derive(Debug)]
+struct ChainOnly {
+    roots: Arc<RootCertStore>,
+    provider: Arc<CryptoProvider>,
+}
+
+impl ServerCertVerifier for ChainOnly {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        let cert = rustls::server::ParsedCertificate::try_from(end_entity)?;
+        rustls::client::verify_server_cert_signed_by_trust_anchor(
+            &cert,
+            &self.roots,
+            intermediates,
+            now,
+            self.provider.signature_verification_algorithms.all,
+        )?;
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify12(&self.provider, message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify13(&self.provider, message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn preferred_with_ca_means_verify_ca() {
+        let mut o = Options::default();
+        assert_eq!(effective_mode(&o), SslMode::Preferred);
+        o.ssl_ca = Some("/x".into());
+        assert_eq!(effective_mode(&o), SslMode::VerifyCa);
+        o.ssl_mode = SslMode::Required;
+        assert_eq!(effective_mode(&o), SslMode::Required);
+    }
+
+    #[test]
+    fn server_names() {
+        let mut o = Options::default();
+        assert!(matches!(
+            server_name(&o, false).unwrap(),
+            ServerName::IpAddress(_)
+        ));
+        assert_eq!(server_name(&o, true).unwrap().to_str(), "localhost");
+        o.host = "::1".into();
+        assert!(matches!(
+            server_name(&o, false).unwrap(),
+            ServerName::IpAddress(_)
+        ));
+        o.host = "db.example".into();
+        assert!(matches!(
+            server_name(&o, false).unwrap(),
+            ServerName::DnsName(_)
+        ));
+    }
+
+    #[test]
+    fn missing_files_are_named() {
+        let mut o = Options {
+            ssl_ca: Some("/nonexistent/ca.pem".into()),
+            ..Options::default()
+        };
+        let e = client_config(&o, SslMode::VerifyCa)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("/nonexistent/ca.pem"), "{e}");
+        o.ssl_ca = None;
+        o.ssl_cert = Some("/nonexistent/cert.pem".into());
+        let e = client_config(&o, SslMode::Required)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("ssl-key"), "{e}");
+        o.ssl_key = Some("/nonexistent/key.pem".into());
+        let e = client_config(&o, SslMode::Required)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("/nonexistent/cert.pem"), "{e}");
+        assert!(client_config(&Options::default(), SslMode::Required).is_ok());
+    }
+}
