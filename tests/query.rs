@@ -1,6 +1,10 @@
 //! Queries and result sets against the throwaway MariaDB, with and without
 //! CLIENT_DEPRECATE_EOF.
 
+// `drop(result)` marks where a `QueryResult` is abandoned (possibly unread): that is what
+// these tests exercise, even though the type has no `Drop` impl.
+#![allow(clippy::drop_non_drop)]
+
 mod support;
 
 use mywire::codec::response::SessionStateChange;
@@ -51,10 +55,7 @@ async fn read_rows(r: &mut mywire::session::QueryResult<'_>) -> Rows {
 }
 
 async fn rows(s: &mut Session, sql: &str) -> Rows {
-    let mut r = s
-        .query(sql)
-        .await
-        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    let mut r = s.query(sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
     let out = read_rows(&mut r).await;
     assert!(!r.has_more_results(), "{sql}: unexpected further results");
     out
@@ -395,7 +396,10 @@ async fn error_inside_multi_statement_stops_there_and_session_stays_usable() {
             .await
             .unwrap();
         drop(r);
-        assert_eq!(rows(&mut s, "SELECT 'fourth'").await, vec![row(&["fourth"])]);
+        assert_eq!(
+            rows(&mut s, "SELECT 'fourth'").await,
+            vec![row(&["fourth"])]
+        );
         s.ping().await.unwrap();
     }
 }
@@ -603,5 +607,108 @@ async fn hundred_thousand_rows_stream_completely() {
         assert_eq!(sum, 100_000 * 100_001 / 2);
         drop(r);
         assert_eq!(rows(&mut s, "SELECT 'done'").await, vec![row(&["done"])]);
+    }
+}
+
+#[tokio::test]
+async fn error_in_the_middle_of_the_rows_ends_the_result() {
+    for eof in EOF_MODES {
+        let mut s = connect(eof, "").await;
+        let mut r = s
+            .query("SELECT seq, IF(seq = 5, (SELECT 1 UNION SELECT 2), seq) FROM seq_1_to_10")
+            .await
+            .unwrap();
+        let mut got = Vec::new();
+        let e = loop {
+            match r.next_row().await {
+                Ok(Some(row)) => got.push(row.get::<u32>(0).unwrap().unwrap()),
+                Ok(None) => panic!("expected an error after rows {got:?}"),
+                Err(e) => break e,
+            }
+        };
+        assert_eq!(server_code(&e), 1242, "{e}");
+        assert!(got.len() < 5, "{got:?}");
+        assert!(r.next_row().await.unwrap().is_none());
+        assert!(!r.has_more_results());
+        drop(r);
+        assert!(!s.is_broken());
+        assert_eq!(rows(&mut s, "SELECT 'ok'").await, vec![row(&["ok"])]);
+    }
+}
+
+#[tokio::test]
+async fn query_of_exactly_one_full_packet_is_followed_by_an_empty_one() {
+    // 1 command byte + SQL = 0xFFFFFF bytes: the payload fills one packet exactly and the
+    // protocol requires an empty packet after it.
+    let prefix = "SELECT LENGTH('";
+    let suffix = "')";
+    let n = 0xFF_FFFF - 1 - prefix.len() - suffix.len();
+    let sql = format!("{prefix}{}{suffix}", "k".repeat(n));
+    assert_eq!(sql.len() + 1, 0xFF_FFFF);
+    for eof in EOF_MODES {
+        let mut s = connect(eof, "").await;
+        assert_eq!(rows(&mut s, &sql).await, vec![row(&[&n.to_string()])]);
+        assert_eq!(rows(&mut s, "SELECT 'next'").await, vec![row(&["next"])]);
+    }
+}
+
+#[tokio::test]
+async fn read_timeout_breaks_the_session_quickly() {
+    let mut s = connect(true, "read-timeout=0.5").await;
+    let t0 = std::time::Instant::now();
+    let e = s.query("SELECT SLEEP(5)").await.unwrap_err();
+    assert!(matches!(e, Error::Timeout(_)), "{e:?}");
+    assert!(t0.elapsed() < std::time::Duration::from_secs(3));
+    assert!(s.is_broken());
+    assert!(matches!(s.ping().await, Err(Error::Broken(_))));
+}
+
+#[tokio::test]
+async fn row_larger_than_max_packet_is_an_error_not_a_hang() {
+    let mut s = connect(true, "max-packet=1048576").await;
+    let mut r = s.query("SELECT REPEAT('a', 2000000)").await.unwrap();
+    let e = tokio::time::timeout(std::time::Duration::from_secs(30), r.next_row())
+        .await
+        .expect("hung")
+        .unwrap_err();
+    assert!(matches!(e, Error::Protocol(_)), "{e:?}");
+    drop(r);
+    assert!(s.is_broken());
+}
+
+#[tokio::test]
+async fn load_data_local_infile_is_refused_without_sending_a_file() {
+    for eof in EOF_MODES {
+        let mut s = connect(eof, "").await;
+        s.query_drop("CREATE TEMPORARY TABLE li (l TEXT)")
+            .await
+            .unwrap();
+        let e = s
+            .query_drop("LOAD DATA LOCAL INFILE '/etc/hostname' INTO TABLE li")
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(e, Error::Server(_) | Error::LocalInfileRefused(_)),
+            "{e:?}"
+        );
+        assert!(!s.is_broken());
+        assert_eq!(
+            rows(&mut s, "SELECT COUNT(*) FROM li").await,
+            vec![row(&["0"])]
+        );
+    }
+}
+
+#[tokio::test]
+async fn warnings_of_a_result_set_are_reported_at_its_end() {
+    for eof in EOF_MODES {
+        let mut s = connect(eof, "").await;
+        let mut r = s.query("SELECT 1/0, CAST('x1' AS INT)").await.unwrap();
+        let row = r.next_row().await.unwrap().unwrap();
+        assert!(row.is_null(0));
+        assert!(r.next_row().await.unwrap().is_none());
+        assert_eq!(r.ok().warnings, 2, "eof={eof}");
+        drop(r);
+        assert_eq!(rows(&mut s, "SHOW WARNINGS").await.len(), 2);
     }
 }

@@ -84,10 +84,7 @@ async fn sessions_see_a_clear_error_after_restart_then_broken_and_new_sessions_w
         );
         eprintln!("{name}: {e}");
         assert_connection_lost(&e, name);
-        assert!(
-            s.is_broken(),
-            "{name}: session must be broken after {e:?}"
-        );
+        assert!(s.is_broken(), "{name}: session must be broken after {e:?}");
         match s.query("SELECT 1").await.map(|_| ()) {
             Err(Error::Broken(why)) => assert!(!why.is_empty()),
             other => panic!("{name}: expected Error::Broken, got {other:?}"),

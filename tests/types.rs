@@ -1,6 +1,10 @@
 //! Every column type the typed getters support, read back from the real server with exact
 //! expected values, plus column definitions and getters that must refuse.
 
+// `drop(result)` marks where a `QueryResult` is abandoned (possibly unread): that is what
+// these tests exercise, even though the type has no `Drop` impl.
+#![allow(clippy::drop_non_drop)]
+
 mod support;
 
 use mywire::codec::value::{Date, DateTime, Decimal, Time};
@@ -113,7 +117,9 @@ async fn fill(s: &mut Session) {
     )
     .await
     .unwrap();
-    s.query_drop("INSERT INTO ty (id) VALUES (3)").await.unwrap();
+    s.query_drop("INSERT INTO ty (id) VALUES (3)")
+        .await
+        .unwrap();
 }
 
 fn value_kind(e: Error) -> ErrorKind {
@@ -142,7 +148,11 @@ fn check_min_row(r: &Row<'_>) {
     let de = r.get::<Decimal>(DE).unwrap().unwrap();
     assert_eq!(de.as_str(), "-12345678901234567890.0123456789");
     assert!(de.is_negative());
-    assert_eq!(de.integer_part(), "12345678901234567890", "without the sign");
+    assert_eq!(
+        de.integer_part(),
+        "12345678901234567890",
+        "without the sign"
+    );
     assert_eq!(de.fraction_part(), "0123456789");
     assert_eq!(de.scale(), 10);
     assert_eq!(r.get::<Date>(DT).unwrap(), Date::new(1000, 1, 1));
@@ -167,7 +177,11 @@ fn check_min_row(r: &Row<'_>) {
     assert_eq!(r.bytes(B1), Some(&[0u8][..]));
     assert_eq!(r.get::<u64>(B64).unwrap(), Some(0));
     assert_eq!(r.bytes(B64), Some(&[0u8; 8][..]));
-    assert_eq!(r.get::<&str>(C).unwrap(), Some("abc"), "CHAR trailing spaces removed");
+    assert_eq!(
+        r.get::<&str>(C).unwrap(),
+        Some("abc"),
+        "CHAR trailing spaces removed"
+    );
     assert_eq!(r.get::<&str>(VC).unwrap(), Some("héllo"));
     assert_eq!(r.get::<String>(TX).unwrap().as_deref(), Some(""));
     assert_eq!(r.get::<&[u8]>(BIN).unwrap(), Some(&[0u8, 1, 2, 3][..]));
@@ -175,7 +189,10 @@ fn check_min_row(r: &Row<'_>) {
     let rev: Vec<u8> = all_bytes().into_iter().rev().collect();
     assert_eq!(r.get::<&[u8]>(BL).unwrap(), Some(&rev[..]));
     // Bytes that are not UTF-8 are refused by the string getters.
-    assert_eq!(value_kind(r.get::<&str>(VB).unwrap_err()), ErrorKind::InvalidText);
+    assert_eq!(
+        value_kind(r.get::<&str>(VB).unwrap_err()),
+        ErrorKind::InvalidText
+    );
     assert!(r.get::<String>(BL).is_err());
     assert_eq!(r.get::<&str>(E).unwrap(), Some("a"));
     assert_eq!(r.get::<&str>(ST).unwrap(), Some(""));
@@ -200,7 +217,10 @@ fn check_max_row(r: &Row<'_>) {
     assert_eq!(r.get::<f32>(F).unwrap(), Some(3.25));
     assert_eq!(r.get::<f64>(D).unwrap(), Some(1e308));
     // A double too large for f32 is refused, not turned into infinity.
-    assert_eq!(value_kind(r.get::<f32>(D).unwrap_err()), ErrorKind::OutOfRange);
+    assert_eq!(
+        value_kind(r.get::<f32>(D).unwrap_err()),
+        ErrorKind::OutOfRange
+    );
     assert_eq!(
         r.get::<Decimal>(DE).unwrap().unwrap().as_str(),
         "99999999999999999999.9999999999"
@@ -218,20 +238,23 @@ fn check_max_row(r: &Row<'_>) {
         r.get::<DateTime>(TS).unwrap().unwrap().to_string(),
         "2038-01-19 03:14:07.999999"
     );
-    assert_eq!(
-        r.get::<Time>(TM).unwrap(),
-        Time::new(false, 838, 59, 59, 0)
-    );
+    assert_eq!(r.get::<Time>(TM).unwrap(), Time::new(false, 838, 59, 59, 0));
     assert_eq!(r.get::<u16>(Y).unwrap(), Some(2155));
     assert_eq!(r.get::<i32>(Y).unwrap(), Some(2155));
     assert_eq!(r.get::<bool>(B1).unwrap(), Some(true));
     assert_eq!(r.get::<u8>(B1).unwrap(), Some(1));
     assert_eq!(r.get::<u64>(B64).unwrap(), Some(u64::MAX));
     assert_eq!(r.bytes(B64), Some(&[0xFFu8; 8][..]));
-    assert_eq!(value_kind(r.get::<i64>(B64).unwrap_err()), ErrorKind::OutOfRange);
+    assert_eq!(
+        value_kind(r.get::<i64>(B64).unwrap_err()),
+        ErrorKind::OutOfRange
+    );
     assert_eq!(r.get::<&str>(C).unwrap(), Some(""));
     assert_eq!(r.get::<String>(VC).unwrap(), Some("v".repeat(100)));
-    assert_eq!(r.get::<String>(TX).unwrap(), Some("long text ".repeat(1000)));
+    assert_eq!(
+        r.get::<String>(TX).unwrap(),
+        Some("long text ".repeat(1000))
+    );
     // BINARY(4) pads with zero bytes.
     assert_eq!(r.get::<&[u8]>(BIN).unwrap(), Some(&[0xFF, 0, 0, 0][..]));
     assert_eq!(r.get::<&[u8]>(VB).unwrap(), Some(&b""[..]));
@@ -381,11 +404,23 @@ async fn getters_that_do_not_fit_return_value_errors() {
             .await
             .unwrap();
         let row = r.next_row().await.unwrap().unwrap();
-        assert_eq!(value_kind(row.get::<i8>(0).unwrap_err()), ErrorKind::OutOfRange);
-        assert_eq!(value_kind(row.get::<u8>(0).unwrap_err()), ErrorKind::OutOfRange);
+        assert_eq!(
+            value_kind(row.get::<i8>(0).unwrap_err()),
+            ErrorKind::OutOfRange
+        );
+        assert_eq!(
+            value_kind(row.get::<u8>(0).unwrap_err()),
+            ErrorKind::OutOfRange
+        );
         assert_eq!(row.get::<i16>(0).unwrap(), Some(300));
-        assert_eq!(value_kind(row.get::<u32>(1).unwrap_err()), ErrorKind::OutOfRange);
-        assert_eq!(value_kind(row.get::<u64>(1).unwrap_err()), ErrorKind::OutOfRange);
+        assert_eq!(
+            value_kind(row.get::<u32>(1).unwrap_err()),
+            ErrorKind::OutOfRange
+        );
+        assert_eq!(
+            value_kind(row.get::<u64>(1).unwrap_err()),
+            ErrorKind::OutOfRange
+        );
         assert_eq!(row.get::<i8>(1).unwrap(), Some(-1));
         // A Date from a DATETIME with a time part is refused; at midnight it is fine.
         assert_eq!(
@@ -416,13 +451,22 @@ async fn getters_that_do_not_fit_return_value_errors() {
             DateTime::new(Date::new(2024, 2, 29).unwrap(), 0, 0, 0, 0)
         );
         // A fraction is not an integer; a zero fraction of a DECIMAL is.
-        assert_eq!(value_kind(row.get::<i64>(4).unwrap_err()), ErrorKind::InvalidText);
+        assert_eq!(
+            value_kind(row.get::<i64>(4).unwrap_err()),
+            ErrorKind::InvalidText
+        );
         assert_eq!(row.get::<f64>(4).unwrap(), Some(1.5));
         assert_eq!(row.get::<Decimal>(4).unwrap().unwrap().as_str(), "1.5");
         assert_eq!(row.get::<i64>(5).unwrap(), Some(12));
         // Text that is not a number.
-        assert_eq!(value_kind(row.get::<i32>(6).unwrap_err()), ErrorKind::InvalidText);
-        assert_eq!(value_kind(row.get::<f64>(6).unwrap_err()), ErrorKind::InvalidText);
+        assert_eq!(
+            value_kind(row.get::<i32>(6).unwrap_err()),
+            ErrorKind::InvalidText
+        );
+        assert_eq!(
+            value_kind(row.get::<f64>(6).unwrap_err()),
+            ErrorKind::InvalidText
+        );
         assert!(matches!(row.get::<Date>(6), Err(Error::Value(_))));
         assert_eq!(row.get::<Time>(7).unwrap(), Time::new(false, 12, 0, 0, 0));
         drop(r);
@@ -478,11 +522,9 @@ async fn zero_dates_and_unusual_integers() {
     for eof in [true, false] {
         let mut s = connect(eof).await;
         s.query_drop("SET sql_mode = ''").await.unwrap();
-        s.query_drop(
-            "CREATE TEMPORARY TABLE z (d DATE, dt DATETIME, zf INT(5) ZEROFILL, y YEAR)",
-        )
-        .await
-        .unwrap();
+        s.query_drop("CREATE TEMPORARY TABLE z (d DATE, dt DATETIME, zf INT(5) ZEROFILL, y YEAR)")
+            .await
+            .unwrap();
         s.query_drop("INSERT INTO z VALUES ('0000-00-00', '0000-00-00 00:00:00', 42, 0)")
             .await
             .unwrap();
