@@ -712,3 +712,27 @@ async fn warnings_of_a_result_set_are_reported_at_its_end() {
         assert_eq!(rows(&mut s, "SHOW WARNINGS").await.len(), 2);
     }
 }
+
+/// Known gap (reported, not fixed here: it needs an API decision in `src/session`): after a
+/// raw `send_command` whose response the caller did not read, the next command's drain
+/// cannot know where the raw response ends, so it skips nothing and the next query reads
+/// the raw command's rows as its own.
+#[tokio::test]
+#[ignore = "known gap: an unread raw response leaks into the next query"]
+async fn raw_exchange_left_unread_must_not_leak_into_next_query() {
+    for eof in EOF_MODES {
+        let mut s = connect(eof, "").await;
+        let mut q = vec![0x03];
+        q.extend_from_slice(b"SELECT 'stale' AS n");
+        s.send_command(&q).await.unwrap();
+        // Give the answer time to arrive, then start a normal query without reading it.
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        match s.query("SELECT 'next' AS n").await {
+            Ok(mut r) => {
+                let got = read_rows(&mut r).await;
+                assert_eq!(got, vec![row(&["next"])], "eof={eof}: stale rows delivered");
+            }
+            Err(e) => assert!(s.is_broken(), "eof={eof}: {e:?}"),
+        }
+    }
+}
