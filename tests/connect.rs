@@ -291,3 +291,65 @@ async fn close_ends_the_server_side_connection() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+#[tokio::test]
+async fn password_with_url_special_characters_connects() {
+    const U: &str = "mywire_special";
+    const P: &str = "p@ss:w/rd%?&#=+ é";
+    let sql_pw = P.replace('\\', "\\\\").replace('\'', "\\'");
+    for host in ["%", "localhost"] {
+        server().sql(&format!(
+            "CREATE USER IF NOT EXISTS '{U}'@'{host}' IDENTIFIED BY '{sql_pw}'; \
+             GRANT ALL ON {DATABASE}.* TO '{U}'@'{host}'"
+        ));
+    }
+    let url = server().url_for(U, P);
+    let mut s = connect(&url).await;
+    let who = scalar(&mut s, "SELECT CURRENT_USER()").await.unwrap();
+    assert!(who.starts_with(&format!("{U}@")), "{who}");
+    // Over the socket too (the password is sent the same way).
+    let mut o = Options::from_url(&server().socket_url()).unwrap();
+    o.user = U.into();
+    o.password = P.into();
+    let mut s = Session::connect(o).await.unwrap();
+    let who = scalar(&mut s, "SELECT CURRENT_USER()").await.unwrap();
+    assert!(who.starts_with(&format!("{U}@")), "{who}");
+}
+
+#[tokio::test]
+async fn silent_server_hits_the_connect_timeout() {
+    // Accepts TCP but never sends a greeting.
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = l.local_addr().unwrap().port();
+    let hold = tokio::spawn(async move {
+        let (_sock, _) = l.accept().await.unwrap();
+        tokio::time::sleep(Duration::from_secs(10)).await;
+    });
+    let url = format!("mysql://{USER}:{PASSWORD}@127.0.0.1:{port}/?connect-timeout=0.5");
+    let t0 = Instant::now();
+    let e = Session::connect(Options::from_url(&url).unwrap())
+        .await
+        .expect_err("no greeting");
+    assert!(matches!(e, Error::Timeout(_)), "{e:?}");
+    assert!(t0.elapsed() < Duration::from_secs(3), "{:?}", t0.elapsed());
+    hold.abort();
+}
+
+#[tokio::test]
+async fn server_closing_before_the_greeting_is_an_io_error() {
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = l.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        let (sock, _) = l.accept().await.unwrap();
+        drop(sock);
+    });
+    let url = format!("mysql://{USER}:{PASSWORD}@127.0.0.1:{port}/");
+    let e = tokio::time::timeout(
+        Duration::from_secs(10),
+        Session::connect(Options::from_url(&url).unwrap()),
+    )
+    .await
+    .expect("hung")
+    .expect_err("closed");
+    assert!(matches!(e, Error::Io(_)), "{e:?}");
+}
