@@ -72,6 +72,10 @@ impl<'s> QueryResult<'s> {
     }
 
     /// True if another result follows the current one (SERVER_MORE_RESULTS_EXISTS).
+    ///
+    /// The flag arrives with the packet that ends a result, so this is only meaningful for an
+    /// OK result or once the rows of the current result set have been read to the end; while
+    /// rows are still pending it returns `true` (the end is not known yet).
     pub fn has_more_results(&self) -> bool {
         self.s.completed == self.id && self.s.state == State::Head
     }
