@@ -29,6 +29,7 @@ use crate::codec::{
     CapabilityFlags, ErrorKind, MariaDbCapabilities, Packet, ParseError, StatusFlags,
 };
 use crate::error::{Error, ServerError};
+use crate::trace::decode::Conversation;
 use crate::trace::{Direction, PacketEvent, Phase, Tracer};
 
 use super::options::{Options, SslMode};
@@ -152,6 +153,9 @@ pub struct Session {
     unsent: VecDeque<(Bytes, State, u8)>,
     /// Responses completed since connect; identifies "the current response".
     pub(crate) completed: u64,
+    /// Follows a raw exchange (send_command / read_packet) with the trace decoder's state
+    /// machine, so the session knows where its response ends.
+    raw: Option<Box<Conversation>>,
 }
 
 impl std::fmt::Debug for Session {
@@ -279,6 +283,7 @@ impl Session {
             current_bytes: 0,
             unsent: VecDeque::new(),
             completed: 0,
+            raw: None,
         };
         match s.run_handshake().await {
             Ok(()) => Ok(s),
@@ -655,8 +660,17 @@ impl Session {
         match self.state {
             State::Idle => {}
             State::Raw => {
-                // The caller owns the raw exchange; we cannot know where it ends.
-                self.finish_response();
+                // Read the rest of the raw response through its tracker; a command the tracker
+                // cannot follow must be ended explicitly.
+                let followable = self.raw.as_ref().is_some_and(|c| c.can_follow());
+                if !followable {
+                    return Err(Error::Usage(
+                        "a raw exchange whose end cannot be known is still open: read its \
+                         response with read_packet() and then call end_raw()"
+                            .into(),
+                    ));
+                }
+                self.read_raw_frame().await?;
             }
             State::Rows => while self.next_row_inner().await?.is_some() {},
             State::Simple | State::Text => {
@@ -1034,20 +1048,70 @@ impl Session {
         let parts: [&[u8]; 1] = [payload];
         let seq = self.codec.encode_parts(&parts, &mut self.wbuf);
         self.trace_out(seq, &parts);
-        self.state = State::Raw;
+        let mut conv = Conversation::after_handshake(self.caps, true);
+        conv.packet(
+            Direction::ClientToServer,
+            0,
+            Bytes::copy_from_slice(payload),
+        );
+        if conv.is_idle() {
+            // COM_QUIT and the like: no response to wait for.
+            self.state = State::Idle;
+        } else {
+            self.state = State::Raw;
+            self.raw = Some(Box::new(conv));
+        }
         self.flush().await
     }
 
     /// Sends one more packet of the current exchange (sequence id continues).
     pub async fn send_packet_raw(&mut self, payload: &[u8]) -> Result<(), Error> {
         self.check()?;
+        let seq = self.codec.next_seq();
+        if let Some(c) = self.raw.as_mut() {
+            c.packet(
+                Direction::ClientToServer,
+                seq,
+                Bytes::copy_from_slice(payload),
+            );
+        }
         self.send_packet(&[payload]).await
     }
 
     /// Reads the next packet of the response: sequence id and payload.
+    ///
+    /// The session follows the exchange with the trace decoder's state machine: once the
+    /// response of a command it knows (COM_QUERY, COM_PING, …) is complete, the exchange ends by
+    /// itself, and a new command may start; one left half-read is drained by the next command.
+    /// For other commands call [`Session::end_raw`] when done.
     pub async fn read_packet(&mut self) -> Result<Frame, Error> {
         self.check()?;
-        self.read_frame().await
+        if self.state == State::Raw {
+            self.read_raw_frame().await
+        } else {
+            self.read_frame().await
+        }
+    }
+
+    async fn read_raw_frame(&mut self) -> Result<Frame, Error> {
+        let f = self.read_frame().await?;
+        if let Some(c) = self.raw.as_mut() {
+            c.packet(Direction::ServerToClient, f.seq, f.payload.clone());
+            if c.is_idle() {
+                self.raw = None;
+                self.finish_response();
+            }
+        }
+        Ok(f)
+    }
+
+    /// Declares the current raw exchange finished (for commands whose response the session
+    /// cannot follow). The caller vouches that every response packet has been read.
+    pub fn end_raw(&mut self) {
+        if self.state == State::Raw {
+            self.raw = None;
+            self.finish_response();
+        }
     }
 
     // ---- accessors ----------------------------------------------------------------------

@@ -127,6 +127,29 @@ impl Conversation {
         }
     }
 
+    /// A conversation whose handshake is done, with `caps` negotiated: the next packet is a
+    /// command. The session uses this to follow raw exchanges.
+    pub fn after_handshake(caps: CapabilityFlags, redact_secrets: bool) -> Self {
+        let mut c = Self::new(redact_secrets);
+        c.state = State::Idle;
+        c.caps = caps;
+        c
+    }
+
+    /// True between responses: the last command's response (all its results) is complete.
+    pub fn is_idle(&self) -> bool {
+        self.state == State::Idle
+    }
+
+    /// False when waiting for the response to a command this decoder cannot follow (its end
+    /// cannot be known).
+    pub fn can_follow(&self) -> bool {
+        !matches!(
+            self.state,
+            State::Response(Expect::Unknown) | State::Encrypted
+        )
+    }
+
     /// A conversation picked up mid-connection: decoding starts at the next command.
     pub fn mid_stream(redact_secrets: bool) -> Self {
         let mut c = Self::new(redact_secrets);
