@@ -156,6 +156,8 @@ pub struct Session {
     /// Follows a raw exchange (send_command / read_packet) with the trace decoder's state
     /// machine, so the session knows where its response ends.
     raw: Option<Box<Conversation>>,
+    /// A flush was started and has not completed (see [`Session::flush`]).
+    flush_owed: bool,
 }
 
 impl std::fmt::Debug for Session {
@@ -284,6 +286,7 @@ impl Session {
             unsent: VecDeque::new(),
             completed: 0,
             raw: None,
+            flush_owed: false,
         };
         match s.run_handshake().await {
             Ok(()) => Ok(s),
@@ -605,6 +608,10 @@ impl Session {
 
     /// Writes out whatever is buffered. Cancel-safe: unwritten bytes stay in the buffer.
     async fn flush(&mut self) -> Result<(), Error> {
+        // Set until the flush completes: a layer under us (TLS) may have taken our bytes into
+        // its own buffer, so an empty `wbuf` does not mean they reached the socket. A flush cut
+        // short by a dropped future is finished by the next call.
+        self.flush_owed = true;
         let limit = self.opts.write_timeout;
         let stream = &mut self.stream;
         let wbuf = &mut self.wbuf;
@@ -619,8 +626,9 @@ impl Session {
             Ok(())
         })
         .await;
-        if let Err(e) = &r {
-            self.mark_broken(e);
+        match &r {
+            Ok(()) => self.flush_owed = false,
+            Err(e) => self.mark_broken(e),
         }
         r
     }
@@ -631,7 +639,7 @@ impl Session {
     /// was cut short, and drains any response still unread (rows, later result sets).
     async fn ready(&mut self) -> Result<(), Error> {
         self.check()?;
-        if !self.wbuf.is_empty() {
+        if self.flush_owed || !self.wbuf.is_empty() {
             self.flush().await?;
         }
         self.drain().await
@@ -933,7 +941,7 @@ impl Session {
     /// Sends COM_QUIT and closes the connection.
     pub async fn close(mut self) -> Result<(), Error> {
         self.check()?;
-        if !self.wbuf.is_empty() {
+        if self.flush_owed || !self.wbuf.is_empty() {
             self.flush().await?;
         }
         self.state = State::Idle;
