@@ -72,6 +72,10 @@ pub enum Command {
 /// `mywire decode` arguments.
 #[derive(ClapArgs, Debug, Clone)]
 pub struct DecodeArgs {
+    /// Print help.
+    #[arg(short = 'h', long, action = ArgAction::Help)]
+    pub help: Option<bool>,
+
     /// The capture file (`-` for standard input).
     #[arg(value_name = "CAPTURE")]
     pub capture: PathBuf,
@@ -385,6 +389,8 @@ mod tests {
         assert!(parse(&["--trace-hex"]).is_err());
         assert!(parse(&["--trace-format=xml", "--trace"]).is_err());
         assert!(parse(&["decode"]).is_err());
+        let e = parse(&["decode", "--help"]).unwrap_err();
+        assert_eq!(e.kind(), clap::error::ErrorKind::DisplayHelp);
     }
 
     #[test]

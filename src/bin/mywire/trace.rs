@@ -211,12 +211,13 @@ pub fn pcap_addresses(opts: &Options) -> (SocketAddr, SocketAddr) {
     (client, server)
 }
 
+/// The tracer of the trace flags (`None` when tracing is off) and the error slot of the
+/// `--trace-file` writer.
+pub type Tracing = (Option<Box<dyn Tracer>>, Option<WriteError>);
+
 /// The tracer for the trace flags, or `None` when tracing is off (the session then runs
 /// without any tracing cost). Fails if the `--trace-file` cannot be created.
-pub fn tracer_for(
-    t: &TraceArgs,
-    opts: &Options,
-) -> Result<(Option<Box<dyn Tracer>>, Option<WriteError>), String> {
+pub fn tracer_for(t: &TraceArgs, opts: &Options) -> Result<Tracing, String> {
     let mut tracers: Vec<Box<dyn Tracer>> = Vec::new();
     if t.trace {
         let format = t.trace_format.unwrap_or(TraceFormat::Text).into();
