@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use clap::{ArgAction, Args as ClapArgs, Parser};
+use clap::{ArgAction, Args as ClapArgs, Parser, Subcommand, ValueEnum};
 use mywire::{Error, Options};
 
 /// The URL used when neither `--url` nor `DATABASE_URL` is given.
@@ -16,15 +16,31 @@ pub const DEFAULT_URL: &str = "mysql://root@127.0.0.1:3306";
 /// Statements come from `-e`, or else from standard input (`;`-terminated). Output is an
 /// aligned table, or tab-separated with `--batch` (the default when standard input is not a
 /// terminal and `-e` is not given), escaped like `mariadb --batch`.
+///
+/// `mywire decode CAPTURE` decodes the MySQL conversations of a pcap/pcapng capture instead
+/// (`mywire decode --help`).
 #[derive(Parser, Debug)]
-#[command(name = "mywire", version, disable_help_flag = true)]
+#[command(
+    name = "mywire",
+    version,
+    disable_help_flag = true,
+    disable_help_subcommand = true,
+    args_conflicts_with_subcommands = true
+)]
 pub struct Args {
     /// Print help (`-h` is the host, as in the mariadb client).
     #[arg(long, action = ArgAction::Help)]
     pub help: Option<bool>,
 
+    /// Without a subcommand: connect and run SQL.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     #[command(flatten)]
     pub connect: ConnectArgs,
+
+    #[command(flatten)]
+    pub trace: TraceArgs,
 
     /// Run these statements (several allowed, `;`-separated) and exit.
     #[arg(short = 'e', long, value_name = "SQL")]
@@ -41,6 +57,82 @@ pub struct Args {
     /// Continue a script after a statement fails (the exit status is still 1).
     #[arg(short = 'f', long)]
     pub force: bool,
+}
+
+/// Subcommands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Decode the MySQL conversations of a pcap / pcapng capture (e.g. from tcpdump, dumpcap
+    /// or `--trace-file`). Plaintext only: after an SSLRequest the rest is counted as
+    /// encrypted. Exit status: 0 (also when the file is damaged: what was read is decoded and
+    /// the damage is reported on standard error), 1 if the capture cannot be read at all.
+    Decode(DecodeArgs),
+}
+
+/// `mywire decode` arguments.
+#[derive(ClapArgs, Debug, Clone)]
+pub struct DecodeArgs {
+    /// Print help.
+    #[arg(short = 'h', long, action = ArgAction::Help)]
+    pub help: Option<bool>,
+
+    /// The capture file (`-` for standard input).
+    #[arg(value_name = "CAPTURE")]
+    pub capture: PathBuf,
+
+    /// The server's TCP port: conversations with this port on either side are decoded.
+    #[arg(long, value_name = "PORT", default_value_t = 3306)]
+    pub port: u16,
+
+    /// Output format: one text line per packet, or JSON lines.
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = TraceFormat::Text)]
+    pub format: TraceFormat,
+
+    /// Add a hex dump of every packet.
+    #[arg(long)]
+    pub hex: bool,
+
+    /// Show secrets (auth responses) as hex instead of redacting them.
+    #[arg(long)]
+    pub secrets: bool,
+}
+
+/// `--trace-format` / `decode --format`.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TraceFormat {
+    /// One human-readable line per packet.
+    Text,
+    /// One JSON object per line (keys in protocol-notes/trace-formats.md).
+    Json,
+}
+
+/// Packet traces of the session (all off by default, at no cost).
+#[derive(ClapArgs, Debug, Default, Clone)]
+pub struct TraceArgs {
+    /// Print every packet of the session to standard error (results still go to standard
+    /// output). Secrets are redacted unless --trace-secrets.
+    #[arg(long)]
+    pub trace: bool,
+
+    /// Format of --trace: text lines or JSON lines.
+    #[arg(long, value_enum, value_name = "FORMAT", requires = "trace")]
+    pub trace_format: Option<TraceFormat>,
+
+    /// Add hex dumps to --trace (withheld for packets carrying a secret unless
+    /// --trace-secrets).
+    #[arg(long, requires = "trace")]
+    pub trace_hex: bool,
+
+    /// Show secrets (auth responses) in --trace as hex instead of redacting them.
+    #[arg(long)]
+    pub trace_secrets: bool,
+
+    /// Write the session as a pcapng capture (plaintext, even over TLS) for Wireshark /
+    /// tshark; can be combined with --trace. The TCP addresses are synthesized: the server's
+    /// real address and port, and 127.0.0.1:50000 (::1 for IPv6) as the client; over a Unix
+    /// socket 127.0.0.1:50000 -> 127.0.0.1:3306.
+    #[arg(long, value_name = "FILE")]
+    pub trace_file: Option<PathBuf>,
 }
 
 /// Where and as whom to connect.
@@ -78,6 +170,34 @@ pub struct ConnectArgs {
     /// Database to use (as the mariadb client's positional argument; `-D` wins).
     #[arg(value_name = "DATABASE")]
     pub database_positional: Option<String>,
+
+    /// When to use TLS: DISABLED, PREFERRED (default), REQUIRED, VERIFY_CA, VERIFY_IDENTITY.
+    #[arg(long, value_name = "MODE")]
+    pub ssl_mode: Option<String>,
+
+    /// PEM file of CA certificates for VERIFY_CA / VERIFY_IDENTITY (default: the OS trust store).
+    #[arg(long, value_name = "FILE")]
+    pub ssl_ca: Option<PathBuf>,
+
+    /// PEM client certificate (chain); needs --ssl-key.
+    #[arg(long, value_name = "FILE")]
+    pub ssl_cert: Option<PathBuf>,
+
+    /// PEM private key of --ssl-cert.
+    #[arg(long, value_name = "FILE")]
+    pub ssl_key: Option<PathBuf>,
+
+    /// PEM RSA public key of the server (caching_sha2 / sha256 password over plain TCP).
+    #[arg(long, value_name = "FILE")]
+    pub server_public_key_path: Option<PathBuf>,
+
+    /// Ask the server for its RSA public key over plain TCP (a man in the middle can swap it).
+    #[arg(long)]
+    pub get_server_public_key: bool,
+
+    /// Allow mysql_clear_password over plain TCP (the password goes in clear).
+    #[arg(long)]
+    pub enable_cleartext_plugin: bool,
 }
 
 impl ConnectArgs {
@@ -89,12 +209,13 @@ impl ConnectArgs {
             .or(env_url)
             .unwrap_or_else(|| DEFAULT_URL.to_string());
         let mut o = Options::from_url(&url)?;
-        self.apply_to(&mut o);
+        self.apply_to(&mut o)?;
         Ok(o)
     }
 
-    /// Overrides the parts of `o` that flags were given for.
-    pub fn apply_to(&self, o: &mut Options) {
+    /// Overrides the parts of `o` that flags were given for. TLS and auth flags go through
+    /// [`Options::set`] with the URL parameter names, so they are checked the same way.
+    pub fn apply_to(&self, o: &mut Options) -> Result<(), Error> {
         if let Some(h) = &self.host {
             o.host = h.clone();
             o.socket = None;
@@ -115,8 +236,37 @@ impl ConnectArgs {
         if let Some(s) = &self.socket {
             o.socket = Some(s.clone());
         }
+        if let Some(m) = &self.ssl_mode {
+            o.set("ssl-mode", m)?;
+        }
+        for (key, path) in [
+            ("ssl-ca", &self.ssl_ca),
+            ("ssl-cert", &self.ssl_cert),
+            ("ssl-key", &self.ssl_key),
+            ("server-public-key-path", &self.server_public_key_path),
+        ] {
+            if let Some(p) = path {
+                // Options keeps paths as `PathBuf`; a non-UTF-8 path is set directly.
+                match p.to_str() {
+                    Some(s) => o.set(key, s)?,
+                    None => match key {
+                        "ssl-ca" => o.ssl_ca = Some(p.clone()),
+                        "ssl-cert" => o.ssl_cert = Some(p.clone()),
+                        "ssl-key" => o.ssl_key = Some(p.clone()),
+                        _ => o.server_public_key_path = Some(p.clone()),
+                    },
+                }
+            }
+        }
+        if self.get_server_public_key {
+            o.set("get-server-public-key", "true")?;
+        }
+        if self.enable_cleartext_plugin {
+            o.set("enable-cleartext-plugin", "true")?;
+        }
         // Several statements in `-e` (and in one line of a script) are sent as one query.
         o.multi_statements = true;
+        Ok(())
     }
 }
 
@@ -169,6 +319,78 @@ mod tests {
         let o = parse(&[]).unwrap().connect.options(None).unwrap();
         assert_eq!(o.endpoint(), "127.0.0.1:3306");
         assert_eq!(o.user, "root");
+    }
+
+    #[test]
+    fn tls_flags_use_the_url_parameter_names() {
+        let a = parse(&[
+            "--url",
+            "mysql://u@h/?ssl-mode=DISABLED&enable-cleartext-plugin=false",
+            "--ssl-mode=verify_ca",
+            "--ssl-ca",
+            "/c/ca.pem",
+            "--ssl-cert=/c/cert.pem",
+            "--ssl-key=/c/key.pem",
+            "--server-public-key-path=/k/pub.pem",
+            "--get-server-public-key",
+            "--enable-cleartext-plugin",
+        ])
+        .unwrap();
+        let o = a.connect.options(None).unwrap();
+        assert_eq!(o.ssl_mode, mywire::session::SslMode::VerifyCa);
+        assert_eq!(o.ssl_ca, Some(PathBuf::from("/c/ca.pem")));
+        assert_eq!(o.ssl_cert, Some(PathBuf::from("/c/cert.pem")));
+        assert_eq!(o.ssl_key, Some(PathBuf::from("/c/key.pem")));
+        assert_eq!(o.server_public_key_path, Some(PathBuf::from("/k/pub.pem")));
+        assert!(o.get_server_public_key && o.enable_cleartext_plugin);
+        let o = parse(&[]).unwrap().connect.options(None).unwrap();
+        assert!(!o.get_server_public_key && !o.enable_cleartext_plugin);
+        assert!(parse(&["--ssl-mode=maybe"])
+            .unwrap()
+            .connect
+            .options(None)
+            .is_err());
+    }
+
+    #[test]
+    fn decode_subcommand_and_trace_flags() {
+        let a = parse(&["decode", "-", "--port", "3310", "--format", "json", "--hex"]).unwrap();
+        match a.command {
+            Some(Command::Decode(d)) => {
+                assert_eq!(d.capture, PathBuf::from("-"));
+                assert_eq!(d.port, 3310);
+                assert_eq!(d.format, TraceFormat::Json);
+                assert!(d.hex && !d.secrets);
+            }
+            c => panic!("{c:?}"),
+        }
+        let a = parse(&["decode", "cap.pcap"]).unwrap();
+        assert!(
+            matches!(a.command, Some(Command::Decode(d)) if d.port == 3306 && d.format == TraceFormat::Text)
+        );
+        // Without a subcommand the connection flags work as before; a database named like the
+        // subcommand needs -D, or comes after another flag.
+        let a = parse(&["-uroot", "decode"]).unwrap();
+        assert!(a.command.is_none());
+        assert_eq!(a.connect.database_positional.as_deref(), Some("decode"));
+        let a = parse(&[
+            "--trace",
+            "--trace-format=json",
+            "--trace-hex",
+            "--trace-file",
+            "x.pcapng",
+            "db",
+        ])
+        .unwrap();
+        assert!(a.trace.trace && a.trace.trace_hex && !a.trace.trace_secrets);
+        assert_eq!(a.trace.trace_format, Some(TraceFormat::Json));
+        assert_eq!(a.trace.trace_file, Some(PathBuf::from("x.pcapng")));
+        assert_eq!(a.connect.database_positional.as_deref(), Some("db"));
+        assert!(parse(&["--trace-hex"]).is_err());
+        assert!(parse(&["--trace-format=xml", "--trace"]).is_err());
+        assert!(parse(&["decode"]).is_err());
+        let e = parse(&["decode", "--help"]).unwrap_err();
+        assert_eq!(e.kind(), clap::error::ErrorKind::DisplayHelp);
     }
 
     #[test]

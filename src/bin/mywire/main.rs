@@ -1,7 +1,9 @@
 //! `mywire`: run SQL on a MySQL/MariaDB server and print the results like the `mariadb` client.
 //!
 //! `mywire [--url URL] [-h HOST] [-P PORT] [-u USER] [-p PASSWORD] [-D DATABASE] [-S SOCKET]
-//! [-e SQL] [--batch | --table] [--force]`
+//! [-e SQL] [--batch | --table] [--force] [--ssl-mode MODE …] [--trace …] [--trace-file FILE]`
+//!
+//! `mywire decode CAPTURE [--port PORT] [--format text|json] [--hex] [--secrets]`
 //!
 //! Exit status: 0 on success, 1 after a server, connection or output error, 2 for usage errors.
 #![forbid(unsafe_code)]
@@ -12,6 +14,7 @@ mod interactive;
 mod run;
 mod splitter;
 mod table;
+mod trace;
 
 use std::io::{self, BufRead, BufWriter, IsTerminal, Write};
 use std::process::ExitCode;
@@ -19,15 +22,18 @@ use std::process::ExitCode;
 use clap::Parser;
 use mywire::{Error, Session};
 
-use args::Args;
+use args::{Args, Command};
 use run::{execute, Failure, Format};
 use splitter::Splitter;
 
 /// Output buffer size: large, so that streaming a big result makes few `write` calls.
-const OUT_BUFFER: usize = 256 * 1024;
+pub const OUT_BUFFER: usize = 256 * 1024;
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    if let Some(Command::Decode(d)) = &args.command {
+        return ExitCode::from(trace::decode(d));
+    }
     let opts = match args
         .connect
         .options(std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty()))
@@ -48,14 +54,45 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let endpoint = opts.endpoint();
-    let mut session = match rt.block_on(Session::connect(opts)) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("{}", connect_error(&endpoint, &e));
+    // No trace flags: no tracer at all, so tracing costs nothing.
+    let (tracer, trace_file_error) = match trace::tracer_for(&args.trace, &opts) {
+        Ok(t) => t,
+        Err(msg) => {
+            eprintln!("{msg}");
             return ExitCode::FAILURE;
         }
     };
+    let endpoint = opts.endpoint();
+    // The session owns the tracers: the pcapng capture is finished when the session is dropped
+    // (by `close` below, or here on a failed connect); `main` returns instead of calling
+    // `process::exit`, so that always happens.
+    let connected = rt.block_on(Session::connect_traced(opts, tracer));
+    let ok = match connected {
+        Ok(session) => run_session(&rt, session, &args),
+        Err(e) => {
+            eprintln!("{}", connect_error(&endpoint, &e));
+            false
+        }
+    };
+    let file_ok = match trace_file_error
+        .as_ref()
+        .and_then(|e| e.lock().ok()?.take())
+    {
+        Some(e) => {
+            eprintln!("mywire: cannot write the trace file: {e}");
+            false
+        }
+        None => true,
+    };
+    if ok && file_ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+/// Runs the statements of `args` and closes the session (dropping its tracers).
+fn run_session(rt: &tokio::runtime::Runtime, mut session: Session, args: &Args) -> bool {
     let stdin_tty = io::stdin().is_terminal();
     let format = if args.batch {
         Format::Batch
@@ -66,17 +103,13 @@ fn main() -> ExitCode {
         Format::Batch
     };
     let ok = match &args.execute {
-        Some(sql) => run_one(&rt, &mut session, sql, format),
-        None if stdin_tty => interactive::run(&rt, &mut session, format),
-        None => run_script(&rt, &mut session, format, args.force),
+        Some(sql) => run_one(rt, &mut session, sql, format),
+        None if stdin_tty => interactive::run(rt, &mut session, format),
+        None => run_script(rt, &mut session, format, args.force),
     };
     // The server closes the session anyway; a failing COM_QUIT changes nothing.
     let _ = rt.block_on(session.close());
-    if ok {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    }
+    ok
 }
 
 /// `mywire: cannot connect to HOST:PORT: why`, or the server's `ERROR …` (e.g. access denied).
