@@ -11,7 +11,8 @@ use bytes::Bytes;
 
 use super::decode::{hex, Conversation, Decoded, Value};
 use super::pcap::PcapngWriter;
-use super::{PacketEvent, Phase, Tracer};
+use super::{Direction, PacketEvent, Phase, Tracer};
+use crate::codec::CapabilityFlags;
 
 /// Output format of a trace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,7 +31,8 @@ fn phase_name(p: Phase) -> &'static str {
     }
 }
 
-fn json_str(out: &mut String, s: &str) {
+/// Appends `s` as a JSON string literal (quotes and escapes included).
+pub fn json_str(out: &mut String, s: &str) {
     out.push('"');
     for c in s.chars() {
         match c {
@@ -78,7 +80,16 @@ fn json_value(out: &mut String, v: &Value) {
     }
 }
 
-/// Renders one packet as a JSON object (no trailing newline).
+/// True if a field of the packet was redacted: its hex dump would show the secret, so it is
+/// withheld too.
+fn has_secret(d: &Decoded) -> bool {
+    d.fields
+        .iter()
+        .any(|(_, v)| matches!(v, Value::Redacted(_)))
+}
+
+/// Renders one packet as a JSON object (no trailing newline). The hex dump of a packet with a
+/// redacted field is redacted as well.
 pub fn to_json(d: &Decoded, with_hex: bool) -> String {
     let mut out = String::with_capacity(128);
     out.push_str("{\"dir\":");
@@ -95,7 +106,11 @@ pub fn to_json(d: &Decoded, with_hex: bool) -> String {
     }
     if with_hex {
         out.push_str(",\"hex\":");
-        json_str(&mut out, &hex(&d.payload));
+        if has_secret(d) {
+            json_str(&mut out, &format!("<redacted {} bytes>", d.payload.len()));
+        } else {
+            json_str(&mut out, &hex(&d.payload));
+        }
     }
     out.push('}');
     out
@@ -136,7 +151,8 @@ fn text_value(out: &mut String, v: &Value) {
     }
 }
 
-/// Renders one packet as a text line (plus hex-dump lines when asked).
+/// Renders one packet as a text line (plus hex-dump lines when asked; withheld for a packet
+/// with a redacted field).
 pub fn to_text(d: &Decoded, with_hex: bool) -> String {
     let mut out = format!(
         "{} #{:<3} {:>7}B {:<9} {}",
@@ -154,7 +170,14 @@ pub fn to_text(d: &Decoded, with_hex: bool) -> String {
     }
     if with_hex {
         out.push('\n');
-        out.push_str(&hex_dump(&d.payload));
+        if has_secret(d) {
+            out.push_str(&format!(
+                "    <hex dump of {} bytes withheld: the packet carries a secret>",
+                d.payload.len()
+            ));
+        } else {
+            out.push_str(&hex_dump(&d.payload));
+        }
     }
     out
 }
@@ -238,8 +261,15 @@ impl<W: Write + Send> Tracer for WriterTracer<W> {
 
 /// A live tracer that writes the session as a pcapng capture with synthesized Ethernet/IP/TCP
 /// headers around the real (plaintext) MySQL packets, for Wireshark / tshark.
+///
+/// Over TLS the capture must still read as a plaintext session, or tshark and `mywire decode`
+/// take everything after the SSLRequest for TLS records: so the SSLRequest is left out,
+/// CLIENT_SSL is cleared in the HandshakeResponse (tshark switches to TLS on that bit too), and
+/// the sequence ids of the later handshake and auth packets are lowered by one, as in a
+/// plaintext session. Command-phase packets are unchanged (their ids restart with each command).
 pub struct PcapngTracer<W: Write + Send> {
     w: PcapngWriter<W>,
+    renumber: bool,
     client: SocketAddr,
     server: SocketAddr,
     start: std::time::Instant,
@@ -259,6 +289,7 @@ impl<W: Write + Send> PcapngTracer<W> {
         w.write_handshake(base_nanos, client, server)?;
         Ok(PcapngTracer {
             w,
+            renumber: false,
             client,
             server,
             start: std::time::Instant::now(),
@@ -278,11 +309,30 @@ impl<W: Write + Send> Tracer for PcapngTracer<W> {
         if self.failed {
             return;
         }
+        let client_hello =
+            ev.direction == Direction::ClientToServer && ev.phase == Phase::Handshake;
+        let mut seq = ev.seq;
+        let mut hello;
+        let mut payload = ev.payload;
+        if client_hello && is_ssl_request(ev.payload) {
+            self.renumber = true;
+            return;
+        }
+        if self.renumber && ev.phase != Phase::Command {
+            seq = seq.wrapping_sub(1);
+            if client_hello {
+                hello = ev.payload.to_vec();
+                if let Some(b) = hello.get_mut(1) {
+                    *b &= !((CapabilityFlags::SSL.bits() >> 8) as u8);
+                }
+                payload = &hello;
+            }
+        }
         // Re-frame the logical packet exactly as it went on the wire (continuations included).
         let mut codec = crate::codec::frame::PacketCodec::default();
-        codec.set_seq(ev.seq);
-        let mut wire = bytes::BytesMut::with_capacity(ev.payload.len() + 8);
-        codec.encode_parts(&[ev.payload], &mut wire);
+        codec.set_seq(seq);
+        let mut wire = bytes::BytesMut::with_capacity(payload.len() + 8);
+        codec.encode_parts(&[payload], &mut wire);
         let ts = self.now();
         let r = self
             .w
@@ -304,6 +354,15 @@ impl<W: Write + Send> Drop for PcapngTracer<W> {
     }
 }
 
+/// An SSLRequest: exactly the 32-byte head of a HandshakeResponse41, with CLIENT_SSL set.
+fn is_ssl_request(payload: &[u8]) -> bool {
+    payload.len() == 32
+        && payload
+            .get(..4)
+            .and_then(|b| <[u8; 4]>::try_from(b).ok())
+            .is_some_and(|b| CapabilityFlags(u32::from_le_bytes(b)).contains(CapabilityFlags::SSL))
+}
+
 /// Directs one tracer's events to several.
 pub struct Tee(pub Vec<Box<dyn Tracer>>);
 
@@ -317,5 +376,140 @@ impl Tracer for Tee {
         for t in &mut self.0 {
             t.tls_started();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codec::handshake::{
+        encode_handshake_response, encode_ssl_request, HandshakeResponse,
+    };
+    use crate::codec::MariaDbCapabilities;
+    use crate::trace::decode::Decoded;
+    use crate::trace::offline::decode_capture;
+    use bytes::{Bytes, BytesMut};
+    use std::sync::{Arc, Mutex};
+
+    fn packet(fields: Vec<(&'static str, Value)>) -> Decoded {
+        Decoded {
+            direction: Direction::ClientToServer,
+            seq: 1,
+            len: 3,
+            phase: Phase::Handshake,
+            kind: "HandshakeResponse",
+            fields,
+            payload: Bytes::from_static(b"abc"),
+        }
+    }
+
+    #[test]
+    fn hex_dumps_of_secret_packets_are_withheld() {
+        let secret = packet(vec![("auth_response", Value::Redacted(3))]);
+        let t = render(&secret, Format::Text, true);
+        assert!(t.contains("withheld") && !t.contains("61 62 63"), "{t}");
+        let j = render(&secret, Format::Json, true);
+        assert!(
+            j.ends_with(",\"hex\":\"<redacted 3 bytes>\"}") && !j.contains("616263"),
+            "{j}"
+        );
+        let plain = packet(vec![("user", Value::Str("u".into()))]);
+        assert!(render(&plain, Format::Text, true).contains("61 62 63"));
+        assert!(render(&plain, Format::Json, true).ends_with(",\"hex\":\"616263\"}"));
+    }
+
+    #[derive(Clone, Default)]
+    struct Shared(Arc<Mutex<Vec<u8>>>);
+    impl Write for Shared {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// A TLS session's plaintext, captured, must read as a plaintext session.
+    #[test]
+    fn tls_session_capture_reads_as_plaintext() {
+        let out = Shared::default();
+        let mut t = PcapngTracer::new(
+            out.clone(),
+            "127.0.0.1:50000".parse().unwrap(),
+            "127.0.0.1:3306".parse().unwrap(),
+        )
+        .unwrap();
+        let caps = CapabilityFlags(0x01ae_a205) | CapabilityFlags::SSL;
+        let mut greeting = BytesMut::new();
+        crate::codec::handshake::encode_handshake(
+            &crate::codec::handshake::Handshake {
+                protocol_version: 10,
+                server_version: "5.5.5-10.11.19-MariaDB".into(),
+                connection_id: 1,
+                nonce: vec![b'n'; 20],
+                capabilities: CapabilityFlags(0x81fff7fe) | CapabilityFlags::SSL,
+                charset: 45,
+                status: crate::codec::StatusFlags::AUTOCOMMIT,
+                mariadb_capabilities: MariaDbCapabilities(0x1d),
+                auth_plugin: Some("mysql_native_password".into()),
+            },
+            &mut greeting,
+        );
+        let mut ssl = BytesMut::new();
+        encode_ssl_request(caps, 1 << 24, 45, MariaDbCapabilities::empty(), &mut ssl);
+        let mut hello = BytesMut::new();
+        encode_handshake_response(
+            &HandshakeResponse {
+                capabilities: caps,
+                max_packet_size: 1 << 24,
+                charset: 45,
+                user: b"root".to_vec(),
+                auth_plugin: Some(b"mysql_native_password".to_vec()),
+                ..Default::default()
+            },
+            &mut hello,
+        );
+        let ev = |direction, seq, phase, payload: &[u8]| {
+            let payload = payload.to_vec();
+            (direction, seq, phase, payload)
+        };
+        let (c2s, s2c) = (Direction::ClientToServer, Direction::ServerToClient);
+        for (direction, seq, phase, payload) in [
+            ev(s2c, 0, Phase::Handshake, &greeting),
+            ev(c2s, 1, Phase::Handshake, &ssl),
+            ev(c2s, 2, Phase::Handshake, &hello),
+            ev(s2c, 3, Phase::Auth, &[0, 0, 0, 2, 0, 0, 0]),
+            ev(c2s, 0, Phase::Command, &[0x0e]),
+            ev(s2c, 1, Phase::Command, &[0, 0, 0, 2, 0, 0, 0]),
+        ] {
+            t.packet(&PacketEvent {
+                direction,
+                seq,
+                phase,
+                payload: &payload,
+            });
+        }
+        drop(t);
+        let bytes = out.0.lock().unwrap().clone();
+        let d = decode_capture(&bytes, 3306, true).unwrap();
+        let c = &d.conversations[0];
+        let kinds: Vec<_> = c.packets.iter().map(|p| (p.kind, p.seq)).collect();
+        assert_eq!(
+            kinds,
+            [
+                ("Greeting", 0),
+                ("HandshakeResponse", 1),
+                ("OK", 2),
+                ("COM_PING", 0),
+                ("OK", 1)
+            ],
+            "{:?}",
+            c.notes
+        );
+        let Some(Value::List(flags)) = c.packets[1].field("capabilities") else {
+            panic!("no capabilities");
+        };
+        assert!(!flags.iter().any(|f| f == "SSL"));
     }
 }

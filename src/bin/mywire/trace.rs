@@ -7,12 +7,11 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use bytes::Bytes;
-use mywire::trace::decode::{Conversation, Decoded, Value};
-use mywire::trace::format::{hex_dump, render, Format, PcapngTracer, Tee};
+use mywire::trace::decode::Decoded;
+use mywire::trace::format::{render, Format, PcapngTracer, Tee, WriterTracer};
 use mywire::trace::offline::{decode_capture, DecodedConversation};
 use mywire::trace::pcap::read_capture_bytes;
-use mywire::trace::{Direction, PacketEvent, Phase, Tracer};
+use mywire::trace::Tracer;
 use mywire::Options;
 
 use crate::args::{DecodeArgs, TraceArgs, TraceFormat};
@@ -32,73 +31,10 @@ impl From<TraceFormat> for Format {
     }
 }
 
-fn has_secret(d: &Decoded) -> bool {
-    d.fields
-        .iter()
-        .any(|(_, v)| matches!(v, Value::Redacted(_)))
-}
-
-/// One packet as a line in `format`, with the hex dump when `hex`. The hex dump of a packet
-/// with a redacted field is withheld too (it would show the secret).
+/// One packet as a line in `format`, with the hex dump when `hex` (withheld for a packet with
+/// a redacted field: the library renders it so).
 pub fn render_packet(d: &Decoded, format: Format, hex: bool) -> String {
-    let mut line = render(d, format, false);
-    if !hex {
-        return line;
-    }
-    let withheld = has_secret(d);
-    match format {
-        Format::Text => {
-            line.push('\n');
-            if withheld {
-                line.push_str(&format!(
-                    "    <hex dump of {} bytes withheld: the packet carries a secret>",
-                    d.payload.len()
-                ));
-            } else {
-                line.push_str(&hex_dump(&d.payload));
-            }
-        }
-        Format::Json => {
-            line.pop(); // the closing brace
-            line.push_str(",\"hex\":\"");
-            if withheld {
-                line.push_str(&format!("<redacted {} bytes>", d.payload.len()));
-            } else {
-                line.push_str(&mywire::trace::decode::hex(&d.payload));
-            }
-            line.push_str("\"}");
-        }
-    }
-    line
-}
-
-/// `--trace`: decodes every packet and writes one line (or JSON object) each.
-pub struct LiveTracer<W: Write + Send> {
-    conv: Conversation,
-    out: W,
-    format: Format,
-    hex: bool,
-}
-
-impl<W: Write + Send> Tracer for LiveTracer<W> {
-    fn packet(&mut self, ev: &PacketEvent<'_>) {
-        let d = self
-            .conv
-            .packet(ev.direction, ev.seq, Bytes::copy_from_slice(ev.payload));
-        // A trace must never break the session: write errors are ignored.
-        let _ = writeln!(self.out, "{}", render_packet(&d, self.format, self.hex));
-        let _ = self.out.flush();
-    }
-
-    fn tls_started(&mut self) {
-        self.conv.tls_started();
-        if self.format == Format::Text {
-            let _ = writeln!(
-                self.out,
-                "-- TLS started; the packets below were encrypted on the wire"
-            );
-        }
-    }
+    render(d, format, hex)
 }
 
 /// The first write error of the `--trace-file` writer, reported after the session.
@@ -131,55 +67,6 @@ impl<W: Write> Write for Watched<W> {
     fn flush(&mut self) -> io::Result<()> {
         let r = self.inner.flush();
         self.note(r)
-    }
-}
-
-/// `--trace-file` over TLS: the capture holds the plaintext of the session and must read as a
-/// plaintext session, or tshark and `mywire decode` take what follows the SSLRequest for TLS
-/// records and decode nothing. So the SSLRequest is left out, CLIENT_SSL is cleared in the
-/// HandshakeResponse's capabilities (tshark switches to TLS on that bit too), and the sequence
-/// ids of the later handshake and auth packets are lowered by one (the HandshakeResponse is #1,
-/// as in a plaintext session; tshark takes a #2 for a command). The command phase is unchanged
-/// (its sequence ids restart at 0 with every command).
-struct PlaintextCapture<T: Tracer> {
-    inner: T,
-    renumber: bool,
-}
-
-/// The SSLRequest is the client's first packet, exactly 32 bytes (a HandshakeResponse41 is
-/// longer: the same 32 bytes then at least the user name's NUL), with CLIENT_SSL (0x800) set.
-fn is_ssl_request(ev: &PacketEvent<'_>) -> bool {
-    ev.direction == Direction::ClientToServer
-        && ev.phase == Phase::Handshake
-        && ev.payload.len() == 32
-        && ev.payload[1] & 0x08 != 0
-}
-
-impl<T: Tracer> Tracer for PlaintextCapture<T> {
-    fn packet(&mut self, ev: &PacketEvent<'_>) {
-        if is_ssl_request(ev) {
-            self.renumber = true;
-        } else if self.renumber && ev.phase != Phase::Command {
-            let seq = ev.seq.wrapping_sub(1);
-            if ev.direction == Direction::ClientToServer && ev.phase == Phase::Handshake {
-                let mut hello = ev.payload.to_vec();
-                if let Some(b) = hello.get_mut(1) {
-                    *b &= !0x08;
-                }
-                self.inner.packet(&PacketEvent {
-                    seq,
-                    payload: &hello,
-                    ..*ev
-                });
-            } else {
-                self.inner.packet(&PacketEvent { seq, ..*ev });
-            }
-        } else {
-            self.inner.packet(ev);
-        }
-    }
-    fn tls_started(&mut self) {
-        self.inner.tls_started();
     }
 }
 
@@ -224,12 +111,12 @@ pub fn tracer_for(t: &TraceArgs, opts: &Options) -> Result<Tracing, String> {
         if format == Format::Text {
             eprintln!("-- mywire trace of {}", opts.redacted_url());
         }
-        tracers.push(Box::new(LiveTracer {
-            conv: Conversation::new(!t.trace_secrets),
-            out: io::stderr(),
+        tracers.push(Box::new(WriterTracer::new(
+            io::stderr(),
             format,
-            hex: t.trace_hex,
-        }));
+            t.trace_hex,
+            t.trace_secrets,
+        )));
     }
     let mut watch = None;
     if let Some(path) = &t.trace_file {
@@ -243,10 +130,7 @@ pub fn tracer_for(t: &TraceArgs, opts: &Options) -> Result<Tracing, String> {
         let (client, server) = pcap_addresses(opts);
         let p = PcapngTracer::new(out, client, server)
             .map_err(|e| format!("mywire: cannot write {}: {e}", path.display()))?;
-        tracers.push(Box::new(PlaintextCapture {
-            inner: p,
-            renumber: false,
-        }));
+        tracers.push(Box::new(p));
         watch = Some(error);
     }
     let tracer: Option<Box<dyn Tracer>> = match tracers.len() {
@@ -267,19 +151,7 @@ fn with_conversation(n: usize, json: &str) -> String {
 
 fn json_str(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
+    mywire::trace::format::json_str(&mut out, s);
     out
 }
 
@@ -376,89 +248,6 @@ pub fn decode(a: &DecodeArgs) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn packet(fields: Vec<(&'static str, Value)>) -> Decoded {
-        Decoded {
-            direction: Direction::ClientToServer,
-            seq: 1,
-            len: 3,
-            phase: Phase::Handshake,
-            kind: "HandshakeResponse",
-            fields,
-            payload: Bytes::from_static(b"abc"),
-        }
-    }
-
-    #[test]
-    fn hex_dumps_of_secret_packets_are_withheld() {
-        let secret = packet(vec![("auth_response", Value::Redacted(3))]);
-        let t = render_packet(&secret, Format::Text, true);
-        assert!(t.contains("withheld") && !t.contains("61 62 63"), "{t}");
-        let j = render_packet(&secret, Format::Json, true);
-        assert!(
-            j.ends_with(",\"hex\":\"<redacted 3 bytes>\"}") && !j.contains("616263"),
-            "{j}"
-        );
-        let plain = packet(vec![("user", Value::Str("u".into()))]);
-        assert!(render_packet(&plain, Format::Text, true).contains("61 62 63"));
-        assert!(render_packet(&plain, Format::Json, true).ends_with(",\"hex\":\"616263\"}"));
-        assert_eq!(
-            render_packet(&plain, Format::Json, false),
-            render(&plain, Format::Json, false)
-        );
-    }
-
-    #[test]
-    fn ssl_request_is_left_out_of_captures() {
-        #[derive(Default)]
-        struct Seen(Vec<(u8, usize)>, Vec<u8>);
-        impl Tracer for Seen {
-            fn packet(&mut self, ev: &PacketEvent<'_>) {
-                self.0.push((ev.seq, ev.payload.len()));
-                self.1.push(ev.payload.get(1).copied().unwrap_or(0));
-            }
-        }
-        let mut ssl = [0u8; 32];
-        ssl[1] = 0x08;
-        let mut t = PlaintextCapture {
-            inner: Seen::default(),
-            renumber: false,
-        };
-        let ev = |seq, phase, payload: &'static [u8], direction| PacketEvent {
-            direction,
-            seq,
-            phase,
-            payload,
-        };
-        let (c2s, s2c) = (Direction::ClientToServer, Direction::ServerToClient);
-        t.packet(&ev(0, Phase::Handshake, b"greeting", s2c));
-        t.packet(&PacketEvent {
-            direction: c2s,
-            seq: 1,
-            phase: Phase::Handshake,
-            payload: &ssl,
-        });
-        t.packet(&ev(2, Phase::Handshake, b"\x00\x0f hello", c2s));
-        t.packet(&ev(3, Phase::Auth, b"ok", s2c));
-        t.packet(&ev(0, Phase::Command, b"q", c2s));
-        assert_eq!(t.inner.0, [(0, 8), (1, 8), (2, 2), (0, 1)]);
-        // CLIENT_SSL cleared in the HandshakeResponse, the other bits kept.
-        assert_eq!(t.inner.1[1], 0x07);
-        // No SSLRequest: untouched (a 32-byte packet without CLIENT_SSL is not one).
-        let mut t = PlaintextCapture {
-            inner: Seen::default(),
-            renumber: false,
-        };
-        let plain = [0u8; 32];
-        t.packet(&PacketEvent {
-            direction: c2s,
-            seq: 1,
-            phase: Phase::Handshake,
-            payload: &plain,
-        });
-        t.packet(&ev(2, Phase::Auth, b"ok", s2c));
-        assert_eq!(t.inner.0, [(1, 32), (2, 2)]);
-    }
 
     #[test]
     fn conversation_key_comes_first() {
