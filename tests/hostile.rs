@@ -112,7 +112,11 @@ async fn local_infile_request_is_answered_with_an_empty_packet_only() {
     let p = rec.packets();
     assert_eq!(p.len(), 4, "response, query, infile answer, ping: {p:?}");
     assert_eq!(p[1], (0, b"\x03SELECT 1".to_vec()));
-    assert_eq!(p[2], (2, Vec::new()), "answer is the empty packet 00 00 00 02");
+    assert_eq!(
+        p[2],
+        (2, Vec::new()),
+        "answer is the empty packet 00 00 00 02"
+    );
     assert_eq!(p[3], (0, vec![0x0E]));
     assert!(!rec.contains(b"root:x:0:0"), "no file content");
     assert!(!rec.contains(PASSWORD.as_bytes()));
@@ -123,9 +127,14 @@ async fn local_infile_request_is_answered_with_an_empty_packet_only() {
 #[tokio::test]
 #[ignore = "needs ssl-mode (branch tls)"]
 async fn ssl_required_without_server_ssl_sends_nothing() {
-    let server = Server::start(vec![Step::Send(greeting(MARIADB_CAPS, "mysql_native_password"))]);
+    let server = Server::start(vec![Step::Send(greeting(
+        MARIADB_CAPS,
+        "mysql_native_password",
+    ))]);
     let opts = Options::from_url(&server.url("ssl-mode=REQUIRED")).expect("ssl-mode accepted");
-    let r = tokio::time::timeout(LIMIT, Session::connect(opts)).await.expect("in time");
+    let r = tokio::time::timeout(LIMIT, Session::connect(opts))
+        .await
+        .expect("in time");
     assert!(r.is_err(), "must refuse a server without CLIENT_SSL");
     let rec = server.finish();
     assert!(rec.bytes.is_empty(), "sent {:02x?}", rec.bytes);
@@ -169,7 +178,11 @@ async fn caching_sha2_full_auth_over_tcp_without_key_does_not_send_the_password(
     }
     let rec = server.finish();
     let p = rec.packets();
-    assert_eq!(p.len(), 1, "only the handshake response, no key request: {p:?}");
+    assert_eq!(
+        p.len(),
+        1,
+        "only the handshake response, no key request: {p:?}"
+    );
     assert!(!rec.contains(PASSWORD.as_bytes()));
 }
 
@@ -222,10 +235,7 @@ fn many_columns(count: u64, sent: usize) -> Vec<Step> {
     for i in 0..sent {
         defs.extend_from_slice(&packet((i + 2) as u8, &payload));
     }
-    after_query(vec![
-        Step::Send(column_count(1, count)),
-        Step::Send(defs),
-    ])
+    after_query(vec![Step::Send(column_count(1, count)), Step::Send(defs)])
 }
 
 #[tokio::test]
@@ -254,7 +264,10 @@ async fn max_columns_then_100_000_definitions_stay_bounded() {
     let started = Instant::now();
     let mut r = s.query("SELECT *").await.expect("65,535 columns accepted");
     assert_eq!(r.columns().len(), 65_535);
-    let e = r.next_row().await.expect_err("a column definition is not a row");
+    let e = r
+        .next_row()
+        .await
+        .expect_err("a column definition is not a row");
     assert_eq!(proto(&e).packet, Packet::Row);
     assert!(started.elapsed() < LIMIT);
     // 65,535 definitions of ~100 bytes each: tens of MiB would mean runaway growth.
@@ -381,7 +394,11 @@ async fn endless_auth_switches_are_bounded() {
     let mut seq = 2u8;
     for _ in 0..50 {
         let nonce: Vec<u8> = (0..20).map(|i| i + seq).collect();
-        script.push(Step::Send(auth_switch(seq, "mysql_native_password", &nonce)));
+        script.push(Step::Send(auth_switch(
+            seq,
+            "mysql_native_password",
+            &nonce,
+        )));
         script.push(Step::ReadPacket);
         seq = seq.wrapping_add(2);
     }
@@ -395,7 +412,10 @@ async fn endless_auth_switches_are_bounded() {
     assert!(started.elapsed() < LIMIT);
     let rec = server.finish();
     let n = rec.packets().len();
-    assert!(n <= 1 + mywire::session::MAX_AUTH_ROUNDS, "{n} packets sent");
+    assert!(
+        n <= 1 + mywire::session::MAX_AUTH_ROUNDS,
+        "{n} packets sent"
+    );
     assert!(!rec.contains(PASSWORD.as_bytes()));
 }
 
@@ -419,7 +439,11 @@ async fn row_of_exactly_0xffffff_bytes_starting_with_fe_is_a_row() {
     ]));
     let mut s = connect(&server, "").await.expect("login");
     let mut r = s.query("SELECT big").await.expect("head");
-    let row = r.next_row().await.expect("row").expect("a row, not the end");
+    let row = r
+        .next_row()
+        .await
+        .expect("row")
+        .expect("a row, not the end");
     let cell = row.bytes(0).expect("not NULL");
     assert_eq!(cell.len(), value_len);
     assert!(cell.iter().all(|&b| b == b'v'));

@@ -49,7 +49,11 @@ fuzz_target!(|inp: Input| {
     if let Ok(sw) = parse_auth_switch(&inp.switch) {
         let mut out = BytesMut::new();
         encode_auth_switch(&sw, &mut out);
-        assert_eq!(parse_auth_switch(&out).as_ref(), Ok(&sw), "auth switch round trip");
+        assert_eq!(
+            parse_auth_switch(&out).as_ref(),
+            Ok(&sw),
+            "auth switch round trip"
+        );
         plugins.push(sw.plugin.into_bytes());
     }
     let cfg = AuthConfig {
@@ -67,7 +71,9 @@ fuzz_target!(|inp: Input| {
     let check = |sent: &[u8]| {
         if guard_password {
             assert!(
-                !sent.windows(inp.password.len()).any(|w| w == inp.password.as_slice()),
+                !sent
+                    .windows(inp.password.len())
+                    .any(|w| w == inp.password.as_slice()),
                 "password sent in clear over an insecure link"
             );
         }

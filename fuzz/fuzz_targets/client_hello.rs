@@ -3,13 +3,15 @@
 #![no_main]
 use bytes::BytesMut;
 use libfuzzer_sys::fuzz_target;
-use mywire::codec::CapabilityFlags;
 use mywire::codec::handshake::{
     encode_handshake_response, encode_ssl_request, parse_client_hello, ClientHello,
 };
+use mywire::codec::CapabilityFlags;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(hello) = parse_client_hello(data) else { return };
+    let Ok(hello) = parse_client_hello(data) else {
+        return;
+    };
     let mut out = BytesMut::new();
     match &hello {
         ClientHello::SslRequest(r) => encode_ssl_request(

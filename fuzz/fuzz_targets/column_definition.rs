@@ -6,10 +6,14 @@ use libfuzzer_sys::fuzz_target;
 use mywire::codec::resultset::{encode_column_definition, parse_column_definition};
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&flag, payload)) = data.split_first() else { return };
+    let Some((&flag, payload)) = data.split_first() else {
+        return;
+    };
     let ext = flag & 1 == 1;
     let payload = Bytes::copy_from_slice(payload);
-    let Ok(col) = parse_column_definition(&payload, ext) else { return };
+    let Ok(col) = parse_column_definition(&payload, ext) else {
+        return;
+    };
     let _ = (col.name(), col.is_binary());
     let mut out = BytesMut::new();
     encode_column_definition(&col, &mut out);

@@ -33,7 +33,11 @@ struct Input {
 }
 
 fuzz_target!(|inp: Input| {
-    let max = if inp.big { 2 * MAX_CHUNK + 100 } else { usize::from(inp.max_small) + 1 };
+    let max = if inp.big {
+        2 * MAX_CHUNK + 100
+    } else {
+        usize::from(inp.max_small) + 1
+    };
     let mut wire = Vec::new();
     let mut full = 0;
     for p in &inp.pieces {
@@ -75,12 +79,18 @@ fuzz_target!(|inp: Input| {
                     enc.encode_parts(&[&f.payload], &mut out);
                     let mut dec = PacketCodec::new(max);
                     dec.set_seq(f.seq);
-                    let back = dec.decode_frame(&mut out).expect("re-encoded frame decodes");
+                    let back = dec
+                        .decode_frame(&mut out)
+                        .expect("re-encoded frame decodes");
                     assert_eq!(back.as_ref(), Some(&f), "frame round trip");
                     assert!(out.is_empty());
                 }
                 Ok(None) => {
-                    assert!(src.len() <= max + 4, "buffered {} > max {max} + 4", src.len());
+                    assert!(
+                        src.len() <= max + 4,
+                        "buffered {} > max {max} + 4",
+                        src.len()
+                    );
                     break;
                 }
                 Err(_) => break 'feed,
@@ -88,5 +98,9 @@ fuzz_target!(|inp: Input| {
         }
     }
     let bound = 2 * (max + 4) + 2 * biggest_piece + 4096;
-    assert!(largest() <= bound, "allocated {} bytes (bound {bound})", largest());
+    assert!(
+        largest() <= bound,
+        "allocated {} bytes (bound {bound})",
+        largest()
+    );
 });

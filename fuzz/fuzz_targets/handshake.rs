@@ -2,11 +2,13 @@
 #![no_main]
 use bytes::BytesMut;
 use libfuzzer_sys::fuzz_target;
-use mywire::codec::CapabilityFlags;
 use mywire::codec::handshake::{encode_handshake, parse_handshake};
+use mywire::codec::CapabilityFlags;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(hs) = parse_handshake(data) else { return };
+    let Ok(hs) = parse_handshake(data) else {
+        return;
+    };
     let _ = (hs.is_mariadb(), hs.display_version());
     // The pre-4.1 short greeting (ending after capability_flags_1) is accepted by the parser but
     // the encoder only writes the full 4.1 layout: no round trip for it (by design).

@@ -10,7 +10,9 @@ use mywire::codec::response::{
 use mywire::codec::CapabilityFlags;
 
 fuzz_target!(|data: &[u8]| {
-    let Some((caps, payload)) = data.split_first_chunk::<4>() else { return };
+    let Some((caps, payload)) = data.split_first_chunk::<4>() else {
+        return;
+    };
     let caps = CapabilityFlags(u32::from_le_bytes(*caps));
     let _ = (is_err(payload), is_ok(payload));
     let _ = (is_result_end(payload, true), is_result_end(payload, false));
@@ -35,11 +37,19 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(e) = parse_err(payload) {
         let mut out = BytesMut::new();
         encode_err(&e, &mut out);
-        assert_eq!(parse_err(&out).expect("a re-encoded ERR parses"), e, "ERR round trip");
+        assert_eq!(
+            parse_err(&out).expect("a re-encoded ERR parses"),
+            e,
+            "ERR round trip"
+        );
     }
     if let Ok(e) = parse_eof(payload) {
         let mut out = BytesMut::new();
         encode_eof(&e, &mut out);
-        assert_eq!(parse_eof(&out).expect("a re-encoded EOF parses"), e, "EOF round trip");
+        assert_eq!(
+            parse_eof(&out).expect("a re-encoded EOF parses"),
+            e,
+            "EOF round trip"
+        );
     }
 });

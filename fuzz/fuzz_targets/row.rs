@@ -9,7 +9,9 @@ use mywire::codec::{ColumnFlags, ColumnType};
 use mywire_fuzz::{all_getters, COLUMN_TYPES};
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&[n, f0, f1], row)) = data.split_first_chunk::<3>() else { return };
+    let Some((&[n, f0, f1], row)) = data.split_first_chunk::<3>() else {
+        return;
+    };
     let columns = usize::from(n) % 65;
     let flags = ColumnFlags(u16::from_le_bytes([f0, f1]));
     let mut cells = RowCells::new();

@@ -83,14 +83,39 @@ struct Greeting {
 
 #[derive(Arbitrary, Debug)]
 enum Body {
-    Ok { fe: bool, affected: u64, last_id: u64, status: u16, warnings: u16, info: String },
-    Err { code: u16, state: Option<[u8; 5]>, message: String },
-    Eof { warnings: u16, status: u16 },
+    Ok {
+        fe: bool,
+        affected: u64,
+        last_id: u64,
+        status: u16,
+        warnings: u16,
+        info: String,
+    },
+    Err {
+        code: u16,
+        state: Option<[u8; 5]>,
+        message: String,
+    },
+    Eof {
+        warnings: u16,
+        status: u16,
+    },
     ColumnCount(u64),
-    Column { name: Vec<u8>, table: Vec<u8>, ty: u8, flags: u16, charset: u16, len: u32, dec: u8 },
+    Column {
+        name: Vec<u8>,
+        table: Vec<u8>,
+        ty: u8,
+        flags: u16,
+        charset: u16,
+        len: u32,
+        dec: u8,
+    },
     Row(Vec<Option<Vec<u8>>>),
     LocalInfile(Vec<u8>),
-    AuthSwitch { plugin: Plugin, data: Vec<u8> },
+    AuthSwitch {
+        plugin: Plugin,
+        data: Vec<u8>,
+    },
     AuthMore(Vec<u8>),
     Raw(Vec<u8>),
 }
@@ -119,7 +144,14 @@ struct Input {
 fn body_bytes(b: &Body) -> BytesMut {
     let mut out = BytesMut::new();
     match b {
-        Body::Ok { fe, affected, last_id, status, warnings, info } => {
+        Body::Ok {
+            fe,
+            affected,
+            last_id,
+            status,
+            warnings,
+            info,
+        } => {
             let ok = OkPacket {
                 affected_rows: *affected,
                 last_insert_id: *last_id,
@@ -131,15 +163,35 @@ fn body_bytes(b: &Body) -> BytesMut {
             let caps = CapabilityFlags::PROTOCOL_41 | CapabilityFlags::SESSION_TRACK;
             encode_ok(&ok, if *fe { 0xFE } else { 0 }, caps, &mut out);
         }
-        Body::Err { code, state, message } => encode_err(
-            &ErrPacket { code: *code, sql_state: *state, message: message.clone() },
+        Body::Err {
+            code,
+            state,
+            message,
+        } => encode_err(
+            &ErrPacket {
+                code: *code,
+                sql_state: *state,
+                message: message.clone(),
+            },
             &mut out,
         ),
-        Body::Eof { warnings, status } => {
-            encode_eof(&EofPacket { warnings: *warnings, status: StatusFlags(*status) }, &mut out)
-        }
+        Body::Eof { warnings, status } => encode_eof(
+            &EofPacket {
+                warnings: *warnings,
+                status: StatusFlags(*status),
+            },
+            &mut out,
+        ),
         Body::ColumnCount(n) => put_lenenc(&mut out, *n),
-        Body::Column { name, table, ty, flags, charset, len, dec } => encode_column_definition(
+        Body::Column {
+            name,
+            table,
+            ty,
+            flags,
+            charset,
+            len,
+            dec,
+        } => encode_column_definition(
             &ColumnDefinition {
                 catalog: Bytes::from_static(b"def"),
                 schema: Bytes::new(),
@@ -165,7 +217,10 @@ fn body_bytes(b: &Body) -> BytesMut {
             out.extend_from_slice(name);
         }
         Body::AuthSwitch { plugin, data } => encode_auth_switch(
-            &AuthSwitch { plugin: plugin.name().unwrap_or_default(), data: data.clone() },
+            &AuthSwitch {
+                plugin: plugin.name().unwrap_or_default(),
+                data: data.clone(),
+            },
             &mut out,
         ),
         Body::AuthMore(d) => {
@@ -182,7 +237,11 @@ fn script(inp: &Input) -> Vec<u8> {
     let mut greeting = BytesMut::new();
     match &g.err_instead {
         Some((code, message)) => encode_err(
-            &ErrPacket { code: *code, sql_state: None, message: message.clone() },
+            &ErrPacket {
+                code: *code,
+                sql_state: None,
+                message: message.clone(),
+            },
             &mut greeting,
         ),
         None => {
@@ -256,7 +315,12 @@ async fn query_and_stream(s: &mut Session, sql: &str) -> Option<Error> {
         Err(e) => return Some(e),
     };
     for _ in 0..64 {
-        let _ = (r.columns().len(), r.is_result_set(), r.affected_rows(), r.has_more_results());
+        let _ = (
+            r.columns().len(),
+            r.is_result_set(),
+            r.affected_rows(),
+            r.has_more_results(),
+        );
         for _ in 0..10_000 {
             match r.next_row().await {
                 Ok(Some(row)) => {
@@ -283,7 +347,11 @@ async fn query_and_stream(s: &mut Session, sql: &str) -> Option<Error> {
 
 async fn client(stream: tokio::io::DuplexStream, inp: &Input) {
     let opts = Options {
-        password: if inp.with_password { PASSWORD.into() } else { String::new() },
+        password: if inp.with_password {
+            PASSWORD.into()
+        } else {
+            String::new()
+        },
         max_packet: MAX_PACKET,
         deprecate_eof: inp.deprecate_eof,
         session_track: inp.session_track,
@@ -291,11 +359,15 @@ async fn client(stream: tokio::io::DuplexStream, inp: &Input) {
         read_timeout: None,
         ..Options::default()
     };
-    let Ok(mut s) = Session::handshake_on(Stream::Other(Box::new(stream)), opts, None).await
-    else {
+    let Ok(mut s) = Session::handshake_on(Stream::Other(Box::new(stream)), opts, None).await else {
         return;
     };
-    let _ = (s.server_version().len(), s.capabilities(), s.status(), format!("{s:?}"));
+    let _ = (
+        s.server_version().len(),
+        s.capabilities(),
+        s.status(),
+        format!("{s:?}"),
+    );
     for sql in ["SELECT 1", "DO 1"] {
         if let Some(e) = query_and_stream(&mut s, sql).await {
             after_error(&mut s, &e).await;
@@ -339,9 +411,14 @@ fuzz_target!(|inp: Input| {
         reader.await.unwrap_or_default()
     });
     assert!(
-        !sent.windows(PASSWORD.len()).any(|w| w == PASSWORD.as_bytes()),
+        !sent
+            .windows(PASSWORD.len())
+            .any(|w| w == PASSWORD.as_bytes()),
         "the password went over the wire in clear"
     );
     let peak = largest();
-    assert!(peak <= 4 * MAX_PACKET, "largest allocation {peak} > 4 x max_packet");
+    assert!(
+        peak <= 4 * MAX_PACKET,
+        "largest allocation {peak} > 4 x max_packet"
+    );
 });

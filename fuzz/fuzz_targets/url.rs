@@ -5,14 +5,24 @@ use libfuzzer_sys::fuzz_target;
 use mywire::Options;
 
 fn check(url: &str) {
-    let Ok(o) = Options::from_url(url) else { return };
+    let Ok(o) = Options::from_url(url) else {
+        return;
+    };
     let _ = o.endpoint();
     let mut other = o.clone();
     if !o.password.is_empty() {
         other.password = "x".into();
     }
-    assert_eq!(format!("{o:?}"), format!("{other:?}"), "Debug output shows the password");
-    assert_eq!(o.redacted_url(), other.redacted_url(), "redacted URL shows the password");
+    assert_eq!(
+        format!("{o:?}"),
+        format!("{other:?}"),
+        "Debug output shows the password"
+    );
+    assert_eq!(
+        o.redacted_url(),
+        other.redacted_url(),
+        "redacted URL shows the password"
+    );
 }
 
 fuzz_target!(|data: &[u8]| {

@@ -110,7 +110,8 @@ impl Server {
 async fn run(listener: std::net::TcpListener, script: Vec<Step>) -> Record {
     let mut rec = Record::default();
     let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
-    let Ok(Ok((mut sock, _))) = tokio::time::timeout(Duration::from_secs(10), listener.accept()).await
+    let Ok(Ok((mut sock, _))) =
+        tokio::time::timeout(Duration::from_secs(10), listener.accept()).await
     else {
         return rec;
     };
@@ -128,7 +129,8 @@ async fn run(listener: std::net::TcpListener, script: Vec<Step>) -> Record {
                     break;
                 }
                 rec.bytes.extend_from_slice(&head);
-                let len = usize::from(head[0]) | usize::from(head[1]) << 8 | usize::from(head[2]) << 16;
+                let len =
+                    usize::from(head[0]) | usize::from(head[1]) << 8 | usize::from(head[2]) << 16;
                 let mut body = vec![0u8; len];
                 let r = tokio::time::timeout(Duration::from_secs(10), sock.read_exact(&mut body));
                 if !matches!(r.await, Ok(Ok(_))) {
