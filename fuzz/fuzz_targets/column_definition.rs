@@ -1,0 +1,22 @@
+//! ColumnDefinition41: no panic; parse -> encode -> parse is the identity.
+//! Input: 1 byte (bit 0: MariaDB extended metadata negotiated), then the payload.
+#![no_main]
+use bytes::{Bytes, BytesMut};
+use libfuzzer_sys::fuzz_target;
+use mywire::codec::resultset::{encode_column_definition, parse_column_definition};
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&flag, payload)) = data.split_first() else {
+        return;
+    };
+    let ext = flag & 1 == 1;
+    let payload = Bytes::copy_from_slice(payload);
+    let Ok(col) = parse_column_definition(&payload, ext) else {
+        return;
+    };
+    let _ = (col.name(), col.is_binary());
+    let mut out = BytesMut::new();
+    encode_column_definition(&col, &mut out);
+    let back = parse_column_definition(&out.freeze(), ext).expect("re-encoded column parses");
+    assert_eq!(back, col, "column definition round trip");
+});

@@ -1,0 +1,79 @@
+//! Helpers shared by the mywire fuzz targets.
+//!
+//! [`PeakAlloc`] is a global allocator wrapper that remembers the largest single allocation
+//! (or reallocation) since the last [`reset_largest`], so a target can assert that no input
+//! made the library allocate more than its configured limits allow.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use mywire::codec::value::{Date, DateTime, Decimal, FromText, Time};
+use mywire::codec::{ColumnFlags, ColumnType};
+
+static LARGEST: AtomicUsize = AtomicUsize::new(0);
+
+/// Counts the largest single allocation; install with `#[global_allocator]`.
+pub struct PeakAlloc;
+
+// SAFETY: forwards every call to `System` unchanged; only records sizes.
+unsafe impl GlobalAlloc for PeakAlloc {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        LARGEST.fetch_max(layout.size(), Ordering::Relaxed);
+        System.alloc(layout)
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        LARGEST.fetch_max(layout.size(), Ordering::Relaxed);
+        System.alloc_zeroed(layout)
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        System.dealloc(ptr, layout)
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        LARGEST.fetch_max(new_size, Ordering::Relaxed);
+        System.realloc(ptr, layout, new_size)
+    }
+}
+
+/// Forgets the largest allocation seen so far.
+pub fn reset_largest() {
+    LARGEST.store(0, Ordering::Relaxed);
+}
+
+/// The largest single allocation since the last reset.
+pub fn largest() -> usize {
+    LARGEST.load(Ordering::Relaxed)
+}
+
+/// Every column type code the library names, plus a few unknown ones.
+pub const COLUMN_TYPES: &[u8] = &[
+    0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f,
+    0x10, 0x11, 0x12, 0x13, 0x14, 0x80, 0xf5, 0xf6, 0xf7, 0xf8, 0xf9, 0xfa, 0xfb, 0xfc, 0xfd, 0xfe,
+    0xff,
+];
+
+/// Calls every `FromText` getter on `cell` as a column of type `ty`; none may panic. Returns how
+/// many succeeded (so the work is not optimised away).
+pub fn all_getters(cell: &[u8], ty: ColumnType, flags: ColumnFlags) -> usize {
+    fn g<'a, T: FromText<'a>>(b: &'a [u8], ty: ColumnType, f: ColumnFlags) -> usize {
+        usize::from(T::from_text(b, ty, f).is_ok())
+    }
+    g::<u8>(cell, ty, flags)
+        + g::<u16>(cell, ty, flags)
+        + g::<u32>(cell, ty, flags)
+        + g::<u64>(cell, ty, flags)
+        + g::<i8>(cell, ty, flags)
+        + g::<i16>(cell, ty, flags)
+        + g::<i32>(cell, ty, flags)
+        + g::<i64>(cell, ty, flags)
+        + g::<bool>(cell, ty, flags)
+        + g::<f32>(cell, ty, flags)
+        + g::<f64>(cell, ty, flags)
+        + g::<Decimal<'_>>(cell, ty, flags)
+        + g::<Date>(cell, ty, flags)
+        + g::<DateTime>(cell, ty, flags)
+        + g::<Time>(cell, ty, flags)
+        + g::<&str>(cell, ty, flags)
+        + g::<String>(cell, ty, flags)
+        + g::<&[u8]>(cell, ty, flags)
+        + g::<Vec<u8>>(cell, ty, flags)
+}
