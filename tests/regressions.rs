@@ -1,5 +1,5 @@
 //! Regression tests for fuzz findings (reproducer bytes inline). Each was found by the target
-//! named in its comment; see protocol-notes/fuzzing.md. They fail until the library is fixed.
+//! named in its comment; see protocol-notes/fuzzing.md. Each failed before its fix.
 
 use bytes::BytesMut;
 use mywire::codec::handshake::{

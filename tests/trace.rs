@@ -952,7 +952,7 @@ fn decode_agrees_with_tshark_on_a_real_capture_of_the_mariadb_client() {
         return;
     };
     let port = cap.port;
-    // The results are not compared here: see the ignored test below.
+    // The results are compared in the test below.
     let ours = compare_with_tshark(&cap, false);
     assert_eq!(
         ours,
@@ -1048,7 +1048,6 @@ fn decode_agrees_with_tshark_on_a_real_capture_of_the_mariadb_client() {
 /// count packet then carries a `metadata_follows` byte after the count, and every packet of the
 /// result set decodes as `Malformed` ("column count: … unexpected trailing bytes").
 #[test]
-#[ignore = "library bug: trace decoder ignores MARIADB_CLIENT_CACHE_METADATA (column count + metadata_follows byte)"]
 fn decode_agrees_with_tshark_on_mariadb_client_result_sets() {
     if support::local_server().is_none() || !have("tshark") {
         return skip("tshark");

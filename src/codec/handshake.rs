@@ -95,7 +95,7 @@ pub fn parse_handshake(payload: &[u8]) -> ParseResult<Handshake> {
         // Part 2 is max(13, auth_plugin_data_len - 8) bytes; the last is a NUL. (u8 arithmetic
         // here must not wrap: a length below 8 means 13.)
         let n = usize::from(auth_len).saturating_sub(8).max(13);
-        let part2 = r.take(n.min(r.remaining()), "auth_plugin_data_part_2")?;
+        let part2 = r.take(n, "auth_plugin_data_part_2")?;
         let part2 = part2.strip_suffix(&[0]).unwrap_or(part2);
         nonce.extend_from_slice(part2);
     }
@@ -125,17 +125,20 @@ pub fn encode_handshake(hs: &Handshake, out: &mut BytesMut) {
     out.put_u8(hs.charset);
     out.put_u16_le(hs.status.bits());
     out.put_u16_le((hs.capabilities.bits() >> 16) as u16);
-    let auth_len = if hs.capabilities.contains(CapabilityFlags::PLUGIN_AUTH) {
-        (hs.nonce.len() + 1).min(255) as u8
+    let sc = hs.capabilities.contains(CapabilityFlags::SECURE_CONNECTION);
+    let auth_len = if sc || hs.capabilities.contains(CapabilityFlags::PLUGIN_AUTH) {
+        (hs.nonce.len() + 1).min(255)
     } else {
         0
     };
-    out.put_u8(auth_len);
+    out.put_u8(auth_len as u8);
     out.put_bytes(0, 6);
     out.put_u32_le(hs.mariadb_capabilities.bits());
-    if hs.capabilities.contains(CapabilityFlags::SECURE_CONNECTION) {
+    if sc {
+        // Part 2 is exactly max(13, auth_plugin_data_len - 8) bytes, NUL-padded.
+        let n = auth_len.saturating_sub(8).max(13);
         out.put_slice(p2);
-        out.put_bytes(0, 13usize.saturating_sub(p2.len()).max(1));
+        out.put_bytes(0, n.saturating_sub(p2.len()));
     }
     if let Some(p) = &hs.auth_plugin {
         put_nul_bytes(out, p.as_bytes());
@@ -219,7 +222,10 @@ pub fn encode_handshake_response(r: &HandshakeResponse, out: &mut BytesMut) {
         put_nul_bytes(out, r.database.as_deref().unwrap_or(&[]));
     }
     if caps.contains(CapabilityFlags::PLUGIN_AUTH) {
-        put_nul_bytes(out, r.auth_plugin.as_deref().unwrap_or(&[]));
+        // Absent name: nothing (a response may end before it); the parser reads it back as None.
+        if let Some(p) = &r.auth_plugin {
+            put_nul_bytes(out, p);
+        }
     }
     if caps.contains(CapabilityFlags::CONNECT_ATTRS) {
         let mut attrs = BytesMut::new();

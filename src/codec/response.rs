@@ -108,10 +108,13 @@ pub fn parse_ok(payload: &[u8], caps: CapabilityFlags) -> ParseResult<OkPacket> 
             ok.session_state = parse_session_state(state)?;
         }
         r.finish("trailing")?;
+    } else if caps.contains(CapabilityFlags::LONG_PASSWORD) {
+        // CLIENT_MYSQL negotiated (a MySQL server): string<EOF>, as the MySQL docs say.
+        ok.info = text(r.eof_bytes());
     } else {
-        // The MySQL docs say string<EOF> here, but MariaDB 10.11 sends string<lenenc> even
-        // without CLIENT_SESSION_TRACK (protocol-notes/command-phase.md). Accept the lenenc
-        // form when its length accounts for exactly the rest of the packet.
+        // MariaDB (CLIENT_MYSQL clear) sends string<lenenc> even without CLIENT_SESSION_TRACK
+        // (seen on 10.11; protocol-notes/command-phase.md). Fall back to the rest of the packet
+        // when the prefix does not account for exactly the remaining bytes.
         let rest = r.eof_bytes();
         let mut l = Reader::new(rest, Packet::Ok);
         ok.info = match l.lenenc_bytes("info") {
@@ -212,8 +215,10 @@ pub fn encode_ok(ok: &OkPacket, header: u8, caps: CapabilityFlags, out: &mut Byt
             }
             put_lenenc_bytes(out, &st);
         }
-    } else {
+    } else if caps.contains(CapabilityFlags::LONG_PASSWORD) {
         out.put_slice(ok.info.as_bytes());
+    } else if !ok.info.is_empty() {
+        put_lenenc_bytes(out, ok.info.as_bytes());
     }
 }
 

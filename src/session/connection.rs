@@ -680,7 +680,16 @@ impl Session {
                 }
                 self.read_raw_frame().await?;
             }
-            State::Rows => while self.next_row_inner().await?.is_some() {},
+            State::Rows => loop {
+                match self.next_row_inner().await {
+                    Ok(Some(())) => {}
+                    Ok(None) => break,
+                    // An ERR ending rows nobody is waiting for belongs to the abandoned
+                    // statement, not to the command that is draining it.
+                    Err(e) if e.is_fatal() => return Err(e),
+                    Err(_) => break,
+                }
+            },
             State::Simple | State::Text => {
                 self.read_frame().await?;
                 self.finish_response();

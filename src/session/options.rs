@@ -222,6 +222,11 @@ fn config(msg: impl Into<String>) -> Error {
 
 /// Percent-decodes `s` (`+` is kept as is).
 pub fn percent_decode(s: &str) -> Result<String, Error> {
+    percent_decode_part(s, None)
+}
+
+/// Percent-decodes `s`; errors name `what` instead of quoting `s` when it is secret.
+fn percent_decode_part(s: &str, secret: Option<&str>) -> Result<String, Error> {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
@@ -231,7 +236,13 @@ pub fn percent_decode(s: &str) -> Result<String, Error> {
                 .get(i + 1..i + 3)
                 .and_then(|h| std::str::from_utf8(h).ok())
                 .and_then(|h| u8::from_str_radix(h, 16).ok())
-                .ok_or_else(|| config(format!("bad percent-escape in URL near `{}`", &s[i..])))?;
+                .ok_or_else(|| match secret {
+                    Some(what) => config(format!("bad percent-escape in the URL {what}")),
+                    None => config(format!(
+                        "bad percent-escape in URL near `{}`",
+                        s.get(i..).unwrap_or("")
+                    )),
+                })?;
             out.push(hex);
             i += 3;
         } else {
@@ -239,7 +250,12 @@ pub fn percent_decode(s: &str) -> Result<String, Error> {
             i += 1;
         }
     }
-    String::from_utf8(out).map_err(|_| config("URL component is not UTF-8 after percent-decoding"))
+    String::from_utf8(out).map_err(|_| match secret {
+        Some(what) => config(format!(
+            "the URL {what} is not UTF-8 after percent-decoding"
+        )),
+        None => config("URL component is not UTF-8 after percent-decoding"),
+    })
 }
 
 fn parse_bool(key: &str, v: &str) -> Result<bool, Error> {
@@ -277,17 +293,21 @@ impl Options {
             .or_else(|| url.strip_prefix("mariadb://"))
             .ok_or_else(|| config("URL must start with mysql:// or mariadb://"))?;
         let mut o = Options::default();
+        // The user info ends at the last `@` before the query string: a password may hold
+        // `/` or `@` unencoded (`?` must be encoded), and no part of it may end up in an error
+        // message. Parameters after `?` may hold `@` (a socket path).
+        let before_query = rest.find('?').unwrap_or(rest.len());
+        let (userinfo, rest) = match rest.get(..before_query).and_then(|r| r.rfind('@')) {
+            Some(at) => (rest.get(..at), rest.get(at + 1..).unwrap_or("")),
+            None => (None, rest),
+        };
         let (main, query) = match rest.split_once('?') {
             Some((m, q)) => (m, Some(q)),
             None => (rest, None),
         };
-        let (authority, path) = match main.split_once('/') {
+        let (hostport, path) = match main.split_once('/') {
             Some((a, p)) => (a, p),
             None => (main, ""),
-        };
-        let (userinfo, hostport) = match authority.rsplit_once('@') {
-            Some((u, h)) => (Some(u), h),
-            None => (None, authority),
         };
         if let Some(u) = userinfo {
             let (user, pass) = match u.split_once(':') {
@@ -296,7 +316,7 @@ impl Options {
             };
             o.user = percent_decode(user)?;
             if let Some(p) = pass {
-                o.password = percent_decode(p)?;
+                o.password = percent_decode_part(p, Some("password"))?;
             }
         }
         if !hostport.is_empty() {
@@ -453,6 +473,19 @@ mod tests {
         assert_eq!(Options::default().ssl_mode, SslMode::Preferred);
         let e = Options::from_url("mysql://h/?ssl-mode=yes").unwrap_err();
         assert!(e.to_string().contains("VERIFY_IDENTITY"), "{e}");
+    }
+
+    #[test]
+    fn passwords_with_reserved_characters() {
+        let o = Options::from_url("mysql://u:pa/ss@w@h:3307/db?socket=/tmp/a@b.sock").unwrap();
+        assert_eq!(o.password, "pa/ss@w");
+        assert_eq!((o.host.as_str(), o.port), ("h", 3307));
+        assert_eq!(o.database.as_deref(), Some("db"));
+        assert_eq!(o.socket, Some(PathBuf::from("/tmp/a@b.sock")));
+        let e = Options::from_url("mysql://u:se%zzcret@h/")
+            .unwrap_err()
+            .to_string();
+        assert!(!e.contains("cret"), "{e}");
     }
 
     #[test]

@@ -102,6 +102,10 @@ pub struct Conversation {
     /// True until the conversation's capabilities were seen in its handshake.
     caps_inferred: bool,
     ext_metadata: bool,
+    /// MARIADB_CLIENT_CACHE_METADATA negotiated: the column count is followed by a
+    /// `metadata_follows` byte.
+    cache_metadata: bool,
+    server_mariadb_caps: MariaDbCapabilities,
     columns: Vec<ColumnDefinition>,
     cells: RowCells,
     redact: bool,
@@ -119,6 +123,8 @@ impl Conversation {
             caps: CapabilityFlags::empty(),
             caps_inferred: false,
             ext_metadata: false,
+            cache_metadata: false,
+            server_mariadb_caps: MariaDbCapabilities::empty(),
             columns: Vec::new(),
             cells: RowCells::new(),
             redact: redact_secrets,
@@ -220,6 +226,8 @@ impl Conversation {
             self.errors += 1;
             d.kind = "Malformed";
             d.fields.push(("error", Value::Str(e.to_string())));
+            // Where the exchange stands is unknown now: decode again from the next command.
+            self.resync();
         }
         d
     }
@@ -268,6 +276,7 @@ impl Conversation {
                 f.push(("auth_plugin", opt_str(hs.auth_plugin.as_deref())));
                 f.push(("nonce_len", Value::Int(hs.nonce.len() as u64)));
                 self.server_caps = hs.capabilities;
+                self.server_mariadb_caps = hs.mariadb_capabilities;
                 self.state = State::ClientHello;
             }
             (State::ClientHello, ClientToServer) => match parse_client_hello(p)? {
@@ -280,9 +289,12 @@ impl Conversation {
                     d.kind = "HandshakeResponse";
                     self.caps = r.capabilities & self.server_caps;
                     self.caps_inferred = false;
-                    self.ext_metadata = !r.capabilities.contains(CapabilityFlags::LONG_PASSWORD)
-                        && r.mariadb_capabilities
-                            .contains(MariaDbCapabilities::EXTENDED_METADATA);
+                    let mariadb = !r.capabilities.contains(CapabilityFlags::LONG_PASSWORD);
+                    let ext = r.mariadb_capabilities & self.server_mariadb_caps;
+                    self.ext_metadata =
+                        mariadb && ext.contains(MariaDbCapabilities::EXTENDED_METADATA);
+                    self.cache_metadata =
+                        mariadb && ext.contains(MariaDbCapabilities::CACHE_METADATA);
                     f.push(("capabilities", Value::List(r.capabilities.names())));
                     if self.ext_metadata || r.mariadb_capabilities.bits() != 0 {
                         f.push((
@@ -385,7 +397,17 @@ impl Conversation {
                 };
             }
             (State::Response(Expect::Query), ServerToClient) => {
-                match parse_query_response(p, self.caps)? {
+                // With MariaDB's CACHE_METADATA the column count carries one more byte,
+                // `metadata_follows` (MariaDB KB "Result Set Packets").
+                let (head, metadata_follows) = match p.first() {
+                    Some(0x00 | 0xFF | 0xFB) | None => (&p[..], None),
+                    Some(_) if self.cache_metadata => match p.split_last() {
+                        Some((&m, rest)) => (rest, Some(m)),
+                        None => (&p[..], None),
+                    },
+                    Some(_) => (&p[..], None),
+                };
+                match parse_query_response(head, self.caps)? {
                     QueryResponse::Ok(ok) => {
                         d.kind = "OK";
                         push_ok(f, &ok);
@@ -406,6 +428,13 @@ impl Conversation {
                         f.push(("columns", Value::Int(n)));
                         self.columns.clear();
                         self.state = State::Columns { left: n };
+                        if let Some(m) = metadata_follows {
+                            f.push(("metadata_follows", Value::Bool(m != 0)));
+                            if m == 0 {
+                                // Column definitions cached by the client are not resent.
+                                self.state = State::ColumnsEnd;
+                            }
+                        }
                     }
                 }
             }
