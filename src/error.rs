@@ -24,6 +24,8 @@ impl fmt::Display for ServerError {
     }
 }
 
+impl std::error::Error for ServerError {}
+
 /// Every error mywire returns.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -114,5 +116,28 @@ impl From<ParseError> for Error {
 impl From<AuthError> for Error {
     fn from(e: AuthError) -> Self {
         Error::Auth(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_is_a_std_error_that_crosses_threads() {
+        fn assert_bounds<T: std::error::Error + Send + Sync + 'static>() {}
+        assert_bounds::<Error>();
+        assert_bounds::<ServerError>();
+        let e = Error::Server(ServerError {
+            code: 1146,
+            sql_state: "42S02".into(),
+            message: "Table 'x.y' doesn't exist".into(),
+        });
+        assert_eq!(
+            e.to_string(),
+            "ERROR 1146 (42S02): Table 'x.y' doesn't exist"
+        );
+        assert!(!e.is_fatal());
+        assert!(Error::Broken("x".into()).is_fatal());
     }
 }
