@@ -71,3 +71,21 @@ fn greeting_with_short_auth_data_part_2_round_trips() {
         assert_eq!(parse_handshake(&out).expect("re-parses"), hs);
     }
 }
+
+/// fuzz target `client_hello` (CI smoke pass), artifact
+/// crash-8b72f8368834991e2bf5c014e7921729ac951031. A response with CLIENT_PLUGIN_AUTH and
+/// CLIENT_CONNECT_ATTRS that ends right after the auth response parses with no plugin name and
+/// no attributes; the encoder wrote an empty attribute block (`00`), which parses back as an
+/// empty plugin name.
+#[test]
+fn client_hello_ending_after_auth_response_round_trips() {
+    let input: &[u8] = b"\x04\xa2\xbf\x01\x00\x00\x00\x04\x2d\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x79\x73\x71\x6c\x5f\x6e\x61\x74\x69\x76\x65\x5f\x70\x61\x73\x73\x77\x6f\x72\x64\x00\x50\x0c\x17\x63\x94\x96\x9a\x91\x8b\xa0\x91\xa0\x6d\x65\x06\x6d\x79\x77\x69\x72\x65\x0f\x5f\x63\x6c\x69\x65\x6e\x74\x5f\x76\x65\x72\x73\x69\x6f\x6e\x05\x30\x2e\x31\x2e\x30\x03\x5f\x96\x73\x05\x6c\x69\x6e\x76\x65\x5f\x70\x61\x73\x73\x77\x6f\x72\x64\x00\x50\x0c\x5f\x69\x65\x6c\x6e\x63\x74\x5f\x6e\x61\x6d\x65\x06\x6d\x38\x36";
+    let hello = parse_client_hello(input).expect("parses");
+    let ClientHello::Response(r) = &hello else {
+        panic!("not an SSLRequest")
+    };
+    assert_eq!((r.auth_plugin.as_ref(), r.attributes.len()), (None, 0));
+    let mut out = BytesMut::new();
+    encode_handshake_response(r, &mut out);
+    assert_eq!(parse_client_hello(&out).expect("re-parses"), hello);
+}

@@ -221,20 +221,25 @@ pub fn encode_handshake_response(r: &HandshakeResponse, out: &mut BytesMut) {
     if caps.contains(CapabilityFlags::CONNECT_WITH_DB) {
         put_nul_bytes(out, r.database.as_deref().unwrap_or(&[]));
     }
+    // The parser takes a missing tail (no plugin name, no attributes) as absent, so write
+    // each part only when there is something to say; an attribute block needs a name before it
+    // (an empty one if none was given: the wire cannot say "attributes but no plugin").
+    let attrs = caps.contains(CapabilityFlags::CONNECT_ATTRS) && !r.attributes.is_empty();
     if caps.contains(CapabilityFlags::PLUGIN_AUTH) {
-        // Absent name: nothing (a response may end before it); the parser reads it back as None.
-        if let Some(p) = &r.auth_plugin {
-            put_nul_bytes(out, p);
+        match &r.auth_plugin {
+            Some(p) => put_nul_bytes(out, p),
+            None if attrs => put_nul_bytes(out, &[]),
+            None => {}
         }
     }
-    if caps.contains(CapabilityFlags::CONNECT_ATTRS) {
-        let mut attrs = BytesMut::new();
+    if attrs {
+        let mut block = BytesMut::new();
         for (k, v) in &r.attributes {
-            put_lenenc_bytes(&mut attrs, k.as_bytes());
-            put_lenenc_bytes(&mut attrs, v.as_bytes());
+            put_lenenc_bytes(&mut block, k.as_bytes());
+            put_lenenc_bytes(&mut block, v.as_bytes());
         }
-        put_lenenc(out, attrs.len() as u64);
-        out.put_slice(&attrs);
+        put_lenenc(out, block.len() as u64);
+        out.put_slice(&block);
     }
 }
 
