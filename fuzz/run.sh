@@ -3,6 +3,7 @@
 #   fuzz/run.sh 60            # all targets, 60 s each
 #   fuzz/run.sh 30 frame url  # only these targets
 # Logs go to fuzz/logs/<target>.log; crashes to fuzz/artifacts/<target>/.
+# FUZZ_SEED=N fixes libFuzzer's seed (the CI smoke pass does, so that it is repeatable).
 set -uo pipefail
 cd "$(dirname "$0")"
 SECONDS_PER_TARGET=${1:-60}
@@ -12,7 +13,7 @@ if [ ${#TARGETS[@]} -eq 0 ]; then
     TARGETS=(frame handshake client_hello auth_switch ok_err_eof column_definition row value url session capture conversation)
 fi
 FUZZ_FLAGS=(-max_total_time="$SECONDS_PER_TARGET" -rss_limit_mb=256 -malloc_limit_mb=128
-            -timeout=10 -print_final_stats=1)
+            -timeout=10 -print_final_stats=1 ${FUZZ_SEED:+-seed=$FUZZ_SEED})
 # The frame target deliberately builds 16 MiB chunks (continuations) and a 32 MiB max payload.
 mkdir -p logs
 status=0
@@ -23,7 +24,8 @@ for t in "${TARGETS[@]}"; do
     start=$(date +%s)
     flags=("${FUZZ_FLAGS[@]}")
     [ "$t" = frame ] && flags=(-max_total_time="$SECONDS_PER_TARGET" -rss_limit_mb=512
-                              -malloc_limit_mb=256 -timeout=10 -print_final_stats=1)
+                              -malloc_limit_mb=256 -timeout=10 -print_final_stats=1
+                              ${FUZZ_SEED:+-seed=$FUZZ_SEED})
     cargo +nightly fuzz run "$t" "corpus/$t" -- "${flags[@]}" > "logs/$t.log" 2>&1
     rc=$?
     took=$(( $(date +%s) - start ))
