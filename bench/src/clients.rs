@@ -180,7 +180,10 @@ pub fn raw(w: &str, p: &Params, prepared: bool) -> Res<Measured> {
 
 // ---- mywire -------------------------------------------------------------------------------
 
-pub async fn mywire(w: &str, p: &Params) -> Res<Measured> {
+/// `std_parse`: the cells are taken as bytes and decoded exactly as the zero-mysql handler does
+/// (INT and DOUBLE with the standard library's parsers, the rest checked as UTF-8): the same
+/// work on the same protocol, to compare the two clients like with like.
+pub async fn mywire(w: &str, p: &Params, std_parse: bool) -> Res<Measured> {
     use mywire::codec::value::{DateTime, Decimal};
     use mywire::{Options, Session};
     let mut url = p.url.clone();
@@ -202,6 +205,27 @@ pub async fn mywire(w: &str, p: &Params) -> Res<Measured> {
             let tm = Timer::start();
             let (mut rows, mut sum, mut bytes) = (0u64, 0i64, 0usize);
             let mut rs = s.query(sql).await?;
+            if std_parse {
+                let mut score_sum = 0f64;
+                while let Some(row) = rs.next_row().await? {
+                    let text = |i| row.bytes(i).and_then(|b| std::str::from_utf8(b).ok());
+                    let id: i32 = text(0).and_then(|s| s.parse().ok()).unwrap_or(i32::MIN);
+                    let name = text(1).unwrap_or("");
+                    let amount = text(2).unwrap_or("");
+                    let created = text(3).unwrap_or("");
+                    let score: f64 = text(4).and_then(|s| s.parse().ok()).unwrap_or(f64::NAN);
+                    let note = text(5);
+                    rows += 1;
+                    sum += i64::from(id);
+                    bytes += name.len() + amount.len() + created.len() + note.map_or(0, str::len);
+                    score_sum += score;
+                }
+                std::hint::black_box((bytes, score_sum));
+                drop(rs);
+                let m = tm.stop(0, bulk_check(rows, sum));
+                s.close().await?;
+                return Ok(m);
+            }
             while let Some(row) = rs.next_row().await? {
                 let id: i32 = row.get(0)?.ok_or("null id")?;
                 let name: &str = row.get(1)?.ok_or("null name")?;

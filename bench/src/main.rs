@@ -29,14 +29,15 @@ use std::time::{Duration, Instant};
 use clients::Params;
 
 /// Text-protocol clients, then prepared-statement clients.
-const TEXT_CLIENTS: &[&str] = &["raw", "mywire", "zero-mysql", "mysql_async", "sqlx-text"];
+const TEXT_CLIENTS: &[&str] = &["raw", "mywire", "mywire-std", "zero-mysql", "mysql_async", "sqlx-text"];
 const PS_CLIENTS: &[&str] = &["raw-ps", "sqlx"];
 const CLI_CLIENTS: &[&str] = &["mariadb-cli", "mywire-cli"];
 const WORKLOADS: &[&str] = &["bulk", "bulk1k", "roundtrip", "ping", "connect", "pipeline", "blob", "cli"];
 
 fn clients_for(w: &str) -> Vec<&'static str> {
     match w {
-        "bulk" | "bulk1k" | "roundtrip" | "blob" => TEXT_CLIENTS.iter().chain(PS_CLIENTS).copied().collect(),
+        "bulk" | "bulk1k" => TEXT_CLIENTS.iter().chain(PS_CLIENTS).copied().collect(),
+        "roundtrip" | "blob" => TEXT_CLIENTS.iter().chain(PS_CLIENTS).copied().filter(|c| *c != "mywire-std").collect(),
         "ping" | "connect" => vec!["raw", "mywire", "zero-mysql", "mysql_async", "sqlx"],
         "pipeline" => vec!["raw", "mywire"],
         "cli" => CLI_CLIENTS.to_vec(),
@@ -48,7 +49,13 @@ fn protocol(c: &str, w: &str) -> &'static str {
     match (c, w) {
         (_, "ping" | "connect") => "-",
         (_, "pipeline") => "text, pipelined",
-        ("raw-ps" | "sqlx", _) => "binary (prepared)",
+        ("raw-ps", _) => "binary (prepared), framing only",
+        ("sqlx", "bulk" | "bulk1k") => "binary (prepared); every cell typed",
+        ("sqlx", _) => "binary (prepared)",
+        ("mywire-std" | "zero-mysql", "bulk" | "bulk1k") => "text; INT/DOUBLE std-parsed, rest UTF-8 checked",
+        ("raw", _) => "text, framing only",
+        ("mywire", "bulk" | "bulk1k") => "text; every cell typed",
+        ("mysql_async" | "sqlx-text", "bulk" | "bulk1k") => "text; every cell typed",
         ("mariadb-cli" | "mywire-cli", _) => "text, CLI to /dev/null",
         _ => "text",
     }
@@ -98,6 +105,17 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("--run") {
         child(&args[1..]);
+        return;
+    }
+    if args.first().map(String::as_str) == Some("--serve") {
+        // Start and load the server, print its URL, and keep it until standard input closes
+        // (for profiling single runs: `mywire-bench --run CLIENT WORKLOAD --url URL ...`).
+        let rows = args.get(1).and_then(|r| r.parse().ok()).unwrap_or(1_000_000);
+        let srv = server::Server::start().unwrap_or_else(|e| panic!("{e}"));
+        srv.sql(&setup_sql(rows)).unwrap_or_else(|e| panic!("{e}"));
+        println!("{} {}", srv.url(), srv.pid());
+        let _ = std::io::stdout().flush();
+        let _ = std::io::copy(&mut std::io::stdin(), &mut std::io::sink());
         return;
     }
     let mut cfg = Cfg {
@@ -185,7 +203,8 @@ fn child(args: &[String]) {
     let r = match client.as_str() {
         "raw" => clients::raw(w, &p, false),
         "raw-ps" => clients::raw(w, &p, true),
-        "mywire" => rt.block_on(clients::mywire(w, &p)),
+        "mywire" => rt.block_on(clients::mywire(w, &p, false)),
+        "mywire-std" => rt.block_on(clients::mywire(w, &p, true)),
         "zero-mysql" => rt.block_on(clients::zero_mysql(w, &p)),
         "mysql_async" => rt.block_on(clients::mysql_async(w, &p)),
         "sqlx" => rt.block_on(clients::sqlx(w, &p, false)),
@@ -215,7 +234,7 @@ fn child(args: &[String]) {
 
 fn setup_sql(rows: usize) -> String {
     format!(
-        "DROP TABLE IF EXISTS t; DROP TABLE IF EXISTS blobt;\n\
+        "USE mywire_test; DROP TABLE IF EXISTS t; DROP TABLE IF EXISTS blobt;\n\
          CREATE TABLE t (id INT PRIMARY KEY, name VARCHAR(64), amount DECIMAL(12,2), \
          created DATETIME(6), score DOUBLE, note TEXT NULL);\n\
          INSERT INTO t SELECT seq, CONCAT('name-', seq), seq*1.25, \
@@ -522,8 +541,12 @@ fn parent(cfg: &Cfg) -> Result<(), String> {
                     ),
                     None => ("".into(), "".into()),
                 };
+                let wrong = samples
+                    .get(&(pinned, w.to_string(), c.to_string()))
+                    .is_some_and(|v| v.iter().any(|s| s.check.contains("BAD")));
                 md.push_str(&format!(
-                    "| {w} | {c} | {} | {} | {} | {} | {} | {rw} | {rc} |\n",
+                    "| {w} | {c}{} | {} | {} | {} | {} | {} | {rw} | {rc} |\n",
+                    if wrong { " ⚠ wrong result" } else { "" },
                     protocol(c, w),
                     fmt_dur(wall),
                     fmt_dur(wall / ops.max(1) as u32),
