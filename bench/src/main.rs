@@ -586,6 +586,8 @@ fn parent(cfg: &Cfg) -> Result<(), String> {
         }
         md.push('\n');
     }
+    let mut seen_notes = std::collections::BTreeSet::new();
+    notes.retain(|n| seen_notes.insert(n.clone()));
     if !notes.is_empty() {
         md.push_str("Notes:\n\n");
         for n in &notes {
