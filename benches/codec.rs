@@ -10,18 +10,27 @@
 //! `cargo bench --bench codec`
 
 use bytes::{Bytes, BytesMut};
-use std::hint::black_box;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use mywire::codec::frame::PacketCodec;
 use mywire::codec::response::{encode_ok, is_result_end, OkPacket};
-use mywire::codec::resultset::{encode_column_definition, encode_row, parse_column_definition, ColumnDefinition, RowCells};
+use mywire::codec::resultset::{
+    encode_column_definition, encode_row, parse_column_definition, ColumnDefinition, RowCells,
+};
 use mywire::codec::value::{DateTime, Decimal, FromText};
 use mywire::codec::writer::put_lenenc;
 use mywire::codec::{CapabilityFlags, ColumnFlags, ColumnType};
+use std::hint::black_box;
 
 const ROWS: u64 = 10_000;
 
-fn coldef(name: &str, t: ColumnType, charset: u16, len: u32, flags: u16, decimals: u8) -> ColumnDefinition {
+fn coldef(
+    name: &str,
+    t: ColumnType,
+    charset: u16,
+    len: u32,
+    flags: u16,
+    decimals: u8,
+) -> ColumnDefinition {
     ColumnDefinition {
         catalog: Bytes::from_static(b"def"),
         schema: Bytes::from_static(b"mywire_test"),
@@ -80,7 +89,11 @@ fn recording() -> (Bytes, usize) {
             Some(amount.as_bytes()),
             Some(created.as_bytes()),
             Some(score.as_bytes()),
-            if seq % 10 == 0 { None } else { Some(note.as_bytes()) },
+            if seq % 10 == 0 {
+                None
+            } else {
+                Some(note.as_bytes())
+            },
         ];
         p.clear();
         encode_row(&cells, &mut p);
@@ -88,7 +101,12 @@ fn recording() -> (Bytes, usize) {
         codec.encode_parts(&[&p], &mut out);
     }
     p.clear();
-    encode_ok(&OkPacket::default(), 0xFE, CapabilityFlags::PROTOCOL_41 | CapabilityFlags::DEPRECATE_EOF, &mut p);
+    encode_ok(
+        &OkPacket::default(),
+        0xFE,
+        CapabilityFlags::PROTOCOL_41 | CapabilityFlags::DEPRECATE_EOF,
+        &mut p,
+    );
     codec.encode_parts(&[&p], &mut out);
     (out.freeze(), row_bytes)
 }
@@ -130,12 +148,17 @@ fn decode(rec: &mut BytesMut, level: Level) -> u64 {
                 let get = |i: usize| cells.get(row, i);
                 let c = &cols;
                 let id = i32::from_text(get(0).unwrap(), c[0].column_type, c[0].flags).unwrap();
-                let name = <&str>::from_text(get(1).unwrap(), c[1].column_type, c[1].flags).unwrap();
-                let amount = Decimal::from_text(get(2).unwrap(), c[2].column_type, c[2].flags).unwrap();
-                let created = DateTime::from_text(get(3).unwrap(), c[3].column_type, c[3].flags).unwrap();
+                let name =
+                    <&str>::from_text(get(1).unwrap(), c[1].column_type, c[1].flags).unwrap();
+                let amount =
+                    Decimal::from_text(get(2).unwrap(), c[2].column_type, c[2].flags).unwrap();
+                let created =
+                    DateTime::from_text(get(3).unwrap(), c[3].column_type, c[3].flags).unwrap();
                 let score = f64::from_text(get(4).unwrap(), c[4].column_type, c[4].flags).unwrap();
-                let note = get(5).map(|b| <&str>::from_text(b, c[5].column_type, c[5].flags).unwrap());
-                sum += id as u64 + name.len() as u64 + amount.scale() as u64 + created.micros as u64;
+                let note =
+                    get(5).map(|b| <&str>::from_text(b, c[5].column_type, c[5].flags).unwrap());
+                sum +=
+                    id as u64 + name.len() as u64 + amount.scale() as u64 + created.micros as u64;
                 sum += note.map_or(0, |s| s.len()) as u64 + black_box(score) as u64;
             }
         }
@@ -150,7 +173,11 @@ fn bench(c: &mut Criterion) {
     ] {
         let mut g = c.benchmark_group(group);
         g.throughput(tp);
-        for (name, level) in [("frame", Level::Frame), ("cells", Level::Cells), ("typed", Level::Typed)] {
+        for (name, level) in [
+            ("frame", Level::Frame),
+            ("cells", Level::Cells),
+            ("typed", Level::Typed),
+        ] {
             g.bench_function(name, |b| {
                 b.iter_batched_ref(
                     || BytesMut::from(&rec[..]),

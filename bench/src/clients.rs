@@ -36,7 +36,11 @@ pub struct Measured {
 impl Timer {
     pub fn start() -> Timer {
         let (u, s) = measure::cpu_self();
-        Timer { t: Instant::now(), u, s }
+        Timer {
+            t: Instant::now(),
+            u,
+            s,
+        }
     }
     pub fn stop(self, base_kb: u64, check: String) -> Measured {
         let wall = self.t.elapsed();
@@ -76,7 +80,11 @@ pub fn blob_payload(n: usize) -> Vec<u8> {
 
 fn blob_check(b: &[u8]) -> String {
     let ok = b.len() > 1000 && (0..b.len()).step_by(4099).all(|i| b[i] == blob_byte(i));
-    format!("blob_len={} pattern={}", b.len(), if ok { "ok" } else { "BAD" })
+    format!(
+        "blob_len={} pattern={}",
+        b.len(),
+        if ok { "ok" } else { "BAD" }
+    )
 }
 
 fn bulk_check(rows: u64, sum_id: i64) -> String {
@@ -235,7 +243,10 @@ pub async fn mywire(w: &str, p: &Params, std_parse: bool) -> Res<Measured> {
                 let note: Option<&str> = row.get(5)?;
                 rows += 1;
                 sum += i64::from(id);
-                bytes += name.len() + amount.as_str().len() + usize::from(created.second) + note.map_or(0, str::len);
+                bytes += name.len()
+                    + amount.as_str().len()
+                    + usize::from(created.second)
+                    + note.map_or(0, str::len);
                 std::hint::black_box(score);
             }
             std::hint::black_box(bytes);
@@ -377,7 +388,10 @@ mod zm {
             cells(row.0, &mut c)?;
             if self.want_blob {
                 let b = c[0].unwrap_or(&[]);
-                let ok = b.len() > 1000 && (0..b.len()).step_by(4099).all(|i| b[i] == super::blob_byte(i));
+                let ok = b.len() > 1000
+                    && (0..b.len())
+                        .step_by(4099)
+                        .all(|i| b[i] == super::blob_byte(i));
                 self.blob = Some((b.len(), ok));
             } else {
                 self.sum += text(c[0]).and_then(|s| s.parse::<i64>().ok()).unwrap_or(0);
@@ -441,7 +455,10 @@ pub async fn zero_mysql(w: &str, p: &Params) -> Res<Measured> {
             };
             c.query(BLOB_READ_SQL, &mut h).await?;
             let (len, ok) = h.blob.unwrap_or((0, false));
-            tm.stop(base, format!("blob_len={len} pattern={}", if ok { "ok" } else { "BAD" }))
+            tm.stop(
+                base,
+                format!("blob_len={len} pattern={}", if ok { "ok" } else { "BAD" }),
+            )
         }
         _ => return Err(format!("zero-mysql: no workload {w}").into()),
     };
@@ -484,7 +501,10 @@ pub async fn mysql_async(w: &str, p: &Params) -> Res<Measured> {
                 ) = mysql_async::from_row(row);
                 rows += 1;
                 sum += i64::from(id);
-                bytes += name.len() + amount.scale() as usize + created.and_utc().timestamp_subsec_micros() as usize + note.map_or(0, |n| n.len());
+                bytes += name.len()
+                    + amount.scale() as usize
+                    + created.and_utc().timestamp_subsec_micros() as usize
+                    + note.map_or(0, |n| n.len());
                 std::hint::black_box(score);
             })
             .await?;
@@ -548,7 +568,10 @@ pub async fn sqlx(w: &str, p: &Params, text: bool) -> Res<Measured> {
         let note: Option<&str> = row.try_get(5)?;
         *rows += 1;
         *sum += i64::from(id);
-        *bytes += name.len() + amount.scale() as usize + created.and_utc().timestamp_subsec_micros() as usize + note.map_or(0, str::len);
+        *bytes += name.len()
+            + amount.scale() as usize
+            + created.and_utc().timestamp_subsec_micros() as usize
+            + note.map_or(0, str::len);
         std::hint::black_box(score);
         Ok(())
     }
@@ -596,7 +619,9 @@ pub async fn sqlx(w: &str, p: &Params, text: bool) -> Res<Measured> {
             let tm = Timer::start();
             if text {
                 let q = blob_insert_sql(p.blob);
-                sqlx::raw_sql(sqlx::AssertSqlSafe(q)).execute(&mut c).await?;
+                sqlx::raw_sql(sqlx::AssertSqlSafe(q))
+                    .execute(&mut c)
+                    .await?;
                 let row = sqlx::raw_sql(BLOB_READ_SQL).fetch_one(&mut c).await?;
                 let b: &[u8] = row.try_get(0)?;
                 tm.stop(base, blob_check(b))

@@ -29,15 +29,36 @@ use std::time::{Duration, Instant};
 use clients::Params;
 
 /// Text-protocol clients, then prepared-statement clients.
-const TEXT_CLIENTS: &[&str] = &["raw", "mywire", "mywire-std", "zero-mysql", "mysql_async", "sqlx-text"];
+const TEXT_CLIENTS: &[&str] = &[
+    "raw",
+    "mywire",
+    "mywire-std",
+    "zero-mysql",
+    "mysql_async",
+    "sqlx-text",
+];
 const PS_CLIENTS: &[&str] = &["raw-ps", "sqlx"];
 const CLI_CLIENTS: &[&str] = &["mariadb-cli", "mywire-cli"];
-const WORKLOADS: &[&str] = &["bulk", "bulk1k", "roundtrip", "ping", "connect", "pipeline", "blob", "cli"];
+const WORKLOADS: &[&str] = &[
+    "bulk",
+    "bulk1k",
+    "roundtrip",
+    "ping",
+    "connect",
+    "pipeline",
+    "blob",
+    "cli",
+];
 
 fn clients_for(w: &str) -> Vec<&'static str> {
     match w {
         "bulk" | "bulk1k" => TEXT_CLIENTS.iter().chain(PS_CLIENTS).copied().collect(),
-        "roundtrip" | "blob" => TEXT_CLIENTS.iter().chain(PS_CLIENTS).copied().filter(|c| *c != "mywire-std").collect(),
+        "roundtrip" | "blob" => TEXT_CLIENTS
+            .iter()
+            .chain(PS_CLIENTS)
+            .copied()
+            .filter(|c| *c != "mywire-std")
+            .collect(),
         "ping" | "connect" => vec!["raw", "mywire", "zero-mysql", "mysql_async", "sqlx"],
         "pipeline" => vec!["raw", "mywire"],
         "cli" => CLI_CLIENTS.to_vec(),
@@ -52,7 +73,9 @@ fn protocol(c: &str, w: &str) -> &'static str {
         ("raw-ps", _) => "binary (prepared), framing only",
         ("sqlx", "bulk" | "bulk1k") => "binary (prepared); every cell typed",
         ("sqlx", _) => "binary (prepared)",
-        ("mywire-std" | "zero-mysql", "bulk" | "bulk1k") => "text; INT/DOUBLE std-parsed, rest UTF-8 checked",
+        ("mywire-std" | "zero-mysql", "bulk" | "bulk1k") => {
+            "text; INT/DOUBLE std-parsed, rest UTF-8 checked"
+        }
         ("raw", _) => "text, framing only",
         ("mywire", "bulk" | "bulk1k") => "text; every cell typed",
         ("mysql_async" | "sqlx-text", "bulk" | "bulk1k") => "text; every cell typed",
@@ -110,7 +133,10 @@ fn main() {
     if args.first().map(String::as_str) == Some("--serve") {
         // Start and load the server, print its URL, and keep it until standard input closes
         // (for profiling single runs: `mywire-bench --run CLIENT WORKLOAD --url URL ...`).
-        let rows = args.get(1).and_then(|r| r.parse().ok()).unwrap_or(1_000_000);
+        let rows = args
+            .get(1)
+            .and_then(|r| r.parse().ok())
+            .unwrap_or(1_000_000);
         let srv = server::Server::start().unwrap_or_else(|e| panic!("{e}"));
         srv.sql(&setup_sql(rows)).unwrap_or_else(|e| panic!("{e}"));
         println!("{} {}", srv.url(), srv.pid());
@@ -247,11 +273,21 @@ fn setup_sql(rows: usize) -> String {
 
 /// The mywire CLI if it has `--batch` ($MYWIRE_CLI, else `mywire` beside this binary).
 fn mywire_cli() -> Option<PathBuf> {
-    let p = std::env::var_os("MYWIRE_CLI").map(PathBuf::from).or_else(|| {
-        std::env::current_exe().ok()?.parent().map(|d| d.join("mywire"))
-    })?;
-    let out = Command::new(&p).arg("--help").stdin(Stdio::null()).output().ok()?;
-    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    let p = std::env::var_os("MYWIRE_CLI")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::current_exe()
+                .ok()?
+                .parent()
+                .map(|d| d.join("mywire"))
+        })?;
+    let out = Command::new(&p)
+        .arg("--help")
+        .stdin(Stdio::null())
+        .output()
+        .ok()?;
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     text.contains("--batch").then_some(p)
 }
 
@@ -264,12 +300,17 @@ fn cli_command(c: &str, spec: &CliSpec, url: &str) -> Option<Command> {
     match c {
         "mariadb-cli" => {
             let mut cmd = Command::new("mariadb");
-            cmd.args(["--no-defaults", "--skip-ssl", "--protocol=TCP", "-h127.0.0.1"])
-                .arg(format!("-P{}", spec.port))
-                .arg(format!("-u{}", server::USER))
-                .arg(format!("-p{}", server::PASSWORD))
-                .arg(server::DATABASE)
-                .args(["--batch", "--quick", "-e", clients::BULK_SQL]);
+            cmd.args([
+                "--no-defaults",
+                "--skip-ssl",
+                "--protocol=TCP",
+                "-h127.0.0.1",
+            ])
+            .arg(format!("-P{}", spec.port))
+            .arg(format!("-u{}", server::USER))
+            .arg(format!("-p{}", server::PASSWORD))
+            .arg(server::DATABASE)
+            .args(["--batch", "--quick", "-e", clients::BULK_SQL]);
             Some(cmd)
         }
         "mywire-cli" => {
@@ -283,7 +324,9 @@ fn cli_command(c: &str, spec: &CliSpec, url: &str) -> Option<Command> {
 
 /// Runs an external command with stdout to `out`; wall time and rusage of the child (wait4).
 fn run_external(mut cmd: Command, pinned: bool, out: Stdio) -> Result<Sample, String> {
-    cmd.stdin(Stdio::null()).stdout(out).stderr(Stdio::inherit());
+    cmd.stdin(Stdio::null())
+        .stdout(out)
+        .stderr(Stdio::inherit());
     if pinned {
         unsafe {
             cmd.pre_exec(|| {
@@ -324,7 +367,9 @@ fn run_child(cfg: &Cfg, client: &str, w: &str, url: &str, pinned: bool) -> Resul
     }
     let out = cmd.output().map_err(|e| format!("spawn child: {e}"))?;
     let text = String::from_utf8_lossy(&out.stdout);
-    let line = text.lines().find(|l| l.starts_with("RESULT ") || l.starts_with("ERROR "));
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("RESULT ") || l.starts_with("ERROR "));
     match line {
         Some(l) if l.starts_with("RESULT ") => {
             let mut f = l["RESULT ".len()..].splitn(5, ' ');
@@ -334,10 +379,19 @@ fn run_child(cfg: &Cfg, client: &str, w: &str, url: &str, pinned: bool) -> Resul
             let peak_kb = num();
             let base_kb = num();
             let check = f.next().unwrap_or("").to_string();
-            Ok(Sample { wall, cpu, peak_kb, base_kb, check })
+            Ok(Sample {
+                wall,
+                cpu,
+                peak_kb,
+                base_kb,
+                check,
+            })
         }
         Some(l) => Err(format!("{client} {w}: {l}")),
-        None => Err(format!("{client} {w}: no result (status {}): {text}", out.status)),
+        None => Err(format!(
+            "{client} {w}: no result (status {}): {text}",
+            out.status
+        )),
     }
 }
 
@@ -381,20 +435,33 @@ fn parent(cfg: &Cfg) -> Result<(), String> {
         Some(_) => None,
         None => Some(server::Server::start()?),
     };
-    let url = cfg.url.clone().unwrap_or_else(|| srv.as_ref().map(|s| s.url()).unwrap_or_default());
-    let port = mywire::Options::from_url(&url).map_err(|e| e.to_string())?.port;
+    let url = cfg
+        .url
+        .clone()
+        .unwrap_or_else(|| srv.as_ref().map(|s| s.url()).unwrap_or_default());
+    let port = mywire::Options::from_url(&url)
+        .map_err(|e| e.to_string())?
+        .port;
     if let Some(s) = &srv {
         let t = Instant::now();
         s.sql(&setup_sql(cfg.rows))?;
         eprintln!("[bench] loaded {} rows in {:.1?}", cfg.rows, t.elapsed());
     }
-    let spec = CliSpec { port, mywire: mywire_cli() };
+    let spec = CliSpec {
+        port,
+        mywire: mywire_cli(),
+    };
     let workloads: Vec<&str> = WORKLOADS
         .iter()
         .copied()
         .filter(|w| cfg.only.is_empty() || cfg.only.iter().any(|o| o == w))
         .collect();
-    let wants = |c: &str| cfg.clients.is_empty() || cfg.clients.iter().any(|x| x == c) || c.starts_with("raw") || c == "mariadb-cli";
+    let wants = |c: &str| {
+        cfg.clients.is_empty()
+            || cfg.clients.iter().any(|x| x == c)
+            || c.starts_with("raw")
+            || c == "mariadb-cli"
+    };
 
     // Byte-identical output of the two CLIs (outside the timing).
     let mut notes: Vec<String> = Vec::new();
@@ -462,11 +529,17 @@ fn parent(cfg: &Cfg) -> Result<(), String> {
                                 fmt_mib(s.peak_kb),
                                 s.check
                             );
-                            samples.entry((pinned, w.to_string(), c.to_string())).or_default().push(s);
+                            samples
+                                .entry((pinned, w.to_string(), c.to_string()))
+                                .or_default()
+                                .push(s);
                         }
                         Err(e) => {
                             eprintln!("[bench] FAILED: {e}");
-                            notes.push(format!("{c} {w} ({}): failed: {e}", if pinned { "pinned" } else { "unpinned" }));
+                            notes.push(format!(
+                                "{c} {w} ({}): failed: {e}",
+                                if pinned { "pinned" } else { "unpinned" }
+                            ));
                         }
                     }
                 }
@@ -501,7 +574,12 @@ fn parent(cfg: &Cfg) -> Result<(), String> {
         if seen.len() > 1 {
             let parts: Vec<String> = seen
                 .iter()
-                .map(|(k, v)| format!("`{k}` ({})", v.iter().cloned().collect::<Vec<_>>().join(", ")))
+                .map(|(k, v)| {
+                    format!(
+                        "`{k}` ({})",
+                        v.iter().cloned().collect::<Vec<_>>().join(", ")
+                    )
+                })
                 .collect();
             notes.push(format!("{w}: results differ: {}", parts.join("; ")));
         }
@@ -516,7 +594,11 @@ fn parent(cfg: &Cfg) -> Result<(), String> {
         let (lb, la) = load.get(&pinned).cloned().unwrap_or_default();
         md.push_str(&format!(
             "### {} (load average before: {lb}; after: {la})\n\n",
-            if pinned { "Pinned: client and server on CPU 0" } else { "Unpinned" }
+            if pinned {
+                "Pinned: client and server on CPU 0"
+            } else {
+                "Unpinned"
+            }
         ));
         md.push_str("| workload | client | protocol | wall | per op | client CPU | peak RSS | wall / base | CPU / base |\n");
         md.push_str("|---|---|---|---:|---:|---:|---:|---:|---:|\n");
@@ -533,12 +615,19 @@ fn parent(cfg: &Cfg) -> Result<(), String> {
                 let mut wall: Vec<_> = v.iter().map(|s| s.wall).collect();
                 let mut cpu: Vec<_> = v.iter().map(|s| s.cpu).collect();
                 let mut rss: Vec<_> = v.iter().map(|s| s.peak_kb).collect();
-                Some((median_dur(&mut wall), median_dur(&mut cpu), median_u64(&mut rss)))
+                Some((
+                    median_dur(&mut wall),
+                    median_dur(&mut cpu),
+                    median_u64(&mut rss),
+                ))
             };
             for c in clients_for(w) {
                 let Some((wall, cpu, rss)) = med(c) else {
                     if w == "cli" && c == "mywire-cli" {
-                        md.push_str(&format!("| {w} | {c} | {} | missing | | | | | |\n", protocol(c, w)));
+                        md.push_str(&format!(
+                            "| {w} | {c} | {} | missing | | | | | |\n",
+                            protocol(c, w)
+                        ));
                     }
                     continue;
                 };
@@ -567,7 +656,9 @@ fn parent(cfg: &Cfg) -> Result<(), String> {
         md.push('\n');
         // Derived figures.
         let get = |w: &str, c: &str| samples.get(&(pinned, w.to_string(), c.to_string()));
-        let medw = |w: &str, c: &str| get(w, c).map(|v| median_dur(&mut v.iter().map(|s| s.wall).collect::<Vec<_>>()));
+        let medw = |w: &str, c: &str| {
+            get(w, c).map(|v| median_dur(&mut v.iter().map(|s| s.wall).collect::<Vec<_>>()))
+        };
         if let (Some(p), Some(s)) = (medw("pipeline", "mywire"), medw("roundtrip", "mywire")) {
             md.push_str(&format!(
                 "- pipeline: mywire {} SELECT 1 pipelined in {} vs sequential {}: **{:.1}×** the throughput\n",
@@ -575,17 +666,25 @@ fn parent(cfg: &Cfg) -> Result<(), String> {
             ));
         }
         for c in TEXT_CLIENTS.iter().chain(PS_CLIENTS) {
-            let rss = |w: &str| get(w, c).map(|v| median_u64(&mut v.iter().map(|s| s.peak_kb).collect::<Vec<_>>()));
+            let rss = |w: &str| {
+                get(w, c).map(|v| median_u64(&mut v.iter().map(|s| s.peak_kb).collect::<Vec<_>>()))
+            };
             if let (Some(big), Some(small)) = (rss("bulk"), rss("bulk1k")) {
                 md.push_str(&format!(
                     "- memory, {c}: peak RSS streaming {} rows {} vs 1,000 rows {}: {:.2}×\n",
-                    cfg.rows, fmt_mib(big), fmt_mib(small), big as f64 / small as f64
+                    cfg.rows,
+                    fmt_mib(big),
+                    fmt_mib(small),
+                    big as f64 / small as f64
                 ));
             }
         }
         for c in TEXT_CLIENTS.iter().chain(PS_CLIENTS) {
             if let Some(v) = get("blob", c) {
-                let mut extra: Vec<u64> = v.iter().map(|s| s.peak_kb.saturating_sub(s.base_kb)).collect();
+                let mut extra: Vec<u64> = v
+                    .iter()
+                    .map(|s| s.peak_kb.saturating_sub(s.base_kb))
+                    .collect();
                 let e = median_u64(&mut extra);
                 md.push_str(&format!(
                     "- blob, {c}: peak RSS above the pre-payload RSS {} = **{:.2}** copies of the {} MiB payload\n",

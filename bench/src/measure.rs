@@ -43,7 +43,10 @@ pub fn rss_kb() -> u64 {
 /// Restricts thread/process `tid` (0 = the calling thread) to `cpus` (empty = every CPU).
 pub fn set_affinity(tid: i32, cpus: &[usize]) -> std::io::Result<()> {
     let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
-    let n = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).max(1);
+    let n = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .max(1);
     let all: Vec<usize> = (0..n.max(libc::CPU_SETSIZE as usize).min(1024)).collect();
     let list = if cpus.is_empty() { &all[..] } else { cpus };
     for &c in list {

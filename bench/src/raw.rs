@@ -12,7 +12,9 @@ use std::net::TcpStream;
 use bytes::BytesMut;
 use mywire::codec::auth::native::scramble;
 use mywire::codec::frame::{PacketCodec, MAX_CHUNK};
-use mywire::codec::handshake::{encode_handshake_response, parse_auth_switch, parse_handshake, HandshakeResponse};
+use mywire::codec::handshake::{
+    encode_handshake_response, parse_auth_switch, parse_handshake, HandshakeResponse,
+};
 use mywire::codec::{CapabilityFlags, MariaDbCapabilities};
 
 const BUF: usize = 256 * 1024;
@@ -94,7 +96,10 @@ impl Raw {
                 Some(0xFE) => {
                     let sw = parse_auth_switch(&f).map_err(|e| err(format!("auth switch: {e}")))?;
                     if sw.plugin != "mysql_native_password" {
-                        return Err(err(format!("raw baseline: unsupported auth plugin {}", sw.plugin)));
+                        return Err(err(format!(
+                            "raw baseline: unsupported auth plugin {}",
+                            sw.plugin
+                        )));
                     }
                     let r = scramble(&sw.data, t.pass.as_bytes());
                     out.clear();
@@ -246,7 +251,12 @@ impl Raw {
         let (len, h) = self.packet()?;
         let cols = match h[0] {
             0x00 if len >= 7 => return Ok(0),
-            0xFF => return Err(err(format!("server error: {}", String::from_utf8_lossy(&h[..len.min(16)])))),
+            0xFF => {
+                return Err(err(format!(
+                    "server error: {}",
+                    String::from_utf8_lossy(&h[..len.min(16)])
+                )))
+            }
             0xFB => return Err(err("LOCAL INFILE request")),
             b if b < 0xFB => u64::from(b),
             0xFC => u64::from(u16::from_le_bytes([h[1], h[2]])),
@@ -265,7 +275,12 @@ impl Raw {
                 return Err(err("server error in rows"));
             }
             // `codec::response::is_result_end`, from the first byte and the length alone.
-            let end = h[0] == 0xFE && if self.deprecate_eof { len < MAX_CHUNK } else { len < 9 };
+            let end = h[0] == 0xFE
+                && if self.deprecate_eof {
+                    len < MAX_CHUNK
+                } else {
+                    len < 9
+                };
             if end {
                 return Ok(rows);
             }
@@ -359,9 +374,16 @@ fn lenenc(v: &mut Vec<u8>, n: u64) {
     }
 }
 
-fn read_frame(s: &mut TcpStream, codec: &mut PacketCodec, rb: &mut BytesMut) -> io::Result<bytes::Bytes> {
+fn read_frame(
+    s: &mut TcpStream,
+    codec: &mut PacketCodec,
+    rb: &mut BytesMut,
+) -> io::Result<bytes::Bytes> {
     loop {
-        if let Some(f) = codec.decode_frame(rb).map_err(|e| err(format!("framing: {e}")))? {
+        if let Some(f) = codec
+            .decode_frame(rb)
+            .map_err(|e| err(format!("framing: {e}")))?
+        {
             return Ok(f.payload);
         }
         let mut tmp = [0u8; 4096];

@@ -27,7 +27,9 @@ fn find(name: &str, dirs: &[&str]) -> Result<PathBuf, String> {
             return Ok(p);
         }
     }
-    Err(format!("{name} not found in {dirs:?} (apt-get install mariadb-server mariadb-client)"))
+    Err(format!(
+        "{name} not found in {dirs:?} (apt-get install mariadb-server mariadb-client)"
+    ))
 }
 
 fn is_root() -> bool {
@@ -69,7 +71,9 @@ impl Server {
         if is_root() {
             c.arg("--user=root");
         }
-        let st = c.status().map_err(|e| format!("{}: {e}", install.display()))?;
+        let st = c
+            .status()
+            .map_err(|e| format!("{}: {e}", install.display()))?;
         if !st.success() {
             return Err(format!(
                 "mariadb-install-db failed: {}",
@@ -111,7 +115,9 @@ impl Server {
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null());
-        let child = c.spawn().map_err(|e| format!("{}: {e}", mariadbd.display()))?;
+        let child = c
+            .spawn()
+            .map_err(|e| format!("{}: {e}", mariadbd.display()))?;
         let mut s = Server {
             port,
             socket,
@@ -127,7 +133,9 @@ impl Server {
                 ));
             }
             let log = fs::read_to_string(&err_log).unwrap_or_default();
-            if log.contains("ready for connections") && TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            if log.contains("ready for connections")
+                && TcpStream::connect(("127.0.0.1", port)).is_ok()
+            {
                 break;
             }
             if Instant::now() > deadline {
@@ -135,7 +143,8 @@ impl Server {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        let mut setup = format!("CREATE DATABASE IF NOT EXISTS {DATABASE} CHARACTER SET utf8mb4;\n");
+        let mut setup =
+            format!("CREATE DATABASE IF NOT EXISTS {DATABASE} CHARACTER SET utf8mb4;\n");
         for host in ["%", "localhost", "127.0.0.1"] {
             setup.push_str(&format!(
                 "CREATE USER '{USER}'@'{host}' IDENTIFIED VIA mysql_native_password USING PASSWORD('{PASSWORD}');\n\
@@ -157,13 +166,22 @@ impl Server {
     }
 
     pub fn url(&self) -> String {
-        format!("mysql://{USER}:{PASSWORD}@127.0.0.1:{}/{DATABASE}", self.port)
+        format!(
+            "mysql://{USER}:{PASSWORD}@127.0.0.1:{}/{DATABASE}",
+            self.port
+        )
     }
 
     /// Runs SQL as root over the socket; returns stdout.
     pub fn sql(&self, stmt: &str) -> Result<String, String> {
         let out = Command::new("mariadb")
-            .args(["--no-defaults", "--protocol=SOCKET", "-uroot", "--batch", "--skip-column-names"])
+            .args([
+                "--no-defaults",
+                "--protocol=SOCKET",
+                "-uroot",
+                "--batch",
+                "--skip-column-names",
+            ])
             .arg(format!("--socket={}", self.socket.display()))
             .args(["-e", stmt])
             .stdin(Stdio::null())
