@@ -15,7 +15,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::codec::auth::{AuthAction, AuthConfig, AuthError, AuthState, MAX_AUTH_ROUNDS};
 use crate::codec::command::Command;
-use crate::codec::frame::{Frame, PacketCodec};
+use crate::codec::frame::{Frame, PacketCodec, MAX_CHUNK};
 use crate::codec::handshake::{
     encode_handshake_response, encode_ssl_request, parse_auth_more_data, parse_auth_switch,
     parse_handshake, Handshake, HandshakeResponse,
@@ -137,7 +137,14 @@ pub struct Session {
     broken: Option<String>,
     pub(crate) state: State,
     pub(crate) columns: Vec<ColumnDefinition>,
-    pub(crate) row: Bytes,
+    /// The packet(s) the current row comes from: a run of complete row packets split off the
+    /// read buffer at once (so reading a row costs no `Bytes` of its own), or the last packet
+    /// read the ordinary way.
+    pub(crate) batch: Bytes,
+    /// Where the next row packet (header included) starts in `batch`.
+    batch_pos: usize,
+    /// The current row's payload within `batch`.
+    pub(crate) row_range: (usize, usize),
     pub(crate) cells: RowCells,
     phase: Phase,
     tracer: Option<Box<dyn Tracer>>,
@@ -173,6 +180,9 @@ impl std::fmt::Debug for Session {
 }
 
 const READ_CHUNK: usize = 64 * 1024;
+
+/// Largest write buffer kept between commands.
+const WBUF_KEEP: usize = 1 << 20;
 
 fn server_error(e: ErrPacket) -> Error {
     Error::Server(ServerError {
@@ -275,7 +285,9 @@ impl Session {
             broken: None,
             state: State::Idle,
             columns: Vec::new(),
-            row: Bytes::new(),
+            batch: Bytes::new(),
+            batch_pos: 0,
+            row_range: (0, 0),
             cells: RowCells::new(),
             phase: Phase::Handshake,
             tracer,
@@ -627,7 +639,13 @@ impl Session {
         })
         .await;
         match &r {
-            Ok(()) => self.flush_owed = false,
+            Ok(()) => {
+                self.flush_owed = false;
+                // Do not keep a large command's buffer for the rest of the session.
+                if self.wbuf.capacity() > WBUF_KEEP {
+                    self.wbuf = BytesMut::with_capacity(1024);
+                }
+            }
             Err(e) => self.mark_broken(e),
         }
         r
@@ -845,6 +863,22 @@ impl Session {
         if self.state != State::Rows {
             return Ok(None);
         }
+        // Fast path: rows already in the read buffer, taken as one batch. (Skipped with a tracer,
+        // which must see every packet as it is read.)
+        if self.tracer.is_none() {
+            if self.batch_pos >= self.batch.len() {
+                self.refill_batch();
+            }
+            if let Some((start, end)) = self.next_in_batch() {
+                let n = self.columns.len();
+                let payload = self.batch.get(start..end).unwrap_or_default();
+                if let Err(e) = self.cells.parse(payload, n) {
+                    return Err(self.proto(e));
+                }
+                self.row_range = (start, end);
+                return Ok(Some(()));
+            }
+        }
         let f = self.read_frame().await?;
         let p = &f.payload;
         let deprecate_eof = self.caps.contains(CapabilityFlags::DEPRECATE_EOF);
@@ -870,8 +904,53 @@ impl Session {
         if let Err(e) = self.cells.parse(p, n) {
             return Err(self.proto(e));
         }
-        self.row = f.payload;
+        self.row_range = (0, f.payload.len());
+        self.batch_pos = f.payload.len();
+        self.batch = f.payload;
         Ok(Some(()))
+    }
+
+    /// The payload range of the next row packet in `batch`, advancing past it.
+    fn next_in_batch(&mut self) -> Option<(usize, usize)> {
+        let pos = self.batch_pos;
+        let &[l0, l1, l2, _] = self.batch.get(pos..pos.checked_add(4)?)? else {
+            return None;
+        };
+        let len = usize::from(l0) | (usize::from(l1) << 8) | (usize::from(l2) << 16);
+        let start = pos + 4;
+        let end = start.checked_add(len).filter(|&e| e <= self.batch.len())?;
+        self.batch_pos = end;
+        Some((start, end))
+    }
+
+    /// Splits off the front of the read buffer the longest run of complete, single-chunk row
+    /// packets with the expected sequence ids. It stops before anything the ordinary path must
+    /// see: an end of rows (0xFE), an ERR (0xFF), an empty or continued packet, a packet over the
+    /// limit, a wrong sequence id, or an incomplete packet.
+    fn refill_batch(&mut self) {
+        if self.codec.is_mid_packet() {
+            return;
+        }
+        let mut seq = self.codec.next_seq();
+        let max = self.codec.max_payload().min(MAX_CHUNK - 1);
+        let mut pos = 0usize;
+        while let Some(&[l0, l1, l2, sq]) = self.rbuf.get(pos..pos + 4) {
+            let len = usize::from(l0) | (usize::from(l1) << 8) | (usize::from(l2) << 16);
+            let end = pos + 4 + len;
+            if sq != seq || len > max || end > self.rbuf.len() {
+                break;
+            }
+            if matches!(self.rbuf.get(pos + 4), None | Some(0xFE) | Some(0xFF)) {
+                break;
+            }
+            pos = end;
+            seq = seq.wrapping_add(1);
+        }
+        if pos > 0 {
+            self.batch = self.rbuf.split_to(pos).freeze();
+            self.batch_pos = 0;
+            self.codec.set_seq(seq);
+        }
     }
 
     // ---- public commands ----------------------------------------------------------------

@@ -63,11 +63,16 @@ impl<'s> QueryResult<'s> {
         }
         match self.s.next_row_inner().await? {
             None => Ok(None),
-            Some(()) => Ok(Some(Row {
-                payload: &self.s.row,
-                cells: &self.s.cells,
-                columns: &self.s.columns,
-            })),
+            Some(()) => {
+                let s = &*self.s;
+                let (start, end) = s.row_range;
+                Ok(Some(Row {
+                    shared: &s.batch,
+                    payload: s.batch.get(start..end).unwrap_or_default(),
+                    cells: &s.cells,
+                    columns: &s.columns,
+                }))
+            }
         }
     }
 
@@ -107,7 +112,10 @@ impl<'s> QueryResult<'s> {
 /// One text-protocol row: cells are slices of the received packet.
 #[derive(Debug, Clone, Copy)]
 pub struct Row<'a> {
-    payload: &'a Bytes,
+    /// The received bytes the row is a view into (possibly several packets).
+    shared: &'a Bytes,
+    /// The row packet's payload.
+    payload: &'a [u8],
     cells: &'a RowCells,
     columns: &'a [ColumnDefinition],
 }
@@ -135,7 +143,7 @@ impl<'a> Row<'a> {
 
     /// Cell `i` as a zero-copy [`Bytes`] that may outlive the row.
     pub fn bytes_shared(&self, i: usize) -> Option<Bytes> {
-        self.bytes(i).map(|b| self.payload.slice_ref(b))
+        self.bytes(i).map(|b| self.shared.slice_ref(b))
     }
 
     /// True if cell `i` is NULL.
@@ -143,8 +151,13 @@ impl<'a> Row<'a> {
         self.cells.is_null(i)
     }
 
-    /// The whole row packet.
-    pub fn packet(&self) -> &'a Bytes {
+    /// The row packet's payload (zero-copy).
+    pub fn packet(&self) -> Bytes {
+        self.shared.slice_ref(self.payload)
+    }
+
+    /// The row packet's payload as a slice.
+    pub fn payload(&self) -> &'a [u8] {
         self.payload
     }
 
