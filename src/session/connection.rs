@@ -87,8 +87,11 @@ impl Pipeline<'_> {
         if let Err(e) = self.s.top_up().await {
             return Some(Err(e));
         }
+        // The response's identity is taken before its head is read: an OK-only response
+        // completes while its head is read, and must not take its successor's identity.
+        let id = self.s.completed;
         match self.s.read_result_head().await {
-            Ok(()) => Some(Ok(QueryResult::new(self.s))),
+            Ok(()) => Some(Ok(QueryResult::new(self.s, id))),
             Err(e) => Some(Err(e)),
         }
     }
@@ -961,8 +964,9 @@ impl Session {
     pub async fn query(&mut self, sql: &str) -> Result<QueryResult<'_>, Error> {
         self.start_command(Command::Query(sql.as_bytes()), State::Head)
             .await?;
+        let id = self.completed;
         self.read_result_head().await?;
-        Ok(QueryResult::new(self))
+        Ok(QueryResult::new(self, id))
     }
 
     /// Runs `sql`, discards every row of every result set, and returns the last OK. The first

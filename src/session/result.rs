@@ -23,8 +23,9 @@ pub struct QueryResult<'s> {
 }
 
 impl<'s> QueryResult<'s> {
-    pub(crate) fn new(s: &'s mut Session) -> Self {
-        let id = s.completed;
+    /// A handle on the response whose identity (the session's completed-response count when
+    /// it started) is `id`.
+    pub(crate) fn new(s: &'s mut Session, id: u64) -> Self {
         QueryResult { s, id }
     }
 
