@@ -149,6 +149,17 @@ impl PacketCodec {
     pub fn encode_parts(&mut self, parts: &[&[u8]], dst: &mut BytesMut) -> u8 {
         let first = self.next_seq;
         let total: usize = parts.iter().map(|p| p.len()).sum();
+        if total < MAX_CHUNK {
+            // The common case: one chunk, one header.
+            dst.reserve(total + 4);
+            let [l0, l1, l2, _] = (total as u32).to_le_bytes();
+            dst.put_slice(&[l0, l1, l2, first]);
+            for part in parts {
+                dst.put_slice(part);
+            }
+            self.next_seq = first.wrapping_add(1);
+            return first;
+        }
         dst.reserve(total + 4 * (total / MAX_CHUNK + 1));
         let mut left_in_chunk = 0usize;
         let mut chunk_len = 0usize;

@@ -211,6 +211,25 @@ async fn with_timeout<T>(
     }
 }
 
+/// Writes all of `wbuf` and flushes. Cancel-safe: what was written is removed from `wbuf`, what
+/// was not stays for the next call.
+async fn write_out(stream: &mut Stream, wbuf: &mut BytesMut) -> Result<(), Error> {
+    while !wbuf.is_empty() {
+        let n = stream.write(wbuf).await?;
+        if n == 0 {
+            return Err(Error::Io(std::io::ErrorKind::WriteZero.into()));
+        }
+        if n >= wbuf.len() {
+            // The usual case: everything went out; clearing is cheaper than advancing.
+            wbuf.clear();
+        } else {
+            bytes::Buf::advance(wbuf, n);
+        }
+    }
+    stream.flush().await?;
+    Ok(())
+}
+
 impl Session {
     /// Connects over TCP or the Unix socket named in `opts`, and authenticates.
     pub async fn connect(opts: Options) -> Result<Session, Error> {
@@ -584,10 +603,13 @@ impl Session {
             if self.rbuf.capacity() - self.rbuf.len() < READ_CHUNK / 4 {
                 self.rbuf.reserve(READ_CHUNK);
             }
-            let limit = self.opts.read_timeout;
-            let stream = &mut self.stream;
-            let rbuf = &mut self.rbuf;
-            let n = with_timeout(limit, "read", async { Ok(stream.read_buf(rbuf).await?) }).await?;
+            let n = match self.opts.read_timeout {
+                // No timer when no timeout is set (the common case costs no extra future).
+                None => self.stream.read_buf(&mut self.rbuf).await?,
+                Some(d) => tokio::time::timeout(d, self.stream.read_buf(&mut self.rbuf))
+                    .await
+                    .map_err(|_| Error::Timeout("read"))??,
+            };
             if n == 0 {
                 return Err(Error::Io(std::io::Error::new(
                     std::io::ErrorKind::UnexpectedEof,
@@ -627,20 +649,12 @@ impl Session {
         // its own buffer, so an empty `wbuf` does not mean they reached the socket. A flush cut
         // short by a dropped future is finished by the next call.
         self.flush_owed = true;
-        let limit = self.opts.write_timeout;
-        let stream = &mut self.stream;
-        let wbuf = &mut self.wbuf;
-        let r = with_timeout(limit, "write", async {
-            while !wbuf.is_empty() {
-                let n = stream.write_buf(wbuf).await?;
-                if n == 0 {
-                    return Err(Error::Io(std::io::ErrorKind::WriteZero.into()));
-                }
-            }
-            stream.flush().await?;
-            Ok(())
-        })
-        .await;
+        let r = match self.opts.write_timeout {
+            None => write_out(&mut self.stream, &mut self.wbuf).await,
+            Some(d) => tokio::time::timeout(d, write_out(&mut self.stream, &mut self.wbuf))
+                .await
+                .unwrap_or(Err(Error::Timeout("write"))),
+        };
         match &r {
             Ok(()) => {
                 self.flush_owed = false;
