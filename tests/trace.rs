@@ -24,24 +24,7 @@ fn server_lock() -> MutexGuard<'static, ()> {
 
 fn mywire_cmd(url: &str, args: &[&str], stdin: Option<&str>) -> Output {
     let _serial = server_lock();
-    let mut c = Command::new(env!("CARGO_BIN_EXE_mywire"));
-    c.env_remove("DATABASE_URL")
-        .arg("--url")
-        .arg(url)
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        });
-    let mut child = c.spawn().expect("run mywire");
-    if let Some(input) = stdin {
-        let mut w = child.stdin.take().expect("stdin");
-        w.write_all(input.as_bytes()).expect("write stdin");
-    }
-    child.wait_with_output().expect("wait for mywire")
+    support::run_mywire(url, args, stdin)
 }
 
 fn mywire(args: &[&str]) -> Output {

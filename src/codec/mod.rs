@@ -19,3 +19,15 @@ pub mod writer;
 pub use error::{ErrorKind, Packet, ParseError, ParseResult};
 pub use flags::{CapabilityFlags, ColumnFlags, ColumnType, MariaDbCapabilities, StatusFlags};
 pub use reader::{Lenenc, Reader};
+
+/// Helpers shared by the codec's unit tests.
+#[cfg(test)]
+pub(crate) mod test_util {
+    /// Bytes from a hex string (test vectors).
+    pub(crate) fn unhex(s: &str) -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
+}

@@ -877,3 +877,27 @@ fn stop_child(mut child: Child, grace: Duration) {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// Runs the built `mywire` binary as `mywire --url URL ARGS…`, with `stdin` as its standard
+/// input (none: /dev/null) and `DATABASE_URL` removed from its environment.
+pub fn run_mywire(url: &str, args: &[&str], stdin: Option<&str>) -> Output {
+    use std::io::Write;
+    let mut c = Command::new(env!("CARGO_BIN_EXE_mywire"));
+    c.env_remove("DATABASE_URL")
+        .arg("--url")
+        .arg(url)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        });
+    let mut child = c.spawn().expect("run mywire");
+    if let Some(input) = stdin {
+        let mut w = child.stdin.take().expect("stdin");
+        w.write_all(input.as_bytes()).expect("write stdin");
+    }
+    child.wait_with_output().expect("wait for mywire")
+}

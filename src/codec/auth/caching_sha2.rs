@@ -95,12 +95,7 @@ pub(super) fn more_data(
 mod tests {
     use super::*;
 
-    fn hex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
+    use crate::codec::test_util::unhex as hex;
 
     /// rust_mysql_common `src/scramble.rs` (test of `scramble_sha256`).
     #[test]

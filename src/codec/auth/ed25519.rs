@@ -67,12 +67,7 @@ mod tests {
     use super::*;
     use ed25519_dalek::{Signature, Verifier};
 
-    fn hex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
+    use crate::codec::test_util::unhex as hex;
 
     /// MariaDB KB, "Authentication Plugin - ed25519": `PASSWORD('secret')` with the plugin loaded
     /// is `ZIgUREUg5PVgQ6LskhXmO+eZLS0nC8be6HPjYWR4YJY` (base64 of this key).

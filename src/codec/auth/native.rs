@@ -24,12 +24,7 @@ pub fn scramble(nonce: &[u8], password: &[u8]) -> Vec<u8> {
 mod tests {
     use super::*;
 
-    fn hex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
+    use crate::codec::test_util::unhex as hex;
 
     /// Vector from rust_mysql_common `src/scramble.rs`.
     #[test]
