@@ -4,12 +4,14 @@
 //! Layouts: MySQL dev docs "Protocol::HandshakeV10" / "Protocol::HandshakeResponse41"; MariaDB KB
 //! "Connection" for the extended capabilities in the reserved bytes. See protocol-notes/connection.md.
 
+use std::borrow::Cow;
+
 use bytes::{BufMut, BytesMut};
 
 use super::error::{ErrorKind, Packet, ParseResult};
 use super::flags::{CapabilityFlags, MariaDbCapabilities, StatusFlags};
 use super::reader::Reader;
-use super::writer::{put_lenenc, put_lenenc_bytes, put_nul_bytes};
+use super::writer::{lenenc_size, put_lenenc, put_lenenc_bytes, put_nul_bytes};
 
 /// The server's greeting (protocol version 10).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -164,8 +166,9 @@ pub struct HandshakeResponse {
     pub database: Option<Vec<u8>>,
     /// Auth plugin name (sent with CLIENT_PLUGIN_AUTH).
     pub auth_plugin: Option<Vec<u8>>,
-    /// Connection attributes (sent with CLIENT_CONNECT_ATTRS).
-    pub attributes: Vec<(String, String)>,
+    /// Connection attributes (sent with CLIENT_CONNECT_ATTRS). Borrowed where the values are
+    /// static (a session's default attributes), owned where parsed.
+    pub attributes: Vec<(Cow<'static, str>, Cow<'static, str>)>,
 }
 
 /// Appends the 32-byte fixed head shared by SSLRequest and HandshakeResponse41.
@@ -201,6 +204,21 @@ pub fn encode_ssl_request(
 /// Encodes a HandshakeResponse41 with the fields its capabilities call for.
 pub fn encode_handshake_response(r: &HandshakeResponse, out: &mut BytesMut) {
     let caps = r.capabilities;
+    // The attribute block's length prefix needs its size; computing it also sizes the buffer
+    // once, so no part of the packet is copied twice.
+    let block: usize = r
+        .attributes
+        .iter()
+        .map(|(k, v)| lenenc_str_size(k.len()) + lenenc_str_size(v.len()))
+        .sum();
+    out.reserve(
+        32 + r.user.len()
+            + 1
+            + lenenc_str_size(r.auth_response.len())
+            + r.database.as_ref().map_or(0, |d| d.len() + 1)
+            + r.auth_plugin.as_ref().map_or(1, |p| p.len() + 1)
+            + lenenc_str_size(block),
+    );
     put_fixed_head(
         out,
         caps,
@@ -233,14 +251,17 @@ pub fn encode_handshake_response(r: &HandshakeResponse, out: &mut BytesMut) {
         }
     }
     if attrs {
-        let mut block = BytesMut::new();
+        put_lenenc(out, block as u64);
         for (k, v) in &r.attributes {
-            put_lenenc_bytes(&mut block, k.as_bytes());
-            put_lenenc_bytes(&mut block, v.as_bytes());
+            put_lenenc_bytes(out, k.as_bytes());
+            put_lenenc_bytes(out, v.as_bytes());
         }
-        put_lenenc(out, block.len() as u64);
-        out.put_slice(&block);
     }
+}
+
+/// The encoded size of a `string<lenenc>` of `n` bytes.
+fn lenenc_str_size(n: usize) -> usize {
+    lenenc_size(n as u64).saturating_add(n)
 }
 
 /// What the client sent first: an SSLRequest (32 bytes) or a full HandshakeResponse41.
@@ -294,7 +315,7 @@ pub fn parse_client_hello(payload: &[u8]) -> ParseResult<ClientHello> {
         while !a.is_empty() {
             let k = lossy(a.lenenc_bytes("connect_attr_key")?);
             let v = lossy(a.lenenc_bytes("connect_attr_value")?);
-            out.attributes.push((k, v));
+            out.attributes.push((k.into(), v.into()));
         }
     }
     // MariaDB/MySQL may append a zstd level etc.; we never negotiate those, so reject extras.

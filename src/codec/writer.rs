@@ -18,6 +18,16 @@ pub fn put_lenenc(buf: &mut BytesMut, v: u64) {
     }
 }
 
+/// The encoded size of `int<lenenc>` for `v`.
+pub fn lenenc_size(v: u64) -> usize {
+    match v {
+        0..=0xFA => 1,
+        0xFB..=0xFFFF => 3,
+        0x1_0000..=0xFF_FFFF => 4,
+        _ => 9,
+    }
+}
+
 /// Appends `string<lenenc>`.
 pub fn put_lenenc_bytes(buf: &mut BytesMut, s: &[u8]) {
     put_lenenc(buf, s.len() as u64);
@@ -55,6 +65,7 @@ mod tests {
         ] {
             let mut b = BytesMut::new();
             put_lenenc(&mut b, v);
+            assert_eq!(lenenc_size(v), b.len(), "size of {v:#x}");
             let mut r = Reader::new(&b, Packet::Ok);
             assert_eq!(r.lenenc("v").unwrap(), v);
             r.finish("v").unwrap();

@@ -6,6 +6,7 @@
 //! read, and only then sends its own command. A write cut short or an I/O / protocol error marks
 //! the session broken, and every later call says so.
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
@@ -198,6 +199,20 @@ fn server_error(e: ErrPacket) -> Error {
     })
 }
 
+/// The connection attributes every session sends (before the caller's own). All static, so a
+/// connect copies none of them.
+fn default_attributes() -> [(Cow<'static, str>, Cow<'static, str>); 5] {
+    static PID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let pid = PID.get_or_init(|| std::process::id().to_string());
+    [
+        ("_client_name".into(), "mywire".into()),
+        ("_client_version".into(), env!("CARGO_PKG_VERSION").into()),
+        ("_os".into(), std::env::consts::OS.into()),
+        ("_platform".into(), std::env::consts::ARCH.into()),
+        ("_pid".into(), pid.as_str().into()),
+    ]
+}
+
 async fn with_timeout<T>(
     limit: Option<Duration>,
     what: &'static str,
@@ -242,10 +257,16 @@ impl Session {
         tracer: Option<Box<dyn Tracer>>,
     ) -> Result<Session, Error> {
         let limit = opts.connect_timeout;
-        with_timeout(limit, "connect", async move {
-            let stream = Self::open(&opts).await?;
-            Self::handshake_on(stream, opts, tracer).await
-        })
+        // Boxed: the handshake's state machine is several KiB, and a future is copied whole
+        // each time it is moved (into the timeout, into the caller's own future).
+        with_timeout(
+            limit,
+            "connect",
+            Box::pin(async move {
+                let stream = Self::open(&opts).await?;
+                Self::handshake_on(stream, opts, tracer).await
+            }),
+        )
         .await
     }
 
@@ -363,10 +384,20 @@ impl Session {
         let unix = self.stream.is_unix();
         // Over a Unix socket PREFERRED means plaintext (as with the official clients); REQUIRED
         // and stricter still mean TLS.
-        let tls_config = match mode {
-            SslMode::Disabled => None,
-            SslMode::Preferred if unix => None,
-            _ => Some(tls::client_config(&self.opts, mode)?),
+        let wants_tls = match mode {
+            SslMode::Disabled => false,
+            SslMode::Preferred => !unix,
+            _ => true,
+        };
+        // A configuration that reads files (CA, client certificate) is built now; one that
+        // reads nothing is built only if the server offers TLS, which keeps connecting to a
+        // server without TLS free of rustls setup.
+        let reads_files = matches!(mode, SslMode::VerifyCa | SslMode::VerifyIdentity)
+            || self.opts.ssl_cert.is_some()
+            || self.opts.ssl_key.is_some();
+        let mut tls_config = match wants_tls && reads_files {
+            true => Some(tls::client_config(&self.opts, mode)?),
+            false => None,
         };
         let server_public_key = match &self.opts.server_public_key_path {
             Some(path) => Some(std::fs::read(path).map_err(|e| {
@@ -408,8 +439,14 @@ impl Session {
                 ),
             )));
         }
-        if let (true, Some(config)) = (offers_tls, tls_config) {
-            self.start_tls(config, mode).await?;
+        if offers_tls && wants_tls {
+            let config = match tls_config.take() {
+                Some(c) => c,
+                None => tls::client_config(&self.opts, mode)?,
+            };
+            // Boxed: the TLS handshake future is large, and keeping it inline would make every
+            // connect future (TLS or not) that much larger to move around.
+            Box::pin(self.start_tls(config, mode)).await?;
         }
 
         let cfg = AuthConfig {
@@ -442,17 +479,15 @@ impl Session {
             )?,
             Err(e) => return Err(e.into()),
         };
-        let mut attrs = vec![
-            ("_client_name".to_string(), "mywire".to_string()),
-            (
-                "_client_version".to_string(),
-                env!("CARGO_PKG_VERSION").to_string(),
-            ),
-            ("_os".to_string(), std::env::consts::OS.to_string()),
-            ("_platform".to_string(), std::env::consts::ARCH.to_string()),
-            ("_pid".to_string(), std::process::id().to_string()),
-        ];
-        attrs.extend(self.opts.attributes.iter().cloned());
+        let defaults = default_attributes();
+        let mut attrs = Vec::with_capacity(defaults.len() + self.opts.attributes.len());
+        attrs.extend(defaults);
+        attrs.extend(
+            self.opts
+                .attributes
+                .iter()
+                .map(|(k, v)| (Cow::Owned(k.clone()), Cow::Owned(v.clone()))),
+        );
         let resp = HandshakeResponse {
             capabilities: self.caps,
             max_packet_size: u32::try_from(self.opts.max_packet).unwrap_or(u32::MAX),
@@ -1056,7 +1091,11 @@ impl Session {
         let seq = self.codec.encode_parts(&parts, &mut self.wbuf);
         self.trace_out(seq, &parts);
         self.flush().await?;
-        let _ = self.stream.shutdown().await;
+        // TLS ends with close_notify; a plain socket needs no shutdown(2) before the close that
+        // dropping it does (the FIN goes out either way).
+        if self.stream.is_tls() {
+            let _ = self.stream.shutdown().await;
+        }
         Ok(())
     }
 
