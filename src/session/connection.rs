@@ -584,12 +584,21 @@ impl Session {
             &mut self.stream,
             Stream::Other(Box::new(tokio::io::empty())),
         );
-        let connector = tokio_rustls::TlsConnector::from(config);
-        let stream = connector
-            .connect(name, plain)
-            .await
-            .map_err(|e| tls::handshake_error(e, &self.opts, mode))?;
-        self.stream = Stream::Tls(Box::new(stream));
+        self.stream = match plain {
+            // A blocking socket runs rustls's own blocking handshake (see BlockingSocket).
+            Stream::Blocking(sock) => Stream::Blocking(
+                sock.start_tls(config, name)
+                    .map_err(|e| tls::handshake_error(e, &self.opts, mode))?,
+            ),
+            plain => {
+                let connector = tokio_rustls::TlsConnector::from(config);
+                let stream = connector
+                    .connect(name, plain)
+                    .await
+                    .map_err(|e| tls::handshake_error(e, &self.opts, mode))?;
+                Stream::Tls(Box::new(stream))
+            }
+        };
         self.tls = true;
         if let Some(t) = self.tracer.as_mut() {
             t.tls_started();
@@ -1302,6 +1311,11 @@ impl Session {
     /// The options this session was opened with.
     pub fn options(&self) -> &Options {
         &self.opts
+    }
+
+    /// The transport under the session.
+    pub(crate) fn stream(&self) -> &Stream {
+        &self.stream
     }
 
     /// True if an earlier error broke the session.

@@ -3,6 +3,7 @@
 //! [`Session`] drives the sans-IO codec. It exposes the protocol as it is: a query returns an
 //! OK or a result set whose rows are streamed one at a time as views into the received packet.
 
+pub mod blocking;
 mod connection;
 mod options;
 mod result;
@@ -13,4 +14,4 @@ pub use crate::codec::auth::MAX_AUTH_ROUNDS;
 pub use connection::{Pipeline, Session, PIPELINE_WINDOW, PIPELINE_WINDOW_BYTES};
 pub use options::{percent_decode, Options, SslMode};
 pub use result::{QueryResult, Row};
-pub use stream::{Duplex, Stream};
+pub use stream::{BlockingSocket, Duplex, Stream};

@@ -19,8 +19,201 @@ pub enum Stream {
     Unix(UnixStream),
     /// TLS over one of the other variants (after the SSLRequest).
     Tls(Box<tokio_rustls::client::TlsStream<Stream>>),
+    /// A blocking std socket, for [`crate::session::blocking`]: every poll performs the system
+    /// call and returns `Ready`, so a session future on it completes in one poll.
+    Blocking(BlockingSocket),
     /// Any other duplex byte stream (in-memory tests, fuzzing).
     Other(Box<dyn Duplex>),
+}
+
+/// A connected blocking socket (TCP or Unix) behind [`Stream::Blocking`], possibly carrying
+/// TLS (rustls's own blocking stream: an async TLS adapter over a blocking socket would block
+/// in a read while the handshake still has bytes to write).
+#[derive(Debug)]
+pub struct BlockingSocket {
+    io: BlockingIo,
+    /// Reads land here first and are copied into the session's buffer: a std read needs
+    /// initialized memory, and zeroing the session's whole spare capacity on every read would
+    /// cost more than copying what arrived. Grows (up to `SCRATCH_MAX`) while reads fill it.
+    scratch: Vec<u8>,
+}
+
+#[derive(Debug)]
+enum BlockingIo {
+    Plain(StdSocket),
+    Tls(Box<rustls::StreamOwned<rustls::ClientConnection, StdSocket>>),
+}
+
+/// A blocking std socket.
+#[derive(Debug)]
+enum StdSocket {
+    Tcp(std::net::TcpStream),
+    #[cfg(unix)]
+    Unix(std::os::unix::net::UnixStream),
+}
+
+impl io::Read for StdSocket {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            StdSocket::Tcp(s) => s.read(buf),
+            #[cfg(unix)]
+            StdSocket::Unix(s) => s.read(buf),
+        }
+    }
+}
+
+impl io::Write for StdSocket {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            StdSocket::Tcp(s) => s.write(buf),
+            #[cfg(unix)]
+            StdSocket::Unix(s) => s.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+const SCRATCH_START: usize = 4 * 1024;
+const SCRATCH_MAX: usize = 256 * 1024;
+
+/// Retries a call interrupted by a signal.
+fn retry<T>(mut f: impl FnMut() -> io::Result<T>) -> io::Result<T> {
+    loop {
+        match f() {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            r => return r,
+        }
+    }
+}
+
+impl BlockingSocket {
+    /// Wraps a connected blocking TCP socket.
+    pub fn tcp(s: std::net::TcpStream) -> Self {
+        Self::new(StdSocket::Tcp(s))
+    }
+
+    /// Wraps a connected blocking Unix socket.
+    #[cfg(unix)]
+    pub fn unix(s: std::os::unix::net::UnixStream) -> Self {
+        Self::new(StdSocket::Unix(s))
+    }
+
+    fn new(sock: StdSocket) -> Self {
+        BlockingSocket {
+            io: BlockingIo::Plain(sock),
+            scratch: vec![0; SCRATCH_START],
+        }
+    }
+
+    fn socket(&self) -> &StdSocket {
+        match &self.io {
+            BlockingIo::Plain(s) => s,
+            BlockingIo::Tls(t) => &t.sock,
+        }
+    }
+
+    /// Runs the TLS handshake on this socket (after the SSLRequest).
+    pub(crate) fn start_tls(
+        self,
+        config: std::sync::Arc<rustls::ClientConfig>,
+        name: rustls_pki_types::ServerName<'static>,
+    ) -> io::Result<Self> {
+        let BlockingIo::Plain(mut sock) = self.io else {
+            return Err(io::Error::other("TLS is already running on this socket"));
+        };
+        let mut conn = rustls::ClientConnection::new(config, name).map_err(io::Error::other)?;
+        while conn.is_handshaking() {
+            retry(|| conn.complete_io(&mut sock))?;
+        }
+        Ok(BlockingSocket {
+            io: BlockingIo::Tls(Box::new(rustls::StreamOwned::new(conn, sock))),
+            scratch: self.scratch,
+        })
+    }
+
+    /// True once TLS runs on the socket.
+    fn is_tls(&self) -> bool {
+        matches!(self.io, BlockingIo::Tls(_))
+    }
+
+    /// Sets the socket's read timeout (`None`: block for ever).
+    pub fn set_read_timeout(&self, d: Option<std::time::Duration>) -> io::Result<()> {
+        match self.socket() {
+            StdSocket::Tcp(s) => s.set_read_timeout(d),
+            #[cfg(unix)]
+            StdSocket::Unix(s) => s.set_read_timeout(d),
+        }
+    }
+
+    /// Sets the socket's write timeout (`None`: block for ever).
+    pub fn set_write_timeout(&self, d: Option<std::time::Duration>) -> io::Result<()> {
+        match self.socket() {
+            StdSocket::Tcp(s) => s.set_write_timeout(d),
+            #[cfg(unix)]
+            StdSocket::Unix(s) => s.set_write_timeout(d),
+        }
+    }
+
+    fn is_unix(&self) -> bool {
+        match self.socket() {
+            StdSocket::Tcp(_) => false,
+            #[cfg(unix)]
+            StdSocket::Unix(_) => true,
+        }
+    }
+
+    fn read(&mut self, buf: &mut ReadBuf<'_>) -> io::Result<()> {
+        use std::io::Read;
+        let want = buf.remaining().min(self.scratch.len());
+        let dst = self.scratch.get_mut(..want).unwrap_or_default();
+        let n = match &mut self.io {
+            BlockingIo::Plain(s) => retry(|| s.read(dst))?,
+            BlockingIo::Tls(t) => retry(|| t.read(dst))?,
+        };
+        buf.put_slice(dst.get(..n).unwrap_or_default());
+        if n == self.scratch.len() && n < SCRATCH_MAX {
+            // A full read: more was probably waiting. Read more at once next time.
+            self.scratch.resize(n * 2, 0);
+        }
+        Ok(())
+    }
+
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        use std::io::Write;
+        match &mut self.io {
+            BlockingIo::Plain(s) => retry(|| s.write(buf)),
+            BlockingIo::Tls(t) => retry(|| t.write(buf)),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        use std::io::Write;
+        match &mut self.io {
+            BlockingIo::Plain(_) => Ok(()),
+            BlockingIo::Tls(t) => retry(|| t.flush()),
+        }
+    }
+
+    fn shutdown(&mut self) -> io::Result<()> {
+        use std::io::Write;
+        if let BlockingIo::Tls(t) = &mut self.io {
+            t.conn.send_close_notify();
+            retry(|| t.flush())?;
+        }
+        let r = match self.socket() {
+            StdSocket::Tcp(s) => s.shutdown(std::net::Shutdown::Write),
+            #[cfg(unix)]
+            StdSocket::Unix(s) => s.shutdown(std::net::Shutdown::Write),
+        };
+        match r {
+            // The peer may have closed first.
+            Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(()),
+            r => r,
+        }
+    }
 }
 
 /// An async byte stream in both directions.
@@ -34,15 +227,30 @@ impl Stream {
         if matches!(self, Stream::Unix(_)) {
             return true;
         }
+        if let Stream::Blocking(b) = self {
+            return b.is_unix();
+        }
         if let Stream::Tls(t) = self {
             return t.get_ref().0.is_unix();
         }
         false
     }
 
+    /// The blocking socket under this stream, if it is one.
+    pub(crate) fn blocking_socket(&self) -> Option<&BlockingSocket> {
+        match self {
+            Stream::Blocking(b) => Some(b),
+            _ => None,
+        }
+    }
+
     /// True when TLS is layered on the transport.
     pub fn is_tls(&self) -> bool {
-        matches!(self, Stream::Tls(_))
+        match self {
+            Stream::Tls(_) => true,
+            Stream::Blocking(b) => b.is_tls(),
+            _ => false,
+        }
     }
 }
 
@@ -57,6 +265,7 @@ impl AsyncRead for Stream {
             #[cfg(unix)]
             Stream::Unix(s) => Pin::new(s).poll_read(cx, buf),
             Stream::Tls(s) => Pin::new(s).poll_read(cx, buf),
+            Stream::Blocking(s) => Poll::Ready(s.read(buf)),
             Stream::Other(s) => Pin::new(s).poll_read(cx, buf),
         }
     }
@@ -73,6 +282,7 @@ impl AsyncWrite for Stream {
             #[cfg(unix)]
             Stream::Unix(s) => Pin::new(s).poll_write(cx, buf),
             Stream::Tls(s) => Pin::new(s).poll_write(cx, buf),
+            Stream::Blocking(s) => Poll::Ready(s.write(buf)),
             Stream::Other(s) => Pin::new(s).poll_write(cx, buf),
         }
     }
@@ -83,6 +293,7 @@ impl AsyncWrite for Stream {
             #[cfg(unix)]
             Stream::Unix(s) => Pin::new(s).poll_flush(cx),
             Stream::Tls(s) => Pin::new(s).poll_flush(cx),
+            Stream::Blocking(s) => Poll::Ready(s.flush()),
             Stream::Other(s) => Pin::new(s).poll_flush(cx),
         }
     }
@@ -93,6 +304,7 @@ impl AsyncWrite for Stream {
             #[cfg(unix)]
             Stream::Unix(s) => Pin::new(s).poll_shutdown(cx),
             Stream::Tls(s) => Pin::new(s).poll_shutdown(cx),
+            Stream::Blocking(s) => Poll::Ready(s.shutdown()),
             Stream::Other(s) => Pin::new(s).poll_shutdown(cx),
         }
     }

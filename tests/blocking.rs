@@ -1,0 +1,204 @@
+//! The blocking session (`mywire::session::blocking`) against the throwaway MariaDB: no async
+//! runtime anywhere in these tests. TCP, the Unix socket and TLS; typed rows, multi-results,
+//! errors, the pipeline through `block_on`, read timeouts and the broken state.
+
+// `drop(result)` marks where a result is abandoned (possibly unread), which these tests exercise.
+#![allow(clippy::drop_non_drop)]
+
+mod support;
+
+use mywire::session::blocking::{block_on, Session};
+use mywire::{Error, Options};
+use support::server;
+
+fn opts(extra: &str) -> Options {
+    let url = format!("{}?{extra}", server().url());
+    Options::from_url(&url).unwrap()
+}
+
+fn connect(o: Options) -> Session {
+    let what = o.redacted_url();
+    Session::connect(o).unwrap_or_else(|e| panic!("connect {what}: {e}"))
+}
+
+/// Every row of every result of `sql`, as text.
+fn rows(s: &mut Session, sql: &str) -> Vec<Vec<String>> {
+    let mut r = s.query(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+    let mut out = Vec::new();
+    loop {
+        while let Some(row) = r.next_row().expect("row") {
+            out.push(
+                (0..row.len())
+                    .map(|i| row.text(i).map_or("NULL".into(), |t| t.into_owned()))
+                    .collect(),
+            );
+        }
+        if !r.next_result().expect("next result") {
+            return out;
+        }
+    }
+}
+
+#[test]
+fn queries_rows_and_commands_over_tcp() {
+    let mut s = connect(opts(""));
+    // The test server offers TLS, and PREFERRED over TCP takes it: rows below travel in TLS.
+    assert!(s.is_tls());
+    assert!(s.server_version().contains("MariaDB"));
+
+    let mut r = s
+        .query("SELECT 42 AS n, 'x' AS t, NULL AS z, 1.5 AS f")
+        .unwrap();
+    assert!(r.is_result_set());
+    let names: Vec<_> = r.columns().iter().map(|c| c.name().into_owned()).collect();
+    assert_eq!(names, ["n", "t", "z", "f"]);
+    let row = r.next_row().unwrap().expect("one row");
+    assert_eq!(row.get::<i64>(0).unwrap(), Some(42));
+    assert_eq!(row.get::<&str>(1).unwrap(), Some("x"));
+    assert!(row.is_null(2));
+    assert_eq!(row.get::<f64>(3).unwrap(), Some(1.5));
+    assert!(r.next_row().unwrap().is_none());
+    drop(r);
+
+    s.query_drop("CREATE TEMPORARY TABLE bt (id INT PRIMARY KEY AUTO_INCREMENT, v TEXT)")
+        .unwrap();
+    let ok = s
+        .query_drop("INSERT INTO bt (v) VALUES ('a'), ('b'), (NULL)")
+        .unwrap();
+    assert_eq!(ok.affected_rows, 3);
+    let r = s.query("INSERT INTO bt (v) VALUES ('c')").unwrap();
+    assert!(!r.is_result_set());
+    assert_eq!((r.affected_rows(), r.last_insert_id()), (1, 4));
+    drop(r);
+    assert_eq!(
+        rows(&mut s, "SELECT id, v FROM bt ORDER BY id"),
+        [["1", "a"], ["2", "b"], ["3", "NULL"], ["4", "c"]]
+    );
+
+    s.ping().unwrap();
+    s.init_db("mysql").unwrap();
+    assert_eq!(rows(&mut s, "SELECT DATABASE()"), [["mysql"]]);
+    assert!(s.statistics().unwrap().contains("Uptime"));
+    s.reset().unwrap();
+    s.close().unwrap();
+}
+
+#[test]
+fn a_result_set_abandoned_half_read_is_drained_by_the_next_call() {
+    let mut s = connect(opts(""));
+    let mut r = s.query("SELECT seq FROM seq_1_to_10000").unwrap();
+    assert_eq!(
+        r.next_row().unwrap().unwrap().get::<i64>(0).unwrap(),
+        Some(1)
+    );
+    drop(r);
+    assert_eq!(rows(&mut s, "SELECT 7"), [["7"]]);
+}
+
+#[test]
+fn multi_results_and_server_errors() {
+    let mut s = connect(opts("multi-statements=true"));
+    assert_eq!(
+        rows(&mut s, "SELECT 1; SELECT 2, 3; DO 0; SELECT 4"),
+        vec![vec!["1"], vec!["2", "3"], vec!["4"]]
+    );
+    match s.query("SELECT * FROM no_such_table") {
+        Err(Error::Server(e)) => assert_eq!(e.code, 1146),
+        other => panic!("expected ER_NO_SUCH_TABLE, got {other:?}"),
+    }
+    // A server error is an answer, not a broken connection.
+    assert!(!s.is_broken());
+    assert_eq!(rows(&mut s, "SELECT 'still here'"), [["still here"]]);
+}
+
+#[test]
+fn unix_socket() {
+    let srv = require_local_server!();
+    let o = Options::from_url(&srv.socket_url()).unwrap();
+    let mut s = connect(o);
+    assert_eq!(rows(&mut s, "SELECT @@socket = @@socket"), [["1"]]);
+    s.close().unwrap();
+}
+
+#[test]
+fn tls_required() {
+    let srv = require_local_server!();
+    let o = Options::from_url(&format!("{}?ssl-mode=REQUIRED", srv.url())).unwrap();
+    let mut s = connect(o);
+    assert!(s.is_tls());
+    let cipher = rows(&mut s, "SHOW SESSION STATUS LIKE 'Ssl_cipher'");
+    assert!(
+        cipher
+            .first()
+            .and_then(|r| r.get(1))
+            .is_some_and(|c| !c.is_empty()),
+        "Ssl_cipher: {cipher:?}"
+    );
+    s.close().unwrap();
+}
+
+#[test]
+fn the_async_api_through_block_on_pipelines() {
+    let mut s = connect(opts(""));
+    let queries = ["SELECT 1", "SELECT * FROM no_such_table", "SELECT 3"];
+    let mut pl = block_on(s.as_async_mut().pipeline(queries))
+        .unwrap()
+        .unwrap();
+    let mut got = Vec::new();
+    while let Some(r) = block_on(pl.next()).unwrap() {
+        match r {
+            Ok(mut r) => {
+                let row = block_on(r.next_row()).unwrap().unwrap().unwrap();
+                got.push(row.get::<i64>(0).unwrap().unwrap_or(0));
+            }
+            Err(Error::Server(e)) => got.push(-i64::from(e.code)),
+            Err(e) => panic!("{e}"),
+        }
+    }
+    drop(pl);
+    assert_eq!(got, [1, -1146, 3]);
+    s.ping().unwrap();
+}
+
+#[test]
+fn a_read_timeout_breaks_the_session_and_says_so() {
+    let mut s = connect(opts("read-timeout=1"));
+    assert_eq!(
+        s.options().read_timeout,
+        Some(std::time::Duration::from_secs(1))
+    );
+    let started = std::time::Instant::now();
+    let e = s.query("SELECT SLEEP(5)").map(|_| ()).unwrap_err();
+    let waited = started.elapsed();
+    assert!(
+        matches!(&e, Error::Io(io) if matches!(io.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut)),
+        "{e:?}"
+    );
+    assert!(waited < std::time::Duration::from_secs(4), "{waited:?}");
+    assert!(s.is_broken());
+    match s.ping() {
+        Err(Error::Broken(why)) => assert!(!why.is_empty()),
+        other => panic!("expected Broken, got {other:?}"),
+    }
+}
+
+#[test]
+fn connect_errors_are_errors() {
+    // Nothing listens on a fresh free port.
+    let o = Options::from_url(&format!(
+        "mysql://u@127.0.0.1:{}/?connect-timeout=5",
+        support::free_port()
+    ))
+    .unwrap();
+    match Session::connect(o) {
+        Err(Error::Io(e)) => assert!(e.to_string().contains("cannot connect"), "{e}"),
+        other => panic!("expected an I/O error, got {other:?}"),
+    }
+    // Wrong password: the server's ERR, as with the async session.
+    let srv = server();
+    let o = Options::from_url(&srv.url_for(support::USER, "wrong")).unwrap();
+    match Session::connect(o) {
+        Err(Error::Server(e)) => assert_eq!(e.code, 1045),
+        other => panic!("expected ER_ACCESS_DENIED, got {other:?}"),
+    }
+}
