@@ -188,116 +188,139 @@ pub fn raw(w: &str, p: &Params, prepared: bool) -> Res<Measured> {
 
 // ---- mywire -------------------------------------------------------------------------------
 
+/// One body for both mywire APIs: `mywire` (async, on tokio) and `mywire_sync`
+/// (`mywire::session::blocking`, no runtime). `$aw` is `.await` or nothing.
+///
 /// `std_parse`: the cells are taken as bytes and decoded exactly as the zero-mysql handler does
 /// (INT and DOUBLE with the standard library's parsers, the rest checked as UTF-8): the same
 /// work on the same protocol, to compare the two clients like with like.
-pub async fn mywire(w: &str, p: &Params, std_parse: bool) -> Res<Measured> {
-    use mywire::codec::value::{DateTime, Decimal};
-    use mywire::{Options, Session};
-    let mut url = p.url.clone();
-    if w == "blob" {
-        url.push_str("?max-packet=268435456");
-    }
-    let opts = Options::from_url(&url)?;
-    if w == "connect" {
-        let tm = Timer::start();
-        for _ in 0..p.connects {
-            Session::connect(opts.clone()).await?.close().await?;
-        }
-        return Ok(tm.stop(0, format!("connects={}", p.connects)));
-    }
-    let mut s = Session::connect(opts).await?;
-    let m = match w {
-        "bulk" | "bulk1k" => {
-            let sql = if w == "bulk" { BULK_SQL } else { BULK_1K_SQL };
-            let tm = Timer::start();
-            let (mut rows, mut sum, mut bytes) = (0u64, 0i64, 0usize);
-            let mut rs = s.query(sql).await?;
-            if std_parse {
-                let mut score_sum = 0f64;
-                while let Some(row) = rs.next_row().await? {
-                    let text = |i| row.bytes(i).and_then(|b| std::str::from_utf8(b).ok());
-                    let id: i32 = text(0).and_then(|s| s.parse().ok()).unwrap_or(i32::MIN);
-                    let name = text(1).unwrap_or("");
-                    let amount = text(2).unwrap_or("");
-                    let created = text(3).unwrap_or("");
-                    let score: f64 = text(4).and_then(|s| s.parse().ok()).unwrap_or(f64::NAN);
-                    let note = text(5);
-                    rows += 1;
-                    sum += i64::from(id);
-                    bytes += name.len() + amount.len() + created.len() + note.map_or(0, str::len);
-                    score_sum += score;
+macro_rules! mywire_client {
+    ($name:ident, $session:path, [$($aw:tt)*], $($kw:tt)*) => {
+        #[allow(clippy::drop_non_drop)]
+        pub $($kw)* fn $name(w: &str, p: &Params, std_parse: bool) -> Res<Measured> {
+            use mywire::codec::value::{DateTime, Decimal};
+            use mywire::Options;
+            use $session as Session;
+            let mut url = p.url.clone();
+            if w == "blob" {
+                url.push_str("?max-packet=268435456");
+            }
+            let opts = Options::from_url(&url)?;
+            if w == "connect" {
+                let tm = Timer::start();
+                for _ in 0..p.connects {
+                    Session::connect(opts.clone())$($aw)*?.close()$($aw)*?;
                 }
-                std::hint::black_box((bytes, score_sum));
-                drop(rs);
-                let m = tm.stop(0, bulk_check(rows, sum));
-                s.close().await?;
-                return Ok(m);
+                return Ok(tm.stop(0, format!("connects={}", p.connects)));
             }
-            while let Some(row) = rs.next_row().await? {
-                let id: i32 = row.get(0)?.ok_or("null id")?;
-                let name: &str = row.get(1)?.ok_or("null name")?;
-                let amount: Decimal = row.get(2)?.ok_or("null amount")?;
-                let created: DateTime = row.get(3)?.ok_or("null created")?;
-                let score: f64 = row.get(4)?.ok_or("null score")?;
-                let note: Option<&str> = row.get(5)?;
-                rows += 1;
-                sum += i64::from(id);
-                bytes += name.len()
-                    + amount.as_str().len()
-                    + usize::from(created.second)
-                    + note.map_or(0, str::len);
-                std::hint::black_box(score);
-            }
-            std::hint::black_box(bytes);
-            tm.stop(0, bulk_check(rows, sum))
-        }
-        "roundtrip" => {
-            let tm = Timer::start();
-            let mut sum = 0i64;
-            for _ in 0..p.n {
-                let mut rs = s.query("SELECT 1").await?;
-                while let Some(row) = rs.next_row().await? {
-                    sum += row.get::<i64>(0)?.unwrap_or(0);
+            let mut s = Session::connect(opts)$($aw)*?;
+            let m = match w {
+                "bulk" | "bulk1k" => {
+                    let sql = if w == "bulk" { BULK_SQL } else { BULK_1K_SQL };
+                    let tm = Timer::start();
+                    let (mut rows, mut sum, mut bytes) = (0u64, 0i64, 0usize);
+                    let mut rs = s.query(sql)$($aw)*?;
+                    if std_parse {
+                        let mut score_sum = 0f64;
+                        while let Some(row) = rs.next_row()$($aw)*? {
+                            let text = |i| row.bytes(i).and_then(|b| std::str::from_utf8(b).ok());
+                            let id: i32 = text(0).and_then(|s| s.parse().ok()).unwrap_or(i32::MIN);
+                            let name = text(1).unwrap_or("");
+                            let amount = text(2).unwrap_or("");
+                            let created = text(3).unwrap_or("");
+                            let score: f64 =
+                                text(4).and_then(|s| s.parse().ok()).unwrap_or(f64::NAN);
+                            let note = text(5);
+                            rows += 1;
+                            sum += i64::from(id);
+                            bytes += name.len()
+                                + amount.len()
+                                + created.len()
+                                + note.map_or(0, str::len);
+                            score_sum += score;
+                        }
+                        std::hint::black_box((bytes, score_sum));
+                        drop(rs);
+                        let m = tm.stop(0, bulk_check(rows, sum));
+                        s.close()$($aw)*?;
+                        return Ok(m);
+                    }
+                    while let Some(row) = rs.next_row()$($aw)*? {
+                        let id: i32 = row.get(0)?.ok_or("null id")?;
+                        let name: &str = row.get(1)?.ok_or("null name")?;
+                        let amount: Decimal = row.get(2)?.ok_or("null amount")?;
+                        let created: DateTime = row.get(3)?.ok_or("null created")?;
+                        let score: f64 = row.get(4)?.ok_or("null score")?;
+                        let note: Option<&str> = row.get(5)?;
+                        rows += 1;
+                        sum += i64::from(id);
+                        bytes += name.len()
+                            + amount.as_str().len()
+                            + usize::from(created.second)
+                            + note.map_or(0, str::len);
+                        std::hint::black_box(score);
+                    }
+                    std::hint::black_box(bytes);
+                    tm.stop(0, bulk_check(rows, sum))
                 }
-            }
-            tm.stop(0, format!("n={sum}"))
-        }
-        "ping" => {
-            let tm = Timer::start();
-            for _ in 0..p.n {
-                s.ping().await?;
-            }
-            tm.stop(0, format!("n={}", p.n))
-        }
-        "pipeline" => {
-            let tm = Timer::start();
-            let mut sum = 0i64;
-            let mut pl = s.pipeline(std::iter::repeat("SELECT 1").take(p.n)).await?;
-            while let Some(r) = pl.next().await {
-                let mut r = r?;
-                while let Some(row) = r.next_row().await? {
-                    sum += row.get::<i64>(0)?.unwrap_or(0);
+                "roundtrip" => {
+                    let tm = Timer::start();
+                    let mut sum = 0i64;
+                    for _ in 0..p.n {
+                        let mut rs = s.query("SELECT 1")$($aw)*?;
+                        while let Some(row) = rs.next_row()$($aw)*? {
+                            sum += row.get::<i64>(0)?.unwrap_or(0);
+                        }
+                    }
+                    tm.stop(0, format!("n={sum}"))
                 }
-            }
-            drop(pl);
-            tm.stop(0, format!("n={sum}"))
+                "ping" => {
+                    let tm = Timer::start();
+                    for _ in 0..p.n {
+                        s.ping()$($aw)*?;
+                    }
+                    tm.stop(0, format!("n={}", p.n))
+                }
+                "blob" => {
+                    let base = measure::rss_kb();
+                    let tm = Timer::start();
+                    let q = blob_insert_sql(p.blob);
+                    s.query_drop(&q)$($aw)*?;
+                    drop(q);
+                    let mut rs = s.query(BLOB_READ_SQL)$($aw)*?;
+                    let mut check = String::new();
+                    while let Some(row) = rs.next_row()$($aw)*? {
+                        check = blob_check(row.bytes(0).ok_or("null blob")?);
+                    }
+                    tm.stop(base, check)
+                }
+                _ => return Err(format!("{}: no workload {w}", stringify!($name)).into()),
+            };
+            s.close()$($aw)*?;
+            Ok(m)
         }
-        "blob" => {
-            let base = measure::rss_kb();
-            let tm = Timer::start();
-            let q = blob_insert_sql(p.blob);
-            s.query_drop(&q).await?;
-            drop(q);
-            let mut rs = s.query(BLOB_READ_SQL).await?;
-            let mut check = String::new();
-            while let Some(row) = rs.next_row().await? {
-                check = blob_check(row.bytes(0).ok_or("null blob")?);
-            }
-            tm.stop(base, check)
-        }
-        _ => return Err(format!("mywire: no workload {w}").into()),
     };
+}
+
+mywire_client!(mywire_common, mywire::Session, [.await], async);
+mywire_client!(mywire_sync, mywire::session::blocking::Session, [],);
+
+pub async fn mywire(w: &str, p: &Params, std_parse: bool) -> Res<Measured> {
+    if w != "pipeline" {
+        return mywire_common(w, p, std_parse).await;
+    }
+    let mut s = mywire::Session::connect(mywire::Options::from_url(&p.url)?).await?;
+    let tm = Timer::start();
+    let mut sum = 0i64;
+    let mut pl = s.pipeline(std::iter::repeat_n("SELECT 1", p.n)).await?;
+    while let Some(r) = pl.next().await {
+        let mut r = r?;
+        while let Some(row) = r.next_row().await? {
+            sum += row.get::<i64>(0)?.unwrap_or(0);
+        }
+    }
+    drop(pl);
+    let m = tm.stop(0, format!("n={sum}"));
     s.close().await?;
     Ok(m)
 }
@@ -404,8 +427,10 @@ mod zm {
     }
 }
 
-pub async fn zero_mysql(w: &str, p: &Params) -> Res<Measured> {
-    use zero_mysql::tokio::Conn;
+macro_rules! zero_mysql_client {
+    ($name:ident, $conn:path, [$($aw:tt)*], $($kw:tt)*) => {
+pub $($kw)* fn $name(w: &str, p: &Params) -> Res<Measured> {
+    use $conn as Conn;
     use zero_mysql::Opts;
     let mut opts = Opts::try_from(p.url.as_str())?;
     // Stay on TCP like every other client (its default reconnects to the Unix socket).
@@ -414,17 +439,17 @@ pub async fn zero_mysql(w: &str, p: &Params) -> Res<Measured> {
         let tm = Timer::start();
         for _ in 0..p.connects {
             // zero-mysql has no explicit close: dropping the connection closes the socket.
-            drop(Conn::new(opts.clone()).await?);
+            drop(Conn::new(opts.clone())$($aw)*?);
         }
         return Ok(tm.stop(0, format!("connects={}", p.connects)));
     }
-    let mut c = Conn::new(opts).await?;
+    let mut c = Conn::new(opts)$($aw)*?;
     let m = match w {
         "bulk" | "bulk1k" => {
             let sql = if w == "bulk" { BULK_SQL } else { BULK_1K_SQL };
             let tm = Timer::start();
             let mut h = zm::Bulk::default();
-            c.query(sql, &mut h).await?;
+            c.query(sql, &mut h)$($aw)*?;
             std::hint::black_box((h.bytes, h.score));
             tm.stop(0, bulk_check(h.rows, h.sum))
         }
@@ -432,14 +457,14 @@ pub async fn zero_mysql(w: &str, p: &Params) -> Res<Measured> {
             let tm = Timer::start();
             let mut h = zm::First::default();
             for _ in 0..p.n {
-                c.query("SELECT 1", &mut h).await?;
+                c.query("SELECT 1", &mut h)$($aw)*?;
             }
             tm.stop(0, format!("n={}", h.sum))
         }
         "ping" => {
             let tm = Timer::start();
             for _ in 0..p.n {
-                c.ping().await?;
+                c.ping()$($aw)*?;
             }
             tm.stop(0, format!("n={}", p.n))
         }
@@ -447,24 +472,30 @@ pub async fn zero_mysql(w: &str, p: &Params) -> Res<Measured> {
             let base = measure::rss_kb();
             let tm = Timer::start();
             let q = blob_insert_sql(p.blob);
-            c.query_drop(&q).await?;
+            c.query_drop(&q)$($aw)*?;
             drop(q);
             let mut h = zm::First {
                 want_blob: true,
                 ..Default::default()
             };
-            c.query(BLOB_READ_SQL, &mut h).await?;
+            c.query(BLOB_READ_SQL, &mut h)$($aw)*?;
             let (len, ok) = h.blob.unwrap_or((0, false));
             tm.stop(
                 base,
                 format!("blob_len={len} pattern={}", if ok { "ok" } else { "BAD" }),
             )
         }
-        _ => return Err(format!("zero-mysql: no workload {w}").into()),
+        _ => return Err(format!("{}: no workload {w}", stringify!($name)).into()),
     };
     drop(c);
     Ok(m)
 }
+    };
+}
+
+// zero-mysql on tokio and its blocking API, from one body.
+zero_mysql_client!(zero_mysql, zero_mysql::tokio::Conn, [.await], async);
+zero_mysql_client!(zero_mysql_sync, zero_mysql::sync::Conn, [],);
 
 // ---- mysql_async (text protocol) ----------------------------------------------------------
 

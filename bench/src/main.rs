@@ -32,8 +32,10 @@ use clients::Params;
 const TEXT_CLIENTS: &[&str] = &[
     "raw",
     "mywire",
+    "mywire-sync",
     "mywire-std",
     "zero-mysql",
+    "zero-mysql-sync",
     "mysql_async",
     "sqlx-text",
 ];
@@ -59,7 +61,15 @@ fn clients_for(w: &str) -> Vec<&'static str> {
             .copied()
             .filter(|c| *c != "mywire-std")
             .collect(),
-        "ping" | "connect" => vec!["raw", "mywire", "zero-mysql", "mysql_async", "sqlx"],
+        "ping" | "connect" => vec![
+            "raw",
+            "mywire",
+            "mywire-sync",
+            "zero-mysql",
+            "zero-mysql-sync",
+            "mysql_async",
+            "sqlx",
+        ],
         "pipeline" => vec!["raw", "mywire"],
         "cli" => CLI_CLIENTS.to_vec(),
         _ => vec![],
@@ -73,11 +83,11 @@ fn protocol(c: &str, w: &str) -> &'static str {
         ("raw-ps", _) => "binary (prepared), framing only",
         ("sqlx", "bulk" | "bulk1k") => "binary (prepared); every cell typed",
         ("sqlx", _) => "binary (prepared)",
-        ("mywire-std" | "zero-mysql", "bulk" | "bulk1k") => {
+        ("mywire-std" | "zero-mysql" | "zero-mysql-sync", "bulk" | "bulk1k") => {
             "text; INT/DOUBLE std-parsed, rest UTF-8 checked"
         }
         ("raw", _) => "text, framing only",
-        ("mywire", "bulk" | "bulk1k") => "text; every cell typed",
+        ("mywire" | "mywire-sync", "bulk" | "bulk1k") => "text; every cell typed",
         ("mysql_async" | "sqlx-text", "bulk" | "bulk1k") => "text; every cell typed",
         ("mariadb-cli" | "mywire-cli", _) => "text, CLI to /dev/null",
         _ => "text",
@@ -231,7 +241,9 @@ fn child(args: &[String]) {
         "raw-ps" => clients::raw(w, &p, true),
         "mywire" => rt.block_on(clients::mywire(w, &p, false)),
         "mywire-std" => rt.block_on(clients::mywire(w, &p, true)),
+        "mywire-sync" => clients::mywire_sync(w, &p, false),
         "zero-mysql" => rt.block_on(clients::zero_mysql(w, &p)),
+        "zero-mysql-sync" => clients::zero_mysql_sync(w, &p),
         "mysql_async" => rt.block_on(clients::mysql_async(w, &p)),
         "sqlx" => rt.block_on(clients::sqlx(w, &p, false)),
         "sqlx-text" => rt.block_on(clients::sqlx(w, &p, true)),

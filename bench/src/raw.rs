@@ -171,7 +171,7 @@ impl Raw {
             }
         }
         // A payload that is an exact multiple of MAX_CHUNK ends with an empty chunk.
-        if total % MAX_CHUNK == 0 {
+        if total.is_multiple_of(MAX_CHUNK) {
             hdr.clear();
             put_header(&mut hdr, 0, seq);
             self.s.write_all(&hdr)?;
