@@ -5,7 +5,8 @@
 //! - [`codec`]: the sans-IO protocol layer. Parsers take bytes and return typed values or typed
 //!   [`codec::ParseError`]s; encoders append to a buffer. No I/O, no tokio (except the
 //!   tokio-util `Decoder`/`Encoder` adapter of the frame codec).
-//! - [`session`]: a thin async session over TCP or a Unix socket that exposes the protocol:
+//! - [`session`]: a thin async session over TCP or a Unix socket (and the same session as a
+//!   blocking API, [`session::blocking`]) that exposes the protocol:
 //!   commands, OK/ERR packets, column definitions and rows streamed one at a time.
 //! - [`trace`]: packet traces of live sessions and decoding of captures, with the same parsers.
 //!
