@@ -30,6 +30,7 @@ use std::future::Future;
 use std::net::ToSocketAddrs;
 use std::task::{Context, Poll, Waker};
 
+use super::connection::connect_error;
 use super::stream::{BlockingSocket, Stream};
 use super::{Options, Row};
 use crate::codec::response::OkPacket;
@@ -78,13 +79,6 @@ impl std::ops::Deref for Session {
     fn deref(&self) -> &super::Session {
         &self.inner
     }
-}
-
-fn connect_error(opts: &Options, e: std::io::Error) -> Error {
-    Error::Io(std::io::Error::new(
-        e.kind(),
-        format!("cannot connect to {}: {e}", opts.endpoint()),
-    ))
 }
 
 fn open(opts: &Options) -> Result<BlockingSocket, Error> {

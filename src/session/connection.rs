@@ -213,6 +213,14 @@ fn default_attributes() -> [(Cow<'static, str>, Cow<'static, str>); 5] {
     ]
 }
 
+/// A failed connect (or socket setup right after it), naming where to.
+pub(crate) fn connect_error(opts: &Options, e: std::io::Error) -> Error {
+    Error::Io(std::io::Error::new(
+        e.kind(),
+        format!("cannot connect to {}: {e}", opts.endpoint()),
+    ))
+}
+
 async fn with_timeout<T>(
     limit: Option<Duration>,
     what: &'static str,
@@ -271,13 +279,7 @@ impl Session {
     }
 
     async fn open(opts: &Options) -> Result<Stream, Error> {
-        let where_ = opts.endpoint();
-        let wrap = |e: std::io::Error| {
-            Error::Io(std::io::Error::new(
-                e.kind(),
-                format!("cannot connect to {where_}: {e}"),
-            ))
-        };
+        let wrap = |e| connect_error(opts, e);
         if let Some(path) = &opts.socket {
             #[cfg(unix)]
             {
@@ -392,13 +394,9 @@ impl Session {
         // A configuration that reads files (CA, client certificate) is built now; one that
         // reads nothing is built only if the server offers TLS, which keeps connecting to a
         // server without TLS free of rustls setup.
-        let reads_files = matches!(mode, SslMode::VerifyCa | SslMode::VerifyIdentity)
-            || self.opts.ssl_cert.is_some()
-            || self.opts.ssl_key.is_some();
-        let mut tls_config = match wants_tls && reads_files {
-            true => Some(tls::client_config(&self.opts, mode)?),
-            false => None,
-        };
+        let tls_config = (wants_tls && tls::reads_files(&self.opts, mode))
+            .then(|| tls::client_config(&self.opts, mode))
+            .transpose()?;
         let server_public_key = match &self.opts.server_public_key_path {
             Some(path) => Some(std::fs::read(path).map_err(|e| {
                 Error::Config(format!(
@@ -440,7 +438,7 @@ impl Session {
             )));
         }
         if offers_tls && wants_tls {
-            let config = match tls_config.take() {
+            let config = match tls_config {
                 Some(c) => c,
                 None => tls::client_config(&self.opts, mode)?,
             };

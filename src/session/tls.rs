@@ -106,6 +106,14 @@ fn roots(opts: &Options) -> Result<RootCertStore, Error> {
     Ok(roots)
 }
 
+/// True if [`client_config`] reads files for `mode`: the CA roots (VERIFY_CA and
+/// VERIFY_IDENTITY) or a client certificate and key.
+pub(crate) fn reads_files(opts: &Options, mode: SslMode) -> bool {
+    matches!(mode, SslMode::VerifyCa | SslMode::VerifyIdentity)
+        || opts.ssl_cert.is_some()
+        || opts.ssl_key.is_some()
+}
+
 /// Builds the rustls client configuration for `mode` (not `DISABLED`).
 pub(crate) fn client_config(opts: &Options, mode: SslMode) -> Result<Arc<ClientConfig>, Error> {
     let provider = provider();
