@@ -37,6 +37,7 @@
 
 pub mod codec;
 mod error;
+pub mod proto;
 pub mod session;
 pub mod trace;
 

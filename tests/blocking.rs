@@ -1,13 +1,13 @@
 //! The blocking session (`mywire::session::blocking`) against the throwaway MariaDB: no async
 //! runtime anywhere in these tests. TCP, the Unix socket and TLS; typed rows, multi-results,
-//! errors, the pipeline through `block_on`, read timeouts and the broken state.
+//! errors, pipelining, read timeouts and the broken state.
 
 // `drop(result)` marks where a result is abandoned (possibly unread), which these tests exercise.
 #![allow(clippy::drop_non_drop)]
 
 mod support;
 
-use mywire::session::blocking::{block_on, Session};
+use mywire::session::blocking::Session;
 use mywire::{Error, Options};
 use support::server;
 
@@ -138,17 +138,15 @@ fn tls_required() {
 }
 
 #[test]
-fn the_async_api_through_block_on_pipelines() {
+fn pipelines() {
     let mut s = connect(opts(""));
     let queries = ["SELECT 1", "SELECT * FROM no_such_table", "SELECT 3"];
-    let mut pl = block_on(s.as_async_mut().pipeline(queries))
-        .unwrap()
-        .unwrap();
+    let mut pl = s.pipeline(queries).unwrap();
     let mut got = Vec::new();
-    while let Some(r) = block_on(pl.next()).unwrap() {
+    while let Some(r) = pl.next() {
         match r {
             Ok(mut r) => {
-                let row = block_on(r.next_row()).unwrap().unwrap().unwrap();
+                let row = r.next_row().unwrap().unwrap();
                 got.push(row.get::<i64>(0).unwrap().unwrap_or(0));
             }
             Err(Error::Server(e)) => got.push(-i64::from(e.code)),

@@ -20,6 +20,19 @@ pub const MAX_CHUNK: usize = 0xFF_FFFF;
 /// Default maximum joined payload: 64 MiB (URL option `max-packet`).
 pub const DEFAULT_MAX_PAYLOAD: usize = 64 << 20;
 
+/// The payload length and sequence id of the packet header at the front of `b`, or `None`
+/// when fewer than 4 bytes are there. The one place a header is parsed: the frame decoder, the
+/// engine's batched row scan and the capture decoder all call it.
+pub fn peek_header(b: &[u8]) -> Option<(usize, u8)> {
+    let &[l0, l1, l2, seq] = b.get(..4)? else {
+        return None;
+    };
+    Some((
+        usize::from(l0) | (usize::from(l1) << 8) | (usize::from(l2) << 16),
+        seq,
+    ))
+}
+
 /// One logical packet: the sequence id of its first chunk and its joined payload.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Frame {
@@ -87,10 +100,9 @@ impl PacketCodec {
     /// are needed. Consumes only whole chunks.
     pub fn decode_frame(&mut self, src: &mut BytesMut) -> Result<Option<Frame>, ParseError> {
         loop {
-            let Some(&[l0, l1, l2, seq]) = src.get(..4) else {
+            let Some((len, seq)) = peek_header(src) else {
                 return Ok(None);
             };
-            let len = usize::from(l0) | (usize::from(l1) << 8) | (usize::from(l2) << 16);
             if self.check_seq && seq != self.next_seq {
                 return Err(ParseError::new(
                     Packet::Frame,

@@ -1,12 +1,11 @@
-//! A blocking session: the same [`Session`](super::Session) over a blocking std socket, with
-//! no async runtime.
+//! A blocking session: the protocol [`Engine`] driven over a blocking std socket, with no async
+//! runtime and no futures.
 //!
-//! Every method here runs the async session's own code, so the protocol handling (state
-//! machine, draining, broken state, TLS, tracing) is the same code path. What differs is the
-//! transport: a [`Stream::Blocking`] socket performs each system call at once and returns
-//! `Ready`, so each future completes in one poll and no reactor is involved. A command is then
-//! one `send` and one blocking `recv`, as in a hand-written blocking client, instead of
-//! `send`, `epoll_wait` and `recv` on an async runtime.
+//! The driver is a small loop, like rustls's blocking `Stream` over its `ConnectionCommon`:
+//! write what the engine queued, read straight into the engine's buffer, step the engine.
+//! Connect, TLS upgrade, authentication, draining, the broken state and tracing are the
+//! engine's, shared with the async [`super::Session`]. A command is one `send` and one blocking
+//! `recv`, as in a hand-written blocking client.
 //!
 //! Timeouts are socket timeouts here (`SO_RCVTIMEO` / `SO_SNDTIMEO`): `connect_timeout`
 //! bounds the TCP connect and each read of the handshake, `read_timeout` and `write_timeout`
@@ -26,59 +25,27 @@
 //! # Ok(()) }
 //! ```
 
-use std::future::Future;
 use std::net::ToSocketAddrs;
-use std::task::{Context, Poll, Waker};
 
-use super::connection::connect_error;
-use super::stream::{BlockingSocket, Stream};
-use super::{Options, Row};
+use crate::codec::command::Command;
+use crate::codec::frame::Frame;
 use crate::codec::response::OkPacket;
 use crate::codec::resultset::ColumnDefinition;
+use crate::proto::{ConnectEvent, Engine, Row, Step};
+use crate::trace::Tracer;
 use crate::Error;
 
-/// Drives a future of the async API to completion on a blocking session (one poll).
-///
-/// Every future of [`super::Session`], [`super::QueryResult`] and [`super::Pipeline`] completes
-/// this way on a session opened by [`Session::connect`] (reach it with
-/// [`Session::as_async_mut`]): `block_on(s.as_async_mut().pipeline(queries))??`. A future that
-/// would have to wait (one on a stream that is not a blocking socket) is dropped, which a
-/// session survives as it survives any cancelled call, and the result is an
-/// [`Error::Usage`].
-pub fn block_on<F: Future>(fut: F) -> Result<F::Output, Error> {
-    let mut fut = std::pin::pin!(fut);
-    let mut cx = Context::from_waker(Waker::noop());
-    match fut.as_mut().poll(&mut cx) {
-        Poll::Ready(v) => Ok(v),
-        Poll::Pending => Err(Error::Usage(
-            "blocking session: the operation would have waited (its stream is not a blocking \
-             socket)"
-                .into(),
-        )),
-    }
-}
-
-/// [`block_on`] for the session's own calls, which return `Result<T, Error>`.
-fn run<T>(fut: impl Future<Output = Result<T, Error>>) -> Result<T, Error> {
-    block_on(fut)?
-}
+use super::result::done_since;
+use super::setup::{connect_error, prepare};
+use super::stream::BlockingSocket;
+use super::{tls, Options};
 
 /// A blocking session. See the [module documentation](self).
-///
-/// It dereferences to the async [`super::Session`] for its accessors (`server_version`,
-/// `status`, `last_ok`, …).
 #[derive(Debug)]
 pub struct Session {
-    inner: super::Session,
-    /// The options as given (the inner session's have no timeouts: those are the socket's).
+    sock: BlockingSocket,
+    engine: Engine,
     opts: Options,
-}
-
-impl std::ops::Deref for Session {
-    type Target = super::Session;
-    fn deref(&self) -> &super::Session {
-        &self.inner
-    }
 }
 
 fn open(opts: &Options) -> Result<BlockingSocket, Error> {
@@ -123,6 +90,14 @@ fn open(opts: &Options) -> Result<BlockingSocket, Error> {
 impl Session {
     /// Connects over TCP or the Unix socket named in `opts`, and authenticates.
     pub fn connect(opts: Options) -> Result<Session, Error> {
+        Self::connect_traced(opts, None)
+    }
+
+    /// Like [`Session::connect`], with a tracer that sees every packet from the greeting on.
+    pub fn connect_traced(
+        opts: Options,
+        tracer: Option<Box<dyn Tracer>>,
+    ) -> Result<Session, Error> {
         let sock = open(&opts)?;
         // A zero timeout means "none" for the socket calls (which would refuse zero).
         let nonzero = |d: Option<std::time::Duration>| d.filter(|d| !d.is_zero());
@@ -131,124 +106,414 @@ impl Session {
             sock.set_read_timeout(handshake_limit)
                 .map_err(|e| connect_error(&opts, e))?;
         }
-        let mut inner_opts = opts.clone();
-        inner_opts.connect_timeout = None;
-        inner_opts.read_timeout = None;
-        inner_opts.write_timeout = None;
-        let inner = run(super::Session::handshake_on(
-            Stream::Blocking(sock),
-            inner_opts,
-            None,
-        ))?;
-        let (read, write) = (nonzero(opts.read_timeout), nonzero(opts.write_timeout));
-        if let Some(sock) = inner.stream().blocking_socket() {
-            if read != handshake_limit {
-                sock.set_read_timeout(read).map_err(Error::Io)?;
-            }
-            if write.is_some() {
-                sock.set_write_timeout(write).map_err(Error::Io)?;
+        let (mut engine, mut setup) = prepare(&opts, sock.is_unix())?;
+        engine.set_tracer(tracer);
+        let mut s = Session { sock, engine, opts };
+        loop {
+            match s.drive(|e| e.connect_step())? {
+                ConnectEvent::Connected => break,
+                ConnectEvent::StartTls => {
+                    let config = setup.client_config(&s.opts)?;
+                    let name = tls::server_name(&s.opts, s.sock.is_unix())?;
+                    s.sock
+                        .start_tls(config, name)
+                        .map_err(|e| tls::handshake_error(e, &s.opts, setup.mode))?;
+                    s.engine.tls_established()?;
+                }
             }
         }
-        Ok(Session { inner, opts })
+        let (read, write) = (nonzero(s.opts.read_timeout), nonzero(s.opts.write_timeout));
+        if read != handshake_limit {
+            s.sock.set_read_timeout(read).map_err(Error::Io)?;
+        }
+        if write.is_some() {
+            s.sock.set_write_timeout(write).map_err(Error::Io)?;
+        }
+        Ok(s)
     }
+
+    // ---- the driver loop ----------------------------------------------------------------
+
+    /// Steps the engine until `step` has its answer: writes what the engine queued, reads what
+    /// it needs.
+    fn drive<T>(&mut self, mut step: impl FnMut(&mut Engine) -> Step<T>) -> Result<T, Error> {
+        loop {
+            let r = step(&mut self.engine)?;
+            if self.engine.wants_write() {
+                self.flush()?;
+            }
+            match r {
+                Some(v) => return Ok(v),
+                None => self.fill()?,
+            }
+        }
+    }
+
+    /// One blocking read straight into the engine's buffer.
+    fn fill(&mut self) -> Result<(), Error> {
+        let r = self.sock.read(self.engine.read_space());
+        self.engine.commit_read(*r.as_ref().unwrap_or(&0));
+        match r {
+            Ok(0) => Err(self.engine.eof_error()),
+            Ok(_) => Ok(()),
+            Err(e) => {
+                let e = Error::Io(e);
+                self.engine.mark_broken(&e);
+                Err(e)
+            }
+        }
+    }
+
+    /// Writes out everything queued.
+    fn flush(&mut self) -> Result<(), Error> {
+        let r = self.write_all();
+        match &r {
+            Ok(()) => self.engine.written(),
+            Err(e) => self.engine.mark_broken(e),
+        }
+        r
+    }
+
+    fn write_all(&mut self) -> Result<(), Error> {
+        let wbuf = self.engine.transmit();
+        while !wbuf.is_empty() {
+            let n = self.sock.write(wbuf)?;
+            if n == 0 {
+                return Err(Error::Io(std::io::ErrorKind::WriteZero.into()));
+            }
+            if n >= wbuf.len() {
+                wbuf.clear();
+            } else {
+                bytes::Buf::advance(wbuf, n);
+            }
+        }
+        self.sock.flush()?;
+        Ok(())
+    }
+
+    fn ready(&mut self) -> Result<(), Error> {
+        self.engine.check()?;
+        if self.engine.wants_write() {
+            self.flush()?;
+        }
+        self.drive(|e| e.drain_step(None))
+    }
+
+    // ---- commands -----------------------------------------------------------------------
+
+    /// COM_QUERY: the first result (an OK or a result set whose rows are then streamed).
+    pub fn query(&mut self, sql: &str) -> Result<QueryResult<'_>, Error> {
+        self.ready()?;
+        self.engine.start_query(sql)?;
+        let id = self.engine.completed();
+        self.drive(|e| e.head_step())?;
+        Ok(QueryResult { s: self, id })
+    }
+
+    /// COM_QUERY, reading and discarding every result; returns the last OK.
+    pub fn query_drop(&mut self, sql: &str) -> Result<OkPacket, Error> {
+        let mut r = self.query(sql)?;
+        loop {
+            while r.next_row()?.is_some() {}
+            if !r.next_result()? {
+                break;
+            }
+        }
+        Ok(self.engine.last_ok().clone())
+    }
+
+    fn simple(&mut self, cmd: Command<'_>) -> Result<(), Error> {
+        self.ready()?;
+        self.engine.start_simple(cmd)?;
+        self.drive(|e| e.simple_step())
+    }
+
+    /// COM_PING.
+    pub fn ping(&mut self) -> Result<(), Error> {
+        self.simple(Command::Ping)
+    }
+
+    /// COM_INIT_DB: makes `database` the default database.
+    pub fn init_db(&mut self, database: &str) -> Result<(), Error> {
+        self.simple(Command::InitDb(database.as_bytes()))
+    }
+
+    /// COM_RESET_CONNECTION.
+    pub fn reset(&mut self) -> Result<(), Error> {
+        self.simple(Command::ResetConnection)
+    }
+
+    /// COM_STATISTICS: the server's status line.
+    pub fn statistics(&mut self) -> Result<String, Error> {
+        self.ready()?;
+        self.engine.start_text(Command::Statistics)?;
+        self.drive(|e| e.text_step())
+    }
+
+    /// Sends COM_QUIT and closes the connection.
+    pub fn close(mut self) -> Result<(), Error> {
+        self.engine.check()?;
+        if self.engine.wants_write() {
+            self.flush()?;
+        }
+        self.engine.start_quit();
+        self.flush()?;
+        if self.sock.is_tls() {
+            let _ = self.sock.shutdown();
+        }
+        Ok(())
+    }
+
+    /// Sends every query without waiting in between; the responses come in order from the
+    /// returned [`Pipeline`] (see [`super::Session::pipeline`]).
+    pub fn pipeline<I, S>(&mut self, queries: I) -> Result<Pipeline<'_>, Error>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        self.ready()?;
+        let (total, base) = self.engine.queue_pipeline(queries)?;
+        self.top_up()?;
+        Ok(Pipeline {
+            s: self,
+            base,
+            total,
+            taken: 0,
+        })
+    }
+
+    fn top_up(&mut self) -> Result<(), Error> {
+        if self.engine.top_up() {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    // ---- raw level (see the async session's methods of the same names) -----------------
+
+    /// Sends `payload` (command byte first) as a new raw command.
+    pub fn send_command(&mut self, payload: &[u8]) -> Result<(), Error> {
+        if payload.is_empty() {
+            return Err(Error::Usage(
+                "a command needs at least its command byte".into(),
+            ));
+        }
+        self.ready()?;
+        self.engine.start_raw(payload)?;
+        self.flush()
+    }
+
+    /// Sends one more packet of the open raw exchange.
+    pub fn send_packet_raw(&mut self, payload: &[u8]) -> Result<(), Error> {
+        self.engine.raw_packet(payload)?;
+        self.flush()
+    }
+
+    /// Reads the next packet of the open raw exchange.
+    pub fn read_packet(&mut self) -> Result<Frame, Error> {
+        self.engine.check()?;
+        self.drive(|e| e.raw_frame_step())
+    }
+
+    /// Declares the open raw exchange finished.
+    pub fn end_raw(&mut self) {
+        self.engine.end_raw();
+    }
+
+    // ---- accessors ----------------------------------------------------------------------
 
     /// The options this session was opened with (timeouts included).
     pub fn options(&self) -> &Options {
         &self.opts
     }
 
-    /// The async session underneath, for what this type does not wrap (pipelining, raw
-    /// packets, tracers): drive its futures with [`block_on`].
-    pub fn as_async_mut(&mut self) -> &mut super::Session {
-        &mut self.inner
+    /// The protocol engine under the session (negotiated state, current result).
+    pub fn engine(&self) -> &Engine {
+        &self.engine
     }
 
-    /// COM_QUERY: the first result (an OK or a result set whose rows are then streamed).
-    pub fn query(&mut self, sql: &str) -> Result<QueryResult<'_>, Error> {
-        run(self.inner.query(sql)).map(QueryResult)
+    /// The server's greeting.
+    pub fn handshake(&self) -> &crate::codec::handshake::Handshake {
+        self.engine.handshake()
     }
 
-    /// COM_QUERY, reading and discarding every result; returns the last OK.
-    pub fn query_drop(&mut self, sql: &str) -> Result<OkPacket, Error> {
-        run(self.inner.query_drop(sql))
+    /// The server version (MariaDB's `5.5.5-` prefix removed).
+    pub fn server_version(&self) -> &str {
+        self.engine.handshake().display_version()
     }
 
-    /// COM_PING.
-    pub fn ping(&mut self) -> Result<(), Error> {
-        run(self.inner.ping())
+    /// The connection id the server assigned.
+    pub fn connection_id(&self) -> u32 {
+        self.engine.handshake().connection_id
     }
 
-    /// COM_INIT_DB: makes `database` the default database.
-    pub fn init_db(&mut self, database: &str) -> Result<(), Error> {
-        run(self.inner.init_db(database))
+    /// The negotiated capabilities.
+    pub fn capabilities(&self) -> crate::codec::CapabilityFlags {
+        self.engine.capabilities()
     }
 
-    /// COM_RESET_CONNECTION.
-    pub fn reset(&mut self) -> Result<(), Error> {
-        run(self.inner.reset())
+    /// The server status from the latest OK / EOF.
+    pub fn status(&self) -> crate::codec::StatusFlags {
+        self.engine.status()
     }
 
-    /// COM_STATISTICS: the server's status line.
-    pub fn statistics(&mut self) -> Result<String, Error> {
-        run(self.inner.statistics())
+    /// The latest OK packet.
+    pub fn last_ok(&self) -> &OkPacket {
+        self.engine.last_ok()
     }
 
-    /// Sends COM_QUIT and closes the connection.
-    pub fn close(self) -> Result<(), Error> {
-        run(self.inner.close())
+    /// Fails with [`Error::Broken`] if an earlier error broke the session.
+    pub fn check(&self) -> Result<(), Error> {
+        self.engine.check()
+    }
+
+    /// True if an earlier error broke the session.
+    pub fn is_broken(&self) -> bool {
+        self.engine.is_broken()
+    }
+
+    /// True if the link is encrypted with TLS.
+    pub fn is_tls(&self) -> bool {
+        self.sock.is_tls()
+    }
+
+    /// Installs or removes the packet tracer.
+    pub fn set_tracer(&mut self, tracer: Option<Box<dyn Tracer>>) {
+        self.engine.set_tracer(tracer);
     }
 }
 
 /// The response to a query on a blocking session: see [`super::QueryResult`].
 #[derive(Debug)]
-pub struct QueryResult<'s>(super::QueryResult<'s>);
+pub struct QueryResult<'s> {
+    s: &'s mut Session,
+    id: u64,
+}
 
 impl QueryResult<'_> {
+    fn current(&self) -> bool {
+        self.s.engine.completed() == self.id
+    }
+
     /// The column definitions of the current result set (empty for an OK result).
     pub fn columns(&self) -> &[ColumnDefinition] {
-        self.0.columns()
+        self.s.engine.columns()
     }
 
     /// True if the current result is a result set (has columns).
     pub fn is_result_set(&self) -> bool {
-        self.0.is_result_set()
+        !self.columns().is_empty()
     }
 
     /// The OK of the current result (see [`super::QueryResult::ok`]).
     pub fn ok(&self) -> &OkPacket {
-        self.0.ok()
+        self.s.engine.last_ok()
     }
 
     /// Affected rows of the latest OK.
     pub fn affected_rows(&self) -> u64 {
-        self.0.affected_rows()
+        self.ok().affected_rows
     }
 
     /// Last insert id of the latest OK.
     pub fn last_insert_id(&self) -> u64 {
-        self.0.last_insert_id()
+        self.ok().last_insert_id
     }
 
     /// The next row (a view into the received packet), or `None` at the end of the current
     /// result set.
     pub fn next_row(&mut self) -> Result<Option<Row<'_>>, Error> {
-        run(self.0.next_row())
+        self.s.engine.check()?;
+        if !self.current() {
+            return Ok(None);
+        }
+        if self.s.drive(|e| e.row_step())? {
+            Ok(Some(self.s.engine.row()))
+        } else {
+            Ok(None)
+        }
     }
 
     /// True if another result follows the current one (see
     /// [`super::QueryResult::has_more_results`]).
     pub fn has_more_results(&self) -> bool {
-        self.0.has_more_results()
+        self.current() && self.s.engine.at_next_result()
     }
 
     /// Skips the rest of the current result set and reads the head of the next result.
     /// Returns `false` when there is none.
     pub fn next_result(&mut self) -> Result<bool, Error> {
-        run(self.0.next_result())
+        self.s.engine.check()?;
+        if !self.current() {
+            return Ok(false);
+        }
+        while self.s.drive(|e| e.row_step())? {}
+        if !self.has_more_results() {
+            return Ok(false);
+        }
+        self.s.drive(|e| e.head_step())?;
+        Ok(true)
     }
 
     /// Reads and discards everything left of this response.
     pub fn drain(self) -> Result<(), Error> {
-        run(self.0.drain())
+        let id = self.id;
+        self.s.drive(|e| e.drain_step(Some(id)))
+    }
+}
+
+/// Responses to pipelined queries on a blocking session: see [`super::Pipeline`].
+#[derive(Debug)]
+pub struct Pipeline<'s> {
+    s: &'s mut Session,
+    base: u64,
+    total: usize,
+    taken: usize,
+}
+
+impl Pipeline<'_> {
+    /// Number of queries in the pipeline.
+    pub fn len(&self) -> usize {
+        self.total
+    }
+
+    /// True for an empty pipeline.
+    pub fn is_empty(&self) -> bool {
+        self.total == 0
+    }
+
+    /// Responses not yet taken.
+    pub fn remaining(&self) -> usize {
+        self.total.saturating_sub(self.taken)
+    }
+
+    /// The response to the next query: `None` after the last.
+    #[allow(clippy::should_implement_trait)] // Each item borrows the pipeline: not an Iterator.
+    pub fn next(&mut self) -> Option<Result<QueryResult<'_>, Error>> {
+        if self.taken >= self.total {
+            return None;
+        }
+        while done_since(self.s.engine.completed(), self.base) < self.taken {
+            let cur = self.s.engine.completed();
+            if let Err(e) = self.s.drive(|e| e.drain_step(Some(cur))) {
+                self.taken = self.total;
+                return Some(Err(e));
+            }
+        }
+        self.taken += 1;
+        if let Err(e) = self.s.engine.check().and_then(|()| self.s.top_up()) {
+            return Some(Err(e));
+        }
+        let id = self.s.engine.completed();
+        match self.s.drive(|e| e.head_step()) {
+            Ok(()) => Some(Ok(QueryResult { s: self.s, id })),
+            Err(e) => Some(Err(e)),
+        }
+    }
+}
+
+impl Drop for Pipeline<'_> {
+    fn drop(&mut self) {
+        self.s.engine.discard_unsent();
     }
 }

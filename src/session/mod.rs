@@ -7,11 +7,13 @@ pub mod blocking;
 mod connection;
 mod options;
 mod result;
+mod setup;
 mod stream;
 mod tls;
 
 pub use crate::codec::auth::MAX_AUTH_ROUNDS;
-pub use connection::{Pipeline, Session, PIPELINE_WINDOW, PIPELINE_WINDOW_BYTES};
+pub use crate::proto::{Row, PIPELINE_WINDOW, PIPELINE_WINDOW_BYTES};
+pub use connection::Session;
 pub use options::{percent_decode, Options, SslMode};
-pub use result::{QueryResult, Row};
+pub use result::{Pipeline, QueryResult};
 pub use stream::{BlockingSocket, Duplex, Stream};

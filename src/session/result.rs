@@ -1,13 +1,11 @@
-//! Query results streamed row by row, and rows as views into the received packet.
-
-use bytes::Bytes;
+//! Query results streamed row by row, and pipelined responses, on the async session.
 
 use crate::codec::response::OkPacket;
-use crate::codec::resultset::{ColumnDefinition, RowCells};
-use crate::codec::value::FromText;
+use crate::codec::resultset::ColumnDefinition;
 use crate::error::Error;
+use crate::proto::Row;
 
-use super::connection::{Session, State};
+use super::connection::Session;
 
 /// The response to a query, as the protocol has it: either an OK (no result set) or a result
 /// set whose columns are known and whose rows are read one at a time; then possibly more
@@ -17,26 +15,30 @@ use super::connection::{Session, State};
 #[derive(Debug)]
 pub struct QueryResult<'s> {
     s: &'s mut Session,
-    /// The session's completed-response count when this response started: while it is
+    /// The engine's completed-response count when this response started: while it is
     /// unchanged, the response is still this one's (a pipelined successor has its own id).
     id: u64,
 }
 
 impl<'s> QueryResult<'s> {
-    /// A handle on the response whose identity (the session's completed-response count when
+    /// A handle on the response whose identity (the engine's completed-response count when
     /// it started) is `id`.
     pub(crate) fn new(s: &'s mut Session, id: u64) -> Self {
         QueryResult { s, id }
     }
 
+    fn current(&self) -> bool {
+        self.s.engine().completed() == self.id
+    }
+
     /// The column definitions of the current result set (empty for an OK result).
     pub fn columns(&self) -> &[ColumnDefinition] {
-        &self.s.columns
+        self.s.engine().columns()
     }
 
     /// True if the current result is a result set (has columns).
     pub fn is_result_set(&self) -> bool {
-        !self.s.columns.is_empty()
+        !self.columns().is_empty()
     }
 
     /// The OK of the current result (for a result set: its closing OK / EOF, once all rows are
@@ -59,21 +61,13 @@ impl<'s> QueryResult<'s> {
     /// or cell: the row is a view into the received packet.
     pub async fn next_row(&mut self) -> Result<Option<Row<'_>>, Error> {
         self.s.check()?;
-        if self.s.completed != self.id {
+        if !self.current() {
             return Ok(None);
         }
-        match self.s.next_row_inner().await? {
-            None => Ok(None),
-            Some(()) => {
-                let s = &*self.s;
-                let (start, end) = s.row_range;
-                Ok(Some(Row {
-                    shared: &s.batch,
-                    payload: s.batch.get(start..end).unwrap_or_default(),
-                    cells: &s.cells,
-                    columns: &s.columns,
-                }))
-            }
+        if self.s.drive(|e| e.row_step()).await? {
+            Ok(Some(self.s.engine().row()))
+        } else {
+            Ok(None)
         }
     }
 
@@ -83,104 +77,103 @@ impl<'s> QueryResult<'s> {
     /// OK result or once the rows of the current result set have been read to the end; while
     /// rows are still pending it returns `true` (the end is not known yet).
     pub fn has_more_results(&self) -> bool {
-        self.s.completed == self.id && self.s.state == State::Head
+        self.current() && self.s.engine().at_next_result()
     }
 
     /// Skips the rest of the current result set and reads the head of the next result.
     /// Returns `false` when there is none.
     pub async fn next_result(&mut self) -> Result<bool, Error> {
         self.s.check()?;
-        if self.s.completed != self.id {
+        if !self.current() {
             return Ok(false);
         }
-        while self.s.next_row_inner().await?.is_some() {}
-        if self.s.completed != self.id || self.s.state != State::Head {
+        while self.s.drive(|e| e.row_step()).await? {}
+        if !self.has_more_results() {
             return Ok(false);
         }
-        self.s.read_result_head().await?;
+        self.s.drive(|e| e.head_step()).await?;
         Ok(true)
     }
 
     /// Reads and discards everything left of this response.
     pub async fn drain(self) -> Result<(), Error> {
-        if self.s.completed != self.id {
-            return Ok(());
-        }
-        self.s.drain_current().await
+        let id = self.id;
+        self.s.drive(|e| e.drain_step(Some(id))).await
     }
 }
 
-/// One text-protocol row: cells are slices of the received packet.
-#[derive(Debug, Clone, Copy)]
-pub struct Row<'a> {
-    /// The received bytes the row is a view into (possibly several packets).
-    shared: &'a Bytes,
-    /// The row packet's payload.
-    payload: &'a [u8],
-    cells: &'a RowCells,
-    columns: &'a [ColumnDefinition],
+/// Responses to a batch of pipelined queries, in order. See [`Session::pipeline`].
+#[derive(Debug)]
+pub struct Pipeline<'s> {
+    s: &'s mut Session,
+    base: u64,
+    total: usize,
+    taken: usize,
 }
 
-impl<'a> Row<'a> {
-    /// Number of cells.
+impl<'s> Pipeline<'s> {
+    pub(crate) fn new(s: &'s mut Session, base: u64, total: usize) -> Self {
+        Pipeline {
+            s,
+            base,
+            total,
+            taken: 0,
+        }
+    }
+
+    /// Number of queries in the pipeline.
     pub fn len(&self) -> usize {
-        self.cells.len()
+        self.total
     }
 
-    /// True for a row with no cells (never sent by a server).
+    /// True for an empty pipeline.
     pub fn is_empty(&self) -> bool {
-        self.cells.is_empty()
+        self.total == 0
     }
 
-    /// The column definitions.
-    pub fn columns(&self) -> &'a [ColumnDefinition] {
-        self.columns
+    /// Responses not yet taken.
+    pub fn remaining(&self) -> usize {
+        self.total.saturating_sub(self.taken)
     }
 
-    /// The raw bytes of cell `i`, `None` for NULL (or an index out of range).
-    pub fn bytes(&self, i: usize) -> Option<&'a [u8]> {
-        self.cells.get(self.payload, i)
-    }
-
-    /// Cell `i` as a zero-copy [`Bytes`] that may outlive the row.
-    pub fn bytes_shared(&self, i: usize) -> Option<Bytes> {
-        self.bytes(i).map(|b| self.shared.slice_ref(b))
-    }
-
-    /// True if cell `i` is NULL.
-    pub fn is_null(&self, i: usize) -> bool {
-        self.cells.is_null(i)
-    }
-
-    /// The row packet's payload (zero-copy).
-    pub fn packet(&self) -> Bytes {
-        self.shared.slice_ref(self.payload)
-    }
-
-    /// The row packet's payload as a slice.
-    pub fn payload(&self) -> &'a [u8] {
-        self.payload
-    }
-
-    /// Cell `i` converted to `T` by its column type: `Ok(None)` for NULL, an error if the
-    /// value does not fit `T` (never a wrong value).
-    pub fn get<T: FromText<'a>>(&self, i: usize) -> Result<Option<T>, Error> {
-        let col = self.columns.get(i).ok_or_else(|| {
-            Error::Usage(format!(
-                "column index {i} out of range ({} columns)",
-                self.columns.len()
-            ))
-        })?;
-        match self.bytes(i) {
-            None => Ok(None),
-            Some(b) => T::from_text(b, col.column_type, col.flags)
-                .map(Some)
-                .map_err(Error::Value),
+    /// The response to the next query: `None` after the last. The previous response's unread
+    /// rows are skipped first.
+    pub async fn next(&mut self) -> Option<Result<QueryResult<'_>, Error>> {
+        if self.taken >= self.total {
+            return None;
+        }
+        while done_since(self.s.engine().completed(), self.base) < self.taken {
+            let cur = self.s.engine().completed();
+            if let Err(e) = self.s.drive(|e| e.drain_step(Some(cur))).await {
+                self.taken = self.total;
+                return Some(Err(e));
+            }
+        }
+        self.taken += 1;
+        if let Err(e) = self.s.check() {
+            return Some(Err(e));
+        }
+        if let Err(e) = self.s.top_up().await {
+            return Some(Err(e));
+        }
+        // The response's identity is taken before its head is read: an OK-only response
+        // completes while its head is read, and must not take its successor's identity.
+        let id = self.s.engine().completed();
+        match self.s.drive(|e| e.head_step()).await {
+            Ok(()) => Some(Ok(QueryResult::new(self.s, id))),
+            Err(e) => Some(Err(e)),
         }
     }
+}
 
-    /// Cell `i` as text (lossy UTF-8), `None` for NULL.
-    pub fn text(&self, i: usize) -> Option<std::borrow::Cow<'a, str>> {
-        self.bytes(i).map(String::from_utf8_lossy)
+/// Responses completed since `base` (the counter wraps).
+pub(crate) fn done_since(completed: u64, base: u64) -> usize {
+    usize::try_from(completed.wrapping_sub(base)).unwrap_or(usize::MAX)
+}
+
+impl Drop for Pipeline<'_> {
+    fn drop(&mut self) {
+        // Commands not yet written are not sent; written ones are drained by the next call.
+        self.s.discard_unsent();
     }
 }

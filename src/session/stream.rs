@@ -19,29 +19,24 @@ pub enum Stream {
     Unix(UnixStream),
     /// TLS over one of the other variants (after the SSLRequest).
     Tls(Box<tokio_rustls::client::TlsStream<Stream>>),
-    /// A blocking std socket, for [`crate::session::blocking`]: every poll performs the system
-    /// call and returns `Ready`, so a session future on it completes in one poll.
-    Blocking(BlockingSocket),
     /// Any other duplex byte stream (in-memory tests, fuzzing).
     Other(Box<dyn Duplex>),
 }
 
-/// A connected blocking socket (TCP or Unix) behind [`Stream::Blocking`], possibly carrying
-/// TLS (rustls's own blocking stream: an async TLS adapter over a blocking socket would block
-/// in a read while the handshake still has bytes to write).
+/// A connected blocking socket (TCP or Unix) under [`crate::session::blocking::Session`],
+/// possibly carrying TLS (rustls's own blocking stream: an async TLS adapter over a blocking
+/// socket would block in a read while the handshake still has bytes to write).
 #[derive(Debug)]
 pub struct BlockingSocket {
     io: BlockingIo,
-    /// Reads land here first and are copied into the session's buffer: a std read needs
-    /// initialized memory, and zeroing the session's whole spare capacity on every read would
-    /// cost more than copying what arrived. Grows (up to `SCRATCH_MAX`) while reads fill it.
-    scratch: Vec<u8>,
 }
 
 #[derive(Debug)]
 enum BlockingIo {
     Plain(StdSocket),
     Tls(Box<rustls::StreamOwned<rustls::ClientConnection, StdSocket>>),
+    /// A TLS handshake failed half-way: the socket is gone.
+    Closed,
 }
 
 /// A blocking std socket.
@@ -76,8 +71,9 @@ impl io::Write for StdSocket {
     }
 }
 
-const SCRATCH_START: usize = 4 * 1024;
-const SCRATCH_MAX: usize = 256 * 1024;
+fn closed() -> io::Error {
+    io::Error::new(io::ErrorKind::NotConnected, "the socket was closed")
+}
 
 /// Retries a call interrupted by a signal.
 fn retry<T>(mut f: impl FnMut() -> io::Result<T>) -> io::Result<T> {
@@ -104,109 +100,106 @@ impl BlockingSocket {
     fn new(sock: StdSocket) -> Self {
         BlockingSocket {
             io: BlockingIo::Plain(sock),
-            scratch: vec![0; SCRATCH_START],
         }
     }
 
-    fn socket(&self) -> &StdSocket {
+    fn socket(&self) -> Option<&StdSocket> {
         match &self.io {
-            BlockingIo::Plain(s) => s,
-            BlockingIo::Tls(t) => &t.sock,
+            BlockingIo::Plain(s) => Some(s),
+            BlockingIo::Tls(t) => Some(&t.sock),
+            BlockingIo::Closed => None,
         }
     }
 
     /// Runs the TLS handshake on this socket (after the SSLRequest).
     pub(crate) fn start_tls(
-        self,
+        &mut self,
         config: std::sync::Arc<rustls::ClientConfig>,
         name: rustls_pki_types::ServerName<'static>,
-    ) -> io::Result<Self> {
-        let BlockingIo::Plain(mut sock) = self.io else {
+    ) -> io::Result<()> {
+        let BlockingIo::Plain(mut sock) = std::mem::replace(&mut self.io, BlockingIo::Closed)
+        else {
             return Err(io::Error::other("TLS is already running on this socket"));
         };
         let mut conn = rustls::ClientConnection::new(config, name).map_err(io::Error::other)?;
         while conn.is_handshaking() {
             retry(|| conn.complete_io(&mut sock))?;
         }
-        Ok(BlockingSocket {
-            io: BlockingIo::Tls(Box::new(rustls::StreamOwned::new(conn, sock))),
-            scratch: self.scratch,
-        })
+        self.io = BlockingIo::Tls(Box::new(rustls::StreamOwned::new(conn, sock)));
+        Ok(())
     }
 
     /// True once TLS runs on the socket.
-    fn is_tls(&self) -> bool {
+    pub(crate) fn is_tls(&self) -> bool {
         matches!(self.io, BlockingIo::Tls(_))
     }
 
     /// Sets the socket's read timeout (`None`: block for ever).
     pub fn set_read_timeout(&self, d: Option<std::time::Duration>) -> io::Result<()> {
         match self.socket() {
-            StdSocket::Tcp(s) => s.set_read_timeout(d),
+            Some(StdSocket::Tcp(s)) => s.set_read_timeout(d),
             #[cfg(unix)]
-            StdSocket::Unix(s) => s.set_read_timeout(d),
+            Some(StdSocket::Unix(s)) => s.set_read_timeout(d),
+            None => Err(closed()),
         }
     }
 
     /// Sets the socket's write timeout (`None`: block for ever).
     pub fn set_write_timeout(&self, d: Option<std::time::Duration>) -> io::Result<()> {
         match self.socket() {
-            StdSocket::Tcp(s) => s.set_write_timeout(d),
+            Some(StdSocket::Tcp(s)) => s.set_write_timeout(d),
             #[cfg(unix)]
-            StdSocket::Unix(s) => s.set_write_timeout(d),
+            Some(StdSocket::Unix(s)) => s.set_write_timeout(d),
+            None => Err(closed()),
         }
     }
 
-    fn is_unix(&self) -> bool {
+    pub(crate) fn is_unix(&self) -> bool {
         match self.socket() {
-            StdSocket::Tcp(_) => false,
+            Some(StdSocket::Tcp(_)) | None => false,
             #[cfg(unix)]
-            StdSocket::Unix(_) => true,
+            Some(StdSocket::Unix(_)) => true,
         }
     }
 
-    fn read(&mut self, buf: &mut ReadBuf<'_>) -> io::Result<()> {
+    /// One blocking read straight into `dst` (the engine's receive buffer).
+    pub(crate) fn read(&mut self, dst: &mut [u8]) -> io::Result<usize> {
         use std::io::Read;
-        let want = buf.remaining().min(self.scratch.len());
-        let dst = self.scratch.get_mut(..want).unwrap_or_default();
-        let n = match &mut self.io {
-            BlockingIo::Plain(s) => retry(|| s.read(dst))?,
-            BlockingIo::Tls(t) => retry(|| t.read(dst))?,
-        };
-        buf.put_slice(dst.get(..n).unwrap_or_default());
-        if n == self.scratch.len() && n < SCRATCH_MAX {
-            // A full read: more was probably waiting. Read more at once next time.
-            self.scratch.resize(n * 2, 0);
+        match &mut self.io {
+            BlockingIo::Plain(s) => retry(|| s.read(dst)),
+            BlockingIo::Tls(t) => retry(|| t.read(dst)),
+            BlockingIo::Closed => Err(closed()),
         }
-        Ok(())
     }
 
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+    pub(crate) fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         use std::io::Write;
         match &mut self.io {
             BlockingIo::Plain(s) => retry(|| s.write(buf)),
             BlockingIo::Tls(t) => retry(|| t.write(buf)),
+            BlockingIo::Closed => Err(closed()),
         }
     }
 
-    fn flush(&mut self) -> io::Result<()> {
+    pub(crate) fn flush(&mut self) -> io::Result<()> {
         use std::io::Write;
         match &mut self.io {
-            BlockingIo::Plain(_) => Ok(()),
+            BlockingIo::Plain(_) | BlockingIo::Closed => Ok(()),
             BlockingIo::Tls(t) => retry(|| t.flush()),
         }
     }
 
-    fn shutdown(&mut self) -> io::Result<()> {
+    pub(crate) fn shutdown(&mut self) -> io::Result<()> {
         use std::io::Write;
         if let BlockingIo::Tls(t) = &mut self.io {
             t.conn.send_close_notify();
             retry(|| t.flush())?;
         }
         let r = match self.socket() {
-            StdSocket::Tcp(s) => s.shutdown(std::net::Shutdown::Write),
+            Some(StdSocket::Tcp(s)) => s.shutdown(std::net::Shutdown::Write),
             #[cfg(unix)]
-            StdSocket::Unix(s) => s.shutdown(std::net::Shutdown::Write),
+            Some(StdSocket::Unix(s)) => s.shutdown(std::net::Shutdown::Write),
+            None => Ok(()),
         };
         match r {
             // The peer may have closed first.
@@ -227,30 +220,15 @@ impl Stream {
         if matches!(self, Stream::Unix(_)) {
             return true;
         }
-        if let Stream::Blocking(b) = self {
-            return b.is_unix();
-        }
         if let Stream::Tls(t) = self {
             return t.get_ref().0.is_unix();
         }
         false
     }
 
-    /// The blocking socket under this stream, if it is one.
-    pub(crate) fn blocking_socket(&self) -> Option<&BlockingSocket> {
-        match self {
-            Stream::Blocking(b) => Some(b),
-            _ => None,
-        }
-    }
-
     /// True when TLS is layered on the transport.
     pub fn is_tls(&self) -> bool {
-        match self {
-            Stream::Tls(_) => true,
-            Stream::Blocking(b) => b.is_tls(),
-            _ => false,
-        }
+        matches!(self, Stream::Tls(_))
     }
 }
 
@@ -265,7 +243,6 @@ impl AsyncRead for Stream {
             #[cfg(unix)]
             Stream::Unix(s) => Pin::new(s).poll_read(cx, buf),
             Stream::Tls(s) => Pin::new(s).poll_read(cx, buf),
-            Stream::Blocking(s) => Poll::Ready(s.read(buf)),
             Stream::Other(s) => Pin::new(s).poll_read(cx, buf),
         }
     }
@@ -282,7 +259,6 @@ impl AsyncWrite for Stream {
             #[cfg(unix)]
             Stream::Unix(s) => Pin::new(s).poll_write(cx, buf),
             Stream::Tls(s) => Pin::new(s).poll_write(cx, buf),
-            Stream::Blocking(s) => Poll::Ready(s.write(buf)),
             Stream::Other(s) => Pin::new(s).poll_write(cx, buf),
         }
     }
@@ -293,7 +269,6 @@ impl AsyncWrite for Stream {
             #[cfg(unix)]
             Stream::Unix(s) => Pin::new(s).poll_flush(cx),
             Stream::Tls(s) => Pin::new(s).poll_flush(cx),
-            Stream::Blocking(s) => Poll::Ready(s.flush()),
             Stream::Other(s) => Pin::new(s).poll_flush(cx),
         }
     }
@@ -304,7 +279,6 @@ impl AsyncWrite for Stream {
             #[cfg(unix)]
             Stream::Unix(s) => Pin::new(s).poll_shutdown(cx),
             Stream::Tls(s) => Pin::new(s).poll_shutdown(cx),
-            Stream::Blocking(s) => Poll::Ready(s.shutdown()),
             Stream::Other(s) => Pin::new(s).poll_shutdown(cx),
         }
     }

@@ -1,0 +1,306 @@
+//! The connection phase, sans-IO: greeting → (SSLRequest, TLS) → HandshakeResponse41 → the
+//! authentication exchange → OK.
+
+use std::borrow::Cow;
+
+use bytes::BytesMut;
+use zeroize::Zeroizing;
+
+use crate::codec::auth::{AuthAction, AuthConfig, AuthError, AuthState, MAX_AUTH_ROUNDS};
+use crate::codec::handshake::{
+    encode_handshake_response, encode_ssl_request, parse_auth_more_data, parse_auth_switch,
+    parse_handshake, HandshakeResponse,
+};
+use crate::codec::response::{parse_err, parse_ok};
+use crate::codec::{CapabilityFlags, ErrorKind, MariaDbCapabilities, Packet, ParseError};
+use crate::error::Error;
+use crate::trace::Phase;
+
+use super::engine::server_error;
+use super::{Engine, Step};
+
+/// What a driver must do next while connecting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnectEvent {
+    /// Write out the queued SSLRequest, run the TLS handshake on the transport, then call
+    /// [`Engine::tls_established`] and go on stepping.
+    StartTls,
+    /// Authenticated: the command phase has begun.
+    Connected,
+}
+
+/// Everything the connection phase needs from the options, prepared by the driver (files are
+/// read before the first byte arrives, so a bad file fails the same way whatever the server
+/// offers).
+#[derive(Clone)]
+pub struct ConnectConfig {
+    /// Capabilities the client wants (the negotiated set is this and the server's).
+    pub capabilities: CapabilityFlags,
+    /// Start TLS when the server offers it.
+    pub wants_tls: bool,
+    /// Fail before sending anything when the server does not offer TLS.
+    pub requires_tls: bool,
+    /// The ssl-mode's name and the endpoint, for the error that says why.
+    pub ssl_mode: &'static str,
+    /// Where the connection goes (for error messages).
+    pub endpoint: String,
+    /// The transport is a Unix socket.
+    pub unix: bool,
+    /// `max_packet_size` announced to the server.
+    pub max_packet: u32,
+    /// Collation id of the connection.
+    pub collation: u8,
+    /// User name.
+    pub user: Vec<u8>,
+    /// Password.
+    pub password: Zeroizing<Vec<u8>>,
+    /// Default schema.
+    pub database: Option<Vec<u8>>,
+    /// Connection attributes.
+    pub attributes: Vec<(Cow<'static, str>, Cow<'static, str>)>,
+    /// What the auth plugins may do (`secure_transport` is filled in by the engine once it
+    /// knows whether TLS runs).
+    pub auth: AuthConfig,
+}
+
+impl std::fmt::Debug for ConnectConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnectConfig")
+            .field("endpoint", &self.endpoint)
+            .field("capabilities", &self.capabilities)
+            .field("ssl_mode", &self.ssl_mode)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where the connection phase stands.
+#[derive(Debug)]
+pub(crate) enum ConnectState {
+    /// Waiting for the greeting.
+    Greeting(Box<ConnectConfig>),
+    /// The SSLRequest is queued; the driver runs TLS and calls `tls_established`.
+    Tls(Box<ConnectConfig>),
+    /// The handshake response went out; authentication rounds follow.
+    Auth {
+        cfg: Box<ConnectConfig>,
+        plugin: Box<AuthState>,
+        rounds: usize,
+    },
+    /// Authenticated (or never connecting: an engine made for observing).
+    Done,
+}
+
+impl Engine {
+    /// An engine for a new connection, waiting for the server's greeting.
+    pub fn connect(max_packet: usize, cfg: ConnectConfig) -> Engine {
+        Engine::with_connect(max_packet, ConnectState::Greeting(Box::new(cfg)))
+    }
+
+    /// Runs the connection phase as far as the received bytes allow.
+    pub fn connect_step(&mut self) -> Step<ConnectEvent> {
+        loop {
+            match std::mem::replace(&mut self.connect, ConnectState::Done) {
+                ConnectState::Done => return Ok(Some(ConnectEvent::Connected)),
+                ConnectState::Tls(cfg) => {
+                    self.connect = ConnectState::Tls(cfg);
+                    return Err(Error::Usage(
+                        "the engine waits for the TLS handshake (tls_established)".into(),
+                    ));
+                }
+                ConnectState::Greeting(cfg) => {
+                    let Some(f) = self.poll_frame()? else {
+                        self.connect = ConnectState::Greeting(cfg);
+                        return Ok(None);
+                    };
+                    if f.payload.first() == Some(&0xFF) {
+                        return Err(server_error(
+                            parse_err(&f.payload).map_err(|e| self.proto(e))?,
+                        ));
+                    }
+                    let hs = parse_handshake(&f.payload).map_err(|e| self.proto(e))?;
+                    if !hs.capabilities.contains(CapabilityFlags::PROTOCOL_41) {
+                        return Err(self.proto(ParseError::new(
+                            Packet::Handshake,
+                            "capability_flags",
+                            ErrorKind::InvalidValue,
+                        )));
+                    }
+                    self.caps = cfg.capabilities & hs.capabilities;
+                    self.on_greeting_status(hs.status);
+                    self.handshake = hs;
+                    // The TLS policy is enforced here, before any byte leaves the client: a
+                    // stripped CLIENT_SSL must not cost the user name or a scramble
+                    // (CVE-2015-3152, CVE-2017-3305).
+                    let offers_tls = self.handshake.capabilities.contains(CapabilityFlags::SSL);
+                    if cfg.requires_tls && !offers_tls {
+                        return Err(Error::Io(std::io::Error::new(
+                            std::io::ErrorKind::Unsupported,
+                            format!(
+                                "ssl-mode={} but the server at {} does not offer TLS (no \
+                                 CLIENT_SSL in its greeting); nothing was sent",
+                                cfg.ssl_mode, cfg.endpoint
+                            ),
+                        )));
+                    }
+                    if offers_tls && cfg.wants_tls {
+                        // Bytes the server sent after its greeting would be read as if they
+                        // came through TLS (and nothing may come before the SSLRequest).
+                        if self.has_unread_bytes() {
+                            return Err(self.proto(ParseError::new(
+                                Packet::SslRequest,
+                                "bytes after the greeting",
+                                ErrorKind::TrailingBytes,
+                            )));
+                        }
+                        self.caps |= CapabilityFlags::SSL;
+                        let mut payload = BytesMut::new();
+                        encode_ssl_request(
+                            self.caps,
+                            cfg.max_packet,
+                            cfg.collation,
+                            MariaDbCapabilities::empty(),
+                            &mut payload,
+                        );
+                        self.queue_packet(&[&payload]);
+                        self.connect = ConnectState::Tls(cfg);
+                        return Ok(Some(ConnectEvent::StartTls));
+                    }
+                    self.send_handshake_response(cfg, false)?;
+                }
+                ConnectState::Auth {
+                    cfg,
+                    mut plugin,
+                    mut rounds,
+                } => {
+                    let Some(f) = self.poll_frame()? else {
+                        self.connect = ConnectState::Auth {
+                            cfg,
+                            plugin,
+                            rounds,
+                        };
+                        return Ok(None);
+                    };
+                    match f.payload.first() {
+                        Some(0x00) => {
+                            let ok = parse_ok(&f.payload, self.caps).map_err(|e| self.proto(e))?;
+                            self.on_ok(ok);
+                            self.phase = Phase::Command;
+                            return Ok(Some(ConnectEvent::Connected));
+                        }
+                        Some(0xFF) => {
+                            return Err(server_error(
+                                parse_err(&f.payload).map_err(|e| self.proto(e))?,
+                            ))
+                        }
+                        Some(0xFE) => {
+                            rounds = rounds.saturating_add(1);
+                            if rounds > MAX_AUTH_ROUNDS {
+                                return Err(AuthError::TooManyRounds(MAX_AUTH_ROUNDS).into());
+                            }
+                            let sw = parse_auth_switch(&f.payload).map_err(|e| self.proto(e))?;
+                            let (st, bytes) = AuthState::start(
+                                sw.plugin.as_bytes(),
+                                &sw.data,
+                                &cfg.password,
+                                &cfg.auth,
+                            )?;
+                            plugin = Box::new(st);
+                            self.queue_packet(&[&bytes]);
+                        }
+                        Some(0x01) => {
+                            rounds = rounds.saturating_add(1);
+                            if rounds > MAX_AUTH_ROUNDS {
+                                return Err(AuthError::TooManyRounds(MAX_AUTH_ROUNDS).into());
+                            }
+                            let data =
+                                parse_auth_more_data(&f.payload).map_err(|e| self.proto(e))?;
+                            if let AuthAction::Send(bytes) = plugin.more_data(data, &cfg.auth)? {
+                                self.queue_packet(&[&bytes]);
+                            }
+                        }
+                        _ => {
+                            return Err(self.proto(ParseError::new(
+                                Packet::AuthSwitch,
+                                "header",
+                                ErrorKind::Unexpected,
+                            )))
+                        }
+                    }
+                    self.connect = ConnectState::Auth {
+                        cfg,
+                        plugin,
+                        rounds,
+                    };
+                }
+            }
+        }
+    }
+
+    /// The driver finished the TLS handshake after [`ConnectEvent::StartTls`]: the handshake
+    /// response is queued (inside TLS, sequence id 2).
+    pub fn tls_established(&mut self) -> Result<(), Error> {
+        match std::mem::replace(&mut self.connect, ConnectState::Done) {
+            ConnectState::Tls(cfg) => {
+                self.tracer_tls_started();
+                self.send_handshake_response(cfg, true)
+            }
+            other => {
+                self.connect = other;
+                Err(Error::Usage(
+                    "tls_established: no TLS upgrade was asked for".into(),
+                ))
+            }
+        }
+    }
+
+    fn send_handshake_response(
+        &mut self,
+        mut cfg: Box<ConnectConfig>,
+        tls: bool,
+    ) -> Result<(), Error> {
+        cfg.auth.secure_transport = tls || cfg.unix;
+        let plugin = self
+            .handshake
+            .auth_plugin
+            .clone()
+            .unwrap_or_else(|| "mysql_native_password".into());
+        // A default plugin we do not implement: answer with mysql_native_password and let the
+        // server switch us to what the account really uses.
+        let (auth, first) = match AuthState::start(
+            plugin.as_bytes(),
+            &self.handshake.nonce,
+            &cfg.password,
+            &cfg.auth,
+        ) {
+            Ok(x) => x,
+            Err(AuthError::UnsupportedPlugin(_)) => AuthState::start(
+                b"mysql_native_password",
+                &self.handshake.nonce,
+                &cfg.password,
+                &cfg.auth,
+            )?,
+            Err(e) => return Err(e.into()),
+        };
+        let resp = HandshakeResponse {
+            capabilities: self.caps,
+            max_packet_size: cfg.max_packet,
+            charset: cfg.collation,
+            mariadb_capabilities: MariaDbCapabilities::empty(),
+            user: cfg.user.clone(),
+            auth_response: first,
+            database: cfg.database.clone(),
+            auth_plugin: Some(auth.plugin_name().as_bytes().to_vec()),
+            attributes: std::mem::take(&mut cfg.attributes),
+        };
+        let mut payload = BytesMut::new();
+        encode_handshake_response(&resp, &mut payload);
+        self.queue_packet(&[&payload]);
+        self.phase = Phase::Auth;
+        self.connect = ConnectState::Auth {
+            cfg,
+            plugin: Box::new(auth),
+            rounds: 0,
+        };
+        Ok(())
+    }
+}

@@ -1,0 +1,37 @@
+//! The protocol engine: one connection's state machine, sans-IO.
+//!
+//! [`Engine`] owns everything a connection knows about the protocol: the negotiated
+//! capabilities, the sequence counter, the framing (one header parser, continuations joined,
+//! the batched row scan), the connection phase (greeting, the TLS upgrade point,
+//! authentication), and the queue of commands in flight with what each response looks like.
+//! It does no I/O: a driver reads whatever arrives into [`Engine::read_buf`], asks the engine
+//! to make progress (each `*_step` method returns `Ok(None)` when it needs more bytes), and
+//! writes out what the engine queued in [`Engine::transmit`].
+//!
+//! ```text
+//!            bytes in                                   bytes out
+//!   socket ───────────▶ read_buf ──▶ ┌──────────────┐ ──▶ transmit ───────────▶ socket
+//!                                    │    Engine    │
+//!   driver ── command, step() ─────▶ │ phase, caps, │ ──▶ events: StartTls, Connected,
+//!   (async Session,                  │ seq, queue,  │     result head (columns), row view,
+//!    blocking Session)               │ rows batch   │     result end (OK), server error,
+//!                                    └──────────────┘     LOCAL INFILE refused, raw frame
+//! ```
+//!
+//! The two drivers, [`crate::session::Session`] (tokio) and
+//! [`crate::session::blocking::Session`] (std sockets), are small loops around the same
+//! engine: `loop { if let Some(x) = engine.step()? { return x } write(transmit); read(read_buf) }`.
+//! Because every bit of protocol state lives here, a driver call that is cancelled (a dropped
+//! future, a timeout) loses nothing: the next call finishes the write and drains what was not
+//! read.
+
+mod connect;
+mod engine;
+mod row;
+
+pub use connect::{ConnectConfig, ConnectEvent};
+pub use engine::{Engine, PIPELINE_WINDOW, PIPELINE_WINDOW_BYTES};
+pub use row::Row;
+
+/// The outcome of one step of the engine: `Ok(None)` means "feed me more bytes".
+pub type Step<T> = Result<Option<T>, crate::Error>;

@@ -1,0 +1,136 @@
+//! What both drivers do before the engine sees a byte: the capabilities and attributes to ask
+//! for, the files to read, and the TLS configuration.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use zeroize::Zeroizing;
+
+use crate::codec::auth::AuthConfig;
+use crate::codec::CapabilityFlags;
+use crate::proto::{ConnectConfig, Engine};
+use crate::Error;
+
+use super::options::{Options, SslMode};
+use super::tls;
+
+/// The connection attributes every session sends (before the caller's own). All static, so a
+/// connect copies none of them.
+fn default_attributes() -> [(Cow<'static, str>, Cow<'static, str>); 5] {
+    static PID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let pid = PID.get_or_init(|| std::process::id().to_string());
+    [
+        ("_client_name".into(), "mywire".into()),
+        ("_client_version".into(), env!("CARGO_PKG_VERSION").into()),
+        ("_os".into(), std::env::consts::OS.into()),
+        ("_platform".into(), std::env::consts::ARCH.into()),
+        ("_pid".into(), pid.as_str().into()),
+    ]
+}
+
+/// A failed connect (or socket setup right after it), naming where to.
+pub(crate) fn connect_error(opts: &Options, e: std::io::Error) -> Error {
+    Error::Io(std::io::Error::new(
+        e.kind(),
+        format!("cannot connect to {}: {e}", opts.endpoint()),
+    ))
+}
+
+fn wanted_capabilities(opts: &Options) -> CapabilityFlags {
+    let mut c = CapabilityFlags::LONG_PASSWORD
+        | CapabilityFlags::LONG_FLAG
+        | CapabilityFlags::PROTOCOL_41
+        | CapabilityFlags::TRANSACTIONS
+        | CapabilityFlags::SECURE_CONNECTION
+        | CapabilityFlags::MULTI_RESULTS
+        | CapabilityFlags::PS_MULTI_RESULTS
+        | CapabilityFlags::PLUGIN_AUTH
+        | CapabilityFlags::PLUGIN_AUTH_LENENC_CLIENT_DATA
+        | CapabilityFlags::CONNECT_ATTRS;
+    c.set(CapabilityFlags::CONNECT_WITH_DB, opts.database.is_some());
+    c.set(CapabilityFlags::MULTI_STATEMENTS, opts.multi_statements);
+    c.set(CapabilityFlags::DEPRECATE_EOF, opts.deprecate_eof);
+    c.set(CapabilityFlags::SESSION_TRACK, opts.session_track);
+    // Never CLIENT_LOCAL_FILES: a server must not be invited to ask for files.
+    c
+}
+
+/// What the driver needs at the TLS point.
+pub(crate) struct TlsSetup {
+    pub mode: SslMode,
+    config: Option<Arc<rustls::ClientConfig>>,
+}
+
+/// Reads every file the options name (so a bad file fails the same way whatever the server
+/// offers) and makes the engine, waiting for the greeting.
+pub(crate) fn prepare(opts: &Options, unix: bool) -> Result<(Engine, TlsSetup), Error> {
+    let mode = tls::effective_mode(opts);
+    // Over a Unix socket PREFERRED means plaintext (as with the official clients); REQUIRED
+    // and stricter still mean TLS.
+    let wants_tls = match mode {
+        SslMode::Disabled => false,
+        SslMode::Preferred => !unix,
+        _ => true,
+    };
+    // A configuration that reads files (CA, client certificate) is built now; one that
+    // reads nothing is built only if the server offers TLS, which keeps connecting to a
+    // server without TLS free of rustls setup.
+    let tls_config = (wants_tls && tls::reads_files(opts, mode))
+        .then(|| tls::client_config(opts, mode))
+        .transpose()?;
+    let server_public_key = match &opts.server_public_key_path {
+        Some(path) => Some(std::fs::read(path).map_err(|e| {
+            Error::Config(format!(
+                "server-public-key-path `{}` cannot be read: {e}",
+                path.display()
+            ))
+        })?),
+        None => None,
+    };
+    let defaults = default_attributes();
+    let mut attributes = Vec::with_capacity(defaults.len() + opts.attributes.len());
+    attributes.extend(defaults);
+    attributes.extend(
+        opts.attributes
+            .iter()
+            .map(|(k, v)| (Cow::Owned(k.clone()), Cow::Owned(v.clone()))),
+    );
+    let cfg = ConnectConfig {
+        capabilities: wanted_capabilities(opts),
+        wants_tls,
+        requires_tls: mode.requires_tls(),
+        ssl_mode: mode.as_str(),
+        endpoint: opts.endpoint(),
+        unix,
+        max_packet: u32::try_from(opts.max_packet).unwrap_or(u32::MAX),
+        collation: opts.collation,
+        user: opts.user.as_bytes().to_vec(),
+        password: Zeroizing::new(opts.password.as_bytes().to_vec()),
+        database: opts.database.as_ref().map(|d| d.as_bytes().to_vec()),
+        attributes,
+        auth: AuthConfig {
+            secure_transport: false,
+            server_public_key,
+            get_server_public_key: opts.get_server_public_key,
+            enable_cleartext_plugin: opts.enable_cleartext_plugin,
+            rng_seed: None,
+        },
+    };
+    Ok((
+        Engine::connect(opts.max_packet, cfg),
+        TlsSetup {
+            mode,
+            config: tls_config,
+        },
+    ))
+}
+
+impl TlsSetup {
+    /// The TLS client configuration (built now if it was not built up front).
+    pub fn client_config(&mut self, opts: &Options) -> Result<Arc<rustls::ClientConfig>, Error> {
+        match self.config.take() {
+            Some(c) => Ok(c),
+            None => tls::client_config(opts, self.mode),
+        }
+    }
+}
