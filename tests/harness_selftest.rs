@@ -279,7 +279,9 @@ fn ed25519_login() {
         return;
     };
     let _g = serial();
-    assert!(s.has_ed25519, "auth_ed25519 plugin not loaded");
+    if !s.has_ed25519 {
+        return support::skip_or_fail("the auth_ed25519 server plugin is not available");
+    }
     assert_eq!(
         s.sql("SELECT DISTINCT plugin FROM mysql.user WHERE user='mywire_ed'"),
         "ed25519"
@@ -375,4 +377,50 @@ fn restart_under_open_session() {
     );
     assert_eq!(s.sql("SHOW VARIABLES LIKE 'have_ssl'"), "have_ssl\tYES");
     s.sql("DROP TABLE mywire_test.harness_restart");
+}
+
+/// `support::skip_or_fail` under `CI=true` fails the test (panics, naming the test and the
+/// reason) and elsewhere only prints a SKIPPED line. The CI flag is injected: changing the
+/// process environment would race with the other tests of this binary, which read `CI`.
+#[test]
+fn skip_or_fail_fails_under_ci() {
+    let r = std::panic::catch_unwind(|| {
+        support::skip_or_fail_in(true, "some_test", "`tshark` is not installed")
+    });
+    let msg = r.expect_err("skip_or_fail must panic under CI=true");
+    let msg = msg
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| msg.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_default();
+    assert!(msg.contains("some_test"), "{msg}");
+    assert!(msg.contains("CI=true"), "{msg}");
+    assert!(msg.contains("`tshark` is not installed"), "{msg}");
+
+    // Outside CI: no panic, the test goes on (and returns). This prints a SKIPPED line.
+    support::skip_or_fail_in(
+        false,
+        "skip_or_fail_fails_under_ci",
+        "not a real skip: the self-test of support::skip_or_fail outside CI",
+    );
+}
+
+/// The performance_schema of the throwaway server is on (with its tables sized down), so that
+/// `tests/connect.rs` checks connect attributes instead of skipping.
+#[test]
+fn performance_schema_has_connect_attrs() {
+    let Some(s) = support::local_server() else {
+        return;
+    };
+    let _g = serial();
+    assert_eq!(s.sql("SELECT @@performance_schema"), "1");
+    let out = ok(tcp(
+        s,
+        support::USER,
+        support::PASSWORD,
+        &["--skip-ssl"],
+        "SELECT ATTR_VALUE FROM performance_schema.session_connect_attrs \
+         WHERE PROCESSLIST_ID = CONNECTION_ID() AND ATTR_NAME = '_client_name'",
+    ));
+    assert_eq!(out, "libmariadb");
 }

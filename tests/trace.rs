@@ -2,8 +2,8 @@
 //! checked with tshark, and `mywire decode` compared with tshark on a real loopback capture of
 //! the official `mariadb` client.
 //!
-//! The tshark / dumpcap / editcap tests print a loud SKIPPED line when the tool is missing
-//! (CI installs tshark, which brings the others).
+//! The tshark / dumpcap / editcap tests print a loud SKIPPED line when the tool is missing, and
+//! fail under `CI=true` (CI installs tshark, which brings the others).
 
 mod support;
 
@@ -58,13 +58,11 @@ fn success(o: &Output) {
     );
 }
 
+/// A missing tool: SKIPPED, or a failure under `CI=true` ([`support::skip_or_fail`]).
 fn skip(tool: &str) {
-    let t = std::thread::current();
-    let line = format!(
-        "SKIPPED {}: `{tool}` is not installed (CI installs tshark)",
-        t.name().unwrap_or("?")
-    );
-    let _ = writeln!(std::io::stderr().lock(), "{line}");
+    support::skip_or_fail(&format!(
+        "`{tool}` is not installed (CI installs tshark, which brings dumpcap and editcap)"
+    ));
 }
 
 fn have(tool: &str) -> bool {
@@ -854,7 +852,10 @@ fn compare_with_tshark(cap: &Capture, results: bool) -> Vec<String> {
 
 #[test]
 fn decode_agrees_with_tshark_on_a_real_capture_of_mywire() {
-    if support::local_server().is_none() || !have("tshark") {
+    if support::local_server().is_none() {
+        return;
+    }
+    if !have("tshark") {
         return skip("tshark");
     }
     let Some(cap) = capture_session("real-mywire.pcapng", |s| {
@@ -928,7 +929,10 @@ fn decode_agrees_with_tshark_on_a_real_capture_of_mywire() {
 
 #[test]
 fn decode_agrees_with_tshark_on_a_real_capture_of_the_mariadb_client() {
-    if support::local_server().is_none() || !have("tshark") {
+    if support::local_server().is_none() {
+        return;
+    }
+    if !have("tshark") {
         return skip("tshark");
     }
     let Some(cap) = capture_mariadb("real-mariadb.pcapng") else {
@@ -1032,7 +1036,10 @@ fn decode_agrees_with_tshark_on_a_real_capture_of_the_mariadb_client() {
 /// result set decodes as `Malformed` ("column count: … unexpected trailing bytes").
 #[test]
 fn decode_agrees_with_tshark_on_mariadb_client_result_sets() {
-    if support::local_server().is_none() || !have("tshark") {
+    if support::local_server().is_none() {
+        return;
+    }
+    if !have("tshark") {
         return skip("tshark");
     }
     let Some(cap) = capture_mariadb("real-mariadb-results.pcapng") else {

@@ -360,14 +360,16 @@ mod tests {
 
     #[test]
     fn use_schema_ok_from_mariadb() {
-        // Seen on MariaDB 10.11 for `USE p` (shared/REFERENCE.md).
+        // `USE test` with CLIENT_SESSION_TRACK: live probe against MariaDB 10.11.19 on this
+        // project's test server (raw socket client; see protocol-notes/command-phase.md).
         let b = [
-            0x00, 0x00, 0x00, 0x02, 0x40, 0x00, 0x00, 0x00, 0x04, 0x01, 0x02, 0x01, 0x70,
+            0x00, 0x00, 0x00, 0x02, 0x40, 0x00, 0x00, 0x00, 0x07, 0x01, 0x05, 0x04, b't', b'e',
+            b's', b't',
         ];
         let ok = parse_ok(&b, CAPS).unwrap();
         assert_eq!(
             ok.session_state,
-            vec![SessionStateChange::Schema("p".into())]
+            vec![SessionStateChange::Schema("test".into())]
         );
         let mut out = BytesMut::new();
         encode_ok(&ok, 0, CAPS, &mut out);

@@ -193,7 +193,8 @@ mod tests {
 
     #[test]
     fn select_1_as_a_from_mariadb() {
-        // Seen on MariaDB 10.11 (shared/REFERENCE.md).
+        // `SELECT 1 AS a`: live probe against MariaDB 10.11.19 on this project's test server
+        // (raw socket client; see protocol-notes/resultset.md).
         let b = Bytes::from_static(
             b"\x03def\x00\x00\x00\x01a\x00\x0c\x3f\x00\x01\x00\x00\x00\x03\x81\x00\x00\x00\x00",
         );

@@ -10,8 +10,10 @@
 //! - [`local_server()`]: `Some(&TestServer)` for tests that need things only the
 //!   throwaway server provides (TLS files, ed25519/X509/SSL accounts, restart,
 //!   the unix socket, root access through the CLI). Returns `None` and prints a
-//!   loud `SKIPPED` line when `MYWIRE_TEST_URL` is set; the
-//!   [`require_local_server!`] macro does the early `return` for you.
+//!   loud `SKIPPED` line when `MYWIRE_TEST_URL` is set (panics instead under
+//!   `CI=true`); the [`require_local_server!`] macro does the early `return` for you.
+//! - [`skip_or_fail()`]: the one way a test skips for a missing prerequisite (tool,
+//!   plugin, server feature): `SKIPPED <test>: <reason>`, or a panic under `CI=true`.
 //! - [`server()`]: like `local_server()` but panics when `MYWIRE_TEST_URL` is set.
 //!
 //! The server lives in a fresh temp dir (`$TMPDIR/mywire-test-PID-N`): datadir,
@@ -31,7 +33,8 @@
 //!
 //! Environment knobs: `MYWIRE_TEST_URL` (use an external server), `MYWIRE_MARIADBD`,
 //! `MYWIRE_MARIADB_INSTALL_DB`, `MYWIRE_MARIADB_CLI`, `MYWIRE_PLUGIN_DIR` (binaries
-//! and plugin dir overrides).
+//! and plugin dir overrides), `CI` (`true`: a missing prerequisite fails the test, see
+//! [`skip_or_fail()`]).
 
 pub mod certs;
 
@@ -154,24 +157,58 @@ pub fn test_url() -> String {
     }
 }
 
-/// The throwaway server, or `None` (after printing a loud SKIPPED line naming the
-/// test) when `MYWIRE_TEST_URL` points the tests at an external server.
+/// The throwaway server, or `None` (after [`skip_or_fail`]: a loud SKIPPED line naming the
+/// test, or a panic under `CI=true`) when `MYWIRE_TEST_URL` points the tests at an external
+/// server.
 pub fn local_server() -> Option<&'static TestServer> {
     if external_url().is_some() {
-        let t = std::thread::current();
-        let name = t.name().unwrap_or("<unnamed>");
-        let line = format!(
-            "SKIPPED {name}: needs the throwaway local MariaDB (TLS files, special accounts, restart, \
+        skip_or_fail(&format!(
+            "needs the throwaway local MariaDB (TLS files, special accounts, restart, \
              socket or root CLI), but {ENV_URL} is set"
-        );
-        print_uncaptured(&line);
+        ));
         return None;
     }
     Some(server())
 }
 
+/// Whether a missing test prerequisite must fail the test: the environment variable `CI`
+/// is `true` (any case) or `1`, as CI services set it and as `.ci/run` expects.
+pub fn ci_strict() -> bool {
+    std::env::var("CI").is_ok_and(|v| {
+        let v = v.trim();
+        v.eq_ignore_ascii_case("true") || v == "1"
+    })
+}
+
+/// The name libtest gave the current test's thread (`<unnamed>` elsewhere).
+pub fn current_test() -> String {
+    std::thread::current()
+        .name()
+        .unwrap_or("<unnamed>")
+        .to_string()
+}
+
+/// The one way a test skips for a missing prerequisite (a tool, a server plugin or feature,
+/// the throwaway server): prints `SKIPPED <test>: <reason>` where `cargo test` shows it even
+/// for passing tests, or panics when [`ci_strict`] (`CI=true`), where everything a test needs
+/// is installed and a skip would hide a broken environment. The caller returns afterwards.
+#[track_caller]
+pub fn skip_or_fail(reason: &str) {
+    skip_or_fail_in(ci_strict(), &current_test(), reason);
+}
+
+/// [`skip_or_fail`] with the CI flag and the test name given (for the harness self-test,
+/// which must not change the process environment other tests read).
+#[track_caller]
+pub fn skip_or_fail_in(ci: bool, test: &str, reason: &str) {
+    if ci {
+        panic!("{test}: prerequisite missing under CI=true (a skip is a failure there): {reason}");
+    }
+    print_uncaptured(&format!("SKIPPED {test}: {reason}"));
+}
+
 /// Returns `&'static TestServer` or returns early from the calling test (with a loud
-/// SKIPPED line) when `MYWIRE_TEST_URL` is set.
+/// SKIPPED line; a panic under `CI=true`) when `MYWIRE_TEST_URL` is set.
 #[macro_export]
 macro_rules! require_local_server {
     () => {
@@ -542,6 +579,41 @@ fn start() -> Result<TestServer, String> {
     res
 }
 
+/// performance_schema sizing options set to 0 in the throwaway server (see `start_in`).
+const PFS_ZERO_SIZED: &[&str] = &[
+    "accounts-size",
+    "digests-size",
+    "events-stages-history-long-size",
+    "events-stages-history-size",
+    "events-statements-history-long-size",
+    "events-statements-history-size",
+    "events-transactions-history-long-size",
+    "events-transactions-history-size",
+    "events-waits-history-long-size",
+    "events-waits-history-size",
+    "hosts-size",
+    "max-cond-instances",
+    "max-digest-length",
+    "max-file-handles",
+    "max-file-instances",
+    "max-index-stat",
+    "max-memory-classes",
+    "max-metadata-locks",
+    "max-mutex-instances",
+    "max-prepared-statements-instances",
+    "max-program-instances",
+    "max-rwlock-instances",
+    "max-socket-instances",
+    "max-sql-text-length",
+    "max-statement-classes",
+    "max-table-handles",
+    "max-table-instances",
+    "max-table-lock-stat",
+    "setup-actors-size",
+    "setup-objects-size",
+    "users-size",
+];
+
 fn start_in(
     tmp: &Path,
     mariadbd: &Path,
@@ -639,7 +711,15 @@ fn start_in(
     a("--collation-server=utf8mb4_general_ci".into());
     a("--local-infile=1".into());
     a("--max-connections=300".into());
-    a("--loose-performance-schema=OFF".into());
+    // performance_schema on, for session_connect_attrs only (tests/connect.rs): every other
+    // table sized to 0, which keeps it at ~7 MB instead of ~100 MB with autosizing (both
+    // measured on MariaDB 10.11.19 with `SHOW ENGINE PERFORMANCE_SCHEMA STATUS`).
+    a("--loose-performance-schema=ON".into());
+    for t in PFS_ZERO_SIZED {
+        a(format!("--loose-performance-schema-{t}=0"));
+    }
+    a("--loose-performance-schema-max-statement-stack=1".into());
+    a("--loose-performance-schema-max-thread-instances=512".into());
     a("--loose-feedback=OFF".into());
     a(format!("--ssl-ca={}", certs.ca_cert.display()));
     a(format!("--ssl-cert={}", certs.server_cert.display()));
