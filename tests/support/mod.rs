@@ -34,6 +34,7 @@
 //! and plugin dir overrides).
 
 pub mod certs;
+pub mod tls_server;
 
 use std::ffi::OsString;
 use std::fs;
