@@ -449,6 +449,7 @@ impl Session {
 
         let cfg = AuthConfig {
             secure_transport: self.tls || self.stream.is_unix(),
+            verified_peer: self.stream.is_unix() || (self.tls && tls::verifies_peer(mode)),
             server_public_key,
             get_server_public_key: self.opts.get_server_public_key,
             enable_cleartext_plugin: self.opts.enable_cleartext_plugin,

@@ -67,10 +67,8 @@ pub fn fresh_identity() -> Identity {
     .with_single_cert(vec![ck.cert.der().clone()], key)
     .expect("server cert");
     let n = N.fetch_add(1, Ordering::Relaxed);
-    let path = std::env::temp_dir().join(format!(
-        "mywire-tls-server-{}-{n}.pem",
-        std::process::id()
-    ));
+    let path =
+        std::env::temp_dir().join(format!("mywire-tls-server-{}-{n}.pem", std::process::id()));
     std::fs::write(&path, ck.cert.pem()).expect("write certificate");
     Identity {
         config: Arc::new(config),
