@@ -9,8 +9,9 @@
 //!   written;
 //! * it is sent with `enable-cleartext-plugin=true` (which also shows the recorder sees it), and
 //!   over VERIFY_CA / VERIFY_IDENTITY with the server's certificate as `ssl-ca`;
-//! * caching_sha2_password full authentication over unverified TLS sends the password: the
-//!   documented behaviour of every MySQL client (protocol-notes/threat-model.md, row 9).
+//! * caching_sha2_password full authentication and sha256_password over unverified TLS send the
+//!   password: the documented behaviour, as in the MySQL clients (protocol-notes/threat-model.md,
+//!   row 9).
 
 mod support;
 
@@ -121,6 +122,20 @@ async fn caching_sha2_full_auth_over_unverified_tls_sends_the_password() {
     // not. A man in the middle with a self-signed certificate reads it.
     for mode in [SslMode::Preferred, SslMode::Required] {
         let server = TlsServer::start(Script::CachingSha2FullAuth);
+        let o = opts(&server, mode);
+        let (r, rec) = run(server, o).await;
+        r.unwrap_or_else(|e| panic!("{mode}: {e}"));
+        assert_eq!(rec.answer, Some(password_nul()), "{mode}");
+    }
+}
+
+#[tokio::test]
+async fn sha256_switch_over_unverified_tls_sends_the_password() {
+    // The same documented behaviour for sha256_password: over any TLS the password goes in
+    // clear inside it, so refusing mysql_clear_password alone does not keep a man in the middle
+    // from reading it under PREFERRED / REQUIRED. Only a verified certificate does.
+    for mode in [SslMode::Preferred, SslMode::Required] {
+        let server = TlsServer::start(Script::Sha256Switch);
         let o = opts(&server, mode);
         let (r, rec) = run(server, o).await;
         r.unwrap_or_else(|e| panic!("{mode}: {e}"));

@@ -1,8 +1,8 @@
 //! A scripted man in the middle with a real TLS stack: it greets with CLIENT_SSL, answers the
 //! client's SSLRequest with a rustls handshake using a certificate generated for this one server
 //! (rcgen, self-signed, valid for `localhost` and `127.0.0.1`), reads the HandshakeResponse41
-//! inside TLS, and then plays one [`Script`] (an AuthSwitchRequest to `mysql_clear_password`,
-//! or caching_sha2_password's "perform full authentication").
+//! inside TLS, and then plays one [`Script`] (an AuthSwitchRequest to `mysql_clear_password` or
+//! `sha256_password`, or caching_sha2_password's "perform full authentication").
 //!
 //! Every byte the client sends is recorded: before TLS as received, after TLS as decrypted by
 //! the server, so tests can check exactly what an attacker holding the TLS session would read.
@@ -40,6 +40,9 @@ pub enum Script {
     /// Greet with `caching_sha2_password`, then send AuthMoreData 0x04 ("perform full
     /// authentication", the server's cache is cold); OK whatever comes back.
     CachingSha2FullAuth,
+    /// Greet with `mysql_native_password`, then send an AuthSwitchRequest for
+    /// `sha256_password`; OK whatever comes back.
+    Sha256Switch,
 }
 
 /// A certificate and key made for one server.
@@ -201,7 +204,7 @@ async fn serve(
         .map_err(|e| format!("accept: {e}"))?;
 
     let plugin = match script {
-        Script::ClearPasswordSwitch => "mysql_native_password",
+        Script::ClearPasswordSwitch | Script::Sha256Switch => "mysql_native_password",
         Script::CachingSha2FullAuth => "caching_sha2_password",
     };
     let mut greeting = BytesMut::new();
@@ -251,6 +254,13 @@ async fn serve(
             &mut request,
         ),
         Script::CachingSha2FullAuth => request.extend_from_slice(&[0x01, 0x04]),
+        Script::Sha256Switch => encode_auth_switch(
+            &AuthSwitch {
+                plugin: "sha256_password".into(),
+                data: b"ABCDEFGHIJklmnopqrst".to_vec(),
+            },
+            &mut request,
+        ),
     }
     send(&mut tls, 3, &request).await?;
     let start = rec.decrypted.len();
