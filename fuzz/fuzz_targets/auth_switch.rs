@@ -2,8 +2,9 @@
 //!
 //! parse_auth_switch round-trips through encode_auth_switch. Each plugin (and the one named by
 //! the switch) is started with AuthState::start and fed the AuthMoreData payloads. Properties: no
-//! panic, and on an insecure link without enable-cleartext-plugin nothing the client would send
-//! contains the password.
+//! panic, on an insecure link without enable-cleartext-plugin nothing the client would send
+//! contains the password, and mysql_clear_password starts only for a verified peer or with
+//! enable-cleartext-plugin.
 #![no_main]
 use arbitrary::Arbitrary;
 use bytes::BytesMut;
@@ -37,6 +38,8 @@ struct Input {
     nonce: Vec<u8>,
     password: Vec<u8>,
     secure: bool,
+    /// With `secure`: the peer's certificate was verified (or a Unix socket).
+    verified: bool,
     get_key: bool,
     cleartext: bool,
     key: Key,
@@ -58,6 +61,7 @@ fuzz_target!(|inp: Input| {
     }
     let cfg = AuthConfig {
         secure_transport: inp.secure,
+        verified_peer: inp.secure && inp.verified,
         server_public_key: match &inp.key {
             Key::None => None,
             Key::Valid => Some(KEY.as_bytes().to_vec()),
@@ -82,6 +86,12 @@ fuzz_target!(|inp: Input| {
         let Ok((mut st, first)) = AuthState::start(plugin, &inp.nonce, &inp.password, &cfg) else {
             continue;
         };
+        assert!(
+            plugin.as_slice() != b"mysql_clear_password"
+                || cfg.verified_peer
+                || cfg.enable_cleartext_plugin,
+            "mysql_clear_password started for an unauthenticated peer"
+        );
         check(&first);
         let _ = (st.plugin_name(), st.response_is_secret(), format!("{st:?}"));
         for m in inp.more.iter().take(8) {

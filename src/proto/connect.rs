@@ -40,6 +40,9 @@ pub struct ConnectConfig {
     pub wants_tls: bool,
     /// Fail before sending anything when the server does not offer TLS.
     pub requires_tls: bool,
+    /// The TLS certificate is verified (`VERIFY_CA` / `VERIFY_IDENTITY`): a TLS peer is then
+    /// authenticated, not merely encrypted.
+    pub verifies_peer: bool,
     /// The ssl-mode's name and the endpoint, for the error that says why.
     pub ssl_mode: &'static str,
     /// Where the connection goes (for error messages).
@@ -58,8 +61,8 @@ pub struct ConnectConfig {
     pub database: Option<Vec<u8>>,
     /// Connection attributes.
     pub attributes: Vec<(Cow<'static, str>, Cow<'static, str>)>,
-    /// What the auth plugins may do (`secure_transport` is filled in by the engine once it
-    /// knows whether TLS runs).
+    /// What the auth plugins may do (`secure_transport` and `verified_peer` are filled in by
+    /// the engine once it knows whether TLS runs).
     pub auth: AuthConfig,
 }
 
@@ -259,6 +262,7 @@ impl Engine {
         tls: bool,
     ) -> Result<(), Error> {
         cfg.auth.secure_transport = tls || cfg.unix;
+        cfg.auth.verified_peer = cfg.unix || (tls && cfg.verifies_peer);
         let plugin = self
             .handshake
             .auth_plugin

@@ -18,7 +18,7 @@
 //! | `ssl-cert`, `ssl-key` | PEM client certificate (chain) and its private key (both or neither) | — |
 //! | `server-public-key-path` | PEM RSA public key of the server (caching_sha2 / sha256 over plain TCP) | — |
 //! | `get-server-public-key` | ask the server for its RSA key over plain TCP (a MITM can swap it) | false |
-//! | `enable-cleartext-plugin` | allow `mysql_clear_password` over plain TCP | false |
+//! | `enable-cleartext-plugin` | allow `mysql_clear_password` to an unauthenticated peer (plain TCP, or TLS without certificate verification) | false |
 //!
 //! TLS modes (see [`SslMode`]): `DISABLED` never encrypts; `PREFERRED` encrypts when the server
 //! offers TLS and falls back to plaintext otherwise (and never over a Unix socket), checking no
@@ -80,7 +80,8 @@ pub struct Options {
     pub server_public_key_path: Option<PathBuf>,
     /// Ask the server for its RSA public key over an insecure link (`get-server-public-key`).
     pub get_server_public_key: bool,
-    /// Allow `mysql_clear_password` over an insecure link (`enable-cleartext-plugin`).
+    /// Allow `mysql_clear_password` to an unauthenticated peer: plain TCP, or TLS whose
+    /// certificate was not verified (`enable-cleartext-plugin`).
     pub enable_cleartext_plugin: bool,
 }
 

@@ -3,7 +3,10 @@
 //! rustls with the `ring` provider. Certificate checks by mode:
 //! * `PREFERRED` / `REQUIRED`: none — any certificate is accepted, but the handshake signatures
 //!   are still verified against the certificate's key (so the link is encrypted to *someone*;
-//!   only eavesdroppers are kept out).
+//!   only eavesdroppers are kept out). The peer is not authenticated, so `mysql_clear_password`
+//!   is refused over such a link unless `enable-cleartext-plugin` is set
+//!   ([`crate::codec::auth::AuthError::UnverifiedPeer`]); caching_sha2 / sha256 full
+//!   authentication still sends the password (protocol-notes/threat-model.md, row 9).
 //! * `VERIFY_CA`: the chain must lead to a CA from `ssl-ca` (or, without `ssl-ca`, from the OS
 //!   trust store via `rustls-native-certs`); the certificate must be valid now and for server
 //!   authentication. The host name is not checked.
@@ -106,12 +109,16 @@ fn roots(opts: &Options) -> Result<RootCertStore, Error> {
     Ok(roots)
 }
 
+/// True if `mode` verifies the server's certificate (`VERIFY_CA`, `VERIFY_IDENTITY`): only then
+/// is a TLS peer authenticated (see [`crate::codec::auth::AuthConfig::verified_peer`]).
+pub(crate) fn verifies_peer(mode: SslMode) -> bool {
+    matches!(mode, SslMode::VerifyCa | SslMode::VerifyIdentity)
+}
+
 /// True if [`client_config`] reads files for `mode`: the CA roots (VERIFY_CA and
 /// VERIFY_IDENTITY) or a client certificate and key.
 pub(crate) fn reads_files(opts: &Options, mode: SslMode) -> bool {
-    matches!(mode, SslMode::VerifyCa | SslMode::VerifyIdentity)
-        || opts.ssl_cert.is_some()
-        || opts.ssl_key.is_some()
+    verifies_peer(mode) || opts.ssl_cert.is_some() || opts.ssl_key.is_some()
 }
 
 /// Builds the rustls client configuration for `mode` (not `DISABLED`).

@@ -195,7 +195,8 @@ pub struct ConnectArgs {
     #[arg(long)]
     pub get_server_public_key: bool,
 
-    /// Allow mysql_clear_password over plain TCP (the password goes in clear).
+    /// Allow mysql_clear_password without a verified peer (plain TCP, or TLS without a
+    /// certificate check): the password goes in clear to whoever answers.
     #[arg(long)]
     pub enable_cleartext_plugin: bool,
 }

@@ -29,8 +29,15 @@ pub const MAX_AUTH_ROUNDS: usize = 8;
 /// What the plugin may do with the password on this connection.
 #[derive(Debug, Clone, Default)]
 pub struct AuthConfig {
-    /// The link is TLS or a Unix socket: a cleartext password cannot be read off the network.
+    /// The link is TLS (certificate verified or not) or a Unix socket: an eavesdropper cannot
+    /// read a password sent inside it. Over unverified TLS (ssl-mode `PREFERRED`/`REQUIRED`) a
+    /// man in the middle still can: he terminates the TLS himself. `caching_sha2_password` and
+    /// `sha256_password` send the password when this is set (as the MySQL clients do).
     pub secure_transport: bool,
+    /// The peer is authenticated: a Unix socket, or TLS whose certificate was verified
+    /// (ssl-mode `VERIFY_CA` / `VERIFY_IDENTITY`). Implies `secure_transport`.
+    /// `mysql_clear_password` sends the password only then, or with `enable_cleartext_plugin`.
+    pub verified_peer: bool,
     /// The server's RSA public key, PEM text (PKCS#1 `BEGIN RSA PUBLIC KEY` or SPKI
     /// `BEGIN PUBLIC KEY`), as read from the file named by option `server-public-key-path`.
     /// Used by `caching_sha2_password` and `sha256_password` over an insecure link.
@@ -39,7 +46,8 @@ pub struct AuthConfig {
     /// server for its RSA key. Off by default: a key fetched over plain TCP can be replaced by a
     /// man in the middle, who then learns the password.
     pub get_server_public_key: bool,
-    /// Option `enable-cleartext-plugin`: allow `mysql_clear_password` over an insecure link.
+    /// Option `enable-cleartext-plugin`: allow `mysql_clear_password` to an unauthenticated peer
+    /// (plain TCP, or TLS without certificate verification).
     pub enable_cleartext_plugin: bool,
     /// For tests and reproducible traces only: seed of the ChaCha20 RNG used for RSA-OAEP
     /// padding instead of the OS RNG. Never set it on a real connection: with known randomness
@@ -66,6 +74,12 @@ pub enum AuthError {
     UnexpectedData(Option<u8>),
     /// Sending the password would expose it; the message says which option would allow it.
     Insecure(&'static str),
+    /// The server asked for `mysql_clear_password` over TLS whose certificate was not verified
+    /// (ssl-mode `PREFERRED` or `REQUIRED`): the link is encrypted, but to a peer nobody
+    /// authenticated, who may be a man in the middle. Nothing was sent. The message names the
+    /// three ways out: a Unix socket, a verified certificate (`VERIFY_CA` / `VERIFY_IDENTITY`),
+    /// or `enable-cleartext-plugin=true`.
+    UnverifiedPeer,
     /// The server's RSA public key (configured or sent by the server) could not be parsed.
     PublicKey(String),
     /// RSA encryption of the password failed (typically: password too long for the key).
@@ -94,6 +108,7 @@ impl fmt::Display for AuthError {
             }
             AuthError::UnexpectedData(None) => f.write_str("unexpected empty auth-more-data"),
             AuthError::Insecure(why) => f.write_str(why),
+            AuthError::UnverifiedPeer => f.write_str(UNVERIFIED_PEER_CLEARTEXT),
             AuthError::PublicKey(why) => write!(f, "server RSA public key: {why}"),
             AuthError::Encrypt(why) => f.write_str(why),
             AuthError::TooManyRounds(n) => write!(
@@ -110,9 +125,19 @@ impl fmt::Display for AuthError {
 
 impl std::error::Error for AuthError {}
 
-/// The message shown when `mysql_clear_password` would send the password unprotected.
-pub const INSECURE_CLEARTEXT: &str = "mysql_clear_password would send the password in clear \
-    over an insecure connection: use TLS or a Unix socket, or set enable-cleartext-plugin=true";
+/// The message shown when `mysql_clear_password` would send the password unprotected (plain
+/// TCP).
+pub const INSECURE_CLEARTEXT: &str = "the server asked for mysql_clear_password, which would \
+    send the password in clear over an unencrypted TCP connection; nothing was sent. To allow \
+    it, connect over a Unix socket, or use TLS with a verified server certificate \
+    (ssl-mode=VERIFY_CA or VERIFY_IDENTITY, with ssl-ca), or set enable-cleartext-plugin=true";
+
+/// The message of [`AuthError::UnverifiedPeer`].
+pub const UNVERIFIED_PEER_CLEARTEXT: &str = "the server asked for mysql_clear_password, which \
+    would send the password itself, but the server's TLS certificate was not verified \
+    (ssl-mode PREFERRED or REQUIRED), so the peer may be a man in the middle; nothing was sent. \
+    To allow it, connect over a Unix socket, or verify the server's certificate \
+    (ssl-mode=VERIFY_CA or VERIFY_IDENTITY, with ssl-ca), or set enable-cleartext-plugin=true";
 
 /// One plugin's exchange in progress.
 ///
@@ -145,6 +170,21 @@ enum Plugin {
     UnixSocket,
 }
 
+/// Whether `mysql_clear_password` may send the password: only to an authenticated peer (Unix
+/// socket, verified TLS certificate) or with `enable-cleartext-plugin`. Encryption alone is not
+/// enough: a man in the middle answering the SSLRequest with any certificate, then switching
+/// the client to this plugin, would read the password (and it is the one plugin a server can
+/// switch to that gets the password without any proof of the server's identity).
+fn cleartext_allowed(cfg: &AuthConfig) -> Result<(), AuthError> {
+    if cfg.verified_peer || cfg.enable_cleartext_plugin {
+        Ok(())
+    } else if cfg.secure_transport {
+        Err(AuthError::UnverifiedPeer)
+    } else {
+        Err(AuthError::Insecure(INSECURE_CLEARTEXT))
+    }
+}
+
 /// `password ‖ 0x00`.
 fn with_nul(password: &[u8]) -> Vec<u8> {
     let mut v = Vec::with_capacity(password.len() + 1);
@@ -159,7 +199,9 @@ impl AuthState {
     ///
     /// Errors: [`AuthError::UnsupportedPlugin`]; [`AuthError::Insecure`] when the plugin would
     /// have to send the password unprotected and `cfg` does not allow it (nothing must be sent
-    /// then); [`AuthError::PublicKey`]/[`AuthError::Encrypt`] for a bad configured RSA key;
+    /// then); [`AuthError::UnverifiedPeer`] for `mysql_clear_password` over TLS to a peer whose
+    /// certificate was not verified; [`AuthError::PublicKey`]/[`AuthError::Encrypt`] for a bad
+    /// configured RSA key;
     /// [`AuthError::BadNonce`].
     pub fn start(
         plugin: &[u8],
@@ -178,9 +220,7 @@ impl AuthState {
                 (Plugin::Sha256(step), first)
             }
             b"mysql_clear_password" => {
-                if !(cfg.secure_transport || cfg.enable_cleartext_plugin) {
-                    return Err(AuthError::Insecure(INSECURE_CLEARTEXT));
-                }
+                cleartext_allowed(cfg)?;
                 (Plugin::Cleartext, with_nul(password))
             }
             b"client_ed25519" => (Plugin::Ed25519, ed25519::sign(nonce, password)?),

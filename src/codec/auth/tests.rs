@@ -16,6 +16,15 @@ fn secure() -> AuthConfig {
     }
 }
 
+/// A Unix socket, or TLS with a verified certificate.
+fn verified() -> AuthConfig {
+    AuthConfig {
+        secure_transport: true,
+        verified_peer: true,
+        ..AuthConfig::default()
+    }
+}
+
 fn sent(a: AuthAction) -> Vec<u8> {
     match a {
         AuthAction::Send(b) => b,
@@ -44,7 +53,7 @@ fn plugin_names_round_trip() {
         } else {
             &NONCE
         };
-        let (st, _) = AuthState::start(name.as_bytes(), nonce, b"pw", &secure()).unwrap();
+        let (st, _) = AuthState::start(name.as_bytes(), nonce, b"pw", &verified()).unwrap();
         assert_eq!(st.plugin_name(), name);
         assert_eq!(st.response_is_secret(), name != "unix_socket", "{name}");
     }
@@ -352,12 +361,16 @@ fn sha256_bad_configured_key() {
 // ---- mysql_clear_password ----
 
 #[test]
-fn cleartext_allowed_when_secure_or_enabled() {
+fn cleartext_allowed_to_verified_peer_or_when_enabled() {
     let enabled = AuthConfig {
         enable_cleartext_plugin: true,
         ..cfg()
     };
-    for c in [secure(), enabled] {
+    let enabled_tls = AuthConfig {
+        enable_cleartext_plugin: true,
+        ..secure()
+    };
+    for c in [verified(), enabled, enabled_tls] {
         let (mut st, first) = AuthState::start(b"mysql_clear_password", &NONCE, b"pw", &c).unwrap();
         assert_eq!(first, b"pw\0");
         assert!(st.response_is_secret());
@@ -366,8 +379,28 @@ fn cleartext_allowed_when_secure_or_enabled() {
             Err(AuthError::UnexpectedData(Some(1)))
         );
     }
-    let (_, first) = AuthState::start(b"mysql_clear_password", &NONCE, b"", &secure()).unwrap();
+    let (_, first) = AuthState::start(b"mysql_clear_password", &NONCE, b"", &verified()).unwrap();
     assert_eq!(first, [0]);
+}
+
+#[test]
+fn cleartext_over_unverified_tls_is_refused() {
+    // Encrypted, but to whoever answered the SSLRequest: a man in the middle would read it.
+    let with_key = AuthConfig {
+        get_server_public_key: true,
+        server_public_key: Some(spki_pem(&test_key())),
+        ..secure()
+    };
+    for c in [secure(), with_key] {
+        for pw in [&b"pw"[..], b""] {
+            let err = AuthState::start(b"mysql_clear_password", &NONCE, pw, &c).unwrap_err();
+            assert_eq!(err, AuthError::UnverifiedPeer);
+            let msg = err.to_string();
+            for way in ["Unix socket", "VERIFY_CA", "enable-cleartext-plugin=true"] {
+                assert!(msg.contains(way), "{msg}");
+            }
+        }
+    }
 }
 
 #[test]
@@ -383,7 +416,9 @@ fn cleartext_insecure_is_refused() {
         let AuthError::Insecure(msg) = err else {
             panic!("{err:?}")
         };
-        assert!(msg.contains("enable-cleartext-plugin=true"), "{msg}");
+        for way in ["Unix socket", "VERIFY_CA", "enable-cleartext-plugin=true"] {
+            assert!(msg.contains(way), "{msg}");
+        }
     }
 }
 
@@ -422,6 +457,7 @@ fn errors_display() {
         AuthError::UnexpectedData(Some(4)),
         AuthError::UnexpectedData(None),
         AuthError::Insecure(INSECURE_CLEARTEXT),
+        AuthError::UnverifiedPeer,
         AuthError::PublicKey("x".into()),
         AuthError::Encrypt("y".into()),
         AuthError::BadNonce {
