@@ -17,6 +17,9 @@
 
 mod support;
 
+#[path = "support/scripted.rs"]
+mod scripted;
+
 use std::time::Duration;
 
 use mywire::codec::command::COM_QUERY;
@@ -76,7 +79,10 @@ async fn assert_in_sync(s: &mut Session, what: &str) {
 
 /// A result set read one row then dropped: the session still owns the rest of it.
 async fn abandon_half_read(s: &mut Session) {
-    let mut r = s.query("SELECT seq FROM seq_1_to_2000").await.expect("query");
+    let mut r = s
+        .query("SELECT seq FROM seq_1_to_2000")
+        .await
+        .expect("query");
     let first = r.next_row().await.expect("row").expect("a row");
     assert_eq!(first.get::<i64>(0).expect("seq"), Some(1));
     drop(r);
@@ -122,9 +128,7 @@ async fn query_drains_a_half_read_raw_exchange() {
         )
         .await
         .expect("send_command");
-        let head = bounded("read_packet", s.read_packet())
-            .await
-            .expect("head");
+        let head = bounded("read_packet", s.read_packet()).await.expect("head");
         assert_eq!(head.seq, 1);
         assert_eq!(&head.payload[..], &[2], "column count");
         assert_in_sync(&mut s, &format!("eof={eof}: after raw head")).await;
@@ -149,9 +153,7 @@ async fn raw_calls_when_idle_are_refused() {
     bounded("send_command", s.send_command(&[0x0e]))
         .await
         .expect("COM_PING");
-    let ok = bounded("read_packet", s.read_packet())
-        .await
-        .expect("OK");
+    let ok = bounded("read_packet", s.read_packet()).await.expect("OK");
     assert_eq!(ok.payload.first(), Some(&0x00));
     let r = bounded("read_packet after the OK", s.read_packet()).await;
     expect_usage("read_packet after the OK", r, "no raw exchange");
@@ -176,7 +178,10 @@ async fn raw_calls_after_abandoned_pipeline_are_refused() {
                 .await
                 .expect("a response")
                 .expect("ok");
-            let row = bounded("row", r.next_row()).await.expect("row").expect("a row");
+            let row = bounded("row", r.next_row())
+                .await
+                .expect("row")
+                .expect("a row");
             assert_eq!(row.get::<i64>(0).expect("seq"), Some(1));
         }
         drop(p);
@@ -220,9 +225,7 @@ async fn send_packet_raw_mid_raw_response_is_refused() {
         bounded("send_command", s.send_command(&query_packet("SELECT 'x'")))
             .await
             .expect("send_command");
-        let head = bounded("read_packet", s.read_packet())
-            .await
-            .expect("head");
+        let head = bounded("read_packet", s.read_packet()).await.expect("head");
         assert_eq!(&head.payload[..], &[1]);
         let r = bounded("send_packet_raw", s.send_packet_raw(b"\x0e")).await;
         expect_usage(&format!("eof={eof}: send_packet_raw"), r, "response");
@@ -245,9 +248,7 @@ async fn send_packet_raw_keeps_an_unfollowable_exchange_unfollowable() {
     bounded("send_command", s.send_command(&[0x00]))
         .await
         .expect("send_command");
-    let err = bounded("read_packet", s.read_packet())
-        .await
-        .expect("ERR");
+    let err = bounded("read_packet", s.read_packet()).await.expect("ERR");
     assert_eq!(err.payload.first(), Some(&0xFF));
     // Only the caller knows the exchange is over.
     let r = bounded("query", s.query("SELECT 1")).await.map(|_| ());
@@ -281,4 +282,88 @@ fn blocking_raw_calls_follow_the_same_rule() {
     let mut r = s.query("SELECT 'blocking'").expect("query");
     let row = r.next_row().expect("row").expect("a row");
     assert_eq!(row.get::<&str>(0).expect("text"), Some("blocking"));
+}
+
+/// Login, read the raw command, then `then` (a scripted server).
+fn scripted_raw(then: Vec<scripted::Step>) -> scripted::Server {
+    let mut script = scripted::login();
+    script.push(scripted::Step::ReadPacket);
+    script.extend(then);
+    scripted::Server::start(script)
+}
+
+/// (8) A raw COM_QUERY answered by a LOCAL INFILE request: the client speaks next, so
+/// `send_packet_raw` is accepted, and the session follows the exchange to its end.
+#[tokio::test]
+async fn send_packet_raw_answers_a_raw_local_infile_request() {
+    use scripted::{ok, packet, Step};
+    let mut infile = vec![0xFB];
+    infile.extend_from_slice(b"data.csv");
+    let server = scripted_raw(vec![
+        Step::Send(packet(1, &infile)),
+        Step::ReadPacket, // the client's empty packet: no data
+        Step::Send(ok(3)),
+        Step::ReadPacket, // COM_QUIT
+    ]);
+    let mut s = Session::connect(Options::from_url(&server.url("")).expect("url"))
+        .await
+        .expect("connect");
+    bounded(
+        "send_command",
+        s.send_command(&query_packet(
+            "LOAD DATA LOCAL INFILE 'data.csv' INTO TABLE t",
+        )),
+    )
+    .await
+    .expect("send_command");
+    let req = bounded("read_packet", s.read_packet())
+        .await
+        .expect("request");
+    assert_eq!(req.payload.first(), Some(&0xFB));
+    bounded("send_packet_raw", s.send_packet_raw(&[]))
+        .await
+        .expect("the empty data packet");
+    let done = bounded("read_packet", s.read_packet()).await.expect("OK");
+    assert_eq!((done.seq, done.payload.first()), (3, Some(&0x00)));
+    // The session saw the exchange end.
+    let r = bounded("read_packet", s.read_packet()).await;
+    expect_usage("read_packet after the OK", r, "no raw exchange");
+    bounded("close", s.close()).await.expect("close");
+    let rec = server.finish();
+    let packets = rec.packets();
+    assert_eq!(
+        packets.get(2).map(|(seq, p)| (*seq, p.len())),
+        Some((2, 0)),
+        "the empty packet with seq 2: {packets:?}"
+    );
+}
+
+/// (9) A raw response the tracker cannot decode: where it ends is unknown, so a new command
+/// must not try to drain it (it would wait forever) but ask for `end_raw`.
+#[tokio::test]
+async fn raw_response_the_tracker_cannot_decode_needs_end_raw() {
+    use scripted::{column_count, packet, Step};
+    let server = scripted_raw(vec![
+        Step::Send(column_count(1, 1)),
+        // Not a column definition.
+        Step::Send(packet(2, &[0x01])),
+        Step::Stall(Duration::from_secs(30)),
+    ]);
+    let mut s = Session::connect(Options::from_url(&server.url("")).expect("url"))
+        .await
+        .expect("connect");
+    bounded("send_command", s.send_command(&query_packet("SELECT 1")))
+        .await
+        .expect("send_command");
+    let head = bounded("read_packet", s.read_packet()).await.expect("head");
+    assert_eq!(&head.payload[..], &[1]);
+    let bad = bounded("read_packet", s.read_packet())
+        .await
+        .expect("raw packet");
+    assert_eq!(&bad.payload[..], &[0x01]);
+    let r = bounded("query", s.query("SELECT 2")).await.map(|_| ());
+    expect_usage("query after an undecodable raw packet", r, "end_raw");
+    assert!(!s.is_broken());
+    s.end_raw();
+    let _ = server;
 }

@@ -165,7 +165,8 @@ pub struct Session {
     /// Responses completed since connect; identifies "the current response".
     pub(crate) completed: u64,
     /// Follows a raw exchange (send_command / read_packet) with the trace decoder's state
-    /// machine, so the session knows where its response ends.
+    /// machine, so the session knows where its response ends. `None` in [`State::Raw`]: an
+    /// exchange the session lost track of, which only [`Session::end_raw`] ends.
     raw: Option<Box<Conversation>>,
     /// A flush was started and has not completed (see [`Session::flush`]).
     flush_owed: bool,
@@ -1194,9 +1195,19 @@ impl Session {
     }
 
     // ---- raw level ----------------------------------------------------------------------
+    //
+    // The rule: `send_command` is a command like any other (it drains what an abandoned
+    // `QueryResult` or `Pipeline` left unread, then opens a raw exchange). `read_packet` and
+    // `send_packet_raw` work only inside that exchange (`State::Raw`); when idle, or while the
+    // session still owns an unread response, they refuse with `Error::Usage` and touch nothing.
 
-    /// Sends `payload` (command byte first) as a new command with sequence id 0. The caller
-    /// reads the response with [`Session::read_packet`]; the session does not interpret it.
+    /// Sends `payload` (command byte first) as a new command with sequence id 0, opening a raw
+    /// exchange: the caller reads the response with [`Session::read_packet`] (and sends any
+    /// packet the exchange needs with [`Session::send_packet_raw`]); the session does not
+    /// interpret it.
+    ///
+    /// Like every command, it first drains whatever an earlier command left unread (a
+    /// `QueryResult` or `Pipeline` dropped half-read, a raw exchange the session can follow).
     pub async fn send_command(&mut self, payload: &[u8]) -> Result<(), Error> {
         if payload.is_empty() {
             return Err(Error::Usage(
@@ -1224,33 +1235,72 @@ impl Session {
         self.flush().await
     }
 
-    /// Sends one more packet of the current exchange (sequence id continues).
+    /// Refuses a raw read or write outside a raw exchange (see the rule above).
+    fn raw_exchange_open(&self, what: &str) -> Result<(), Error> {
+        match self.state {
+            State::Raw => Ok(()),
+            State::Idle => Err(Error::Usage(format!(
+                "{what}: no raw exchange is open (start one with send_command)"
+            ))),
+            _ => Err(Error::Usage(format!(
+                "{what}: the response to an earlier command is still unread (a QueryResult or \
+                 Pipeline was dropped before its end); it belongs to the session, which drains \
+                 it at the next command (send_command included)"
+            ))),
+        }
+    }
+
+    /// Sends one more packet of the current raw exchange (the sequence id continues), for
+    /// exchanges in which the client speaks again (LOCAL INFILE data, authentication rounds).
+    ///
+    /// Fails with [`Error::Usage`] outside a raw exchange (see [`Session::read_packet`]), and
+    /// while the server is still sending the response of a command the session follows (a
+    /// client packet then would be read by the server as a new command). In an exchange the
+    /// session cannot follow the packet is sent as is: the caller ends it with
+    /// [`Session::end_raw`].
     pub async fn send_packet_raw(&mut self, payload: &[u8]) -> Result<(), Error> {
         self.check()?;
+        self.raw_exchange_open("send_packet_raw")?;
         let seq = self.codec.next_seq();
         if let Some(c) = self.raw.as_mut() {
-            c.packet(
-                Direction::ClientToServer,
-                seq,
-                Bytes::copy_from_slice(payload),
-            );
+            if c.awaits_client_packet() {
+                c.packet(
+                    Direction::ClientToServer,
+                    seq,
+                    Bytes::copy_from_slice(payload),
+                );
+            } else if c.can_follow() {
+                return Err(Error::Usage(
+                    "send_packet_raw: the server is still sending the response to the raw \
+                     command; read it with read_packet()"
+                        .into(),
+                ));
+            }
+            // An exchange the tracker cannot follow is not fed: it would take the packet for a
+            // new command and believe it knows where the response ends.
         }
         self.send_packet(&[payload]).await
     }
 
-    /// Reads the next packet of the response: sequence id and payload.
+    /// Reads the next packet of the current raw exchange: sequence id and payload.
     ///
     /// The session follows the exchange with the trace decoder's state machine: once the
     /// response of a command it knows (COM_QUERY, COM_PING, …) is complete, the exchange ends by
     /// itself, and a new command may start; one left half-read is drained by the next command.
     /// For other commands call [`Session::end_raw`] when done.
+    ///
+    /// Only inside a raw exchange (after [`Session::send_command`], until it ends): otherwise
+    /// it fails with [`Error::Usage`] and reads nothing, both when the session is idle (nothing
+    /// will arrive) and while the rest of a dropped `QueryResult` or `Pipeline` is unread (its
+    /// packets are the session's; the next command drains them).
     pub async fn read_packet(&mut self) -> Result<Frame, Error> {
         self.check()?;
-        if self.state == State::Raw {
-            self.read_raw_frame().await
-        } else {
-            self.read_frame().await
+        self.raw_exchange_open("read_packet")?;
+        // A send_command cut short: its bytes must reach the server before its answer can.
+        if self.flush_owed || !self.wbuf.is_empty() {
+            self.flush().await?;
         }
+        self.read_raw_frame().await
     }
 
     async fn read_raw_frame(&mut self) -> Result<Frame, Error> {
@@ -1260,6 +1310,10 @@ impl Session {
             if c.is_idle() {
                 self.raw = None;
                 self.finish_response();
+            } else if c.is_unsynced() {
+                // A packet the tracker could not decode: where the response ends is unknown
+                // now, so the caller must end the exchange.
+                self.raw = None;
             }
         }
         Ok(f)
