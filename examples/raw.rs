@@ -40,6 +40,8 @@ async fn main() -> Result<(), Error> {
     loop {
         let f = s.read_packet().await?;
         if is_result_end(&f.payload, caps.contains(CapabilityFlags::DEPRECATE_EOF)) {
+            // The session follows COM_QUERY: this packet ended the raw exchange, and a further
+            // read_packet() would be refused (Error::Usage) rather than wait forever.
             println!("seq {} end of rows: {:02x?}", f.seq, &f.payload[..]);
             break;
         }

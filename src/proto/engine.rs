@@ -97,7 +97,8 @@ pub struct Engine {
     /// Responses completed since connect; identifies "the current response".
     completed: u64,
     /// Follows a raw exchange (send_command / read_packet) with the trace decoder's state
-    /// machine, so the engine knows where its response ends.
+    /// machine, so the engine knows where its response ends. `None` in [`State::Raw`]: an
+    /// exchange the engine lost track of, which only [`Engine::end_raw`] ends.
     raw: Option<Box<Conversation>>,
     /// The file a refused LOCAL INFILE request named, until the server's verdict is read.
     infile: Option<String>,
@@ -393,21 +394,49 @@ impl Engine {
         Ok(())
     }
 
-    /// Queues one more packet of the open raw exchange (the sequence id continues).
-    pub fn raw_packet(&mut self, payload: &[u8]) -> Result<(), Error> {
+    /// Refuses a raw read or write outside a raw exchange. The rule: a raw command is a
+    /// command like any other (it drains what an abandoned result left unread, then opens a
+    /// raw exchange); raw reads and writes work only inside that exchange. When idle, or while
+    /// the engine still owns an unread response, they refuse and touch nothing.
+    fn raw_exchange_open(&self, what: &str) -> Result<(), Error> {
         self.check()?;
-        if self.state != State::Raw {
-            return Err(Error::Usage(
-                "send_packet_raw: no raw exchange is open (start one with send_command)".into(),
-            ));
+        match self.state {
+            State::Raw => Ok(()),
+            State::Idle => Err(Error::Usage(format!(
+                "{what}: no raw exchange is open (start one with send_command)"
+            ))),
+            _ => Err(Error::Usage(format!(
+                "{what}: the response to an earlier command is still unread (a QueryResult or \
+                 Pipeline was dropped before its end); it belongs to the session, which drains \
+                 it at the next command (send_command included)"
+            ))),
         }
+    }
+
+    /// Queues one more packet of the open raw exchange (the sequence id continues), for
+    /// exchanges in which the client speaks again (LOCAL INFILE data, authentication rounds).
+    /// Refused while the server is still sending the response of a command the engine follows
+    /// (the server would read the packet as a new command). In an exchange the engine cannot
+    /// follow the packet is sent as is: the caller ends it with [`Engine::end_raw`].
+    pub fn raw_packet(&mut self, payload: &[u8]) -> Result<(), Error> {
+        self.raw_exchange_open("send_packet_raw")?;
         let seq = self.codec.next_seq();
         if let Some(c) = self.raw.as_mut() {
-            c.packet(
-                Direction::ClientToServer,
-                seq,
-                Bytes::copy_from_slice(payload),
-            );
+            if c.awaits_client_packet() {
+                c.packet(
+                    Direction::ClientToServer,
+                    seq,
+                    Bytes::copy_from_slice(payload),
+                );
+            } else if c.can_follow() {
+                return Err(Error::Usage(
+                    "send_packet_raw: the server is still sending the response to the raw \
+                     command; read it with read_packet()"
+                        .into(),
+                ));
+            }
+            // An exchange the tracker cannot follow is not fed: it would take the packet for a
+            // new command and believe it knows where the response ends.
         }
         self.queue_packet(&[payload]);
         Ok(())
@@ -416,12 +445,7 @@ impl Engine {
     /// The next packet of the open raw exchange. Once the response of a command the decoder
     /// understands is complete, the exchange ends by itself.
     pub fn raw_frame_step(&mut self) -> Step<Frame> {
-        self.check()?;
-        if self.state != State::Raw {
-            return Err(Error::Usage(
-                "read_packet: no raw exchange is open (start one with send_command)".into(),
-            ));
-        }
+        self.raw_exchange_open("read_packet")?;
         let Some(f) = self.poll_frame()? else {
             return Ok(None);
         };
@@ -430,6 +454,10 @@ impl Engine {
             if c.is_idle() {
                 self.raw = None;
                 self.finish_response();
+            } else if c.is_unsynced() {
+                // A packet the tracker could not decode: where the response ends is unknown
+                // now, so the caller must end the exchange.
+                self.raw = None;
             }
         }
         Ok(Some(f))

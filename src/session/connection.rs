@@ -394,6 +394,10 @@ impl Session {
     /// For other commands call [`Session::end_raw`] when done.
     pub async fn read_packet(&mut self) -> Result<Frame, Error> {
         self.check()?;
+        // A send_command cut short: its bytes must reach the server before its answer can.
+        if self.flush_owed && self.engine.in_raw() {
+            self.flush().await?;
+        }
         self.drive(|e| e.raw_frame_step()).await
     }
 

@@ -156,6 +156,12 @@ impl Conversation {
         )
     }
 
+    /// True when the client is to send the next packet of the exchange (LOCAL INFILE data),
+    /// rather than the server.
+    pub fn awaits_client_packet(&self) -> bool {
+        self.state == State::InfileData
+    }
+
     /// A conversation picked up mid-connection: decoding starts at the next command.
     pub fn mid_stream(redact_secrets: bool) -> Self {
         let mut c = Self::new(redact_secrets);
