@@ -454,6 +454,7 @@ impl Session {
             enable_cleartext_plugin: self.opts.enable_cleartext_plugin,
             rng_seed: None,
         };
+        // Cloned (a `Password`, zeroed on drop) so that `self` can be borrowed mutably below.
         let password = self.opts.password.clone();
         let plugin = self
             .handshake
@@ -465,14 +466,14 @@ impl Session {
         let (mut auth, first) = match AuthState::start(
             plugin.as_bytes(),
             &self.handshake.nonce,
-            password.as_bytes(),
+            password.expose().as_bytes(),
             &cfg,
         ) {
             Ok(x) => x,
             Err(crate::codec::auth::AuthError::UnsupportedPlugin(_)) => AuthState::start(
                 b"mysql_native_password",
                 &self.handshake.nonce,
-                password.as_bytes(),
+                password.expose().as_bytes(),
                 &cfg,
             )?,
             Err(e) => return Err(e.into()),
@@ -522,7 +523,7 @@ impl Session {
                     let (st, bytes) = AuthState::start(
                         sw.plugin.as_bytes(),
                         &sw.data,
-                        password.as_bytes(),
+                        password.expose().as_bytes(),
                         &cfg,
                     )?;
                     auth = st;

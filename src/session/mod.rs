@@ -12,6 +12,6 @@ mod tls;
 
 pub use crate::codec::auth::MAX_AUTH_ROUNDS;
 pub use connection::{Pipeline, Session, PIPELINE_WINDOW, PIPELINE_WINDOW_BYTES};
-pub use options::{percent_decode, Options, SslMode};
+pub use options::{percent_decode, Options, Password, SslMode};
 pub use result::{QueryResult, Row};
 pub use stream::{BlockingSocket, Duplex, Stream};

@@ -32,8 +32,62 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+
 use crate::codec::frame::DEFAULT_MAX_PAYLOAD;
 use crate::Error;
+
+/// A password: its bytes are overwritten with zeros when it is dropped (also the copies made by
+/// `clone`), and `Debug` never shows it (`"***"`, or `""` for an empty password).
+///
+/// Built with `Password::from("...")` (or `"...".into()`); read with [`Password::expose`].
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Password(Zeroizing<String>);
+
+impl Password {
+    /// A password holding `s`.
+    pub fn new(s: impl Into<String>) -> Self {
+        Password(Zeroizing::new(s.into()))
+    }
+
+    /// The password itself. Do not log it.
+    pub fn expose(&self) -> &str {
+        self.0.as_str()
+    }
+
+    /// True for the empty password (no password).
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl From<&str> for Password {
+    fn from(s: &str) -> Self {
+        Password::new(s)
+    }
+}
+
+impl From<String> for Password {
+    fn from(s: String) -> Self {
+        Password::new(s)
+    }
+}
+
+impl std::fmt::Debug for Password {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let shown = if self.is_empty() { "" } else { "***" };
+        std::fmt::Debug::fmt(shown, f)
+    }
+}
+
+impl Zeroize for Password {
+    fn zeroize(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+/// The inner `Zeroizing<String>` zeroes the bytes when the `Password` is dropped.
+impl ZeroizeOnDrop for Password {}
 
 /// How to reach the server and what to negotiate.
 #[derive(Clone, PartialEq, Eq)]
@@ -46,8 +100,9 @@ pub struct Options {
     pub socket: Option<PathBuf>,
     /// User name.
     pub user: String,
-    /// Password (empty for none).
-    pub password: String,
+    /// Password (empty for none); zeroed on drop, redacted by `Debug`. Read it with
+    /// [`Password::expose`].
+    pub password: Password,
     /// Initial database.
     pub database: Option<String>,
     /// Largest joined packet accepted from the server.
@@ -154,7 +209,7 @@ impl Default for Options {
             port: 3306,
             socket: None,
             user: "root".into(),
-            password: String::new(),
+            password: Password::default(),
             database: None,
             max_packet: DEFAULT_MAX_PAYLOAD,
             multi_statements: false,
@@ -183,14 +238,7 @@ impl std::fmt::Debug for Options {
             .field("port", &self.port)
             .field("socket", &self.socket)
             .field("user", &self.user)
-            .field(
-                "password",
-                &if self.password.is_empty() {
-                    ""
-                } else {
-                    "<redacted>"
-                },
-            )
+            .field("password", &self.password)
             .field("database", &self.database)
             .field("max_packet", &self.max_packet)
             .field("multi_statements", &self.multi_statements)
@@ -250,10 +298,14 @@ fn percent_decode_part(s: &str, secret: Option<&str>) -> Result<String, Error> {
             i += 1;
         }
     }
-    String::from_utf8(out).map_err(|_| match secret {
-        Some(what) => config(format!(
-            "the URL {what} is not UTF-8 after percent-decoding"
-        )),
+    String::from_utf8(out).map_err(|e| match secret {
+        Some(what) => {
+            // The rejected bytes are (part of) a secret: wipe them too.
+            e.into_bytes().zeroize();
+            config(format!(
+                "the URL {what} is not UTF-8 after percent-decoding"
+            ))
+        }
         None => config("URL component is not UTF-8 after percent-decoding"),
     })
 }
@@ -316,7 +368,7 @@ impl Options {
             };
             o.user = percent_decode(user)?;
             if let Some(p) = pass {
-                o.password = percent_decode_part(p, Some("password"))?;
+                o.password = Password::new(percent_decode_part(p, Some("password"))?);
             }
         }
         if !hostport.is_empty() {
@@ -359,7 +411,7 @@ impl Options {
         match key.as_str() {
             "socket" => self.socket = Some(PathBuf::from(v)),
             "user" => self.user = v.to_string(),
-            "password" => self.password = v.to_string(),
+            "password" => self.password = Password::from(v),
             "database" => self.database = Some(v.to_string()),
             "max-packet" => {
                 let n: usize = v
@@ -423,7 +475,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(o.user, "us@er");
-        assert_eq!(o.password, "p:ss");
+        assert_eq!(o.password.expose(), "p:ss");
         assert_eq!(o.host, "db.example");
         assert_eq!(o.port, 3307);
         assert_eq!(o.database.as_deref(), Some("my db"));
@@ -478,7 +530,7 @@ mod tests {
     #[test]
     fn passwords_with_reserved_characters() {
         let o = Options::from_url("mysql://u:pa/ss@w@h:3307/db?socket=/tmp/a@b.sock").unwrap();
-        assert_eq!(o.password, "pa/ss@w");
+        assert_eq!(o.password.expose(), "pa/ss@w");
         assert_eq!((o.host.as_str(), o.port), ("h", 3307));
         assert_eq!(o.database.as_deref(), Some("db"));
         assert_eq!(o.socket, Some(PathBuf::from("/tmp/a@b.sock")));
@@ -486,6 +538,40 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(!e.contains("cret"), "{e}");
+    }
+
+    #[test]
+    fn debug_never_shows_the_password() {
+        let o = Options::from_url("mysql://u:hunter2-s%65cret@h/db").unwrap();
+        assert_eq!(o.password.expose(), "hunter2-secret");
+        let dbg = format!("{o:?}");
+        assert!(!dbg.contains("hunter2"), "{dbg}");
+        assert!(dbg.contains(r#"password: "***""#), "{dbg}");
+        assert_eq!(format!("{:#?}", o.password), r#""***""#);
+        // No password: nothing to hide, and the Debug output says so.
+        let dbg = format!("{:?}", Options::from_url("mysql://u@h/").unwrap());
+        assert!(dbg.contains(r#"password: """#), "{dbg}");
+        assert_eq!(o.redacted_url(), "mysql://u:***@h:3306/db");
+    }
+
+    #[test]
+    fn password_is_zeroized_on_drop() {
+        // What `Drop` runs: the storage is a `Zeroizing<String>`, whose drop calls `zeroize`.
+        fn zeroized_on_drop<T: ZeroizeOnDrop>(_: &T) {}
+        let mut p = Password::from("hunter2");
+        zeroized_on_drop(&p.0);
+        zeroized_on_drop(&p);
+        // And `zeroize` really empties the value (the bytes are overwritten before the clear).
+        let mut inner: String = (*p.0).clone();
+        inner.zeroize();
+        assert!(inner.is_empty());
+        p.zeroize();
+        assert!(p.is_empty() && p.expose().is_empty());
+        // A clone is its own zeroizing copy.
+        let q = Password::new(String::from("pw"));
+        let r = q.clone();
+        drop(q);
+        assert_eq!(r.expose(), "pw");
     }
 
     #[test]

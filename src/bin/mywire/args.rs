@@ -6,6 +6,7 @@
 use std::path::PathBuf;
 
 use clap::{ArgAction, Args as ClapArgs, Parser, Subcommand, ValueEnum};
+use mywire::session::Password;
 use mywire::{Error, Options};
 
 /// The URL used when neither `--url` nor `DATABASE_URL` is given.
@@ -156,8 +157,8 @@ pub struct ConnectArgs {
     pub user: Option<String>,
 
     /// Password (`-pSECRET` or `-p SECRET`).
-    #[arg(short = 'p', long, value_name = "PASSWORD")]
-    pub password: Option<String>,
+    #[arg(short = 'p', long, value_name = "PASSWORD", value_parser = password)]
+    pub password: Option<Password>,
 
     /// Database to use.
     #[arg(short = 'D', long, value_name = "DATABASE")]
@@ -198,6 +199,11 @@ pub struct ConnectArgs {
     /// Allow mysql_clear_password over plain TCP (the password goes in clear).
     #[arg(long)]
     pub enable_cleartext_plugin: bool,
+}
+
+/// `-p`: kept as a [`Password`] (zeroed on drop, redacted in `Debug`) from the start.
+fn password(s: &str) -> Result<Password, std::convert::Infallible> {
+    Ok(Password::from(s))
 }
 
 impl ConnectArgs {
@@ -298,7 +304,7 @@ mod tests {
         assert_eq!(o.port, 3307);
         assert_eq!(o.socket, None);
         assert_eq!(o.user, "root");
-        assert_eq!(o.password, "SECRET");
+        assert_eq!(o.password.expose(), "SECRET");
         assert_eq!(o.database.as_deref(), Some("y"));
         assert!(o.multi_statements);
         assert_eq!(a.execute.as_deref(), Some("SELECT 1"));
@@ -312,7 +318,7 @@ mod tests {
             .options(Some("mysql://u@envhost:1/".into()))
             .unwrap();
         assert_eq!((o.host.as_str(), o.port), ("envhost", 3310));
-        assert_eq!(o.password, "s e");
+        assert_eq!(o.password.expose(), "s e");
         assert_eq!(o.user, "u");
         assert_eq!(o.socket, Some(PathBuf::from("/tmp/sock")));
         assert_eq!(o.database.as_deref(), Some("db"));
