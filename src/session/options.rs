@@ -16,6 +16,7 @@
 //! | `ssl-mode` | `DISABLED`, `PREFERRED`, `REQUIRED`, `VERIFY_CA`, `VERIFY_IDENTITY` (any case) | `PREFERRED` |
 //! | `ssl-ca` | PEM file of CA certificates for `VERIFY_CA` / `VERIFY_IDENTITY` | OS trust store |
 //! | `ssl-cert`, `ssl-key` | PEM client certificate (chain) and its private key (both or neither) | — |
+//! | `ssl-key-log` | append the TLS session secrets to this file (NSS key log format, for Wireshark) | — |
 //! | `server-public-key-path` | PEM RSA public key of the server (caching_sha2 / sha256 over plain TCP) | — |
 //! | `get-server-public-key` | ask the server for its RSA key over plain TCP (a MITM can swap it) | false |
 //! | `enable-cleartext-plugin` | allow `mysql_clear_password` over plain TCP | false |
@@ -28,6 +29,12 @@
 //! `VERIFY_IDENTITY` also checks that the certificate names the host connected to (DNS name or IP
 //! address; `localhost` over a Unix socket). As with MySQL's client, giving `ssl-ca` while the
 //! mode is left at `PREFERRED` means `VERIFY_CA`.
+//!
+//! TLS key log: the session secrets of a TLS connection are written only when `ssl-key-log`
+//! names a file; the `SSLKEYLOGFILE` environment variable is not read by the library (an
+//! application that merely inherits it does not dump keys). Anyone holding the file can decrypt
+//! captures of those connections, passwords included: it is created with mode 0600 on Unix and
+//! appended to.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -131,6 +138,9 @@ pub struct Options {
     pub ssl_cert: Option<PathBuf>,
     /// PEM file with the client certificate's private key (`ssl-key`); needs `ssl_cert`.
     pub ssl_key: Option<PathBuf>,
+    /// File the TLS session secrets are appended to, in the NSS key log format (`ssl-key-log`);
+    /// `None`: no key log (`SSLKEYLOGFILE` is not consulted).
+    pub ssl_key_log: Option<PathBuf>,
     /// PEM file with the server's RSA public key (`server-public-key-path`), read at connect time.
     pub server_public_key_path: Option<PathBuf>,
     /// Ask the server for its RSA public key over an insecure link (`get-server-public-key`).
@@ -224,6 +234,7 @@ impl Default for Options {
             ssl_ca: None,
             ssl_cert: None,
             ssl_key: None,
+            ssl_key_log: None,
             server_public_key_path: None,
             get_server_public_key: false,
             enable_cleartext_plugin: false,
@@ -257,6 +268,7 @@ impl std::fmt::Debug for Options {
             .field("ssl_ca", &self.ssl_ca)
             .field("ssl_cert", &self.ssl_cert)
             .field("ssl_key", &self.ssl_key)
+            .field("ssl_key_log", &self.ssl_key_log)
             .field("server_public_key_path", &self.server_public_key_path)
             .field("get_server_public_key", &self.get_server_public_key)
             .field("enable_cleartext_plugin", &self.enable_cleartext_plugin)
@@ -439,6 +451,7 @@ impl Options {
             "ssl-ca" => self.ssl_ca = Some(PathBuf::from(v)),
             "ssl-cert" => self.ssl_cert = Some(PathBuf::from(v)),
             "ssl-key" => self.ssl_key = Some(PathBuf::from(v)),
+            "ssl-key-log" => self.ssl_key_log = Some(PathBuf::from(v)),
             "server-public-key-path" => self.server_public_key_path = Some(PathBuf::from(v)),
             "get-server-public-key" => self.get_server_public_key = parse_bool(&key, v)?,
             "enable-cleartext-plugin" => self.enable_cleartext_plugin = parse_bool(&key, v)?,
@@ -498,13 +511,15 @@ mod tests {
     #[test]
     fn tls_and_auth_options() {
         let o = Options::from_url(
-            "mysql://u:pw@h/?ssl-mode=verify_identity&ssl-ca=/c/ca.pem&ssl-cert=/c/cert.pem&ssl_key=/c/key.pem&server-public-key-path=/k/pub.pem&get-server-public-key=1&enable-cleartext-plugin=true",
+            "mysql://u:pw@h/?ssl-mode=verify_identity&ssl-ca=/c/ca.pem&ssl-cert=/c/cert.pem&ssl_key=/c/key.pem&ssl-key-log=/t/keys.log&server-public-key-path=/k/pub.pem&get-server-public-key=1&enable-cleartext-plugin=true",
         )
         .unwrap();
         assert_eq!(o.ssl_mode, SslMode::VerifyIdentity);
         assert_eq!(o.ssl_ca, Some(PathBuf::from("/c/ca.pem")));
         assert_eq!(o.ssl_cert, Some(PathBuf::from("/c/cert.pem")));
         assert_eq!(o.ssl_key, Some(PathBuf::from("/c/key.pem")));
+        assert_eq!(o.ssl_key_log, Some(PathBuf::from("/t/keys.log")));
+        assert_eq!(Options::default().ssl_key_log, None);
         assert_eq!(o.server_public_key_path, Some(PathBuf::from("/k/pub.pem")));
         assert!(o.get_server_public_key && o.enable_cleartext_plugin);
         let dbg = format!("{o:?}");
