@@ -407,15 +407,22 @@ fn sslkeylogfile_is_honoured_by_the_cli() {
     let o = Command::new(env!("CARGO_BIN_EXE_mywire"))
         .env_remove("DATABASE_URL")
         .env("SSLKEYLOGFILE", &path)
-        .args(["--url", &s.url(), "--ssl-mode=REQUIRED", "-B", "-e", "SELECT 1"])
+        .args([
+            "--url",
+            &s.url(),
+            "--ssl-mode=REQUIRED",
+            "-B",
+            "-e",
+            "SELECT 1",
+        ])
         .stdin(Stdio::null())
         .output()
         .expect("run mywire");
     success(&o);
     let log = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(
-        log.lines().any(|l| l.starts_with("CLIENT_RANDOM ")
-            || l.starts_with("CLIENT_TRAFFIC_SECRET_0 ")),
+        log.lines()
+            .any(|l| l.starts_with("CLIENT_RANDOM ") || l.starts_with("CLIENT_TRAFFIC_SECRET_0 ")),
         "key log: {log:?}"
     );
 }
