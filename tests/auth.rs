@@ -174,7 +174,7 @@ async fn caching_sha2_full_path_fetches_key_when_allowed() {
         addr.port()
     ))
     .unwrap();
-    assert_eq!(o.password, PW);
+    assert_eq!(o.password.expose(), PW);
     let (s, ()) = run(o, h).await;
     s.expect("login with a fetched key");
 }

@@ -394,3 +394,35 @@ fn url_errors_do_not_show_the_password() {
     let err = stderr(&o);
     assert!(!err.contains("pa/ss") && !err.contains("`pa`"), "{err}");
 }
+
+/// The CLI (not the library) honours SSLKEYLOGFILE, as curl does, and says so in `--help`.
+#[test]
+fn sslkeylogfile_is_honoured_by_the_cli() {
+    let s = require_local_server!();
+    let help = stdout(&mywire_at(&s.url(), &["--help"], None));
+    assert!(help.contains("SSLKEYLOGFILE"), "{help}");
+    assert!(help.contains("--ssl-key-log <FILE>"), "{help}");
+    let path = s.tmp_dir.join("cli-sslkeylogfile.txt");
+    let _ = std::fs::remove_file(&path);
+    let o = Command::new(env!("CARGO_BIN_EXE_mywire"))
+        .env_remove("DATABASE_URL")
+        .env("SSLKEYLOGFILE", &path)
+        .args([
+            "--url",
+            &s.url(),
+            "--ssl-mode=REQUIRED",
+            "-B",
+            "-e",
+            "SELECT 1",
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run mywire");
+    success(&o);
+    let log = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        log.lines()
+            .any(|l| l.starts_with("CLIENT_RANDOM ") || l.starts_with("CLIENT_TRAFFIC_SECRET_0 ")),
+        "key log: {log:?}"
+    );
+}

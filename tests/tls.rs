@@ -347,30 +347,116 @@ async fn require_secure_transport() {
     .await;
 }
 
+/// The lines of an NSS key log: `LABEL <64 hex digits> <hex>`, with TLS 1.2 or TLS 1.3 labels.
+fn assert_key_log(log: &str) {
+    let mut labels = Vec::new();
+    for l in log.lines() {
+        let f: Vec<&str> = l.split(' ').collect();
+        assert_eq!(f.len(), 3, "key log line {l:?}");
+        assert!(
+            f[1].len() == 64 && f[1].bytes().all(|b| b.is_ascii_hexdigit()),
+            "client random in {l:?}"
+        );
+        assert!(
+            !f[2].is_empty() && f[2].bytes().all(|b| b.is_ascii_hexdigit()),
+            "secret in {l:?}"
+        );
+        labels.push(f[0]);
+    }
+    assert!(
+        labels.contains(&"CLIENT_RANDOM") || labels.contains(&"CLIENT_TRAFFIC_SECRET_0"),
+        "no TLS 1.2 or TLS 1.3 secrets in the key log: {labels:?}"
+    );
+}
+
 #[tokio::test]
-async fn sslkeylogfile_is_written() {
+async fn ssl_key_log_option_writes_keys() {
     let srv = require_local_server!();
-    let _g = exclusive().await;
-    let path = srv.tmp_dir.join("keylog.txt");
+    let _g = shared().await;
+    let path = srv.tmp_dir.join("ssl-key-log.txt");
     let _ = std::fs::remove_file(&path);
-    std::env::set_var("SSLKEYLOGFILE", &path);
-    let r = Session::connect(url(
+    let mut s = connect_ok(url(
         srv,
         support::USER,
         support::PASSWORD,
-        "ssl-mode=REQUIRED",
+        &format!("ssl-mode=REQUIRED&ssl-key-log={}", p(&path)),
     ))
     .await;
-    std::env::remove_var("SSLKEYLOGFILE");
-    let mut s = r.unwrap();
     assert!(s.is_tls());
     s.ping().await.unwrap();
+    s.close().await.unwrap();
     let log = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        log.lines()
-            .any(|l| l.starts_with("CLIENT_") || l.starts_with("SERVER_")),
-        "key log: {log:?}"
+    assert_key_log(&log);
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "key log mode {mode:o}");
+    // Plaintext (ssl-mode=DISABLED): no TLS, no secrets, the file is not even opened.
+    let plain = srv.tmp_dir.join("ssl-key-log-plain.txt");
+    let _ = std::fs::remove_file(&plain);
+    assert_tls(
+        url(
+            srv,
+            support::USER,
+            support::PASSWORD,
+            &format!("ssl-mode=DISABLED&ssl-key-log={}", p(&plain)),
+        ),
+        false,
+    )
+    .await;
+    assert!(!plain.exists());
+}
+
+/// Environment variable that turns [`inherited_sslkeylogfile_child`] on (holding the URL).
+const CHILD_URL: &str = "MYWIRE_TEST_KEYLOG_CHILD_URL";
+
+/// The library ignores `SSLKEYLOGFILE`: a program that inherits it does not dump its keys. Run
+/// in a child process (this test binary again, only [`inherited_sslkeylogfile_child`]), so that
+/// setting the variable does not race with the other tests' threads.
+#[tokio::test]
+async fn inherited_sslkeylogfile_is_ignored() {
+    let srv = require_local_server!();
+    let _g = shared().await;
+    let path = srv.tmp_dir.join("inherited-sslkeylogfile.txt");
+    let _ = std::fs::remove_file(&path);
+    let url = format!(
+        "{}?ssl-mode=REQUIRED",
+        srv.url_for(support::USER, support::PASSWORD)
     );
+    let out = tokio::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "inherited_sslkeylogfile_child", "--nocapture"])
+        .env("SSLKEYLOGFILE", &path)
+        .env(CHILD_URL, &url)
+        .env_remove("MYWIRE_TEST_URL")
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("child: connected over TLS"),
+        "child failed: {}\n{stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let log = std::fs::read(&path).unwrap_or_default();
+    assert!(
+        log.is_empty(),
+        "SSLKEYLOGFILE was written: {}",
+        String::from_utf8_lossy(&log)
+    );
+}
+
+/// The child of [`inherited_sslkeylogfile_is_ignored`]; does nothing unless started by it.
+#[tokio::test]
+async fn inherited_sslkeylogfile_child() {
+    let Ok(url) = std::env::var(CHILD_URL) else {
+        return;
+    };
+    assert!(std::env::var_os("SSLKEYLOGFILE").is_some());
+    let mut s = connect_ok(Options::from_url(&url).unwrap()).await;
+    assert!(s.is_tls());
+    s.ping().await.unwrap();
+    s.close().await.unwrap();
+    println!("child: connected over TLS");
 }
 
 // ---- ed25519 and empty passwords ------------------------------------------------------------

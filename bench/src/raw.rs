@@ -48,7 +48,7 @@ impl Target {
         Target {
             addr: format!("{}:{}", o.host, o.port),
             user: o.user,
-            pass: o.password,
+            pass: o.password.expose().to_string(),
             db: o.database.unwrap_or_default(),
         }
     }

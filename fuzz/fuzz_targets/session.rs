@@ -23,7 +23,7 @@ use mywire::codec::response::{encode_eof, encode_err, encode_ok, EofPacket, ErrP
 use mywire::codec::resultset::{encode_column_definition, encode_row, ColumnDefinition};
 use mywire::codec::writer::put_lenenc;
 use mywire::codec::{ColumnFlags, ColumnType};
-use mywire::session::Stream;
+use mywire::session::{Password, Stream};
 use mywire::{Error, Options, Session};
 use mywire_fuzz::{largest, reset_largest, PeakAlloc};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -350,7 +350,7 @@ async fn client(stream: tokio::io::DuplexStream, inp: &Input) {
         password: if inp.with_password {
             PASSWORD.into()
         } else {
-            String::new()
+            Password::default()
         },
         max_packet: MAX_PACKET,
         deprecate_eof: inp.deprecate_eof,

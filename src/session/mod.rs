@@ -14,6 +14,6 @@ mod tls;
 pub use crate::codec::auth::MAX_AUTH_ROUNDS;
 pub use crate::proto::{Row, PIPELINE_WINDOW, PIPELINE_WINDOW_BYTES};
 pub use connection::Session;
-pub use options::{percent_decode, Options, SslMode};
+pub use options::{percent_decode, Options, Password, SslMode};
 pub use result::{Pipeline, QueryResult};
 pub use stream::{BlockingSocket, Duplex, Stream};

@@ -16,6 +16,7 @@
 //! | `ssl-mode` | `DISABLED`, `PREFERRED`, `REQUIRED`, `VERIFY_CA`, `VERIFY_IDENTITY` (any case) | `PREFERRED` |
 //! | `ssl-ca` | PEM file of CA certificates for `VERIFY_CA` / `VERIFY_IDENTITY` | OS trust store |
 //! | `ssl-cert`, `ssl-key` | PEM client certificate (chain) and its private key (both or neither) | — |
+//! | `ssl-key-log` | append the TLS session secrets to this file (NSS key log format, for Wireshark) | — |
 //! | `server-public-key-path` | PEM RSA public key of the server (caching_sha2 / sha256 over plain TCP) | — |
 //! | `get-server-public-key` | ask the server for its RSA key over plain TCP (a MITM can swap it) | false |
 //! | `enable-cleartext-plugin` | allow `mysql_clear_password` to an unauthenticated peer (plain TCP, or TLS without certificate verification) | false |
@@ -28,12 +29,72 @@
 //! `VERIFY_IDENTITY` also checks that the certificate names the host connected to (DNS name or IP
 //! address; `localhost` over a Unix socket). As with MySQL's client, giving `ssl-ca` while the
 //! mode is left at `PREFERRED` means `VERIFY_CA`.
+//!
+//! TLS key log: the session secrets of a TLS connection are written only when `ssl-key-log`
+//! names a file; the `SSLKEYLOGFILE` environment variable is not read by the library (an
+//! application that merely inherits it does not dump keys). Anyone holding the file can decrypt
+//! captures of those connections, passwords included: it is created with mode 0600 on Unix and
+//! appended to.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+
 use crate::codec::frame::DEFAULT_MAX_PAYLOAD;
 use crate::Error;
+
+/// A password: its bytes are overwritten with zeros when it is dropped (also the copies made by
+/// `clone`), and `Debug` never shows it (`"***"`, or `""` for an empty password).
+///
+/// Built with `Password::from("...")` (or `"...".into()`); read with [`Password::expose`].
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Password(Zeroizing<String>);
+
+impl Password {
+    /// A password holding `s`.
+    pub fn new(s: impl Into<String>) -> Self {
+        Password(Zeroizing::new(s.into()))
+    }
+
+    /// The password itself. Do not log it.
+    pub fn expose(&self) -> &str {
+        self.0.as_str()
+    }
+
+    /// True for the empty password (no password).
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl From<&str> for Password {
+    fn from(s: &str) -> Self {
+        Password::new(s)
+    }
+}
+
+impl From<String> for Password {
+    fn from(s: String) -> Self {
+        Password::new(s)
+    }
+}
+
+impl std::fmt::Debug for Password {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let shown = if self.is_empty() { "" } else { "***" };
+        std::fmt::Debug::fmt(shown, f)
+    }
+}
+
+impl Zeroize for Password {
+    fn zeroize(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+/// The inner `Zeroizing<String>` zeroes the bytes when the `Password` is dropped.
+impl ZeroizeOnDrop for Password {}
 
 /// How to reach the server and what to negotiate.
 #[derive(Clone, PartialEq, Eq)]
@@ -46,8 +107,9 @@ pub struct Options {
     pub socket: Option<PathBuf>,
     /// User name.
     pub user: String,
-    /// Password (empty for none).
-    pub password: String,
+    /// Password (empty for none); zeroed on drop, redacted by `Debug`. Read it with
+    /// [`Password::expose`].
+    pub password: Password,
     /// Initial database.
     pub database: Option<String>,
     /// Largest joined packet accepted from the server.
@@ -76,6 +138,9 @@ pub struct Options {
     pub ssl_cert: Option<PathBuf>,
     /// PEM file with the client certificate's private key (`ssl-key`); needs `ssl_cert`.
     pub ssl_key: Option<PathBuf>,
+    /// File the TLS session secrets are appended to, in the NSS key log format (`ssl-key-log`);
+    /// `None`: no key log (`SSLKEYLOGFILE` is not consulted).
+    pub ssl_key_log: Option<PathBuf>,
     /// PEM file with the server's RSA public key (`server-public-key-path`), read at connect time.
     pub server_public_key_path: Option<PathBuf>,
     /// Ask the server for its RSA public key over an insecure link (`get-server-public-key`).
@@ -155,7 +220,7 @@ impl Default for Options {
             port: 3306,
             socket: None,
             user: "root".into(),
-            password: String::new(),
+            password: Password::default(),
             database: None,
             max_packet: DEFAULT_MAX_PAYLOAD,
             multi_statements: false,
@@ -170,6 +235,7 @@ impl Default for Options {
             ssl_ca: None,
             ssl_cert: None,
             ssl_key: None,
+            ssl_key_log: None,
             server_public_key_path: None,
             get_server_public_key: false,
             enable_cleartext_plugin: false,
@@ -184,14 +250,7 @@ impl std::fmt::Debug for Options {
             .field("port", &self.port)
             .field("socket", &self.socket)
             .field("user", &self.user)
-            .field(
-                "password",
-                &if self.password.is_empty() {
-                    ""
-                } else {
-                    "<redacted>"
-                },
-            )
+            .field("password", &self.password)
             .field("database", &self.database)
             .field("max_packet", &self.max_packet)
             .field("multi_statements", &self.multi_statements)
@@ -210,6 +269,7 @@ impl std::fmt::Debug for Options {
             .field("ssl_ca", &self.ssl_ca)
             .field("ssl_cert", &self.ssl_cert)
             .field("ssl_key", &self.ssl_key)
+            .field("ssl_key_log", &self.ssl_key_log)
             .field("server_public_key_path", &self.server_public_key_path)
             .field("get_server_public_key", &self.get_server_public_key)
             .field("enable_cleartext_plugin", &self.enable_cleartext_plugin)
@@ -251,10 +311,14 @@ fn percent_decode_part(s: &str, secret: Option<&str>) -> Result<String, Error> {
             i += 1;
         }
     }
-    String::from_utf8(out).map_err(|_| match secret {
-        Some(what) => config(format!(
-            "the URL {what} is not UTF-8 after percent-decoding"
-        )),
+    String::from_utf8(out).map_err(|e| match secret {
+        Some(what) => {
+            // The rejected bytes are (part of) a secret: wipe them too.
+            e.into_bytes().zeroize();
+            config(format!(
+                "the URL {what} is not UTF-8 after percent-decoding"
+            ))
+        }
         None => config("URL component is not UTF-8 after percent-decoding"),
     })
 }
@@ -317,7 +381,7 @@ impl Options {
             };
             o.user = percent_decode(user)?;
             if let Some(p) = pass {
-                o.password = percent_decode_part(p, Some("password"))?;
+                o.password = Password::new(percent_decode_part(p, Some("password"))?);
             }
         }
         if !hostport.is_empty() {
@@ -360,7 +424,7 @@ impl Options {
         match key.as_str() {
             "socket" => self.socket = Some(PathBuf::from(v)),
             "user" => self.user = v.to_string(),
-            "password" => self.password = v.to_string(),
+            "password" => self.password = Password::from(v),
             "database" => self.database = Some(v.to_string()),
             "max-packet" => {
                 let n: usize = v
@@ -388,6 +452,7 @@ impl Options {
             "ssl-ca" => self.ssl_ca = Some(PathBuf::from(v)),
             "ssl-cert" => self.ssl_cert = Some(PathBuf::from(v)),
             "ssl-key" => self.ssl_key = Some(PathBuf::from(v)),
+            "ssl-key-log" => self.ssl_key_log = Some(PathBuf::from(v)),
             "server-public-key-path" => self.server_public_key_path = Some(PathBuf::from(v)),
             "get-server-public-key" => self.get_server_public_key = parse_bool(&key, v)?,
             "enable-cleartext-plugin" => self.enable_cleartext_plugin = parse_bool(&key, v)?,
@@ -424,7 +489,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(o.user, "us@er");
-        assert_eq!(o.password, "p:ss");
+        assert_eq!(o.password.expose(), "p:ss");
         assert_eq!(o.host, "db.example");
         assert_eq!(o.port, 3307);
         assert_eq!(o.database.as_deref(), Some("my db"));
@@ -447,13 +512,15 @@ mod tests {
     #[test]
     fn tls_and_auth_options() {
         let o = Options::from_url(
-            "mysql://u:pw@h/?ssl-mode=verify_identity&ssl-ca=/c/ca.pem&ssl-cert=/c/cert.pem&ssl_key=/c/key.pem&server-public-key-path=/k/pub.pem&get-server-public-key=1&enable-cleartext-plugin=true",
+            "mysql://u:pw@h/?ssl-mode=verify_identity&ssl-ca=/c/ca.pem&ssl-cert=/c/cert.pem&ssl_key=/c/key.pem&ssl-key-log=/t/keys.log&server-public-key-path=/k/pub.pem&get-server-public-key=1&enable-cleartext-plugin=true",
         )
         .unwrap();
         assert_eq!(o.ssl_mode, SslMode::VerifyIdentity);
         assert_eq!(o.ssl_ca, Some(PathBuf::from("/c/ca.pem")));
         assert_eq!(o.ssl_cert, Some(PathBuf::from("/c/cert.pem")));
         assert_eq!(o.ssl_key, Some(PathBuf::from("/c/key.pem")));
+        assert_eq!(o.ssl_key_log, Some(PathBuf::from("/t/keys.log")));
+        assert_eq!(Options::default().ssl_key_log, None);
         assert_eq!(o.server_public_key_path, Some(PathBuf::from("/k/pub.pem")));
         assert!(o.get_server_public_key && o.enable_cleartext_plugin);
         let dbg = format!("{o:?}");
@@ -479,7 +546,7 @@ mod tests {
     #[test]
     fn passwords_with_reserved_characters() {
         let o = Options::from_url("mysql://u:pa/ss@w@h:3307/db?socket=/tmp/a@b.sock").unwrap();
-        assert_eq!(o.password, "pa/ss@w");
+        assert_eq!(o.password.expose(), "pa/ss@w");
         assert_eq!((o.host.as_str(), o.port), ("h", 3307));
         assert_eq!(o.database.as_deref(), Some("db"));
         assert_eq!(o.socket, Some(PathBuf::from("/tmp/a@b.sock")));
@@ -487,6 +554,40 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(!e.contains("cret"), "{e}");
+    }
+
+    #[test]
+    fn debug_never_shows_the_password() {
+        let o = Options::from_url("mysql://u:hunter2-s%65cret@h/db").unwrap();
+        assert_eq!(o.password.expose(), "hunter2-secret");
+        let dbg = format!("{o:?}");
+        assert!(!dbg.contains("hunter2"), "{dbg}");
+        assert!(dbg.contains(r#"password: "***""#), "{dbg}");
+        assert_eq!(format!("{:#?}", o.password), r#""***""#);
+        // No password: nothing to hide, and the Debug output says so.
+        let dbg = format!("{:?}", Options::from_url("mysql://u@h/").unwrap());
+        assert!(dbg.contains(r#"password: """#), "{dbg}");
+        assert_eq!(o.redacted_url(), "mysql://u:***@h:3306/db");
+    }
+
+    #[test]
+    fn password_is_zeroized_on_drop() {
+        // What `Drop` runs: the storage is a `Zeroizing<String>`, whose drop calls `zeroize`.
+        fn zeroized_on_drop<T: ZeroizeOnDrop>(_: &T) {}
+        let mut p = Password::from("hunter2");
+        zeroized_on_drop(&p.0);
+        zeroized_on_drop(&p);
+        // And `zeroize` really empties the value (the bytes are overwritten before the clear).
+        let mut inner: String = (*p.0).clone();
+        inner.zeroize();
+        assert!(inner.is_empty());
+        p.zeroize();
+        assert!(p.is_empty() && p.expose().is_empty());
+        // A clone is its own zeroizing copy.
+        let q = Password::new(String::from("pw"));
+        let r = q.clone();
+        drop(q);
+        assert_eq!(r.expose(), "pw");
     }
 
     #[test]

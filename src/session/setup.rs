@@ -106,7 +106,7 @@ pub(crate) fn prepare(opts: &Options, unix: bool) -> Result<(Engine, TlsSetup), 
         max_packet: u32::try_from(opts.max_packet).unwrap_or(u32::MAX),
         collation: opts.collation,
         user: opts.user.as_bytes().to_vec(),
-        password: Zeroizing::new(opts.password.as_bytes().to_vec()),
+        password: Zeroizing::new(opts.password.expose().as_bytes().to_vec()),
         database: opts.database.as_ref().map(|d| d.as_bytes().to_vec()),
         attributes,
         auth: AuthConfig {

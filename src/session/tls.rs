@@ -13,11 +13,14 @@
 //! * `VERIFY_IDENTITY`: as `VERIFY_CA`, plus the certificate must name the host connected to
 //!   (DNS name, or IP address SAN when connecting to an address; `localhost` over a Unix socket).
 //!
-//! When `SSLKEYLOGFILE` is set, session keys are appended to that file (NSS key log format) so
-//! captures can be decrypted, e.g. by Wireshark.
+//! Only when `ssl-key-log` names a file are the session secrets appended to it (NSS key log
+//! format), so that captures can be decrypted, e.g. by Wireshark. `SSLKEYLOGFILE` in the
+//! environment is ignored: a program that links mywire and merely inherits that variable does
+//! not write its keys anywhere (the `mywire` CLI maps it to `ssl-key-log` itself, as curl does).
 
-use std::io;
-use std::path::Path;
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
@@ -28,6 +31,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{
     CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
 };
+use zeroize::Zeroizing;
 
 use super::options::{Options, SslMode};
 use crate::Error;
@@ -115,10 +119,13 @@ pub(crate) fn verifies_peer(mode: SslMode) -> bool {
     matches!(mode, SslMode::VerifyCa | SslMode::VerifyIdentity)
 }
 
-/// True if [`client_config`] reads files for `mode`: the CA roots (VERIFY_CA and
-/// VERIFY_IDENTITY) or a client certificate and key.
+/// True if [`client_config`] reads or opens files for `mode`: the CA roots (VERIFY_CA and
+/// VERIFY_IDENTITY), a client certificate and key, or the key log.
 pub(crate) fn reads_files(opts: &Options, mode: SslMode) -> bool {
-    verifies_peer(mode) || opts.ssl_cert.is_some() || opts.ssl_key.is_some()
+    verifies_peer(mode)
+        || opts.ssl_cert.is_some()
+        || opts.ssl_key.is_some()
+        || opts.ssl_key_log.is_some()
 }
 
 /// Builds the rustls client configuration for `mode` (not `DISABLED`).
@@ -161,10 +168,79 @@ pub(crate) fn client_config(opts: &Options, mode: SslMode) -> Result<Arc<ClientC
         (Some(_), None) => return Err(config_err("ssl-cert is set but ssl-key is not".into())),
         (None, Some(_)) => return Err(config_err("ssl-key is set but ssl-cert is not".into())),
     };
-    if std::env::var_os("SSLKEYLOGFILE").is_some() {
-        config.key_log = Arc::new(rustls::KeyLogFile::new());
+    // Without `ssl-key-log` the default `NoKeyLog` stays: nothing is written.
+    if let Some(path) = &opts.ssl_key_log {
+        config.key_log = Arc::new(KeyLogWriter::open(path)?);
     }
     Ok(Arc::new(config))
+}
+
+/// Appends TLS secrets to the `ssl-key-log` file in the NSS key log format: one line
+/// `LABEL <client random, hex> <secret, hex>` per secret (`CLIENT_RANDOM` for TLS 1.2; the
+/// `*_TRAFFIC_SECRET_*` labels and `EXPORTER_SECRET` for TLS 1.3).
+///
+/// Used instead of `rustls::KeyLogFile`, which reads `SSLKEYLOGFILE` from the environment: the
+/// library logs keys only when the caller names a file. The file is opened (created with mode
+/// 0600 on Unix, appended to) when the TLS configuration is built, so a bad path is a
+/// configuration error before anything is sent; a failed write later is ignored (the
+/// connection does not depend on the log).
+struct KeyLogWriter {
+    path: PathBuf,
+    file: File,
+}
+
+impl KeyLogWriter {
+    fn open(path: &Path) -> Result<KeyLogWriter, Error> {
+        let mut o = OpenOptions::new();
+        o.append(true).create(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            o.mode(0o600);
+        }
+        let file = o
+            .open(path)
+            .map_err(|e| config_err(format!("ssl-key-log `{}`: {e}", path.display())))?;
+        Ok(KeyLogWriter {
+            path: path.to_path_buf(),
+            file,
+        })
+    }
+}
+
+/// One key log line; zeroed when dropped, like the secret it spells out.
+fn key_log_line(label: &str, client_random: &[u8], secret: &[u8]) -> Zeroizing<String> {
+    use std::fmt::Write as _;
+    let mut line = Zeroizing::new(String::with_capacity(
+        label.len() + 3 + 2 * (client_random.len() + secret.len()),
+    ));
+    line.push_str(label);
+    for bytes in [client_random, secret] {
+        line.push(' ');
+        for b in bytes {
+            // Writing to a String cannot fail.
+            let _ = write!(line, "{b:02x}");
+        }
+    }
+    line.push('\n');
+    line
+}
+
+impl rustls::KeyLog for KeyLogWriter {
+    fn log(&self, label: &str, client_random: &[u8], secret: &[u8]) {
+        let line = key_log_line(label, client_random, secret);
+        // One write per line on a file opened for appending: lines of concurrent sessions do
+        // not interleave.
+        let _ = (&self.file).write_all(line.as_bytes());
+    }
+}
+
+impl std::fmt::Debug for KeyLogWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyLogWriter")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Turns a failed TLS handshake into an error that says what failed and where.
@@ -334,5 +410,45 @@ mod tests {
             .to_string();
         assert!(e.contains("/nonexistent/cert.pem"), "{e}");
         assert!(client_config(&Options::default(), SslMode::Required).is_ok());
+        let o = Options {
+            ssl_key_log: Some("/nonexistent/keys.log".into()),
+            ..Options::default()
+        };
+        assert!(reads_files(&o, SslMode::Required));
+        let e = client_config(&o, SslMode::Required)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("ssl-key-log `/nonexistent/keys.log`"), "{e}");
+    }
+
+    #[test]
+    fn key_log_lines_are_nss_format() {
+        let line = key_log_line("CLIENT_RANDOM", &[0x00, 0xab, 0x7f], &[0xff, 0x01]);
+        assert_eq!(line.as_str(), "CLIENT_RANDOM 00ab7f ff01\n");
+    }
+
+    #[test]
+    fn key_log_file_is_private_and_appended() {
+        let dir = std::env::temp_dir().join(format!("mywire-keylog-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("keys.log");
+        let _ = std::fs::remove_file(&path);
+        for secret in [[1u8; 2], [2u8; 2]] {
+            let w = KeyLogWriter::open(&path).unwrap();
+            rustls::KeyLog::log(&w, "SERVER_TRAFFIC_SECRET_0", &[0xcd; 2], &secret);
+            assert!(format!("{w:?}").contains("keys.log"));
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(
+            text,
+            "SERVER_TRAFFIC_SECRET_0 cdcd 0101\nSERVER_TRAFFIC_SECRET_0 cdcd 0202\n"
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -3,9 +3,11 @@
 //! Connection flags live in [`ConnectArgs`]; [`ConnectArgs::apply_to`] is the one place that
 //! turns them into [`Options`], so a new flag (e.g. TLS) is a field plus a line there.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 
 use clap::{ArgAction, Args as ClapArgs, Parser, Subcommand, ValueEnum};
+use mywire::session::Password;
 use mywire::{Error, Options};
 
 /// The URL used when neither `--url` nor `DATABASE_URL` is given.
@@ -19,6 +21,10 @@ pub const DEFAULT_URL: &str = "mysql://root@127.0.0.1:3306";
 ///
 /// `mywire decode CAPTURE` decodes the MySQL conversations of a pcap/pcapng capture instead
 /// (`mywire decode --help`).
+///
+/// Environment: DATABASE_URL (the URL when --url is not given); SSLKEYLOGFILE (as in curl:
+/// append the TLS session secrets to that file when neither --ssl-key-log nor the URL's
+/// ssl-key-log names one; the mywire library itself never reads SSLKEYLOGFILE).
 #[derive(Parser, Debug)]
 #[command(
     name = "mywire",
@@ -156,8 +162,8 @@ pub struct ConnectArgs {
     pub user: Option<String>,
 
     /// Password (`-pSECRET` or `-p SECRET`).
-    #[arg(short = 'p', long, value_name = "PASSWORD")]
-    pub password: Option<String>,
+    #[arg(short = 'p', long, value_name = "PASSWORD", value_parser = password)]
+    pub password: Option<Password>,
 
     /// Database to use.
     #[arg(short = 'D', long, value_name = "DATABASE")]
@@ -187,6 +193,11 @@ pub struct ConnectArgs {
     #[arg(long, value_name = "FILE")]
     pub ssl_key: Option<PathBuf>,
 
+    /// Append the TLS session secrets to FILE (NSS key log format, for Wireshark); anyone who
+    /// reads FILE can decrypt the session, password included [env: SSLKEYLOGFILE].
+    #[arg(long, value_name = "FILE")]
+    pub ssl_key_log: Option<PathBuf>,
+
     /// PEM RSA public key of the server (caching_sha2 / sha256 password over plain TCP).
     #[arg(long, value_name = "FILE")]
     pub server_public_key_path: Option<PathBuf>,
@@ -199,6 +210,11 @@ pub struct ConnectArgs {
     /// certificate check): the password goes in clear to whoever answers.
     #[arg(long)]
     pub enable_cleartext_plugin: bool,
+}
+
+/// `-p`: kept as a [`Password`] (zeroed on drop, redacted in `Debug`) from the start.
+fn password(s: &str) -> Result<Password, std::convert::Infallible> {
+    Ok(Password::from(s))
 }
 
 impl ConnectArgs {
@@ -244,6 +260,7 @@ impl ConnectArgs {
             ("ssl-ca", &self.ssl_ca),
             ("ssl-cert", &self.ssl_cert),
             ("ssl-key", &self.ssl_key),
+            ("ssl-key-log", &self.ssl_key_log),
             ("server-public-key-path", &self.server_public_key_path),
         ] {
             if let Some(p) = path {
@@ -254,6 +271,7 @@ impl ConnectArgs {
                         "ssl-ca" => o.ssl_ca = Some(p.clone()),
                         "ssl-cert" => o.ssl_cert = Some(p.clone()),
                         "ssl-key" => o.ssl_key = Some(p.clone()),
+                        "ssl-key-log" => o.ssl_key_log = Some(p.clone()),
                         _ => o.server_public_key_path = Some(p.clone()),
                     },
                 }
@@ -268,6 +286,15 @@ impl ConnectArgs {
         // Several statements in `-e` (and in one line of a script) are sent as one query.
         o.multi_statements = true;
         Ok(())
+    }
+}
+
+/// `SSLKEYLOGFILE`, read the way curl reads it: the key log file when neither `--ssl-key-log`
+/// nor the URL names one (an empty value is ignored). Only the CLI does this; the library
+/// writes keys only for an explicit `ssl-key-log`.
+pub fn key_log_from_env(o: &mut Options, env: Option<OsString>) {
+    if o.ssl_key_log.is_none() {
+        o.ssl_key_log = env.filter(|v| !v.is_empty()).map(PathBuf::from);
     }
 }
 
@@ -299,7 +326,7 @@ mod tests {
         assert_eq!(o.port, 3307);
         assert_eq!(o.socket, None);
         assert_eq!(o.user, "root");
-        assert_eq!(o.password, "SECRET");
+        assert_eq!(o.password.expose(), "SECRET");
         assert_eq!(o.database.as_deref(), Some("y"));
         assert!(o.multi_statements);
         assert_eq!(a.execute.as_deref(), Some("SELECT 1"));
@@ -313,7 +340,7 @@ mod tests {
             .options(Some("mysql://u@envhost:1/".into()))
             .unwrap();
         assert_eq!((o.host.as_str(), o.port), ("envhost", 3310));
-        assert_eq!(o.password, "s e");
+        assert_eq!(o.password.expose(), "s e");
         assert_eq!(o.user, "u");
         assert_eq!(o.socket, Some(PathBuf::from("/tmp/sock")));
         assert_eq!(o.database.as_deref(), Some("db"));
@@ -351,6 +378,33 @@ mod tests {
             .connect
             .options(None)
             .is_err());
+    }
+
+    #[test]
+    fn ssl_key_log_flag_url_and_environment() {
+        let env = || Some(OsString::from("/env/keys.log"));
+        let mut o = parse(&[]).unwrap().connect.options(None).unwrap();
+        key_log_from_env(&mut o, None);
+        assert_eq!(o.ssl_key_log, None);
+        key_log_from_env(&mut o, Some(OsString::new()));
+        assert_eq!(o.ssl_key_log, None);
+        key_log_from_env(&mut o, env());
+        assert_eq!(o.ssl_key_log, Some(PathBuf::from("/env/keys.log")));
+        // The URL and the flag (which wins over the URL) win over the environment.
+        let a = parse(&["--url", "mysql://u@h/?ssl-key-log=/url/keys.log"]).unwrap();
+        let mut o = a.connect.options(None).unwrap();
+        key_log_from_env(&mut o, env());
+        assert_eq!(o.ssl_key_log, Some(PathBuf::from("/url/keys.log")));
+        let a = parse(&[
+            "--url",
+            "mysql://u@h/?ssl-key-log=/url/keys.log",
+            "--ssl-key-log",
+            "/flag/keys.log",
+        ])
+        .unwrap();
+        let mut o = a.connect.options(None).unwrap();
+        key_log_from_env(&mut o, env());
+        assert_eq!(o.ssl_key_log, Some(PathBuf::from("/flag/keys.log")));
     }
 
     #[test]

@@ -34,7 +34,7 @@ fn main() -> ExitCode {
     if let Some(Command::Decode(d)) = &args.command {
         return ExitCode::from(trace::decode(d));
     }
-    let opts = match args
+    let mut opts = match args
         .connect
         .options(std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty()))
     {
@@ -44,6 +44,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    args::key_log_from_env(&mut opts, std::env::var_os("SSLKEYLOGFILE"));
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
