@@ -465,12 +465,17 @@ mod tests {
 
     fn text_of(v: Value) -> String {
         let t = render(&packet(vec![("sql", v)]), Format::Text, false);
-        t.split_once(" sql=").map(|(_, v)| v.to_string()).unwrap_or(t)
+        t.split_once(" sql=")
+            .map(|(_, v)| v.to_string())
+            .unwrap_or(t)
     }
 
     fn json_of(v: Value) -> String {
         let j = render(&packet(vec![("sql", v)]), Format::Json, false);
-        let v = j.split_once(",\"sql\":").map(|(_, v)| v.to_string()).unwrap_or_default();
+        let v = j
+            .split_once(",\"sql\":")
+            .map(|(_, v)| v.to_string())
+            .unwrap_or_default();
         v.strip_suffix('}').unwrap_or(&v).to_string()
     }
 
@@ -496,7 +501,10 @@ mod tests {
             (b"\x1b[31m", r#""\x1b[31m""#),
             (b"\x00\x01\x7f", r#""\x00\x01\x7f""#),
             // C1 controls (here NEL and CSI) and the Unicode line/paragraph separators.
-            ("\u{85}\u{9b}\u{2028}\u{2029}".as_bytes(), r#""\u{85}\u{9b}\u{2028}\u{2029}""#),
+            (
+                "\u{85}\u{9b}\u{2028}\u{2029}".as_bytes(),
+                r#""\u{85}\u{9b}\u{2028}\u{2029}""#,
+            ),
             // Printable non-ASCII is shown as is, U+FFFD included.
             ("中文 é \u{fffd}".as_bytes(), "\"中文 é \u{fffd}\""),
             // Bytes that are not UTF-8 are `\xNN`, distinct from a real U+FFFD.
@@ -560,7 +568,10 @@ mod tests {
         for raw in [&all[..], &all[128..], b"\\\\\"\"", b"\xff\xfe"] {
             let t = text_of(Value::Text(raw.to_vec()));
             assert!(!t.contains(['\n', '\r', '\u{85}', '\u{2028}']), "{t}");
-            let inner = t.strip_prefix('"').and_then(|t| t.strip_suffix('"')).unwrap();
+            let inner = t
+                .strip_prefix('"')
+                .and_then(|t| t.strip_suffix('"'))
+                .unwrap();
             assert_eq!(unescape(inner), raw, "{t}");
         }
     }
