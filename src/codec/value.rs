@@ -227,14 +227,10 @@ macro_rules! impl_signed {
                 _flags: ColumnFlags,
             ) -> Result<Self, ParseError> {
                 let (neg, mag) = int_source(bytes, col).map_err(|k| err($name, k))?;
-                // |MIN| = MAX + 1.
-                let limit = <$t>::MAX as u64 + u64::from(neg);
-                if mag > limit {
-                    return Err(err($name, ErrorKind::OutOfRange));
-                }
-                // mag <= 2^63 here; 2^63 becomes i64::MIN, whose negation is itself.
-                let v = mag as i64;
-                Ok((if neg { v.wrapping_neg() } else { v }) as $t)
+                // Every u64 and its negation fit in an i128; try_from checks the range
+                // (|MIN| = MAX + 1).
+                let v = if neg { -i128::from(mag) } else { i128::from(mag) };
+                <$t>::try_from(v).map_err(|_| err($name, ErrorKind::OutOfRange))
             }
         }
     )*};
