@@ -157,8 +157,10 @@ fn decode(rec: &mut BytesMut, level: Level) -> u64 {
                 let score = f64::from_text(get(4).unwrap(), c[4].column_type, c[4].flags).unwrap();
                 let note =
                     get(5).map(|b| <&str>::from_text(b, c[5].column_type, c[5].flags).unwrap());
-                sum +=
-                    id as u64 + name.len() as u64 + amount.scale() as u64 + created.micros as u64;
+                sum += id as u64
+                    + name.len() as u64
+                    + amount.scale() as u64
+                    + u64::from(created.micros());
                 sum += note.map_or(0, |s| s.len()) as u64 + black_box(score) as u64;
             }
         }

@@ -256,7 +256,7 @@ macro_rules! mywire_client {
                         sum += i64::from(id);
                         bytes += name.len()
                             + amount.as_str().len()
-                            + usize::from(created.second)
+                            + usize::from(created.second())
                             + note.map_or(0, str::len);
                         std::hint::black_box(score);
                     }

@@ -45,6 +45,14 @@
 //! [`DateTime`] and [`Time`], `{}` prints the fraction with trailing zeros trimmed (none at all
 //! when it is zero), and a precision prints exactly that many fraction digits, like a column of
 //! that scale: `format!("{:.6}", t)` gives `-838:59:59.000000`, `{:.0}` drops the fraction.
+//!
+//! # Construction
+//!
+//! The fields of [`Date`], [`DateTime`] and [`Time`] are private: a value comes from a parser or
+//! from a constructor that checks MariaDB's ranges and returns a [`ValueError`] naming the part
+//! out of range (`Date::new(2024, 13, 1)` is an error, `Date::new(2024, 0, 0)` a zero-part
+//! date). So every value formats to text that parses back to it, and no formatting or
+//! conversion can overflow.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -219,14 +227,10 @@ macro_rules! impl_signed {
                 _flags: ColumnFlags,
             ) -> Result<Self, ParseError> {
                 let (neg, mag) = int_source(bytes, col).map_err(|k| err($name, k))?;
-                // |MIN| = MAX + 1.
-                let limit = <$t>::MAX as u64 + u64::from(neg);
-                if mag > limit {
-                    return Err(err($name, ErrorKind::OutOfRange));
-                }
-                // mag <= 2^63 here; 2^63 becomes i64::MIN, whose negation is itself.
-                let v = mag as i64;
-                Ok((if neg { v.wrapping_neg() } else { v }) as $t)
+                // Every u64 and its negation fit in an i128; try_from checks the range
+                // (|MIN| = MAX + 1).
+                let v = if neg { -i128::from(mag) } else { i128::from(mag) };
+                <$t>::try_from(v).map_err(|_| err($name, ErrorKind::OutOfRange))
             }
         }
     )*};
@@ -474,27 +478,101 @@ impl<'a> FromText<'a> for Decimal<'a> {
 // Date, DateTime, Time
 // ---------------------------------------------------------------------------------------------
 
-/// A calendar date (`DATE`). Zero dates and zero parts (`0000-00-00`, `2024-00-00`) are allowed,
-/// as MariaDB allows them; month is `0..=12` and day `0..=31`, with no per-month check (as with
-/// `ALLOW_INVALID_DATES`).
+/// A date or time part out of range: what [`Date::new`], [`DateTime::new`] and [`Time::new`]
+/// return instead of a value that cannot exist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ValueError {
+    part: &'static str,
+    value: u32,
+    max: u32,
+}
+
+impl ValueError {
+    const fn new(part: &'static str, value: u32, max: u32) -> Self {
+        ValueError { part, value, max }
+    }
+
+    /// The part that is out of range: `"year"`, `"month"`, `"day"`, `"hour"`, `"minute"`,
+    /// `"second"`, `"microsecond"`, or `"hours"` (of a `TIME`).
+    pub const fn part(&self) -> &'static str {
+        self.part
+    }
+
+    /// The value given.
+    pub const fn value(&self) -> u32 {
+        self.value
+    }
+
+    /// The largest value allowed (the smallest is always 0).
+    pub const fn max(&self) -> u32 {
+        self.max
+    }
+}
+
+impl fmt::Display for ValueError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} {} out of range (0..={})",
+            self.part, self.value, self.max
+        )
+    }
+}
+
+impl std::error::Error for ValueError {}
+
+/// `Ok` when `value <= max` (the smallest value of every part is 0).
+fn check(part: &'static str, value: impl Into<u32>, max: u32) -> Result<(), ValueError> {
+    let value = value.into();
+    if value <= max {
+        Ok(())
+    } else {
+        Err(ValueError::new(part, value, max))
+    }
+}
+
+/// A calendar date (`DATE`): year `0..=9999`, month `0..=12`, day `0..=31`. Zero dates and zero
+/// parts (`0000-00-00`, `2024-00-00`) are allowed, as MariaDB allows them, with no per-month
+/// check (as with `ALLOW_INVALID_DATES`). Only [`Date::new`] and the parsers make one, so every
+/// `Date` is in range.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Date {
-    /// Year, `0..=9999`.
-    pub year: u16,
-    /// Month, `0..=12` (0 only in zero dates).
-    pub month: u8,
-    /// Day, `0..=31` (0 only in zero dates).
-    pub day: u8,
+    year: u16,
+    month: u8,
+    day: u8,
 }
 
 impl Date {
-    /// A date, or `None` when a part is out of range.
-    pub const fn new(year: u16, month: u8, day: u8) -> Option<Date> {
-        if year <= 9999 && month <= 12 && day <= 31 {
-            Some(Date { year, month, day })
-        } else {
-            None
-        }
+    /// The largest year.
+    pub const MAX_YEAR: u16 = 9999;
+    /// The zero date `0000-00-00`.
+    pub const ZERO: Date = Date {
+        year: 0,
+        month: 0,
+        day: 0,
+    };
+
+    /// A date, or the first part out of range.
+    pub fn new(year: u16, month: u8, day: u8) -> Result<Date, ValueError> {
+        check("year", year, u32::from(Self::MAX_YEAR))?;
+        check("month", month, 12)?;
+        check("day", day, 31)?;
+        Ok(Date { year, month, day })
+    }
+
+    /// The year, `0..=9999`.
+    pub const fn year(self) -> u16 {
+        self.year
+    }
+
+    /// The month, `0..=12` (0 in zero dates).
+    pub const fn month(self) -> u8 {
+        self.month
+    }
+
+    /// The day of the month, `0..=31` (0 in zero dates).
+    pub const fn day(self) -> u8 {
+        self.day
     }
 
     /// True for `0000-00-00`.
@@ -509,35 +587,63 @@ impl fmt::Display for Date {
     }
 }
 
-/// A date and time of day (`DATETIME`, `TIMESTAMP`), with microseconds.
+/// A date and time of day (`DATETIME`, `TIMESTAMP`), with microseconds: hour `0..=23`, minute
+/// and second `0..=59`, microsecond `0..=999_999`. Only [`DateTime::new`], `From<Date>` and
+/// the parsers make one, so every `DateTime` is in range.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct DateTime {
-    /// The date.
-    pub date: Date,
-    /// Hour, `0..=23`.
-    pub hour: u8,
-    /// Minute, `0..=59`.
-    pub minute: u8,
-    /// Second, `0..=59`.
-    pub second: u8,
-    /// Microseconds, `0..=999_999`.
-    pub micros: u32,
+    date: Date,
+    hour: u8,
+    minute: u8,
+    second: u8,
+    micros: u32,
 }
 
 impl DateTime {
-    /// A datetime, or `None` when a part is out of range.
-    pub const fn new(date: Date, hour: u8, minute: u8, second: u8, micros: u32) -> Option<Self> {
-        if hour <= 23 && minute <= 59 && second <= 59 && micros <= 999_999 {
-            Some(DateTime {
-                date,
-                hour,
-                minute,
-                second,
-                micros,
-            })
-        } else {
-            None
-        }
+    /// A datetime, or the first part out of range.
+    pub fn new(
+        date: Date,
+        hour: u8,
+        minute: u8,
+        second: u8,
+        micros: u32,
+    ) -> Result<Self, ValueError> {
+        check("hour", hour, 23)?;
+        check("minute", minute, 59)?;
+        check("second", second, 59)?;
+        check("microsecond", micros, MAX_MICROS)?;
+        Ok(DateTime {
+            date,
+            hour,
+            minute,
+            second,
+            micros,
+        })
+    }
+
+    /// The date.
+    pub const fn date(self) -> Date {
+        self.date
+    }
+
+    /// The hour, `0..=23`.
+    pub const fn hour(self) -> u8 {
+        self.hour
+    }
+
+    /// The minute, `0..=59`.
+    pub const fn minute(self) -> u8 {
+        self.minute
+    }
+
+    /// The second, `0..=59`.
+    pub const fn second(self) -> u8 {
+        self.second
+    }
+
+    /// The microseconds, `0..=999_999`.
+    pub const fn micros(self) -> u32 {
+        self.micros
     }
 
     /// True when the time of day is `00:00:00.000000`.
@@ -559,28 +665,27 @@ impl From<Date> for DateTime {
     }
 }
 
-/// Writes `.ffffff`: `precision` digits if given (at most 6), else trimmed of trailing zeros.
+/// The largest microseconds part.
+const MAX_MICROS: u32 = 999_999;
+
+/// Writes `.ffffff`: `precision` digits if given (at most 6), else trimmed of trailing zeros;
+/// nothing when that leaves no digit. The six digits are those of `micros` (at most 999_999 by
+/// the types' invariants; a larger value would print its last six digits, never panic).
 fn write_fraction(f: &mut fmt::Formatter<'_>, micros: u32) -> fmt::Result {
-    match f.precision() {
-        Some(p) => {
-            let p = p.min(6);
-            if p == 0 {
-                return Ok(());
-            }
-            let digits = micros / 10u32.pow(6 - p as u32);
-            write!(f, ".{:0width$}", digits, width = p)
-        }
-        None => {
-            if micros == 0 {
-                return Ok(());
-            }
-            let (mut digits, mut width) = (micros, 6usize);
-            while digits % 10 == 0 {
-                digits /= 10;
-                width -= 1;
-            }
-            write!(f, ".{:0width$}", digits, width = width)
-        }
+    let mut buf = [b'0'; 6];
+    let mut m = micros;
+    for b in buf.iter_mut().rev() {
+        *b = b'0' + u8::try_from(m % 10).unwrap_or(0);
+        m /= 10;
+    }
+    let len = match f.precision() {
+        Some(p) => p.min(buf.len()),
+        None => buf.iter().rposition(|&c| c != b'0').map_or(0, |i| i + 1),
+    };
+    match buf.get(..len).map(std::str::from_utf8) {
+        Some(Ok("")) => Ok(()),
+        Some(Ok(digits)) => write!(f, ".{digits}"),
+        _ => Err(fmt::Error),
     }
 }
 
@@ -595,40 +700,38 @@ impl fmt::Display for DateTime {
     }
 }
 
-/// A time of day or a duration (`TIME`), `-838:59:59.999999` to `838:59:59.999999`.
+/// A time of day or a duration (`TIME`), `-838:59:59.999999` to `838:59:59.999999`: hours
+/// `0..=838`, minutes and seconds `0..=59`, microseconds `0..=999_999`, and a sign. Only
+/// [`Time::new`] and the parsers make one, so every `Time` is in range.
 ///
 /// Negative zero is normalized to zero by the parser and by [`Time::new`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Time {
-    /// True for a negative duration.
-    pub negative: bool,
-    /// Hours, `0..=838`.
-    pub hours: u32,
-    /// Minutes, `0..=59`.
-    pub minutes: u8,
-    /// Seconds, `0..=59`.
-    pub seconds: u8,
-    /// Microseconds, `0..=999_999`.
-    pub micros: u32,
+    negative: bool,
+    hours: u32,
+    minutes: u8,
+    seconds: u8,
+    micros: u32,
 }
 
 impl Time {
     /// The largest magnitude of a `TIME`, in hours.
     pub const MAX_HOURS: u32 = 838;
 
-    /// A time, or `None` when a part is out of range. A negative zero becomes zero.
-    pub const fn new(
+    /// A time, or the first part out of range. A negative zero becomes zero.
+    pub fn new(
         negative: bool,
         hours: u32,
         minutes: u8,
         seconds: u8,
         micros: u32,
-    ) -> Option<Self> {
-        if hours > Self::MAX_HOURS || minutes > 59 || seconds > 59 || micros > 999_999 {
-            return None;
-        }
+    ) -> Result<Self, ValueError> {
+        check("hours", hours, Self::MAX_HOURS)?;
+        check("minute", minutes, 59)?;
+        check("second", seconds, 59)?;
+        check("microsecond", micros, MAX_MICROS)?;
         let zero = hours == 0 && minutes == 0 && seconds == 0 && micros == 0;
-        Some(Time {
+        Ok(Time {
             negative: negative && !zero,
             hours,
             minutes,
@@ -637,10 +740,43 @@ impl Time {
         })
     }
 
-    /// The signed duration in microseconds.
-    pub const fn total_micros(self) -> i64 {
-        let secs = self.hours as i64 * 3600 + self.minutes as i64 * 60 + self.seconds as i64;
-        let m = secs * 1_000_000 + self.micros as i64;
+    /// True for a negative duration (never for zero).
+    pub const fn is_negative(self) -> bool {
+        self.negative
+    }
+
+    /// The hours of the magnitude, `0..=838`.
+    pub const fn hours(self) -> u32 {
+        self.hours
+    }
+
+    /// The minutes, `0..=59`.
+    pub const fn minutes(self) -> u8 {
+        self.minutes
+    }
+
+    /// The seconds, `0..=59`.
+    pub const fn seconds(self) -> u8 {
+        self.seconds
+    }
+
+    /// The microseconds, `0..=999_999`.
+    pub const fn micros(self) -> u32 {
+        self.micros
+    }
+
+    /// The signed duration in microseconds, within ±3_020_399_999_999.
+    pub fn total_micros(self) -> i64 {
+        // The constructors bound the magnitude to 3_020_399_999_999 us, far inside i64; the
+        // arithmetic saturates rather than overflows all the same, so it cannot panic.
+        let secs = u64::from(self.hours)
+            .saturating_mul(3600)
+            .saturating_add(u64::from(self.minutes) * 60)
+            .saturating_add(u64::from(self.seconds));
+        let m = secs
+            .saturating_mul(1_000_000)
+            .saturating_add(u64::from(self.micros));
+        let m = i64::try_from(m).unwrap_or(i64::MAX);
         if self.negative {
             -m
         } else {
@@ -685,7 +821,7 @@ fn parse_date(b: &[u8]) -> Result<Date, ErrorKind> {
     };
     let year = u16::from(two_digits(y0, y1)?) * 100 + u16::from(two_digits(y2, y3)?);
     let (month, day) = (two_digits(m0, m1)?, two_digits(d0, d1)?);
-    Date::new(year, month, day).ok_or(ErrorKind::OutOfRange)
+    Date::new(year, month, day).map_err(|_| ErrorKind::OutOfRange)
 }
 
 /// Empty, or `.` and 1 to 6 digits, as microseconds.
@@ -724,7 +860,7 @@ fn parse_datetime(b: &[u8]) -> Result<DateTime, ErrorKind> {
         two_digits(*s0, *s1)?,
     );
     let micros = parse_fraction(frac)?;
-    DateTime::new(date, hour, minute, second, micros).ok_or(ErrorKind::OutOfRange)
+    DateTime::new(date, hour, minute, second, micros).map_err(|_| ErrorKind::OutOfRange)
 }
 
 /// `[-]HH:MM:SS[.f]`, hours with 2 or 3 digits.
@@ -753,7 +889,7 @@ fn parse_time(b: &[u8]) -> Result<Time, ErrorKind> {
     };
     let (minutes, seconds) = (two_digits(*m0, *m1)?, two_digits(*s0, *s1)?);
     let micros = parse_fraction(frac)?;
-    Time::new(negative, hours, minutes, seconds, micros).ok_or(ErrorKind::OutOfRange)
+    Time::new(negative, hours, minutes, seconds, micros).map_err(|_| ErrorKind::OutOfRange)
 }
 
 impl<'a> FromText<'a> for Date {
@@ -1198,14 +1334,7 @@ mod tests {
     fn dates() {
         let col = ColumnType::DATE;
         let d: Date = get(b"2024-02-29", col).unwrap();
-        assert_eq!(
-            d,
-            Date {
-                year: 2024,
-                month: 2,
-                day: 29
-            }
-        );
+        assert_eq!(d, Date::new(2024, 2, 29).unwrap());
         let z: Date = get(b"0000-00-00", col).unwrap();
         assert!(z.is_zero());
         assert_eq!(z.to_string(), "0000-00-00");
@@ -1254,7 +1383,7 @@ mod tests {
         assert_eq!(
             get::<Date>(b"2024-01-02", ColumnType::VAR_STRING)
                 .unwrap()
-                .day,
+                .day(),
             2
         );
         assert_eq!(
@@ -1265,7 +1394,7 @@ mod tests {
             kind::<Date>(b"12:00:00", ColumnType::TIME),
             ErrorKind::InvalidValue
         );
-        assert_eq!(Date::new(2024, 13, 1), None);
+        assert_eq!(Date::new(2024, 13, 1).map_err(|e| e.part()), Err("month"));
     }
 
     #[test]
@@ -1281,12 +1410,12 @@ mod tests {
         ];
         for (s, micros) in cases {
             let dt: DateTime = get(s.as_bytes(), col).unwrap();
-            assert_eq!(dt.micros, micros, "{}", s);
-            assert_eq!(dt.date, Date::new(2024, 1, 1).unwrap());
+            assert_eq!(dt.micros(), micros, "{}", s);
+            assert_eq!(dt.date(), Date::new(2024, 1, 1).unwrap());
         }
         let dt: DateTime = get(b"2038-01-19 03:14:07.999999", ColumnType::TIMESTAMP).unwrap();
         assert_eq!(
-            (dt.hour, dt.minute, dt.second, dt.micros),
+            (dt.hour(), dt.minute(), dt.second(), dt.micros()),
             (3, 14, 7, 999_999)
         );
         // Display: `{}` is the shortest form, `{:.N}` the column scale.
@@ -1361,40 +1490,13 @@ mod tests {
     fn times() {
         let col = ColumnType::TIME;
         let t: Time = get(b"838:59:59", col).unwrap();
-        assert_eq!(
-            t,
-            Time {
-                negative: false,
-                hours: 838,
-                minutes: 59,
-                seconds: 59,
-                micros: 0
-            }
-        );
+        assert_eq!(t, Time::new(false, 838, 59, 59, 0).unwrap());
         let t: Time = get(b"-838:59:59.000000", col).unwrap();
-        assert_eq!(
-            t,
-            Time {
-                negative: true,
-                hours: 838,
-                minutes: 59,
-                seconds: 59,
-                micros: 0
-            }
-        );
+        assert_eq!(t, Time::new(true, 838, 59, 59, 0).unwrap());
         assert_eq!(format!("{:.6}", t), "-838:59:59.000000");
         assert_eq!(t.to_string(), "-838:59:59");
         let t: Time = get(b"-00:00:01.5", col).unwrap();
-        assert_eq!(
-            t,
-            Time {
-                negative: true,
-                hours: 0,
-                minutes: 0,
-                seconds: 1,
-                micros: 500_000
-            }
-        );
+        assert_eq!(t, Time::new(true, 0, 0, 1, 500_000).unwrap());
         assert_eq!(t.total_micros(), -1_500_000);
         let t: Time = get(b"-838:59:59.999999", col).unwrap();
         assert_eq!(
@@ -1403,7 +1505,7 @@ mod tests {
         );
         // Negative zero is zero.
         let t: Time = get(b"-00:00:00", col).unwrap();
-        assert!(!t.negative);
+        assert!(!t.is_negative());
         assert_eq!(t, Time::new(false, 0, 0, 0, 0).unwrap());
         for s in [
             "838:59:59",
@@ -1442,14 +1544,17 @@ mod tests {
         assert_eq!(
             get::<Time>(b"12:00:00", ColumnType::VAR_STRING)
                 .unwrap()
-                .hours,
+                .hours(),
             12
         );
         assert_eq!(
             kind::<Time>(b"2024-01-01 12:00:00", ColumnType::DATETIME),
             ErrorKind::InvalidValue
         );
-        assert_eq!(Time::new(false, 839, 0, 0, 0), None);
+        assert_eq!(
+            Time::new(false, 839, 0, 0, 0).map_err(|e| e.part()),
+            Err("hours")
+        );
     }
 
     #[test]
@@ -1473,5 +1578,217 @@ mod tests {
             get::<Vec<u8>>(b"a\xff", ColumnType::BLOB).unwrap(),
             b"a\xff".to_vec()
         );
+    }
+
+    /// The constructors say which part is out of range; the MySQL ranges are the limits.
+    #[test]
+    fn constructors_check_every_part() {
+        let part = |r: Result<(), ValueError>| r.map_err(|e| (e.part(), e.value(), e.max()));
+        let date = |y, m, d| part(Date::new(y, m, d).map(drop));
+        assert_eq!(date(9999, 12, 31), Ok(()));
+        assert_eq!(date(0, 0, 0), Ok(()));
+        assert_eq!(date(10_000, 1, 1), Err(("year", 10_000, 9999)));
+        assert_eq!(date(u16::MAX, 255, 255), Err(("year", 65_535, 9999)));
+        assert_eq!(date(2024, 13, 1), Err(("month", 13, 12)));
+        assert_eq!(date(2024, 1, 32), Err(("day", 32, 31)));
+        let d = Date::ZERO;
+        let dt = |h, m, s, us| part(DateTime::new(d, h, m, s, us).map(drop));
+        assert_eq!(dt(23, 59, 59, 999_999), Ok(()));
+        assert_eq!(dt(24, 0, 0, 0), Err(("hour", 24, 23)));
+        assert_eq!(dt(0, 60, 0, 0), Err(("minute", 60, 59)));
+        assert_eq!(dt(0, 0, 60, 0), Err(("second", 60, 59)));
+        assert_eq!(
+            dt(0, 0, 0, 1_000_000),
+            Err(("microsecond", 1_000_000, 999_999))
+        );
+        let tm = |h, m, s, us| part(Time::new(true, h, m, s, us).map(drop));
+        assert_eq!(tm(838, 59, 59, 999_999), Ok(()));
+        assert_eq!(tm(839, 0, 0, 0), Err(("hours", 839, 838)));
+        assert_eq!(tm(u32::MAX, 0, 0, 0), Err(("hours", u32::MAX, 838)));
+        assert_eq!(tm(0, 60, 0, 0), Err(("minute", 60, 59)));
+        assert_eq!(tm(0, 0, 60, 0), Err(("second", 60, 59)));
+        assert_eq!(
+            tm(0, 0, 0, u32::MAX),
+            Err(("microsecond", u32::MAX, 999_999))
+        );
+        let e = Date::new(2024, 13, 1).unwrap_err();
+        assert_eq!(e.to_string(), "month 13 out of range (0..=12)");
+        // The extremes format and convert without overflow.
+        let t = Time::new(true, 838, 59, 59, 999_999).unwrap();
+        assert_eq!(t.total_micros(), -3_020_399_999_999);
+        assert_eq!(format!("{t:.6}"), "-838:59:59.999999");
+        assert_eq!(format!("{t:.9}"), "-838:59:59.999999");
+        assert_eq!(
+            format!("{:.6}", Time::new(true, 0, 0, 0, 0).unwrap()),
+            "00:00:00.000000"
+        );
+    }
+
+    /// The fraction writer never panics, whatever it is given (the types never give it more
+    /// than 999_999; it used to underflow a width on 10_000_000).
+    #[test]
+    fn fraction_writer_is_total() {
+        struct F(u32);
+        impl fmt::Display for F {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write_fraction(f, self.0)
+            }
+        }
+        assert_eq!(F(10_000_000).to_string(), "");
+        assert_eq!(F(u32::MAX).to_string(), ".967295");
+        assert_eq!(format!("{:.3}", F(u32::MAX)), ".967");
+        assert_eq!(F(120_000).to_string(), ".12");
+        assert_eq!(format!("{:.0}", F(120_000)), "");
+        assert_eq!(format!("{:.20}", F(1)), ".000001");
+    }
+
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn date() -> impl Strategy<Value = Date> {
+            (0..=9999u16, 0..=12u8, 0..=31u8).prop_map(|(y, m, d)| Date::new(y, m, d).unwrap())
+        }
+
+        fn datetime() -> impl Strategy<Value = DateTime> {
+            (date(), 0..=23u8, 0..=59u8, 0..=59u8, 0..=999_999u32)
+                .prop_map(|(d, h, m, s, us)| DateTime::new(d, h, m, s, us).unwrap())
+        }
+
+        fn time() -> impl Strategy<Value = Time> {
+            (
+                any::<bool>(),
+                0..=838u32,
+                0..=59u8,
+                0..=59u8,
+                0..=999_999u32,
+            )
+                .prop_map(|(n, h, m, s, us)| Time::new(n, h, m, s, us).unwrap())
+        }
+
+        /// Some text near a valid one: a valid rendering with a few bytes replaced, inserted or
+        /// cut, to reach the parsers' deeper paths.
+        fn mutated(valid: String) -> impl Strategy<Value = Vec<u8>> {
+            let n = valid.len();
+            proptest::collection::vec((0..=n, any::<u8>(), 0..3u8), 0..4).prop_map(move |edits| {
+                let mut b = valid.clone().into_bytes();
+                for (at, byte, op) in edits {
+                    let at = at.min(b.len());
+                    match op {
+                        0 => b.insert(at, byte),
+                        1 if at < b.len() => b[at] = byte,
+                        _ => b.truncate(at),
+                    }
+                }
+                b
+            })
+        }
+
+        fn parse_all(b: &[u8]) {
+            for col in [
+                ColumnType::DATE,
+                ColumnType::DATETIME,
+                ColumnType::TIME,
+                ColumnType::VARCHAR,
+            ] {
+                for v in [
+                    get::<Date>(b, col).ok().map(|v| v.to_string()),
+                    get::<DateTime>(b, col).ok().map(|v| format!("{v:.6}")),
+                    get::<Time>(b, col)
+                        .ok()
+                        .map(|v| format!("{v} {}", v.total_micros())),
+                ] {
+                    std::hint::black_box(v);
+                }
+            }
+            let s = String::from_utf8_lossy(b);
+            let _ = (s.parse::<Date>(), s.parse::<DateTime>(), s.parse::<Time>());
+        }
+
+        proptest! {
+            /// (a) Every in-range value prints to text that parses back to it, at every precision
+            /// that keeps its digits, from every column type that carries it.
+            #[test]
+            fn in_range_values_round_trip(d in date(), dt in datetime(), t in time()) {
+                prop_assert_eq!(d.to_string().parse::<Date>(), Ok(d));
+                prop_assert_eq!(get::<Date>(d.to_string().as_bytes(), ColumnType::DATE), Ok(d));
+                prop_assert_eq!(Date::new(d.year(), d.month(), d.day()), Ok(d));
+                for s in [dt.to_string(), format!("{dt:.6}")] {
+                    prop_assert_eq!(s.parse::<DateTime>(), Ok(dt));
+                    prop_assert_eq!(get::<DateTime>(s.as_bytes(), ColumnType::DATETIME), Ok(dt));
+                }
+                prop_assert_eq!(
+                    DateTime::new(dt.date(), dt.hour(), dt.minute(), dt.second(), dt.micros()),
+                    Ok(dt)
+                );
+                for s in [t.to_string(), format!("{t:.6}")] {
+                    prop_assert_eq!(s.parse::<Time>(), Ok(t));
+                    prop_assert_eq!(get::<Time>(s.as_bytes(), ColumnType::TIME), Ok(t));
+                }
+                prop_assert_eq!(
+                    Time::new(t.is_negative(), t.hours(), t.minutes(), t.seconds(), t.micros()),
+                    Ok(t)
+                );
+                let m = i64::from(t.hours()) * 3_600_000_000
+                    + i64::from(t.minutes()) * 60_000_000
+                    + i64::from(t.seconds()) * 1_000_000
+                    + i64::from(t.micros());
+                prop_assert_eq!(t.total_micros(), if t.is_negative() { -m } else { m });
+                for p in 0..=8 {
+                    let _ = (format!("{dt:.p$}"), format!("{t:.p$}"));
+                }
+            }
+
+            /// (b) The constructors take any input: a value exactly when every part is in
+            /// range, else an error naming the first part that is not; never a panic.
+            #[test]
+            fn constructors_reject_out_of_range(
+                y in any::<u16>(), mo in any::<u8>(), d in any::<u8>(),
+                h in any::<u8>(), mi in any::<u8>(), s in any::<u8>(), us in any::<u32>(),
+                th in prop_oneof![0..=900u32, any::<u32>()], neg in any::<bool>(),
+            ) {
+                let first_bad = |parts: &[(&'static str, u32, u32)]| {
+                    parts.iter().find(|&&(_, v, max)| v > max).map(|&(p, _, _)| p)
+                };
+                let want = first_bad(&[
+                    ("year", y.into(), 9999), ("month", mo.into(), 12), ("day", d.into(), 31),
+                ]);
+                prop_assert_eq!(Date::new(y, mo, d).err().map(|e| e.part()), want);
+                let want = first_bad(&[
+                    ("hour", h.into(), 23), ("minute", mi.into(), 59),
+                    ("second", s.into(), 59), ("microsecond", us, 999_999),
+                ]);
+                let r = DateTime::new(Date::ZERO, h, mi, s, us);
+                prop_assert_eq!(r.err().map(|e| e.part()), want);
+                let want = first_bad(&[
+                    ("hours", th, 838), ("minute", mi.into(), 59),
+                    ("second", s.into(), 59), ("microsecond", us, 999_999),
+                ]);
+                let r = Time::new(neg, th, mi, s, us);
+                prop_assert_eq!(r.err().map(|e| e.part()), want);
+                if let Ok(t) = r {
+                    prop_assert!(t.total_micros().unsigned_abs() <= 3_020_399_999_999);
+                    let _ = format!("{t:.6}");
+                }
+            }
+
+            /// (c) Arbitrary bytes into the text parsers: never a panic.
+            #[test]
+            fn parsers_take_any_bytes(b in proptest::collection::vec(any::<u8>(), 0..40)) {
+                parse_all(&b);
+            }
+
+            /// (c) Near-valid text too: valid renderings with a few bytes changed.
+            #[test]
+            fn parsers_take_near_valid_text(
+                b in prop_oneof![
+                    datetime().prop_flat_map(|v| mutated(format!("{v:.6}"))),
+                    time().prop_flat_map(|v| mutated(format!("{v:.6}"))),
+                    date().prop_flat_map(|v| mutated(v.to_string())),
+                ]
+            ) {
+                parse_all(&b);
+            }
+        }
     }
 }

@@ -29,16 +29,19 @@ use super::{Direction, Phase};
 /// A field value in a decoded packet.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
-    /// Text.
+    /// Text made by the decoder or already decoded by a parser (valid UTF-8).
     Str(String),
+    /// Text as it was on the wire (query text, names, row cells): the exact bytes, which need
+    /// not be valid UTF-8. The text format shows invalid bytes as `\xNN`; JSON as U+FFFD.
+    Text(Vec<u8>),
     /// An unsigned number.
     Int(u64),
     /// A flag.
     Bool(bool),
     /// A list of texts (flag names, cells).
     List(Vec<String>),
-    /// A list of nullable texts (row cells).
-    Cells(Vec<Option<String>>),
+    /// A list of nullable texts as they were on the wire (row cells).
+    Cells(Vec<Option<Vec<u8>>>),
     /// Omitted for secrecy: the number of bytes hidden.
     Redacted(usize),
 }
@@ -310,10 +313,10 @@ impl Conversation {
                     }
                     f.push(("max_packet_size", Value::Int(r.max_packet_size.into())));
                     f.push(("charset", Value::Int(r.charset.into())));
-                    f.push(("user", Value::Str(lossy(&r.user))));
+                    f.push(("user", Value::Text(r.user.to_vec())));
                     f.push(("auth_response", self.secret(&r.auth_response)));
                     if let Some(db) = &r.database {
-                        f.push(("database", Value::Str(lossy(db))));
+                        f.push(("database", Value::Text(db.to_vec())));
                     }
                     let plugin = r.auth_plugin.as_deref().map(lossy);
                     self.auth_plugin_secret = plugin.as_deref() != Some("unix_socket");
@@ -360,7 +363,7 @@ impl Conversation {
                             f.push(("status", Value::Str("perform full authentication".into())))
                         }
                         _ if data.starts_with(b"-----BEGIN") => {
-                            f.push(("public_key", Value::Str(lossy(data))))
+                            f.push(("public_key", Value::Text(data.to_vec())))
                         }
                         _ => f.push(("data_len", Value::Int(data.len() as u64))),
                     }
@@ -380,11 +383,11 @@ impl Conversation {
                 d.kind = command_name(cmd.code()).unwrap_or("COM_UNKNOWN");
                 let expect = match cmd {
                     Command::Query(sql) => {
-                        f.push(("sql", Value::Str(lossy(sql))));
+                        f.push(("sql", Value::Text(sql.to_vec())));
                         Expect::Query
                     }
                     Command::InitDb(db) => {
-                        f.push(("schema", Value::Str(lossy(db))));
+                        f.push(("schema", Value::Text(db.to_vec())));
                         Expect::Simple
                     }
                     Command::Ping | Command::ResetConnection => Expect::Simple,
@@ -454,7 +457,7 @@ impl Conversation {
                     push_err(f, &parse_err(p)?);
                 } else {
                     d.kind = "Statistics";
-                    f.push(("text", Value::Str(lossy(p))));
+                    f.push(("text", Value::Text(p.to_vec())));
                 }
                 self.state = State::Idle;
             }
@@ -464,11 +467,11 @@ impl Conversation {
             (State::Columns { left }, ServerToClient) => {
                 let c = parse_column_definition(p, self.ext_metadata)?;
                 d.kind = "ColumnDefinition";
-                f.push(("schema", Value::Str(lossy(&c.schema))));
-                f.push(("table", Value::Str(lossy(&c.table))));
-                f.push(("org_table", Value::Str(lossy(&c.org_table))));
-                f.push(("name", Value::Str(lossy(&c.name))));
-                f.push(("org_name", Value::Str(lossy(&c.org_name))));
+                f.push(("schema", Value::Text(c.schema.to_vec())));
+                f.push(("table", Value::Text(c.table.to_vec())));
+                f.push(("org_table", Value::Text(c.org_table.to_vec())));
+                f.push(("name", Value::Text(c.name.to_vec())));
+                f.push(("org_name", Value::Text(c.org_name.to_vec())));
                 f.push(("charset", Value::Int(c.charset.into())));
                 f.push(("length", Value::Int(c.column_length.into())));
                 f.push(("type", Value::Str(c.column_type.to_string())));
@@ -523,7 +526,7 @@ impl Conversation {
                     d.kind = "Row";
                     self.cells.parse(p, self.columns.len())?;
                     let cells = (0..self.columns.len())
-                        .map(|i| self.cells.get(p, i).map(lossy))
+                        .map(|i| self.cells.get(p, i).map(<[u8]>::to_vec))
                         .collect();
                     f.push(("values", Value::Cells(cells)));
                 }
@@ -650,7 +653,7 @@ fn push_ok(f: &mut Vec<(&'static str, Value)>, ok: &OkPacket) {
 fn push_err(f: &mut Vec<(&'static str, Value)>, e: &ErrPacket) {
     f.push(("code", Value::Int(e.code.into())));
     if let Some(s) = &e.sql_state {
-        f.push(("sql_state", Value::Str(lossy(s))));
+        f.push(("sql_state", Value::Text(s.to_vec())));
     }
     f.push(("message", Value::Str(e.message.clone())));
 }

@@ -41,16 +41,23 @@ pub fn json_str(out: &mut String, s: &str) {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c if u32::from(c) < 0x20 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
             c => out.push(c),
         }
     }
     out.push('"');
 }
 
+/// Appends wire text as a JSON string: JSON strings are Unicode, so an invalid UTF-8 sequence
+/// becomes U+FFFD (the hex dump has the exact bytes).
+fn json_bytes(out: &mut String, b: &[u8]) {
+    json_str(out, &String::from_utf8_lossy(b));
+}
+
 fn json_value(out: &mut String, v: &Value) {
     match v {
         Value::Str(s) => json_str(out, s),
+        Value::Text(b) => json_bytes(out, b),
         Value::Int(n) => out.push_str(&n.to_string()),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Value::List(l) => {
@@ -70,7 +77,7 @@ fn json_value(out: &mut String, v: &Value) {
                     out.push(',');
                 }
                 match s {
-                    Some(s) => json_str(out, s),
+                    Some(s) => json_bytes(out, s),
                     None => out.push_str("null"),
                 }
             }
@@ -116,18 +123,60 @@ pub fn to_json(d: &Decoded, with_hex: bool) -> String {
     out
 }
 
+/// Appends `b` escaped for a one-line text rendering, the rules of
+/// protocol-notes/trace-formats.md ("Escaping in text traces"): `\\` for a backslash, `\"` for
+/// the closing `quote` (none for unquoted list items), `\n` `\r` `\t`, `\xNN` for the other C0
+/// controls, DEL and every byte that is not part of valid UTF-8, `\u{NN}` for the C1 controls
+/// and U+2028/U+2029. Everything else, `'` included, is shown as it was sent.
+pub fn text_escape(out: &mut String, b: &[u8], quote: Option<char>) {
+    use std::fmt::Write;
+    for chunk in b.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            match c {
+                '\\' => out.push_str("\\\\"),
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                '\t' => out.push_str("\\t"),
+                c if Some(c) == quote => {
+                    out.push('\\');
+                    out.push(c);
+                }
+                '\u{0}'..='\u{1f}' | '\u{7f}' => {
+                    let _ = write!(out, "\\x{:02x}", u32::from(c));
+                }
+                '\u{80}'..='\u{9f}' | '\u{2028}' | '\u{2029}' => {
+                    let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+                }
+                c => out.push(c),
+            }
+        }
+        for &x in chunk.invalid() {
+            let _ = write!(out, "\\x{x:02x}");
+        }
+    }
+}
+
+/// Appends `b` as a double-quoted text-trace string.
+fn text_quoted(out: &mut String, b: &[u8]) {
+    out.push('"');
+    text_escape(out, b, Some('"'));
+    out.push('"');
+}
+
 fn text_value(out: &mut String, v: &Value) {
     match v {
-        Value::Str(s) => {
-            out.push('"');
-            out.push_str(&s.escape_debug().to_string());
-            out.push('"');
-        }
+        Value::Str(s) => text_quoted(out, s.as_bytes()),
+        Value::Text(b) => text_quoted(out, b),
         Value::Int(n) => out.push_str(&n.to_string()),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Value::List(l) => {
             out.push('[');
-            out.push_str(&l.join(" | "));
+            for (i, s) in l.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(" | ");
+                }
+                text_escape(out, s.as_bytes(), None);
+            }
             out.push(']');
         }
         Value::Cells(l) => {
@@ -137,11 +186,7 @@ fn text_value(out: &mut String, v: &Value) {
                     out.push_str(", ");
                 }
                 match c {
-                    Some(s) => {
-                        out.push('"');
-                        out.push_str(&s.escape_debug().to_string());
-                        out.push('"');
-                    }
+                    Some(s) => text_quoted(out, s),
                     None => out.push_str("NULL"),
                 }
             }
@@ -416,6 +461,119 @@ mod tests {
         let plain = packet(vec![("user", Value::Str("u".into()))]);
         assert!(render(&plain, Format::Text, true).contains("61 62 63"));
         assert!(render(&plain, Format::Json, true).ends_with(",\"hex\":\"616263\"}"));
+    }
+
+    fn text_of(v: Value) -> String {
+        let t = render(&packet(vec![("sql", v)]), Format::Text, false);
+        t.split_once(" sql=")
+            .map(|(_, v)| v.to_string())
+            .unwrap_or(t)
+    }
+
+    fn json_of(v: Value) -> String {
+        let j = render(&packet(vec![("sql", v)]), Format::Json, false);
+        let v = j
+            .split_once(",\"sql\":")
+            .map(|(_, v)| v.to_string())
+            .unwrap_or_default();
+        v.strip_suffix('}').unwrap_or(&v).to_string()
+    }
+
+    /// SQL shows as it was sent: a quote of the query is not the rendering's quote.
+    #[test]
+    fn text_shows_single_quotes_as_sent() {
+        let sql = Value::Text(b"SELECT 'x' AS q, `b`".to_vec());
+        assert_eq!(text_of(sql.clone()), r#""SELECT 'x' AS q, `b`""#);
+        assert_eq!(json_of(sql), r#""SELECT 'x' AS q, `b`""#);
+        assert_eq!(text_of(Value::Str("it's".into())), r#""it's""#);
+        let cells = Value::Cells(vec![Some(b"'a'".to_vec()), None, Some(b"".to_vec())]);
+        assert_eq!(text_of(cells.clone()), r#"["'a'", NULL, ""]"#);
+        assert_eq!(json_of(cells), r#"["'a'",null,""]"#);
+    }
+
+    /// What a one-line rendering needs escaped, and nothing else.
+    #[test]
+    fn text_escapes_the_quote_backslash_and_controls() {
+        let cases: [(&[u8], &str); 12] = [
+            (b"a\"b", r#""a\"b""#),
+            (b"a\\b", r#""a\\b""#),
+            (b"1\n2\r3\t4", r#""1\n2\r3\t4""#),
+            (b"\x1b[31m", r#""\x1b[31m""#),
+            (b"\x00\x01\x7f", r#""\x00\x01\x7f""#),
+            // C1 controls (here NEL and CSI) and the Unicode line/paragraph separators.
+            (
+                "\u{85}\u{9b}\u{2028}\u{2029}".as_bytes(),
+                r#""\u{85}\u{9b}\u{2028}\u{2029}""#,
+            ),
+            // Printable non-ASCII is shown as is, U+FFFD included.
+            ("中文 é \u{fffd}".as_bytes(), "\"中文 é \u{fffd}\""),
+            // Bytes that are not UTF-8 are `\xNN`, distinct from a real U+FFFD.
+            (b"a\xffb", r#""a\xffb""#),
+            (b"\xc3", r#""\xc3""#),
+            (b"\xc3\xa9\xe4\xb8", r#""é\xe4\xb8""#),
+            // A backslash before `x` stays distinguishable from a byte escape.
+            (b"\\xff", r#""\\xff""#),
+            (b"", r#""""#),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(text_of(Value::Text(raw.to_vec())), want, "{raw:?}");
+        }
+        // Lists are not quoted: only the backslash and the controls are escaped.
+        let l = Value::List(vec!["a\"b".into(), "c\nd\\".into()]);
+        assert_eq!(text_of(l), r#"[a"b | c\nd\\]"#);
+    }
+
+    /// JSON stays standard JSON; invalid UTF-8 is U+FFFD there.
+    #[test]
+    fn json_escapes_as_json() {
+        assert_eq!(
+            json_of(Value::Text(b"a\"\\\n\x01'\xff\x7f".to_vec())),
+            "\"a\\\"\\\\\\n\\u0001'\u{fffd}\u{7f}\""
+        );
+    }
+
+    /// A rendering is one line whatever the bytes, and undoing the escapes gives the bytes back.
+    #[test]
+    fn text_escaping_is_one_line_and_reversible() {
+        fn unescape(s: &str) -> Vec<u8> {
+            let mut out = Vec::new();
+            let mut it = s.chars();
+            while let Some(c) = it.next() {
+                if c != '\\' {
+                    out.extend_from_slice(c.to_string().as_bytes());
+                    continue;
+                }
+                match it.next() {
+                    Some('n') => out.push(b'\n'),
+                    Some('r') => out.push(b'\r'),
+                    Some('t') => out.push(b'\t'),
+                    Some('x') => {
+                        let h: String = it.by_ref().take(2).collect();
+                        out.push(u8::from_str_radix(&h, 16).unwrap());
+                    }
+                    Some('u') => {
+                        let h: String = it.by_ref().skip(1).take_while(|&c| c != '}').collect();
+                        let c = char::from_u32(u32::from_str_radix(&h, 16).unwrap()).unwrap();
+                        out.extend_from_slice(c.to_string().as_bytes());
+                    }
+                    Some(c) => out.extend_from_slice(c.to_string().as_bytes()),
+                    None => panic!("dangling backslash"),
+                }
+            }
+            out
+        }
+        let mut all: Vec<u8> = (0..=255).collect();
+        all.extend_from_slice("\u{85}\u{2028}é中\u{fffd}\\x41\"'".as_bytes());
+        all.extend_from_slice(b"\xe4\xb8\xf0\x9f\x98");
+        for raw in [&all[..], &all[128..], b"\\\\\"\"", b"\xff\xfe"] {
+            let t = text_of(Value::Text(raw.to_vec()));
+            assert!(!t.contains(['\n', '\r', '\u{85}', '\u{2028}']), "{t}");
+            let inner = t
+                .strip_prefix('"')
+                .and_then(|t| t.strip_suffix('"'))
+                .unwrap();
+            assert_eq!(unescape(inner), raw, "{t}");
+        }
     }
 
     #[derive(Clone, Default)]
