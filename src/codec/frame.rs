@@ -10,6 +10,12 @@
 //! - The joined payload length is checked against a configured maximum from the header alone,
 //!   before any of the body is buffered.
 
+// The framing arithmetic on header lengths is checked too (clippy::arithmetic_side_effects): every
+// `+`, `-`, `*` is `checked_*`/`saturating_*` or a widening conversion, so a hostile length can
+// never overflow a buffer size computation, in release builds included. Tractable here because
+// this file is small and is where the wire's lengths first meet `usize`.
+#![deny(clippy::arithmetic_side_effects)]
+
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 
 use super::error::{ErrorKind, Packet, ParseError};
@@ -19,6 +25,18 @@ pub const MAX_CHUNK: usize = 0xFF_FFFF;
 
 /// Default maximum joined payload: 64 MiB (URL option `max-packet`).
 pub const DEFAULT_MAX_PAYLOAD: usize = 64 << 20;
+
+/// Bytes of a chunk header: 3 of length, 1 of sequence id.
+const HEADER: usize = 4;
+
+/// The header of a chunk of `len` bytes (at most [`MAX_CHUNK`]) with sequence id `seq`.
+fn chunk_header(len: usize, seq: u8) -> [u8; HEADER] {
+    // At most 0xFFFFFF: fits in a u32 whose top byte is zero, on every target.
+    let [l0, l1, l2, _] = u32::try_from(len.min(MAX_CHUNK))
+        .unwrap_or(0xFF_FFFF)
+        .to_le_bytes();
+    [l0, l1, l2, seq]
+}
 
 /// One logical packet: the sequence id of its first chunk and its joined payload.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,10 +105,12 @@ impl PacketCodec {
     /// are needed. Consumes only whole chunks.
     pub fn decode_frame(&mut self, src: &mut BytesMut) -> Result<Option<Frame>, ParseError> {
         loop {
-            let Some(&[l0, l1, l2, seq]) = src.get(..4) else {
+            let Some(&[l0, l1, l2, seq]) = src.get(..HEADER) else {
                 return Ok(None);
             };
-            let len = usize::from(l0) | (usize::from(l1) << 8) | (usize::from(l2) << 16);
+            let len = usize::try_from(u32::from_le_bytes([l0, l1, l2, 0])).map_err(|_| {
+                ParseError::new(Packet::Frame, "payload_length", ErrorKind::TooLarge)
+            })?;
             if self.check_seq && seq != self.next_seq {
                 return Err(ParseError::new(
                     Packet::Frame,
@@ -106,14 +126,14 @@ impl PacketCodec {
                     ErrorKind::TooLarge,
                 ));
             }
-            let total = len + 4;
-            if src.len() < total {
+            let arrived = src.len().saturating_sub(HEADER);
+            if arrived < len {
                 // Ask for the whole chunk at once (bounded by the check above).
-                src.reserve(total - src.len());
+                src.reserve(len.saturating_sub(arrived));
                 return Ok(None);
             }
             self.next_seq = seq.wrapping_add(1);
-            src.advance(4);
+            src.advance(HEADER);
             if len == MAX_CHUNK || self.partial_seq.is_some() {
                 // Continuations are copied into `partial`'s own buffer. (`unsplit` into an empty
                 // `partial` would make it a view of the read buffer, and every later chunk would
@@ -148,19 +168,22 @@ impl PacketCodec {
     /// headers, using and advancing the sequence counter. Returns the first sequence id used.
     pub fn encode_parts(&mut self, parts: &[&[u8]], dst: &mut BytesMut) -> u8 {
         let first = self.next_seq;
-        let total: usize = parts.iter().map(|p| p.len()).sum();
+        // Saturating: parts adding up to more than usize::MAX bytes could not be buffered anyway.
+        let total = parts
+            .iter()
+            .fold(0usize, |sum, p| sum.saturating_add(p.len()));
         if total < MAX_CHUNK {
             // The common case: one chunk, one header.
-            dst.reserve(total + 4);
-            let [l0, l1, l2, _] = (total as u32).to_le_bytes();
-            dst.put_slice(&[l0, l1, l2, first]);
+            dst.reserve(total.saturating_add(HEADER));
+            dst.put_slice(&chunk_header(total, first));
             for part in parts {
                 dst.put_slice(part);
             }
             self.next_seq = first.wrapping_add(1);
             return first;
         }
-        dst.reserve(total + 4 * (total / MAX_CHUNK + 1));
+        let chunks = (total / MAX_CHUNK).saturating_add(1);
+        dst.reserve(total.saturating_add(HEADER.saturating_mul(chunks)));
         let mut left_in_chunk = 0usize;
         let mut chunk_len = 0usize;
         let mut left_total = total;
@@ -170,8 +193,7 @@ impl PacketCodec {
             while !part.is_empty() || (need_header && left_total == 0) {
                 if need_header {
                     let n = left_total.min(MAX_CHUNK);
-                    dst.put_uint_le(n as u64, 3);
-                    dst.put_u8(self.next_seq);
+                    dst.put_slice(&chunk_header(n, self.next_seq));
                     self.next_seq = self.next_seq.wrapping_add(1);
                     left_in_chunk = n;
                     chunk_len = n;
@@ -184,8 +206,10 @@ impl PacketCodec {
                 let (now, later) = part.split_at(n);
                 dst.put_slice(now);
                 part = later;
-                left_in_chunk -= n;
-                left_total -= n;
+                // `n` is at most both (it is the smaller of `left_in_chunk` and the part, which is
+                // within `left_total`): these never saturate.
+                left_in_chunk = left_in_chunk.saturating_sub(n);
+                left_total = left_total.saturating_sub(n);
                 if left_in_chunk == 0 {
                     // A full chunk needs a successor (possibly empty); a short one ends it all.
                     need_header = left_total > 0 || chunk_len == MAX_CHUNK;
@@ -194,8 +218,7 @@ impl PacketCodec {
         }
         if need_header {
             // Covers the empty payload and the empty chunk after an exact multiple of 0xFFFFFF.
-            dst.put_uint_le(0, 3);
-            dst.put_u8(self.next_seq);
+            dst.put_slice(&chunk_header(0, self.next_seq));
             self.next_seq = self.next_seq.wrapping_add(1);
         }
         first
@@ -222,11 +245,13 @@ impl tokio_util::codec::Encoder<&[u8]> for PacketCodec {
 }
 
 #[cfg(test)]
+// Test arithmetic on small known lengths: an overflow would fail the test, not misread a peer.
+#[allow(clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
 
     fn roundtrip(len: usize) {
-        let payload: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+        let payload: Vec<u8> = (0..len).map(|i| u8::try_from(i % 251).unwrap()).collect();
         let mut enc = PacketCodec::default();
         enc.set_seq(7);
         let mut wire = BytesMut::new();
@@ -240,7 +265,10 @@ mod tests {
         assert_eq!(&f.payload[..], &payload[..]);
         assert!(wire.is_empty());
         assert_eq!(dec.next_seq(), enc.next_seq());
-        assert_eq!(enc.next_seq(), 7u8.wrapping_add(chunks as u8));
+        assert_eq!(
+            enc.next_seq(),
+            7u8.wrapping_add(u8::try_from(chunks).unwrap())
+        );
     }
 
     #[test]
