@@ -46,6 +46,12 @@
 //! when it is zero), and a precision prints exactly that many fraction digits, like a column of
 //! that scale: `format!("{:.6}", t)` gives `-838:59:59.000000`, `{:.0}` drops the fraction.
 
+#![allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap
+)] // TODO(h/lints): cleaned after the h/tracevals / h/mitm merge
+
 use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;

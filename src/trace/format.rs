@@ -4,6 +4,12 @@
 //! `dir` (`"C->S"` / `"S->C"`), `seq`, `len`, `phase` (`handshake`/`auth`/`command`), `type`,
 //! then the packet's own fields, and `hex` when hex dumps are on.
 
+#![allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap
+)] // TODO(h/lints): cleaned after the h/tracevals / h/mitm merge
+
 use std::io::Write;
 use std::net::SocketAddr;
 

@@ -13,6 +13,12 @@
 //! `mysql_clear_password`, `client_ed25519` (MariaDB) and `unix_socket` (MariaDB). Anything else
 //! (`dialog`, `auth_gssapi_client`, `parsec`, ...) is [`AuthError::UnsupportedPlugin`].
 
+#![allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap
+)] // TODO(h/lints): cleaned after the h/tracevals / h/mitm merge
+
 pub mod caching_sha2;
 pub mod ed25519;
 pub mod native;
