@@ -9,6 +9,14 @@
 //!   resynchronises silently.
 //! - The joined payload length is checked against a configured maximum from the header alone,
 //!   before any of the body is buffered.
+//! - Buffers grow with the bytes that have arrived, never with the length a header announces: a
+//!   peer that announces 16 MiB and sends 10 bytes costs [`READ_AHEAD`] bytes of read buffer,
+//!   not 16 MiB. While a chunk arrives, [`PacketCodec::decode_frame`] reserves at most
+//!   [`READ_AHEAD`] bytes beyond what is buffered, and only when less than half of that is free,
+//!   so growth it causes keeps the read buffer's capacity within twice the bytes buffered plus
+//!   [`READ_AHEAD`] (`BytesMut` grows geometrically, so the copying stays linear). The
+//!   joining buffer of a multi-chunk payload is sized only once a whole 0xFFFFFF-byte chunk has
+//!   arrived, to twice that chunk (capped by the maximum payload).
 
 // The framing arithmetic on header lengths is checked too (clippy::arithmetic_side_effects): every
 // `+`, `-`, `*` is `checked_*`/`saturating_*` or a widening conversion, so a hostile length can
@@ -25,6 +33,10 @@ pub const MAX_CHUNK: usize = 0xFF_FFFF;
 
 /// Default maximum joined payload: 64 MiB (URL option `max-packet`).
 pub const DEFAULT_MAX_PAYLOAD: usize = 64 << 20;
+
+/// Bytes of a chunk still arriving that [`PacketCodec::decode_frame`] reserves room for, at most,
+/// beyond what is already buffered.
+pub const READ_AHEAD: usize = 64 * 1024;
 
 /// Bytes of a chunk header: 3 of length, 1 of sequence id.
 const HEADER: usize = 4;
@@ -128,8 +140,14 @@ impl PacketCodec {
             }
             let arrived = src.len().saturating_sub(HEADER);
             if arrived < len {
-                // Ask for the whole chunk at once (bounded by the check above).
-                src.reserve(len.saturating_sub(arrived));
+                // Room for the next bytes, not for what the header announces: the buffer grows
+                // as the peer actually sends. Growing only when less than READ_AHEAD / 2 is free
+                // keeps the capacity within 2 * buffered + READ_AHEAD (`BytesMut::reserve` grows
+                // to at most the larger of twice the capacity and len + the request).
+                let want = len.saturating_sub(arrived).min(READ_AHEAD);
+                if src.capacity().saturating_sub(src.len()) < want.min(READ_AHEAD / 2) {
+                    src.reserve(want);
+                }
                 return Ok(None);
             }
             self.next_seq = seq.wrapping_add(1);
@@ -141,6 +159,7 @@ impl PacketCodec {
                 // value resident at the peak instead of 2, measured in bench/.)
                 let first = *self.partial_seq.get_or_insert(seq);
                 if self.partial.is_empty() {
+                    // A whole 0xFFFFFF-byte chunk has arrived (`arrived >= len` above).
                     self.partial
                         .reserve(MAX_CHUNK.saturating_mul(2).min(self.max_payload));
                 }
@@ -323,6 +342,43 @@ mod tests {
         b.extend_from_slice(&[11, 0, 0, 1]);
         let e = dec.decode_frame(&mut b).unwrap_err();
         assert_eq!(e.kind, ErrorKind::TooLarge);
+    }
+
+    #[test]
+    fn announced_length_does_not_size_the_buffers() {
+        // A header announcing a full 16 MiB chunk, then 10 bytes of it.
+        let mut dec = PacketCodec::default();
+        let mut b = BytesMut::from(&[0xFF, 0xFF, 0xFF, 0][..]);
+        b.extend_from_slice(&[b'x'; 10]);
+        assert_eq!(dec.decode_frame(&mut b).unwrap(), None);
+        assert!(
+            b.capacity() <= 14 + READ_AHEAD,
+            "read buffer: {}",
+            b.capacity()
+        );
+        assert!(
+            dec.partial.capacity() <= READ_AHEAD,
+            "{}",
+            dec.partial.capacity()
+        );
+        // Bytes that keep arriving grow the buffer with them, not to the announced length.
+        for _ in 0..64 {
+            b.extend_from_slice(&[b'x'; 4096]);
+            assert_eq!(dec.decode_frame(&mut b).unwrap(), None);
+            assert!(
+                b.capacity() <= 2 * b.len() + READ_AHEAD,
+                "{} for {}",
+                b.capacity(),
+                b.len()
+            );
+        }
+        assert!(b.capacity() < 1 << 20);
+        // The rest arrives: the chunk (a continued one) and an empty last chunk decode.
+        b.resize(4 + MAX_CHUNK, b'x');
+        b.extend_from_slice(&[0, 0, 0, 1]);
+        let f = dec.decode_frame(&mut b).unwrap().unwrap();
+        assert_eq!(f.payload.len(), MAX_CHUNK);
+        assert!(b.is_empty());
     }
 
     #[test]
