@@ -9,6 +9,15 @@
 //!
 //! `cargo bench --bench codec`
 
+// Benchmark code, not library code: its input is the recording built below, and a failed unwrap,
+// expect, panic or index aborts the run, which is what it should do.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use bytes::{Bytes, BytesMut};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use mywire::codec::frame::PacketCodec;

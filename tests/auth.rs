@@ -4,6 +4,15 @@
 //! switches, empty passwords. The server checks what the client sends with its own code and
 //! records every byte, so "nothing was sent" is asserted on the bytes received.
 
+// Test code: a failed unwrap, expect, panic or index is a failed test, which is the point
+// (the wire-data rules of Cargo.toml's [workspace.lints] are for the library and the CLI).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 #[path = "support/mysql8.rs"]
 mod mysql8;
 

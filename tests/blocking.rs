@@ -2,6 +2,14 @@
 //! runtime anywhere in these tests. TCP, the Unix socket and TLS; typed rows, multi-results,
 //! errors, pipelining, read timeouts and the broken state.
 
+// Test code: a failed unwrap, expect, panic or index is a failed test, which is the point
+// (the wire-data rules of Cargo.toml's [workspace.lints] are for the library and the CLI).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 // `drop(result)` marks where a result is abandoned (possibly unread), which these tests exercise.
 #![allow(clippy::drop_non_drop)]
 

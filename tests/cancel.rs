@@ -9,6 +9,15 @@
 //!   is then dropped. `n` goes over every byte offset, so every packet boundary (and every
 //!   point inside a packet) is a cut point.
 
+// Test code: a failed unwrap, expect, panic or index is a failed test, which is the point
+// (the wire-data rules of Cargo.toml's [workspace.lints] are for the library and the CLI).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 mod support;
 
 use std::future::Future;

@@ -1,6 +1,15 @@
 //! Integration tests of the `mywire` binary against the throwaway MariaDB of `tests/support`
 //! (or `MYWIRE_TEST_URL`; the comparisons with the `mariadb` CLI need the local server).
 
+// Test code: a failed unwrap, expect, panic or index is a failed test, which is the point
+// (the wire-data rules of Cargo.toml's [workspace.lints] are for the library and the CLI).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 mod support;
 
 use std::process::{Command, Output, Stdio};

@@ -1,5 +1,13 @@
 //! Connecting and the simple commands, against the throwaway MariaDB.
 
+// Test code: a failed unwrap, expect, panic or index is a failed test, which is the point
+// (the wire-data rules of Cargo.toml's [workspace.lints] are for the library and the CLI).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 // `drop(result)` marks where a `QueryResult` is abandoned (possibly unread): that is what
 // these tests exercise, even though the type has no `Drop` impl.
 #![allow(clippy::drop_non_drop)]

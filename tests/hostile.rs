@@ -1,6 +1,16 @@
 //! Hostile servers: every case of protocol-notes/threat-model.md that a scripted server can
 //! play. Each test checks the typed error, that it comes within the timeout, what the client did
 //! (or did not) send, and that a broken session says `Error::Broken` on the next call.
+
+// Test code: a failed unwrap, expect, panic or index is a failed test, which is the point
+// (the wire-data rules of Cargo.toml's [workspace.lints] are for the library and the CLI).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 #[path = "support/scripted.rs"]
 mod scripted;
 

@@ -2,6 +2,15 @@
 //! dropping a pipeline half-read, multi-result queries and large results inside a pipeline, and
 //! more queries than the in-flight window.
 
+// Test code: a failed unwrap, expect, panic or index is a failed test, which is the point
+// (the wire-data rules of Cargo.toml's [workspace.lints] are for the library and the CLI).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 mod support;
 
 use mywire::session::{QueryResult, PIPELINE_WINDOW};

@@ -1,6 +1,14 @@
 //! Queries and result sets against the throwaway MariaDB, with and without
 //! CLIENT_DEPRECATE_EOF.
 
+// Test code: a failed unwrap, expect, panic or index is a failed test, which is the point
+// (the wire-data rules of Cargo.toml's [workspace.lints] are for the library and the CLI).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 // `drop(result)` marks where a `QueryResult` is abandoned (possibly unread): that is what
 // these tests exercise, even though the type has no `Drop` impl.
 #![allow(clippy::drop_non_drop)]

@@ -12,6 +12,14 @@
 //!   is still sending (a packet then would be read by the server as a new command); the packet
 //!   of an exchange the session cannot follow is sent and does not make it followable.
 
+// Test code: a failed unwrap, expect, panic or index is a failed test, which is the point
+// (the wire-data rules of Cargo.toml's [workspace.lints] are for the library and the CLI).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 // `drop(result)` marks where a `QueryResult` / `Pipeline` is abandoned half-read.
 #![allow(clippy::drop_non_drop)]
 

@@ -4,6 +4,15 @@
 //! One test (`require_secure_transport`) flips a global server variable; it takes the write
 //! side of `GLOBAL`, every other live test the read side.
 
+// Test code: a failed unwrap, expect, panic or index is a failed test, which is the point
+// (the wire-data rules of Cargo.toml's [workspace.lints] are for the library and the CLI).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 #[path = "support/mysql8.rs"]
 mod mysql8;
 mod support;

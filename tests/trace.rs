@@ -5,6 +5,15 @@
 //! The tshark / dumpcap / editcap tests print a loud SKIPPED line when the tool is missing, and
 //! fail under `CI=true` (CI installs tshark, which brings the others).
 
+// Test code: a failed unwrap, expect, panic or index is a failed test, which is the point
+// (the wire-data rules of Cargo.toml's [workspace.lints] are for the library and the CLI).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 mod support;
 
 use std::collections::BTreeMap;

@@ -1,6 +1,15 @@
 //! Typed text values: every FromText getter on arbitrary bytes as every column type; values that
 //! parse print (Display) to text that parses back to the same value.
 //! Input: column type byte, 2 bytes of column flags, then the cell.
+
+// Fuzz target: a failed expect, assert or index is how it reports a broken property (libFuzzer
+// records the input); the wire-data rules are for the library it drives.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use mywire::codec::value::{Date, DateTime, Decimal, FromText, Time};

@@ -9,6 +9,20 @@
 //!   resynchronises silently.
 //! - The joined payload length is checked against a configured maximum from the header alone,
 //!   before any of the body is buffered.
+//! - Buffers grow with the bytes that have arrived, never with the length a header announces: a
+//!   peer that announces 16 MiB and sends 10 bytes costs [`READ_AHEAD`] bytes of read buffer,
+//!   not 16 MiB. While a chunk arrives, [`PacketCodec::decode_frame`] reserves at most
+//!   [`READ_AHEAD`] bytes beyond what is buffered, and only when less than half of that is free,
+//!   so growth it causes keeps the read buffer's capacity within twice the bytes buffered plus
+//!   [`READ_AHEAD`] (`BytesMut` grows geometrically, so the copying stays linear). The
+//!   joining buffer of a multi-chunk payload is sized only once a whole 0xFFFFFF-byte chunk has
+//!   arrived, to twice that chunk (capped by the maximum payload).
+
+// The framing arithmetic on header lengths is checked too (clippy::arithmetic_side_effects): every
+// `+`, `-`, `*` is `checked_*`/`saturating_*` or a widening conversion, so a hostile length can
+// never overflow a buffer size computation, in release builds included. Tractable here because
+// this file is small and is where the wire's lengths first meet `usize`.
+#![deny(clippy::arithmetic_side_effects)]
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 
@@ -24,13 +38,28 @@ pub const DEFAULT_MAX_PAYLOAD: usize = 64 << 20;
 /// when fewer than 4 bytes are there. The one place a header is parsed: the frame decoder, the
 /// engine's batched row scan and the capture decoder all call it.
 pub fn peek_header(b: &[u8]) -> Option<(usize, u8)> {
-    let &[l0, l1, l2, seq] = b.get(..4)? else {
+    let &[l0, l1, l2, seq] = b.get(..HEADER)? else {
         return None;
     };
-    Some((
-        usize::from(l0) | (usize::from(l1) << 8) | (usize::from(l2) << 16),
-        seq,
-    ))
+    // 24 bits fit a usize on every target Rust supports; `try_from` says so without a cast.
+    let len = usize::try_from(u32::from_le_bytes([l0, l1, l2, 0])).ok()?;
+    Some((len, seq))
+}
+
+/// Bytes of a chunk still arriving that [`PacketCodec::decode_frame`] reserves room for, at most,
+/// beyond what is already buffered.
+pub const READ_AHEAD: usize = 64 * 1024;
+
+/// Bytes of a chunk header: 3 of length, 1 of sequence id.
+const HEADER: usize = 4;
+
+/// The header of a chunk of `len` bytes (at most [`MAX_CHUNK`]) with sequence id `seq`.
+fn chunk_header(len: usize, seq: u8) -> [u8; HEADER] {
+    // At most 0xFFFFFF: fits in a u32 whose top byte is zero, on every target.
+    let [l0, l1, l2, _] = u32::try_from(len.min(MAX_CHUNK))
+        .unwrap_or(0xFF_FFFF)
+        .to_le_bytes();
+    [l0, l1, l2, seq]
 }
 
 /// One logical packet: the sequence id of its first chunk and its joined payload.
@@ -118,14 +147,20 @@ impl PacketCodec {
                     ErrorKind::TooLarge,
                 ));
             }
-            let total = len + 4;
-            if src.len() < total {
-                // Ask for the whole chunk at once (bounded by the check above).
-                src.reserve(total - src.len());
+            let arrived = src.len().saturating_sub(HEADER);
+            if arrived < len {
+                // Room for the next bytes, not for what the header announces: the buffer grows
+                // as the peer actually sends. Growing only when less than READ_AHEAD / 2 is free
+                // keeps the capacity within 2 * buffered + READ_AHEAD (`BytesMut::reserve` grows
+                // to at most the larger of twice the capacity and len + the request).
+                let want = len.saturating_sub(arrived).min(READ_AHEAD);
+                if src.capacity().saturating_sub(src.len()) < want.min(READ_AHEAD / 2) {
+                    src.reserve(want);
+                }
                 return Ok(None);
             }
             self.next_seq = seq.wrapping_add(1);
-            src.advance(4);
+            src.advance(HEADER);
             if len == MAX_CHUNK || self.partial_seq.is_some() {
                 // Continuations are copied into `partial`'s own buffer. (`unsplit` into an empty
                 // `partial` would make it a view of the read buffer, and every later chunk would
@@ -133,6 +168,7 @@ impl PacketCodec {
                 // value resident at the peak instead of 2, measured in bench/.)
                 let first = *self.partial_seq.get_or_insert(seq);
                 if self.partial.is_empty() {
+                    // A whole 0xFFFFFF-byte chunk has arrived (`arrived >= len` above).
                     self.partial
                         .reserve(MAX_CHUNK.saturating_mul(2).min(self.max_payload));
                 }
@@ -160,19 +196,22 @@ impl PacketCodec {
     /// headers, using and advancing the sequence counter. Returns the first sequence id used.
     pub fn encode_parts(&mut self, parts: &[&[u8]], dst: &mut BytesMut) -> u8 {
         let first = self.next_seq;
-        let total: usize = parts.iter().map(|p| p.len()).sum();
+        // Saturating: parts adding up to more than usize::MAX bytes could not be buffered anyway.
+        let total = parts
+            .iter()
+            .fold(0usize, |sum, p| sum.saturating_add(p.len()));
         if total < MAX_CHUNK {
             // The common case: one chunk, one header.
-            dst.reserve(total + 4);
-            let [l0, l1, l2, _] = (total as u32).to_le_bytes();
-            dst.put_slice(&[l0, l1, l2, first]);
+            dst.reserve(total.saturating_add(HEADER));
+            dst.put_slice(&chunk_header(total, first));
             for part in parts {
                 dst.put_slice(part);
             }
             self.next_seq = first.wrapping_add(1);
             return first;
         }
-        dst.reserve(total + 4 * (total / MAX_CHUNK + 1));
+        let chunks = (total / MAX_CHUNK).saturating_add(1);
+        dst.reserve(total.saturating_add(HEADER.saturating_mul(chunks)));
         let mut left_in_chunk = 0usize;
         let mut chunk_len = 0usize;
         let mut left_total = total;
@@ -182,8 +221,7 @@ impl PacketCodec {
             while !part.is_empty() || (need_header && left_total == 0) {
                 if need_header {
                     let n = left_total.min(MAX_CHUNK);
-                    dst.put_uint_le(n as u64, 3);
-                    dst.put_u8(self.next_seq);
+                    dst.put_slice(&chunk_header(n, self.next_seq));
                     self.next_seq = self.next_seq.wrapping_add(1);
                     left_in_chunk = n;
                     chunk_len = n;
@@ -196,8 +234,10 @@ impl PacketCodec {
                 let (now, later) = part.split_at(n);
                 dst.put_slice(now);
                 part = later;
-                left_in_chunk -= n;
-                left_total -= n;
+                // `n` is at most both (it is the smaller of `left_in_chunk` and the part, which is
+                // within `left_total`): these never saturate.
+                left_in_chunk = left_in_chunk.saturating_sub(n);
+                left_total = left_total.saturating_sub(n);
                 if left_in_chunk == 0 {
                     // A full chunk needs a successor (possibly empty); a short one ends it all.
                     need_header = left_total > 0 || chunk_len == MAX_CHUNK;
@@ -206,8 +246,7 @@ impl PacketCodec {
         }
         if need_header {
             // Covers the empty payload and the empty chunk after an exact multiple of 0xFFFFFF.
-            dst.put_uint_le(0, 3);
-            dst.put_u8(self.next_seq);
+            dst.put_slice(&chunk_header(0, self.next_seq));
             self.next_seq = self.next_seq.wrapping_add(1);
         }
         first
@@ -234,11 +273,13 @@ impl tokio_util::codec::Encoder<&[u8]> for PacketCodec {
 }
 
 #[cfg(test)]
+// Test arithmetic on small known lengths: an overflow would fail the test, not misread a peer.
+#[allow(clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
 
     fn roundtrip(len: usize) {
-        let payload: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+        let payload: Vec<u8> = (0..len).map(|i| u8::try_from(i % 251).unwrap()).collect();
         let mut enc = PacketCodec::default();
         enc.set_seq(7);
         let mut wire = BytesMut::new();
@@ -252,7 +293,10 @@ mod tests {
         assert_eq!(&f.payload[..], &payload[..]);
         assert!(wire.is_empty());
         assert_eq!(dec.next_seq(), enc.next_seq());
-        assert_eq!(enc.next_seq(), 7u8.wrapping_add(chunks as u8));
+        assert_eq!(
+            enc.next_seq(),
+            7u8.wrapping_add(u8::try_from(chunks).unwrap())
+        );
     }
 
     #[test]
@@ -307,6 +351,43 @@ mod tests {
         b.extend_from_slice(&[11, 0, 0, 1]);
         let e = dec.decode_frame(&mut b).unwrap_err();
         assert_eq!(e.kind, ErrorKind::TooLarge);
+    }
+
+    #[test]
+    fn announced_length_does_not_size_the_buffers() {
+        // A header announcing a full 16 MiB chunk, then 10 bytes of it.
+        let mut dec = PacketCodec::default();
+        let mut b = BytesMut::from(&[0xFF, 0xFF, 0xFF, 0][..]);
+        b.extend_from_slice(&[b'x'; 10]);
+        assert_eq!(dec.decode_frame(&mut b).unwrap(), None);
+        assert!(
+            b.capacity() <= 14 + READ_AHEAD,
+            "read buffer: {}",
+            b.capacity()
+        );
+        assert!(
+            dec.partial.capacity() <= READ_AHEAD,
+            "{}",
+            dec.partial.capacity()
+        );
+        // Bytes that keep arriving grow the buffer with them, not to the announced length.
+        for _ in 0..64 {
+            b.extend_from_slice(&[b'x'; 4096]);
+            assert_eq!(dec.decode_frame(&mut b).unwrap(), None);
+            assert!(
+                b.capacity() <= 2 * b.len() + READ_AHEAD,
+                "{} for {}",
+                b.capacity(),
+                b.len()
+            );
+        }
+        assert!(b.capacity() < 1 << 20);
+        // The rest arrives: the chunk (a continued one) and an empty last chunk decode.
+        b.resize(4 + MAX_CHUNK, b'x');
+        b.extend_from_slice(&[0, 0, 0, 1]);
+        let f = dec.decode_frame(&mut b).unwrap().unwrap();
+        assert_eq!(f.payload.len(), MAX_CHUNK);
+        assert!(b.is_empty());
     }
 
     #[test]

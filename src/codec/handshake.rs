@@ -123,22 +123,23 @@ pub fn encode_handshake(hs: &Handshake, out: &mut BytesMut) {
     out.put_slice(p1);
     out.put_bytes(0, 8 - p1.len());
     out.put_u8(0);
-    out.put_u16_le(hs.capabilities.bits() as u16);
+    let [c0, c1, c2, c3] = hs.capabilities.bits().to_le_bytes();
+    out.put_slice(&[c0, c1]);
     out.put_u8(hs.charset);
     out.put_u16_le(hs.status.bits());
-    out.put_u16_le((hs.capabilities.bits() >> 16) as u16);
+    out.put_slice(&[c2, c3]);
     let sc = hs.capabilities.contains(CapabilityFlags::SECURE_CONNECTION);
     let auth_len = if sc || hs.capabilities.contains(CapabilityFlags::PLUGIN_AUTH) {
-        (hs.nonce.len() + 1).min(255)
+        u8::try_from(hs.nonce.len().saturating_add(1)).unwrap_or(u8::MAX)
     } else {
         0
     };
-    out.put_u8(auth_len as u8);
+    out.put_u8(auth_len);
     out.put_bytes(0, 6);
     out.put_u32_le(hs.mariadb_capabilities.bits());
     if sc {
         // Part 2 is exactly max(13, auth_plugin_data_len - 8) bytes, NUL-padded.
-        let n = auth_len.saturating_sub(8).max(13);
+        let n = usize::from(auth_len.saturating_sub(8).max(13));
         out.put_slice(p2);
         out.put_bytes(0, n.saturating_sub(p2.len()));
     }
@@ -230,9 +231,9 @@ pub fn encode_handshake_response(r: &HandshakeResponse, out: &mut BytesMut) {
     if caps.contains(CapabilityFlags::PLUGIN_AUTH_LENENC_CLIENT_DATA) {
         put_lenenc_bytes(out, &r.auth_response);
     } else if caps.contains(CapabilityFlags::SECURE_CONNECTION) {
-        let n = r.auth_response.len().min(255);
-        out.put_u8(n as u8);
-        out.put_slice(r.auth_response.get(..n).unwrap_or(&[]));
+        let n = u8::try_from(r.auth_response.len()).unwrap_or(u8::MAX);
+        out.put_u8(n);
+        out.put_slice(r.auth_response.get(..usize::from(n)).unwrap_or(&[]));
     } else {
         put_nul_bytes(out, &r.auth_response);
     }

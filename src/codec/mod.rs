@@ -4,6 +4,14 @@
 //! encoded message to a [`bytes::BytesMut`]. The live session, the trace decoder and the fuzz
 //! targets all call these same functions.
 
+// Every cast of a wire value is checked (protocol-notes/threat-model.md, row 5): `try_from` with
+// a typed error, `From` where it widens, or a narrow `#[allow]` that says why it cannot lose bits.
+#![deny(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap
+)]
+
 pub mod auth;
 pub mod command;
 pub mod error;

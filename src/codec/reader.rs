@@ -5,6 +5,10 @@
 //! callers that hold the payload as [`bytes::Bytes`] turn them into zero-copy `Bytes` with
 //! [`bytes::Bytes::slice_ref`].
 
+// Offsets are computed with checked arithmetic (clippy::arithmetic_side_effects): a length field
+// from the wire can never wrap `pos` around, in release builds included.
+#![deny(clippy::arithmetic_side_effects)]
+
 use super::error::{ErrorKind, Packet, ParseError, ParseResult};
 
 /// A length-encoded integer as read from the wire: a value, or the NULL marker 0xFB.

@@ -4,11 +4,11 @@ use bytes::{BufMut, BytesMut};
 
 /// Appends `int<lenenc>`.
 pub fn put_lenenc(buf: &mut BytesMut, v: u64) {
-    if v < 0xFB {
-        buf.put_u8(v as u8);
-    } else if v <= 0xFFFF {
+    if let Ok(b @ 0..0xFB) = u8::try_from(v) {
+        buf.put_u8(b);
+    } else if let Ok(w) = u16::try_from(v) {
         buf.put_u8(0xFC);
-        buf.put_u16_le(v as u16);
+        buf.put_u16_le(w);
     } else if v <= 0xFF_FFFF {
         buf.put_u8(0xFD);
         buf.put_uint_le(v, 3);

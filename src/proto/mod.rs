@@ -25,6 +25,13 @@
 //! future, a timeout) loses nothing: the next call finishes the write and drains what was not
 //! read.
 
+// The engine turns wire bytes into lengths and counts: no unchecked casts (threat model row 5).
+#![deny(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap
+)]
+
 mod connect;
 mod engine;
 mod row;

@@ -328,7 +328,7 @@ impl<W: Write + Send> PcapngTracer<W> {
     pub fn new(out: W, client: SocketAddr, server: SocketAddr) -> std::io::Result<Self> {
         let base_nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos() as u64)
+            .map(|d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
             .unwrap_or(0);
         let mut w = PcapngWriter::new(out)?;
         w.write_handshake(base_nanos, client, server)?;
@@ -345,7 +345,7 @@ impl<W: Write + Send> PcapngTracer<W> {
 
     fn now(&self) -> u64 {
         self.base_nanos
-            .saturating_add(self.start.elapsed().as_nanos() as u64)
+            .saturating_add(u64::try_from(self.start.elapsed().as_nanos()).unwrap_or(u64::MAX))
     }
 }
 
@@ -368,7 +368,9 @@ impl<W: Write + Send> Tracer for PcapngTracer<W> {
             if client_hello {
                 hello = ev.payload.to_vec();
                 if let Some(b) = hello.get_mut(1) {
-                    *b &= !((CapabilityFlags::SSL.bits() >> 8) as u8);
+                    // CLIENT_SSL is bit 11: bit 3 of the second byte of the little-endian flags.
+                    let [_, ssl, ..] = CapabilityFlags::SSL.bits().to_le_bytes();
+                    *b &= !ssl;
                 }
                 payload = &hello;
             }

@@ -4,6 +4,14 @@
 //! directions, with its sequence id and the connection phase, before the session acts on it.
 //! Decoders built on the codec's parsers turn those events into text, JSON lines or pcapng.
 
+// Every cast of a wire value is checked (protocol-notes/threat-model.md, row 5): `try_from` with
+// a typed error, `From` where it widens, or a narrow `#[allow]` that says why it cannot lose bits.
+#![deny(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap
+)]
+
 pub mod decode;
 pub mod format;
 pub mod offline;

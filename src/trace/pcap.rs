@@ -19,6 +19,9 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 pub const LINKTYPE_NULL: u32 = 0;
 /// `LINKTYPE_ETHERNET`: Ethernet II, with optional 802.1Q / 802.1ad VLAN tags.
 pub const LINKTYPE_ETHERNET: u32 = 1;
+/// [`LINKTYPE_ETHERNET`] as the 16-bit field of a pcapng interface description block.
+const LINKTYPE_ETHERNET_U16: u16 = 1;
+const _: () = assert!(LINKTYPE_ETHERNET_U16 as u32 == LINKTYPE_ETHERNET);
 /// `DLT_RAW` as numbered on some BSDs: raw IPv4 or IPv6.
 pub const LINKTYPE_RAW_BSD: u32 = 12;
 /// `LINKTYPE_RAW`: raw IPv4 or IPv6, told apart by the version nibble.
@@ -454,7 +457,8 @@ impl<'a> CaptureReader<'a> {
                         Endian::Little => u64::from(raw) | (u64::from(raw2) << 32),
                         Endian::Big => (u64::from(raw) << 32) | u64::from(raw2),
                     };
-                    iface.tsoffset = x as i64;
+                    // if_tsoffset is a signed 64-bit integer (two's complement).
+                    iface.tsoffset = i64::from_ne_bytes(x.to_ne_bytes());
                 }
                 _ => {}
             }
@@ -554,7 +558,10 @@ fn ts_to_nanos(raw: u64, tsresol: u8, tsoffset: i64) -> u64 {
         }
     };
     let off = i128::from(tsoffset) * 1_000_000_000;
-    let total = (nanos as i128).saturating_add(off).max(0);
+    let total = i128::try_from(nanos)
+        .unwrap_or(i128::MAX)
+        .saturating_add(off)
+        .max(0);
     u64::try_from(total).unwrap_or(u64::MAX)
 }
 
@@ -955,7 +962,7 @@ impl<W: Write> PcapngWriter<W> {
         let mut idb = Vec::with_capacity(32);
         idb.extend_from_slice(&BLOCK_IDB.to_le_bytes());
         idb.extend_from_slice(&32u32.to_le_bytes());
-        idb.extend_from_slice(&(LINKTYPE_ETHERNET as u16).to_le_bytes());
+        idb.extend_from_slice(&LINKTYPE_ETHERNET_U16.to_le_bytes());
         idb.extend_from_slice(&0u16.to_le_bytes());
         idb.extend_from_slice(&WRITER_SNAPLEN.to_le_bytes());
         idb.extend_from_slice(&9u16.to_le_bytes());
@@ -978,13 +985,17 @@ impl<W: Write> PcapngWriter<W> {
             .filter(|&l| l <= WRITER_SNAPLEN)
             .ok_or_else(|| invalid("frame longer than the snaplen"))?;
         let padded = pad4(frame.len());
-        let total = 32 + padded as u32;
+        let total = u32::try_from(padded)
+            .ok()
+            .and_then(|p| p.checked_add(32))
+            .ok_or_else(|| invalid("frame longer than the snaplen"))?;
         let mut b = Vec::with_capacity(total as usize);
         b.extend_from_slice(&BLOCK_EPB.to_le_bytes());
         b.extend_from_slice(&total.to_le_bytes());
         b.extend_from_slice(&0u32.to_le_bytes());
-        b.extend_from_slice(&((timestamp_nanos >> 32) as u32).to_le_bytes());
-        b.extend_from_slice(&(timestamp_nanos as u32).to_le_bytes());
+        // Timestamp high 32 bits, then low 32 bits, each little-endian.
+        let [t0, t1, t2, t3, t4, t5, t6, t7] = timestamp_nanos.to_le_bytes();
+        b.extend_from_slice(&[t4, t5, t6, t7, t0, t1, t2, t3]);
         b.extend_from_slice(&len.to_le_bytes());
         b.extend_from_slice(&len.to_le_bytes());
         b.extend_from_slice(frame);
@@ -1040,7 +1051,8 @@ impl<W: Write> PcapngWriter<W> {
         };
         let ip_id = me.ip_id;
         me.ip_id = me.ip_id.wrapping_add(1);
-        let mut consumed = payload.len() as u32;
+        let mut consumed =
+            u32::try_from(payload.len()).map_err(|_| invalid("segment payload too long"))?;
         if flags & (TcpFlags::SYN | TcpFlags::FIN) != 0 {
             consumed = consumed.wrapping_add(1);
         }
@@ -1185,7 +1197,7 @@ fn build_frame(spec: &FrameSpec<'_>) -> io::Result<Vec<u8>> {
     tcp.extend_from_slice(&WINDOW.to_be_bytes());
     tcp.extend_from_slice(&[0, 0, 0, 0]); // checksum, urgent pointer
     if syn {
-        let mss = MAX_SEGMENT_PAYLOAD as u16;
+        let mss = u16::try_from(MAX_SEGMENT_PAYLOAD).map_err(|_| invalid("MSS above 65535"))?;
         tcp.extend_from_slice(&[2, 4]);
         tcp.extend_from_slice(&mss.to_be_bytes());
         tcp.extend_from_slice(&[1, 3, 3, WINDOW_SCALE]);
@@ -1216,7 +1228,9 @@ fn build_frame(spec: &FrameSpec<'_>) -> io::Result<Vec<u8>> {
             pseudo.extend_from_slice(&s.octets());
             pseudo.extend_from_slice(&d.octets());
             pseudo.extend_from_slice(&[0, 6]);
-            pseudo.extend_from_slice(&(tcp_len as u16).to_be_bytes());
+            // `tcp_len` < `total`, a u16.
+            let tcp_len = u16::try_from(tcp_len).map_err(|_| invalid("IPv4 packet too long"))?;
+            pseudo.extend_from_slice(&tcp_len.to_be_bytes());
         }
         (IpAddr::V6(s), IpAddr::V6(d)) => {
             frame.extend_from_slice(&ETHERTYPE_IPV6.to_be_bytes());
@@ -1228,7 +1242,7 @@ fn build_frame(spec: &FrameSpec<'_>) -> io::Result<Vec<u8>> {
             frame.extend_from_slice(&d.octets());
             pseudo.extend_from_slice(&s.octets());
             pseudo.extend_from_slice(&d.octets());
-            pseudo.extend_from_slice(&(tcp_len as u32).to_be_bytes());
+            pseudo.extend_from_slice(&u32::from(plen).to_be_bytes());
             pseudo.extend_from_slice(&[0, 0, 0, 6]);
         }
         _ => return Err(invalid("client and server must both be IPv4 or both IPv6")),
@@ -1259,10 +1273,18 @@ fn checksum(parts: &[&[u8]]) -> u16 {
     while sum >> 16 != 0 {
         sum = (sum & 0xFFFF) + (sum >> 16);
     }
-    !(sum as u16)
+    // The loop leaves `sum` <= 0xFFFF; the mask makes the conversion visibly lossless.
+    !u16::try_from(sum & 0xFFFF).unwrap_or(u16::MAX)
 }
 
 #[cfg(test)]
+// Test fixtures: casts of small known values (loop counters, constants) into wire fields. A
+// truncation here would fail a test; it cannot misread data from a peer.
+#[allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap
+)]
 mod tests {
     use super::*;
 

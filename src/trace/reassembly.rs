@@ -139,10 +139,17 @@ struct DirState {
     rst: bool,
 }
 
+/// `seq + n` in TCP sequence space, mod 2^32: only the low 32 bits of `n` count.
+fn seq_advance(seq: u32, n: u64) -> u32 {
+    let [_, _, _, _, b4, b5, b6, b7] = n.to_be_bytes();
+    seq.wrapping_add(u32::from_be_bytes([b4, b5, b6, b7]))
+}
+
 impl DirState {
     /// The stream offset of `seq`: relative to the next expected byte, within ±2^31.
     fn offset_of(&self, seq: u32, base_seq: u32) -> Option<u64> {
-        let rel = seq.wrapping_sub(base_seq) as i32;
+        // Serial-number arithmetic (RFC 1982): the u32 distance read as two's complement.
+        let rel = i32::from_ne_bytes(seq.wrapping_sub(base_seq).to_ne_bytes());
         let off = i128::from(self.next_off) + i128::from(rel);
         u64::try_from(off).ok()
     }
@@ -366,7 +373,7 @@ fn insert(c: &mut ConvState, dir: Direction, start: u64, payload: &[u8], ts: u64
     // Cut off what was already delivered.
     let mut dup = 0u64;
     let (start, payload) = if start < next {
-        let skip = (next - start) as usize;
+        let skip = usize::try_from(next - start).unwrap_or(usize::MAX);
         dup += skip as u64;
         (next, payload.get(skip..).unwrap_or(&[]))
     } else {
@@ -450,7 +457,7 @@ fn deliver(c: &mut ConvState, dir: Direction, ts: u64) {
         if let Some(fresh) = bytes.get(skip..) {
             st.next_off += fresh.len() as u64;
             if let Some(ns) = st.next_seq.as_mut() {
-                *ns = ns.wrapping_add(fresh.len() as u32);
+                *ns = seq_advance(*ns, fresh.len() as u64);
             }
             if out.is_empty() {
                 out = if skip == 0 { bytes } else { fresh.to_vec() };
@@ -478,7 +485,7 @@ fn force_gap(c: &mut ConvState, dir: Direction, ts: u64) {
     if missing > 0 {
         st.next_off = s;
         if let Some(ns) = st.next_seq.as_mut() {
-            *ns = ns.wrapping_add(missing as u32);
+            *ns = seq_advance(*ns, missing);
         }
         c.conv.damaged = true;
         c.conv.events.push(StreamEvent::Gap {
@@ -559,6 +566,13 @@ pub fn reassemble_capture(
 }
 
 #[cfg(test)]
+// Test fixtures: casts of small known values (loop counters, constants) into wire fields. A
+// truncation here would fail a test; it cannot misread data from a peer.
+#[allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap
+)]
 mod tests {
     use super::*;
     use crate::trace::pcap::{PcapngWriter, TcpFlags, LINKTYPE_LINUX_SLL2};

@@ -87,7 +87,7 @@ impl Splitter {
         while let Some(&c) = b.get(i) {
             match self.state {
                 State::Normal => {
-                    if b[i..].starts_with(delim) {
+                    if b.get(i..).is_some_and(|rest| rest.starts_with(delim)) {
                         self.buf.push_str(&line[seg..i]);
                         self.emit(&mut out);
                         i += delim.len();
