@@ -187,6 +187,7 @@ impl Engine {
                         Some(0x00) => {
                             let ok = parse_ok(&f.payload, self.caps).map_err(|e| self.proto(e))?;
                             self.on_ok(ok);
+                            self.resp.negotiated(self.caps, false, false);
                             self.phase = Phase::Command;
                             return Ok(Some(ConnectEvent::Connected));
                         }

@@ -5,20 +5,18 @@ use std::collections::VecDeque;
 use bytes::{Bytes, BytesMut};
 
 use crate::codec::command::{Command, COM_QUERY, COM_QUIT};
-use crate::codec::frame::{peek_header, Frame, PacketCodec, MAX_CHUNK};
+use crate::codec::frame::{Frame, PacketCodec};
 use crate::codec::handshake::Handshake;
-use crate::codec::response::{
-    is_result_end, parse_eof, parse_err, parse_ok, parse_query_response, ErrPacket, OkPacket,
-    QueryResponse,
-};
-use crate::codec::resultset::{parse_column_definition, ColumnDefinition, RowCells};
-use crate::codec::{CapabilityFlags, ErrorKind, Packet, ParseError, StatusFlags};
+use crate::codec::response::{ErrPacket, OkPacket};
+use crate::codec::resultset::{ColumnDefinition, RowCells};
+use crate::codec::{CapabilityFlags, ParseError, StatusFlags};
 use crate::error::{Error, ServerError};
-use crate::trace::decode::Conversation;
 use crate::trace::{Direction, PacketEvent, Phase, Tracer};
 
 use super::connect::ConnectState;
-use super::{Row, Step};
+use super::raw::RawExchange;
+use super::response::{expect_for, Expect, Response};
+use super::Step;
 
 /// Most pipelined commands in flight (written, response not yet complete).
 pub const PIPELINE_WINDOW: usize = 256;
@@ -37,29 +35,6 @@ const READ_HINT_MAX: usize = 256 * 1024;
 /// Largest write buffer kept between commands.
 const WBUF_KEEP: usize = 1 << 20;
 
-/// What the engine expects to read next.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum State {
-    /// Nothing pending.
-    Idle,
-    /// The first packet of a query response (OK / ERR / LOCAL INFILE / column count).
-    Head,
-    /// Column definitions, `left` still to come.
-    Columns { left: u64 },
-    /// The EOF after the column definitions (without CLIENT_DEPRECATE_EOF).
-    ColumnsEof,
-    /// Rows, until the terminating EOF / OK.
-    Rows,
-    /// The server's verdict after a refused LOCAL INFILE request (an empty packet was sent).
-    InfileReply,
-    /// One OK or ERR (COM_PING, COM_INIT_DB, COM_RESET_CONNECTION).
-    Simple,
-    /// One string packet (COM_STATISTICS).
-    Text,
-    /// A raw command: the caller reads the response packets itself.
-    Raw,
-}
-
 /// The state machine of one connection. See the [module documentation](super).
 pub struct Engine {
     pub(super) codec: PacketCodec,
@@ -74,41 +49,41 @@ pub struct Engine {
     pub(super) phase: Phase,
     pub(super) connect: ConnectState,
     tracer: Option<Box<dyn Tracer>>,
-    state: State,
-    columns: Vec<ColumnDefinition>,
+    /// What the current response looks like, packet by packet (shared with the trace decoder).
+    pub(super) resp: Response,
+    pub(super) columns: Vec<ColumnDefinition>,
     /// The packet(s) the current row comes from: a run of complete row packets split off the
     /// read buffer at once (so reading a row costs no `Bytes` of its own), or the last packet
     /// read the ordinary way.
-    batch: Bytes,
+    pub(super) batch: Bytes,
     /// Where the next row packet (header included) starts in `batch`.
-    batch_pos: usize,
+    pub(super) batch_pos: usize,
     /// The current row's payload within `batch`.
-    row_range: (usize, usize),
-    cells: RowCells,
-    /// Commands written whose responses have not started: (state to read it in, first
-    /// response seq, command bytes).
-    pending: VecDeque<(State, u8, usize)>,
+    pub(super) row_range: (usize, usize),
+    pub(super) cells: RowCells,
+    /// Commands written whose responses have not started: (what the response looks like,
+    /// first response seq, command bytes).
+    pending: VecDeque<(Expect, u8, usize)>,
     /// Bytes of pipelined commands written whose responses are not complete.
     inflight_bytes: usize,
     /// Bytes of the command whose response is being read (pipelined commands only).
     current_bytes: usize,
     /// Pipelined commands encoded but not yet queued for sending (bounded in-flight window).
-    unsent: VecDeque<(Bytes, State, u8)>,
+    pub(super) unsent: VecDeque<(Bytes, Expect, u8)>,
     /// Responses completed since connect; identifies "the current response".
     completed: u64,
-    /// Follows a raw exchange (send_command / read_packet) with the trace decoder's state
-    /// machine, so the engine knows where its response ends. `None` in [`State::Raw`]: an
-    /// exchange the engine lost track of, which only [`Engine::end_raw`] ends.
-    raw: Option<Box<Conversation>>,
+    /// The open raw exchange (send_command / read_packet), if any.
+    pub(super) raw: Option<RawExchange>,
     /// The file a refused LOCAL INFILE request named, until the server's verdict is read.
-    infile: Option<String>,
+    pub(super) infile: Option<String>,
 }
 
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Engine")
             .field("phase", &self.phase)
-            .field("state", &self.state)
+            .field("expect", &self.resp.expect())
+            .field("raw", &self.raw.is_some())
             .field("caps", &self.caps)
             .field("broken", &self.broken)
             .finish_non_exhaustive()
@@ -154,7 +129,7 @@ impl Engine {
             phase: Phase::Handshake,
             connect,
             tracer: None,
-            state: State::Idle,
+            resp: Response::new(CapabilityFlags::empty()),
             columns: Vec::new(),
             batch: Bytes::new(),
             batch_pos: 0,
@@ -308,6 +283,20 @@ impl Engine {
         }
     }
 
+    pub(super) fn has_tracer(&self) -> bool {
+        self.tracer.is_some()
+    }
+
+    /// The received bytes not consumed yet.
+    pub(super) fn rbuf(&self) -> &BytesMut {
+        &self.rbuf
+    }
+
+    /// Takes the first `n` received bytes (a batch of rows) as one shared buffer.
+    pub(super) fn split_rbuf(&mut self, n: usize) -> Bytes {
+        self.rbuf.split_to(n.min(self.rbuf.len())).freeze()
+    }
+
     /// Installs or removes the packet tracer.
     pub fn set_tracer(&mut self, tracer: Option<Box<dyn Tracer>>) {
         self.tracer = tracer;
@@ -323,15 +312,20 @@ impl Engine {
 
     /// True when no response is owed and nothing waits to be sent: a command may start.
     pub fn is_idle(&self) -> bool {
-        self.state == State::Idle && self.unsent.is_empty()
+        !self.busy() && self.unsent.is_empty()
+    }
+
+    /// True while a response is owed (a normal one or a raw exchange).
+    pub(super) fn busy(&self) -> bool {
+        !self.resp.is_idle() || self.raw.is_some()
     }
 
     /// True while a raw exchange ([`Engine::start_raw`]) is open.
     pub fn in_raw(&self) -> bool {
-        self.state == State::Raw
+        self.raw.is_some()
     }
 
-    fn start(&mut self, parts: &[&[u8]], next: State) -> Result<(), Error> {
+    pub(super) fn start(&mut self, parts: &[&[u8]], next: Expect) -> Result<(), Error> {
         self.check()?;
         if !self.is_idle() {
             return Err(Error::Usage(
@@ -342,134 +336,42 @@ impl Engine {
         }
         self.codec.set_seq(0);
         self.queue_packet(parts);
-        self.state = next;
+        self.resp.set(next);
         Ok(())
     }
 
     /// Queues COM_QUERY; its response is then read with [`Engine::head_step`].
     pub fn start_query(&mut self, sql: &str) -> Result<(), Error> {
-        self.start(&[&[COM_QUERY], sql.as_bytes()], State::Head)
+        self.start(&[&[COM_QUERY], sql.as_bytes()], Expect::Head)
     }
 
     /// Queues a command answered by one OK or ERR ([`Engine::simple_step`]).
     pub fn start_simple(&mut self, cmd: Command<'_>) -> Result<(), Error> {
-        self.start(&[&[cmd.code()], cmd.args()], State::Simple)
+        self.start_expecting(cmd, Expect::Simple)
     }
 
     /// Queues a command answered by one string packet ([`Engine::text_step`]).
     pub fn start_text(&mut self, cmd: Command<'_>) -> Result<(), Error> {
-        self.start(&[&[cmd.code()], cmd.args()], State::Text)
+        self.start_expecting(cmd, Expect::Text)
+    }
+
+    fn start_expecting(&mut self, cmd: Command<'_>, shape: Expect) -> Result<(), Error> {
+        if expect_for(&cmd) != shape {
+            return Err(Error::Usage(format!(
+                "{:?} is not answered by a {shape:?} response",
+                cmd.code()
+            )));
+        }
+        self.start(&[&[cmd.code()], cmd.args()], shape)
     }
 
     /// Queues COM_QUIT (no response follows).
     pub fn start_quit(&mut self) {
-        self.state = State::Idle;
+        self.resp.set(Expect::Idle);
+        self.raw = None;
         self.unsent.clear();
         self.codec.set_seq(0);
         self.queue_packet(&[&[COM_QUIT]]);
-    }
-
-    /// Queues a raw command (`payload`, command byte first). The response is read with
-    /// [`Engine::raw_frame_step`]; the engine follows the exchange with the trace decoder so it
-    /// knows where a response it understands ends.
-    pub fn start_raw(&mut self, payload: &[u8]) -> Result<(), Error> {
-        if payload.is_empty() {
-            return Err(Error::Usage(
-                "a command needs at least its command byte".into(),
-            ));
-        }
-        self.start(&[payload], State::Raw)?;
-        let mut conv = Conversation::after_handshake(self.caps, true);
-        conv.packet(
-            Direction::ClientToServer,
-            0,
-            Bytes::copy_from_slice(payload),
-        );
-        if conv.is_idle() {
-            // COM_QUIT and the like: no response to wait for.
-            self.state = State::Idle;
-        } else {
-            self.raw = Some(Box::new(conv));
-        }
-        Ok(())
-    }
-
-    /// Refuses a raw read or write outside a raw exchange. The rule: a raw command is a
-    /// command like any other (it drains what an abandoned result left unread, then opens a
-    /// raw exchange); raw reads and writes work only inside that exchange. When idle, or while
-    /// the engine still owns an unread response, they refuse and touch nothing.
-    fn raw_exchange_open(&self, what: &str) -> Result<(), Error> {
-        self.check()?;
-        match self.state {
-            State::Raw => Ok(()),
-            State::Idle => Err(Error::Usage(format!(
-                "{what}: no raw exchange is open (start one with send_command)"
-            ))),
-            _ => Err(Error::Usage(format!(
-                "{what}: the response to an earlier command is still unread (a QueryResult or \
-                 Pipeline was dropped before its end); it belongs to the session, which drains \
-                 it at the next command (send_command included)"
-            ))),
-        }
-    }
-
-    /// Queues one more packet of the open raw exchange (the sequence id continues), for
-    /// exchanges in which the client speaks again (LOCAL INFILE data, authentication rounds).
-    /// Refused while the server is still sending the response of a command the engine follows
-    /// (the server would read the packet as a new command). In an exchange the engine cannot
-    /// follow the packet is sent as is: the caller ends it with [`Engine::end_raw`].
-    pub fn raw_packet(&mut self, payload: &[u8]) -> Result<(), Error> {
-        self.raw_exchange_open("send_packet_raw")?;
-        let seq = self.codec.next_seq();
-        if let Some(c) = self.raw.as_mut() {
-            if c.awaits_client_packet() {
-                c.packet(
-                    Direction::ClientToServer,
-                    seq,
-                    Bytes::copy_from_slice(payload),
-                );
-            } else if c.can_follow() {
-                return Err(Error::Usage(
-                    "send_packet_raw: the server is still sending the response to the raw \
-                     command; read it with read_packet()"
-                        .into(),
-                ));
-            }
-            // An exchange the tracker cannot follow is not fed: it would take the packet for a
-            // new command and believe it knows where the response ends.
-        }
-        self.queue_packet(&[payload]);
-        Ok(())
-    }
-
-    /// The next packet of the open raw exchange. Once the response of a command the decoder
-    /// understands is complete, the exchange ends by itself.
-    pub fn raw_frame_step(&mut self) -> Step<Frame> {
-        self.raw_exchange_open("read_packet")?;
-        let Some(f) = self.poll_frame()? else {
-            return Ok(None);
-        };
-        if let Some(c) = self.raw.as_mut() {
-            c.packet(Direction::ServerToClient, f.seq, f.payload.clone());
-            if c.is_idle() {
-                self.raw = None;
-                self.finish_response();
-            } else if c.is_unsynced() {
-                // A packet the tracker could not decode: where the response ends is unknown
-                // now, so the caller must end the exchange.
-                self.raw = None;
-            }
-        }
-        Ok(Some(f))
-    }
-
-    /// Declares the open raw exchange finished (the caller vouches that every response packet
-    /// was read).
-    pub fn end_raw(&mut self) {
-        if self.state == State::Raw {
-            self.raw = None;
-            self.finish_response();
-        }
     }
 
     // ---- pipelining ---------------------------------------------------------------------
@@ -499,7 +401,8 @@ impl Engine {
         let mut all = all.freeze();
         let total = cuts.len();
         for (len, seq) in cuts {
-            self.unsent.push_back((all.split_to(len), State::Head, seq));
+            self.unsent
+                .push_back((all.split_to(len), Expect::Head, seq));
         }
         Ok((total, self.completed))
     }
@@ -509,29 +412,29 @@ impl Engine {
     pub fn top_up(&mut self) -> bool {
         // Refill only when the window is at most half full, so that writes go out in batches
         // (one system call for many commands) rather than one per response.
-        let in_flight = self.pending.len() + usize::from(self.state != State::Idle);
+        let in_flight = self.pending.len() + usize::from(self.busy());
         if in_flight > PIPELINE_WINDOW / 2 && self.inflight_bytes <= PIPELINE_WINDOW_BYTES / 2 {
             return false;
         }
         let mut moved = false;
         while let Some((bytes, _, _)) = self.unsent.front() {
-            let in_flight = self.pending.len() + usize::from(self.state != State::Idle);
+            let in_flight = self.pending.len() + usize::from(self.busy());
             if in_flight >= PIPELINE_WINDOW
                 || (in_flight > 0
                     && self.inflight_bytes.saturating_add(bytes.len()) > PIPELINE_WINDOW_BYTES)
             {
                 break;
             }
-            let Some((bytes, state, seq)) = self.unsent.pop_front() else {
+            let Some((bytes, expect, seq)) = self.unsent.pop_front() else {
                 break;
             };
             self.inflight_bytes = self.inflight_bytes.saturating_add(bytes.len());
-            if self.state == State::Idle {
-                self.state = state;
+            if self.busy() {
+                self.pending.push_back((expect, seq, bytes.len()));
+            } else {
+                self.resp.set(expect);
                 self.codec.set_seq(seq);
                 self.current_bytes = bytes.len();
-            } else {
-                self.pending.push_back((state, seq, bytes.len()));
             }
             if self.tracer.is_some() {
                 let mut dec = PacketCodec::new(usize::MAX);
@@ -559,28 +462,24 @@ impl Engine {
     // ---- responses ----------------------------------------------------------------------
 
     /// The current response is complete: move on to the next pipelined one, if any.
-    fn finish_response(&mut self) {
+    pub(super) fn finish_response(&mut self) {
         self.completed = self.completed.wrapping_add(1);
         self.inflight_bytes = self.inflight_bytes.saturating_sub(self.current_bytes);
         self.current_bytes = 0;
         match self.pending.pop_front() {
-            Some((state, seq, size)) => {
-                self.state = state;
+            Some((expect, seq, size)) => {
+                self.resp.set(expect);
                 self.codec.set_seq(seq);
                 self.current_bytes = size;
             }
-            None => self.state = State::Idle,
+            None => self.resp.set(Expect::Idle),
         }
     }
 
-    /// A result (OK, or a result set's closing OK/EOF) ended: another result of the same
-    /// response follows if the server said so, else the response is complete.
-    fn end_result(&mut self, ok: OkPacket) {
-        let more = ok.status.contains(StatusFlags::MORE_RESULTS_EXISTS);
-        self.on_ok(ok);
-        if more {
-            self.state = State::Head;
-        } else {
+    /// After a packet that may have ended the response (the response machine is idle again):
+    /// the response is complete.
+    pub(super) fn finish_if_done(&mut self) {
+        if self.resp.is_idle() {
             self.finish_response();
         }
     }
@@ -592,306 +491,6 @@ impl Engine {
     pub(super) fn on_ok(&mut self, ok: OkPacket) {
         self.status = ok.status;
         self.last_ok = ok;
-    }
-
-    /// Reads a query response's head: through the column definitions until rows can be read,
-    /// or to its OK / ERR. `Some(())` when done (rows follow if [`Engine::in_rows`]).
-    pub fn head_step(&mut self) -> Step<()> {
-        loop {
-            match self.state {
-                State::Head => {
-                    let Some(f) = self.poll_frame()? else {
-                        return Ok(None);
-                    };
-                    match parse_query_response(&f.payload, self.caps).map_err(|e| self.proto(e))? {
-                        QueryResponse::Ok(ok) => {
-                            self.columns.clear();
-                            self.end_result(ok);
-                            return Ok(Some(()));
-                        }
-                        QueryResponse::Err(e) => {
-                            self.columns.clear();
-                            self.finish_response();
-                            return Err(server_error(e));
-                        }
-                        QueryResponse::LocalInfile(name) => {
-                            // Never open a file: answer "no data" and read the server's verdict.
-                            self.queue_packet(&[]);
-                            self.infile = Some(name);
-                            self.state = State::InfileReply;
-                        }
-                        QueryResponse::ResultSet(n) => {
-                            self.columns.clear();
-                            self.columns
-                                .reserve(usize::try_from(n.min(1024)).unwrap_or(1024));
-                            self.state = State::Columns { left: n };
-                        }
-                    }
-                }
-                State::InfileReply => {
-                    let Some(f) = self.poll_frame()? else {
-                        return Ok(None);
-                    };
-                    let name = self.infile.take().unwrap_or_default();
-                    match f.payload.first() {
-                        Some(0x00) => {
-                            let ok = parse_ok(&f.payload, self.caps).map_err(|e| self.proto(e))?;
-                            self.end_result(ok);
-                        }
-                        Some(0xFF) => {
-                            parse_err(&f.payload).map_err(|e| self.proto(e))?;
-                            self.finish_response();
-                        }
-                        _ => {
-                            return Err(self.proto(ParseError::new(
-                                Packet::LocalInfile,
-                                "reply",
-                                ErrorKind::Unexpected,
-                            )))
-                        }
-                    }
-                    return Err(Error::LocalInfileRefused(name));
-                }
-                State::Columns { left } => {
-                    if left == 0 {
-                        self.state = if self.caps.contains(CapabilityFlags::DEPRECATE_EOF) {
-                            State::Rows
-                        } else {
-                            State::ColumnsEof
-                        };
-                        continue;
-                    }
-                    let Some(f) = self.poll_frame()? else {
-                        return Ok(None);
-                    };
-                    let c =
-                        parse_column_definition(&f.payload, false).map_err(|e| self.proto(e))?;
-                    self.columns.push(c);
-                    self.state = State::Columns {
-                        left: left.saturating_sub(1),
-                    };
-                }
-                State::ColumnsEof => {
-                    let Some(f) = self.poll_frame()? else {
-                        return Ok(None);
-                    };
-                    parse_eof(&f.payload).map_err(|e| self.proto(e))?;
-                    self.state = State::Rows;
-                }
-                _ => return Ok(Some(())),
-            }
-        }
-    }
-
-    /// True while rows of a result set are being read.
-    pub fn in_rows(&self) -> bool {
-        self.state == State::Rows
-    }
-
-    /// True when the next result of the current response is still to be read (its head).
-    pub fn at_next_result(&self) -> bool {
-        self.state == State::Head
-    }
-
-    /// Reads the next row: `Some(true)` with a row ready ([`Engine::row`]), `Some(false)` at
-    /// the end of the result set.
-    pub fn row_step(&mut self) -> Step<bool> {
-        if self.state != State::Rows {
-            return Ok(Some(false));
-        }
-        // Fast path: rows already in the read buffer, taken as one batch. (Skipped with a tracer,
-        // which must see every packet as it is read.)
-        if self.tracer.is_none() {
-            if self.batch_pos >= self.batch.len() {
-                self.refill_batch();
-            }
-            if let Some((start, end)) = self.next_in_batch() {
-                let n = self.columns.len();
-                let payload = self.batch.get(start..end).unwrap_or_default();
-                if let Err(e) = self.cells.parse(payload, n) {
-                    return Err(self.proto(e));
-                }
-                self.row_range = (start, end);
-                return Ok(Some(true));
-            }
-        }
-        let Some(f) = self.poll_frame()? else {
-            return Ok(None);
-        };
-        let p = &f.payload;
-        let deprecate_eof = self.caps.contains(CapabilityFlags::DEPRECATE_EOF);
-        if p.first() == Some(&0xFF) {
-            self.finish_response();
-            return Err(server_error(parse_err(p).map_err(|e| self.proto(e))?));
-        }
-        if is_result_end(p, deprecate_eof) {
-            let ok = if deprecate_eof {
-                parse_ok(p, self.caps).map_err(|e| self.proto(e))?
-            } else {
-                let eof = parse_eof(p).map_err(|e| self.proto(e))?;
-                OkPacket {
-                    status: eof.status,
-                    warnings: eof.warnings,
-                    ..Default::default()
-                }
-            };
-            self.end_result(ok);
-            return Ok(Some(false));
-        }
-        let n = self.columns.len();
-        if let Err(e) = self.cells.parse(p, n) {
-            return Err(self.proto(e));
-        }
-        self.row_range = (0, f.payload.len());
-        self.batch_pos = f.payload.len();
-        self.batch = f.payload;
-        Ok(Some(true))
-    }
-
-    /// The row [`Engine::row_step`] made ready.
-    pub fn row(&self) -> Row<'_> {
-        let (start, end) = self.row_range;
-        Row::new(
-            &self.batch,
-            self.batch.get(start..end).unwrap_or_default(),
-            &self.cells,
-            &self.columns,
-        )
-    }
-
-    /// The payload range of the next row packet in `batch`, advancing past it.
-    fn next_in_batch(&mut self) -> Option<(usize, usize)> {
-        let pos = self.batch_pos;
-        let (len, _) = peek_header(self.batch.get(pos..)?)?;
-        let start = pos.checked_add(4)?;
-        let end = start.checked_add(len).filter(|&e| e <= self.batch.len())?;
-        self.batch_pos = end;
-        Some((start, end))
-    }
-
-    /// Splits off the front of the read buffer the longest run of complete, single-chunk row
-    /// packets with the expected sequence ids. It stops before anything the ordinary path must
-    /// see: an end of rows (0xFE), an ERR (0xFF), an empty or continued packet, a packet over the
-    /// limit, a wrong sequence id, or an incomplete packet.
-    fn refill_batch(&mut self) {
-        if self.codec.is_mid_packet() {
-            return;
-        }
-        let mut seq = self.codec.next_seq();
-        let max = self.codec.max_payload().min(MAX_CHUNK - 1);
-        let mut pos = 0usize;
-        while let Some((len, sq)) = self.rbuf.get(pos..).and_then(peek_header) {
-            let Some(end) = pos.checked_add(4).and_then(|s| s.checked_add(len)) else {
-                break;
-            };
-            if sq != seq || len > max || end > self.rbuf.len() {
-                break;
-            }
-            if matches!(
-                self.rbuf.get(pos.saturating_add(4)),
-                None | Some(0xFE) | Some(0xFF)
-            ) {
-                break;
-            }
-            pos = end;
-            seq = seq.wrapping_add(1);
-        }
-        if pos > 0 {
-            self.batch = self.rbuf.split_to(pos).freeze();
-            self.batch_pos = 0;
-            self.codec.set_seq(seq);
-        }
-    }
-
-    /// The column definitions of the current result set.
-    pub fn columns(&self) -> &[ColumnDefinition] {
-        &self.columns
-    }
-
-    /// Reads the one-packet response of a command started with [`Engine::start_simple`].
-    pub fn simple_step(&mut self) -> Step<()> {
-        let Some(f) = self.poll_frame()? else {
-            return Ok(None);
-        };
-        self.finish_response();
-        match f.payload.first() {
-            Some(0x00) => {
-                let ok = parse_ok(&f.payload, self.caps).map_err(|e| self.proto(e))?;
-                self.on_ok(ok);
-                Ok(Some(()))
-            }
-            Some(0xFF) => Err(server_error(
-                parse_err(&f.payload).map_err(|e| self.proto(e))?,
-            )),
-            _ => Err(self.proto(ParseError::new(Packet::Ok, "header", ErrorKind::Unexpected))),
-        }
-    }
-
-    /// Reads the string response of a command started with [`Engine::start_text`].
-    pub fn text_step(&mut self) -> Step<String> {
-        let Some(f) = self.poll_frame()? else {
-            return Ok(None);
-        };
-        self.finish_response();
-        if f.payload.first() == Some(&0xFF) {
-            return Err(server_error(
-                parse_err(&f.payload).map_err(|e| self.proto(e))?,
-            ));
-        }
-        Ok(Some(String::from_utf8_lossy(&f.payload).into_owned()))
-    }
-
-    /// Reads and discards what is owed: everything (`until` = `None`; pipelined commands not
-    /// yet sent are dropped) or the rest of the response whose id is `until`. `Some(())` when
-    /// done.
-    pub fn drain_step(&mut self, until: Option<u64>) -> Step<()> {
-        if until.is_none() {
-            self.unsent.clear();
-        }
-        loop {
-            let done = match until {
-                None => self.state == State::Idle,
-                Some(id) => self.completed != id || self.state == State::Idle,
-            };
-            if done {
-                return Ok(Some(()));
-            }
-            let progressed = match self.state {
-                State::Idle => Some(()),
-                State::Raw => {
-                    // Read the rest of the raw response through its tracker; a command the
-                    // tracker cannot follow must be ended explicitly.
-                    if !self.raw.as_ref().is_some_and(|c| c.can_follow()) {
-                        return Err(Error::Usage(
-                            "a raw exchange whose end cannot be known is still open: read its \
-                             response with read_packet() and then call end_raw()"
-                                .into(),
-                        ));
-                    }
-                    self.raw_frame_step()?.map(|_| ())
-                }
-                State::Rows => match self.row_step() {
-                    Ok(r) => r.map(|_| ()),
-                    // An ERR ending rows nobody is waiting for belongs to the abandoned
-                    // statement, not to the command that is draining it.
-                    Err(e) if e.is_fatal() => return Err(e),
-                    Err(_) => Some(()),
-                },
-                State::Simple | State::Text => self.poll_frame()?.map(|_| self.finish_response()),
-                State::Head | State::Columns { .. } | State::ColumnsEof | State::InfileReply => {
-                    match self.head_step() {
-                        Ok(r) => r,
-                        // Errors of statements nobody is waiting for any more are dropped;
-                        // fatal ones have marked the connection broken and end the drain.
-                        Err(e) if e.is_fatal() => return Err(e),
-                        Err(_) => Some(()),
-                    }
-                }
-            };
-            if progressed.is_none() {
-                return Ok(None);
-            }
-        }
     }
 
     // ---- what was negotiated ------------------------------------------------------------

@@ -34,6 +34,9 @@
 
 mod connect;
 mod engine;
+mod raw;
+mod read;
+pub mod response;
 mod row;
 
 pub use connect::{ConnectConfig, ConnectEvent};

@@ -10,6 +10,12 @@
 //! A conversation that starts mid-connection (a capture begun late) is decoded from the next
 //! command on (a client packet with sequence id 0); capabilities it never saw are inferred from
 //! the packets (an EOF after column definitions means no CLIENT_DEPRECATE_EOF).
+//!
+//! The command phase is followed by the engine's own response state machine
+//! ([`crate::proto::response::Response`]), the one the session reads responses with: the
+//! decoder is the engine observing both directions, so a response packet is learned in one
+//! place. What stays here is what only an observer does: parsing the client's packets of the
+//! connection phase, and turning every packet into named fields.
 
 use bytes::Bytes;
 
@@ -17,12 +23,10 @@ use crate::codec::command::{command_name, parse_command, Command};
 use crate::codec::handshake::{
     parse_auth_more_data, parse_auth_switch, parse_client_hello, parse_handshake, ClientHello,
 };
-use crate::codec::response::{
-    is_result_end, parse_eof, parse_err, parse_ok, parse_query_response, ErrPacket, OkPacket,
-    QueryResponse, SessionStateChange,
-};
-use crate::codec::resultset::{parse_column_definition, ColumnDefinition, RowCells};
-use crate::codec::{CapabilityFlags, MariaDbCapabilities, ParseError, StatusFlags};
+use crate::codec::response::{parse_err, parse_ok, ErrPacket, OkPacket, SessionStateChange};
+use crate::codec::resultset::RowCells;
+use crate::codec::{CapabilityFlags, MariaDbCapabilities, ParseError};
+use crate::proto::response::{Expect, Response, Seen};
 
 use super::{Direction, Phase};
 
@@ -65,8 +69,9 @@ pub struct Decoded {
     pub payload: Bytes,
 }
 
+/// Where the conversation stands outside the command phase's responses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum State {
+enum Stage {
     /// Capture started mid-connection: waiting for a command (client packet, seq 0).
     Unsynced,
     Greeting,
@@ -74,42 +79,20 @@ enum State {
     Auth,
     /// TLS began after an SSLRequest and the decoder cannot see inside.
     Encrypted,
-    Idle,
-    /// Waiting for the response to a command of this kind.
-    Response(Expect),
-    Columns {
-        left: u64,
-    },
-    ColumnsEnd,
-    Rows,
-    /// After a LOCAL INFILE request: the client sends data packets until an empty one.
-    InfileData,
-    InfileReply,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Expect {
-    Query,
-    Simple,
-    Text,
-    Unknown,
-    None,
+    /// Commands and their responses, followed by `Conversation::resp`.
+    Command,
 }
 
 /// Decoder state of one conversation.
 #[derive(Debug)]
 pub struct Conversation {
-    state: State,
+    stage: Stage,
+    /// The command phase: what the next packet is (the engine's own response machine).
+    resp: Response,
     server_caps: CapabilityFlags,
-    caps: CapabilityFlags,
-    /// True until the conversation's capabilities were seen in its handshake.
-    caps_inferred: bool,
-    ext_metadata: bool,
-    /// MARIADB_CLIENT_CACHE_METADATA negotiated: the column count is followed by a
-    /// `metadata_follows` byte.
-    cache_metadata: bool,
     server_mariadb_caps: MariaDbCapabilities,
-    columns: Vec<ColumnDefinition>,
+    /// Number of columns of the current result set (to split its rows).
+    columns: usize,
     cells: RowCells,
     redact: bool,
     auth_plugin_secret: bool,
@@ -121,14 +104,11 @@ impl Conversation {
     /// A conversation seen from its first packet (the greeting).
     pub fn new(redact_secrets: bool) -> Self {
         Conversation {
-            state: State::Greeting,
+            stage: Stage::Greeting,
+            resp: Response::new(CapabilityFlags::empty()),
             server_caps: CapabilityFlags::empty(),
-            caps: CapabilityFlags::empty(),
-            caps_inferred: false,
-            ext_metadata: false,
-            cache_metadata: false,
             server_mariadb_caps: MariaDbCapabilities::empty(),
-            columns: Vec::new(),
+            columns: 0,
             cells: RowCells::new(),
             redact: redact_secrets,
             auth_plugin_secret: true,
@@ -140,82 +120,85 @@ impl Conversation {
     /// command. The session uses this to follow raw exchanges.
     pub fn after_handshake(caps: CapabilityFlags, redact_secrets: bool) -> Self {
         let mut c = Self::new(redact_secrets);
-        c.state = State::Idle;
-        c.caps = caps;
+        c.stage = Stage::Command;
+        c.resp = Response::new(caps);
         c
     }
 
     /// True between responses: the last command's response (all its results) is complete.
     pub fn is_idle(&self) -> bool {
-        self.state == State::Idle
+        self.stage == Stage::Command && self.resp.is_idle()
     }
 
     /// False when waiting for the response to a command this decoder cannot follow (its end
     /// cannot be known).
     pub fn can_follow(&self) -> bool {
-        !matches!(
-            self.state,
-            State::Response(Expect::Unknown) | State::Encrypted
-        )
+        match self.stage {
+            Stage::Encrypted => false,
+            Stage::Command => self.resp.expect() != Expect::Unknown,
+            _ => true,
+        }
     }
 
     /// True when the client is to send the next packet of the exchange (LOCAL INFILE data),
     /// rather than the server.
     pub fn awaits_client_packet(&self) -> bool {
-        self.state == State::InfileData
+        self.stage == Stage::Command && self.resp.expect() == Expect::InfileData
     }
 
     /// A conversation picked up mid-connection: decoding starts at the next command.
     pub fn mid_stream(redact_secrets: bool) -> Self {
         let mut c = Self::new(redact_secrets);
-        c.state = State::Unsynced;
-        c.caps_inferred = true;
-        c.caps = CapabilityFlags::PROTOCOL_41
-            | CapabilityFlags::TRANSACTIONS
-            | CapabilityFlags::SECURE_CONNECTION
-            | CapabilityFlags::DEPRECATE_EOF
-            | CapabilityFlags::SESSION_TRACK;
+        c.stage = Stage::Unsynced;
+        c.resp = Response::inferred(
+            CapabilityFlags::PROTOCOL_41
+                | CapabilityFlags::TRANSACTIONS
+                | CapabilityFlags::SECURE_CONNECTION
+                | CapabilityFlags::DEPRECATE_EOF
+                | CapabilityFlags::SESSION_TRACK,
+        );
         c
     }
 
     /// The connection phase the next packet belongs to.
     pub fn phase(&self) -> Phase {
-        match self.state {
-            State::Greeting | State::ClientHello => Phase::Handshake,
-            State::Auth => Phase::Auth,
+        match self.stage {
+            Stage::Greeting | Stage::ClientHello => Phase::Handshake,
+            Stage::Auth => Phase::Auth,
             _ => Phase::Command,
         }
     }
 
     /// True after an SSLRequest when the decoder cannot see the plaintext.
     pub fn is_encrypted(&self) -> bool {
-        self.state == State::Encrypted
+        self.stage == Stage::Encrypted
     }
 
     /// True while waiting for a command after a capture began mid-connection.
     pub fn is_unsynced(&self) -> bool {
-        self.state == State::Unsynced
+        self.stage == Stage::Unsynced
     }
 
     /// The capabilities in force (negotiated, or inferred for a mid-stream capture).
     pub fn capabilities(&self) -> CapabilityFlags {
-        self.caps
+        self.resp.capabilities()
     }
 
     /// Framing was lost (a gap in a capture): decode again from the next command, keeping
     /// what was negotiated.
     pub fn resync(&mut self) {
-        if self.state != State::Encrypted {
-            self.state = State::Unsynced;
-            self.columns.clear();
+        if self.stage != Stage::Encrypted {
+            self.stage = Stage::Unsynced;
+            self.resp.set(Expect::Idle);
+            self.columns = 0;
         }
     }
 
     /// TLS started and the plaintext will follow (live traces): the client's handshake
     /// response comes next.
     pub fn tls_started(&mut self) {
-        if self.state == State::Encrypted {
-            self.state = State::ClientHello;
+        if self.stage == Stage::Encrypted {
+            self.stage = Stage::ClientHello;
         }
     }
 
@@ -244,15 +227,15 @@ impl Conversation {
     fn decode_into(&mut self, d: &mut Decoded, p: &Bytes) -> Result<(), ParseError> {
         use Direction::*;
         let f = &mut d.fields;
-        match (self.state, d.direction) {
-            (State::Encrypted, _) => {
+        match (self.stage, d.direction) {
+            (Stage::Encrypted, _) => {
                 d.kind = "Encrypted";
             }
-            (State::Unsynced, ClientToServer) if d.seq == 0 => {
-                self.state = State::Idle;
+            (Stage::Unsynced, ClientToServer) if d.seq == 0 => {
+                self.stage = Stage::Command;
                 return self.decode_into(d, p);
             }
-            (State::Unsynced, _) => {
+            (Stage::Unsynced, _) => {
                 d.kind = "Unsynced";
                 f.push((
                     "note",
@@ -261,11 +244,11 @@ impl Conversation {
                     ),
                 ));
             }
-            (State::Greeting, ServerToClient) => {
+            (Stage::Greeting, ServerToClient) => {
                 if p.first() == Some(&0xFF) {
                     d.kind = "ERR";
                     push_err(f, &parse_err(p)?);
-                    self.state = State::Idle;
+                    self.stage = Stage::Command;
                     return Ok(());
                 }
                 let hs = parse_handshake(p)?;
@@ -286,26 +269,29 @@ impl Conversation {
                 f.push(("nonce_len", Value::Int(hs.nonce.len() as u64)));
                 self.server_caps = hs.capabilities;
                 self.server_mariadb_caps = hs.mariadb_capabilities;
-                self.state = State::ClientHello;
+                self.stage = Stage::ClientHello;
             }
-            (State::ClientHello, ClientToServer) => match parse_client_hello(p)? {
+            (Stage::ClientHello, ClientToServer) => match parse_client_hello(p)? {
                 ClientHello::SslRequest(r) => {
                     d.kind = "SSLRequest";
                     f.push(("capabilities", Value::List(r.capabilities.names())));
-                    self.state = State::Encrypted;
+                    self.stage = Stage::Encrypted;
                 }
                 ClientHello::Response(r) => {
                     d.kind = "HandshakeResponse";
-                    self.caps = r.capabilities & self.server_caps;
-                    self.caps_inferred = false;
                     let mariadb = !r.capabilities.contains(CapabilityFlags::LONG_PASSWORD);
                     let ext = r.mariadb_capabilities & self.server_mariadb_caps;
-                    self.ext_metadata =
+                    let ext_metadata =
                         mariadb && ext.contains(MariaDbCapabilities::EXTENDED_METADATA);
-                    self.cache_metadata =
+                    let cache_metadata =
                         mariadb && ext.contains(MariaDbCapabilities::CACHE_METADATA);
+                    self.resp.negotiated(
+                        r.capabilities & self.server_caps,
+                        ext_metadata,
+                        cache_metadata,
+                    );
                     f.push(("capabilities", Value::List(r.capabilities.names())));
-                    if self.ext_metadata || r.mariadb_capabilities.bits() != 0 {
+                    if ext_metadata || r.mariadb_capabilities.bits() != 0 {
                         f.push((
                             "mariadb_capabilities",
                             Value::List(r.mariadb_capabilities.names()),
@@ -332,20 +318,20 @@ impl Conversation {
                             ),
                         ));
                     }
-                    self.state = State::Auth;
+                    self.stage = Stage::Auth;
                 }
             },
-            (State::Auth, ServerToClient) => match p.first() {
+            (Stage::Auth, ServerToClient) => match p.first() {
                 Some(0x00) => {
                     d.kind = "OK";
-                    let ok = parse_ok(p, self.caps)?;
+                    let ok = parse_ok(p, self.resp.capabilities())?;
                     push_ok(f, &ok);
-                    self.state = State::Idle;
+                    self.stage = Stage::Command;
                 }
                 Some(0xFF) => {
                     d.kind = "ERR";
                     push_err(f, &parse_err(p)?);
-                    self.state = State::Idle;
+                    self.stage = Stage::Command;
                 }
                 Some(0xFE) => {
                     d.kind = "AuthSwitchRequest";
@@ -369,7 +355,7 @@ impl Conversation {
                     }
                 }
             },
-            (State::Auth, ClientToServer) => {
+            (Stage::Auth, ClientToServer) => {
                 d.kind = "AuthResponse";
                 let v = if self.auth_plugin_secret {
                     self.secret(p)
@@ -378,94 +364,80 @@ impl Conversation {
                 };
                 f.push(("data", v));
             }
-            (State::Idle, ClientToServer) | (State::Response(_), ClientToServer) => {
+            (Stage::Command, ClientToServer) => self.client_command(d, p)?,
+            (Stage::Command, ServerToClient) => self.server_response(d, p)?,
+            (_, dir) => {
+                d.kind = match dir {
+                    ClientToServer => "UnexpectedClientPacket",
+                    ServerToClient => "UnexpectedServerPacket",
+                };
+            }
+        }
+        Ok(())
+    }
+
+    /// A client packet of the command phase: a command, or LOCAL INFILE data.
+    fn client_command(&mut self, d: &mut Decoded, p: &Bytes) -> Result<(), ParseError> {
+        let f = &mut d.fields;
+        match self.resp.expect() {
+            Expect::InfileData => {
+                d.kind = "LocalInfileData";
+                f.push(("data_len", Value::Int(p.len() as u64)));
+                self.resp.on_infile_data(p.len());
+            }
+            // A command: when nothing is owed, or while a response has not started (a
+            // pipelining client, or a response whose shape is unknown).
+            Expect::Idle | Expect::Head | Expect::Simple | Expect::Text | Expect::Unknown => {
                 let cmd = parse_command(p)?;
                 d.kind = command_name(cmd.code()).unwrap_or("COM_UNKNOWN");
-                let expect = match cmd {
-                    Command::Query(sql) => {
-                        f.push(("sql", Value::Text(sql.to_vec())));
-                        Expect::Query
-                    }
-                    Command::InitDb(db) => {
-                        f.push(("schema", Value::Text(db.to_vec())));
-                        Expect::Simple
-                    }
-                    Command::Ping | Command::ResetConnection => Expect::Simple,
-                    Command::Statistics => Expect::Text,
-                    Command::Quit => Expect::None,
+                match cmd {
+                    Command::Query(sql) => f.push(("sql", Value::Text(sql.to_vec()))),
+                    Command::InitDb(db) => f.push(("schema", Value::Text(db.to_vec()))),
                     Command::Other(code, args) => {
                         f.push(("code", Value::Int(code.into())));
                         f.push(("args_len", Value::Int(args.len() as u64)));
-                        Expect::Unknown
                     }
-                };
-                self.state = if expect == Expect::None {
-                    State::Idle
-                } else {
-                    State::Response(expect)
-                };
-            }
-            (State::Response(Expect::Query), ServerToClient) => {
-                // With MariaDB's CACHE_METADATA the column count carries one more byte,
-                // `metadata_follows` (MariaDB KB "Result Set Packets").
-                let (head, metadata_follows) = match p.first() {
-                    Some(0x00 | 0xFF | 0xFB) | None => (&p[..], None),
-                    Some(_) if self.cache_metadata => match p.split_last() {
-                        Some((&m, rest)) => (rest, Some(m)),
-                        None => (&p[..], None),
-                    },
-                    Some(_) => (&p[..], None),
-                };
-                match parse_query_response(head, self.caps)? {
-                    QueryResponse::Ok(ok) => {
-                        d.kind = "OK";
-                        push_ok(f, &ok);
-                        self.after_end(ok.status);
-                    }
-                    QueryResponse::Err(e) => {
-                        d.kind = "ERR";
-                        push_err(f, &e);
-                        self.state = State::Idle;
-                    }
-                    QueryResponse::LocalInfile(name) => {
-                        d.kind = "LocalInfileRequest";
-                        f.push(("file", Value::Str(name)));
-                        self.state = State::InfileData;
-                    }
-                    QueryResponse::ResultSet(n) => {
-                        d.kind = "ColumnCount";
-                        f.push(("columns", Value::Int(n)));
-                        self.columns.clear();
-                        self.state = State::Columns { left: n };
-                        if let Some(m) = metadata_follows {
-                            f.push(("metadata_follows", Value::Bool(m != 0)));
-                            if m == 0 {
-                                // Column definitions cached by the client are not resent.
-                                self.state = State::ColumnsEnd;
-                            }
-                        }
-                    }
+                    Command::Ping
+                    | Command::ResetConnection
+                    | Command::Statistics
+                    | Command::Quit => {}
                 }
+                self.resp.on_command(&cmd);
             }
-            (State::Response(Expect::Simple), ServerToClient)
-            | (State::InfileReply, ServerToClient) => {
-                self.simple_reply(&mut d.kind, &mut d.fields, p)?;
+            _ => d.kind = "UnexpectedClientPacket",
+        }
+        Ok(())
+    }
+
+    /// A server packet of the command phase, classified by the engine's response machine.
+    fn server_response(&mut self, d: &mut Decoded, p: &Bytes) -> Result<(), ParseError> {
+        let f = &mut d.fields;
+        match self.resp.on_server(p)? {
+            Seen::Ok(ok) => {
+                d.kind = "OK";
+                push_ok(f, &ok);
             }
-            (State::Response(Expect::Text), ServerToClient) => {
-                if p.first() == Some(&0xFF) {
-                    d.kind = "ERR";
-                    push_err(f, &parse_err(p)?);
-                } else {
-                    d.kind = "Statistics";
-                    f.push(("text", Value::Text(p.to_vec())));
+            Seen::Err(e) => {
+                d.kind = "ERR";
+                push_err(f, &e);
+            }
+            Seen::LocalInfile(name) => {
+                d.kind = "LocalInfileRequest";
+                f.push(("file", Value::Str(name)));
+            }
+            Seen::ColumnCount {
+                count,
+                metadata_follows,
+            } => {
+                d.kind = "ColumnCount";
+                f.push(("columns", Value::Int(count)));
+                if let Some(m) = metadata_follows {
+                    f.push(("metadata_follows", Value::Bool(m)));
                 }
-                self.state = State::Idle;
+                // Bounded by the response machine (MAX_COLUMNS); cached definitions are reused.
+                self.columns = usize::try_from(count).unwrap_or(0);
             }
-            (State::Response(_), ServerToClient) => {
-                d.kind = "Response";
-            }
-            (State::Columns { left }, ServerToClient) => {
-                let c = parse_column_definition(p, self.ext_metadata)?;
+            Seen::Column(c) => {
                 d.kind = "ColumnDefinition";
                 f.push(("schema", Value::Text(c.schema.to_vec())));
                 f.push(("table", Value::Text(c.table.to_vec())));
@@ -477,115 +449,37 @@ impl Conversation {
                 f.push(("type", Value::Str(c.column_type.to_string())));
                 f.push(("flags", Value::List(c.flags.names())));
                 f.push(("decimals", Value::Int(c.decimals.into())));
-                self.columns.push(c);
-                let left = left.saturating_sub(1);
-                self.state = if left > 0 {
-                    State::Columns { left }
-                } else {
-                    State::ColumnsEnd
-                };
             }
-            (State::ColumnsEnd, ServerToClient) => {
-                let eof_follows = !self.caps.contains(CapabilityFlags::DEPRECATE_EOF)
-                    || (self.caps_inferred && p.first() == Some(&0xFE) && p.len() < 9);
-                if eof_follows {
-                    if self.caps_inferred {
-                        self.caps.set(CapabilityFlags::DEPRECATE_EOF, false);
-                    }
-                    d.kind = "EOF";
-                    let e = parse_eof(p)?;
-                    f.push(("warnings", Value::Int(e.warnings.into())));
-                    f.push(("status", Value::List(e.status.names())));
-                    self.state = State::Rows;
-                } else {
-                    self.state = State::Rows;
-                    return self.decode_into(d, p);
-                }
+            Seen::ColumnsEof(e) => {
+                d.kind = "EOF";
+                f.push(("warnings", Value::Int(e.warnings.into())));
+                f.push(("status", Value::List(e.status.names())));
             }
-            (State::Rows, ServerToClient) => {
-                let deprecate_eof = self.caps.contains(CapabilityFlags::DEPRECATE_EOF);
-                if p.first() == Some(&0xFF) {
-                    d.kind = "ERR";
-                    push_err(f, &parse_err(p)?);
-                    self.state = State::Idle;
-                } else if is_result_end(p, deprecate_eof) {
-                    let status = if deprecate_eof {
-                        d.kind = "OK";
-                        let ok = self.parse_ok_any(p)?;
-                        push_ok(f, &ok);
-                        ok.status
-                    } else {
-                        d.kind = "EOF";
-                        let e = parse_eof(p)?;
-                        f.push(("warnings", Value::Int(e.warnings.into())));
-                        f.push(("status", Value::List(e.status.names())));
-                        e.status
-                    };
-                    self.after_end(status);
-                } else {
-                    d.kind = "Row";
-                    self.cells.parse(p, self.columns.len())?;
-                    let cells = (0..self.columns.len())
-                        .map(|i| self.cells.get(p, i).map(<[u8]>::to_vec))
-                        .collect();
-                    f.push(("values", Value::Cells(cells)));
-                }
+            Seen::Row => {
+                d.kind = "Row";
+                self.cells.parse(p, self.columns)?;
+                let cells = (0..self.columns)
+                    .map(|i| self.cells.get(p, i).map(<[u8]>::to_vec))
+                    .collect();
+                f.push(("values", Value::Cells(cells)));
             }
-            (State::InfileData, ClientToServer) => {
-                d.kind = "LocalInfileData";
-                f.push(("data_len", Value::Int(p.len() as u64)));
-                if p.is_empty() {
-                    self.state = State::InfileReply;
-                }
+            Seen::RowsEnd { ok, eof: true } => {
+                d.kind = "EOF";
+                f.push(("warnings", Value::Int(ok.warnings.into())));
+                f.push(("status", Value::List(ok.status.names())));
             }
-            (_, dir) => {
-                d.kind = match dir {
-                    ClientToServer => "UnexpectedClientPacket",
-                    ServerToClient => "UnexpectedServerPacket",
-                };
+            Seen::RowsEnd { ok, eof: false } => {
+                d.kind = "OK";
+                push_ok(f, &ok);
             }
+            Seen::Text => {
+                d.kind = "Statistics";
+                f.push(("text", Value::Text(p.to_vec())));
+            }
+            Seen::Unknown => d.kind = "Response",
+            Seen::Unexpected => d.kind = "UnexpectedServerPacket",
         }
         Ok(())
-    }
-
-    fn simple_reply(
-        &mut self,
-        kind: &mut &'static str,
-        f: &mut Vec<(&'static str, Value)>,
-        p: &[u8],
-    ) -> Result<(), ParseError> {
-        if p.first() == Some(&0xFF) {
-            *kind = "ERR";
-            push_err(f, &parse_err(p)?);
-            self.state = State::Idle;
-        } else {
-            *kind = "OK";
-            let ok = self.parse_ok_any(p)?;
-            push_ok(f, &ok);
-            self.after_end(ok.status);
-        }
-        Ok(())
-    }
-
-    /// Parses an OK with the negotiated capabilities; when they were only inferred, retries
-    /// without session tracking.
-    fn parse_ok_any(&mut self, p: &[u8]) -> Result<OkPacket, ParseError> {
-        match parse_ok(p, self.caps) {
-            Err(e) if self.caps_inferred => {
-                let mut c = self.caps;
-                c.set(CapabilityFlags::SESSION_TRACK, false);
-                parse_ok(p, c).map_err(|_| e)
-            }
-            r => r,
-        }
-    }
-
-    fn after_end(&mut self, status: StatusFlags) {
-        self.state = if status.contains(StatusFlags::MORE_RESULTS_EXISTS) {
-            State::Response(Expect::Query)
-        } else {
-            State::Idle
-        };
     }
 
     fn secret(&self, b: &[u8]) -> Value {

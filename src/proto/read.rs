@@ -1,0 +1,277 @@
+//! Reading responses: result heads, rows (with the batched row scan), one-packet responses,
+//! and draining what nobody reads.
+
+use crate::codec::frame::{peek_header, MAX_CHUNK};
+use crate::codec::resultset::ColumnDefinition;
+use crate::codec::{ErrorKind, Packet, ParseError};
+use crate::error::Error;
+
+use super::engine::server_error;
+use super::response::{Expect, Seen};
+use super::{Engine, Row, Step};
+
+impl Engine {
+    fn unexpected(&mut self, packet: Packet) -> Error {
+        self.proto(ParseError::new(packet, "header", ErrorKind::Unexpected))
+    }
+
+    /// Reads a query response's head: through the column definitions until rows can be read,
+    /// or to its OK / ERR. `Some(())` when done (rows follow if [`Engine::in_rows`]).
+    pub fn head_step(&mut self) -> Step<()> {
+        loop {
+            let expect = self.resp.expect();
+            if !matches!(
+                expect,
+                Expect::Head | Expect::Columns { .. } | Expect::ColumnsEnd | Expect::InfileReply
+            ) {
+                return Ok(Some(()));
+            }
+            let Some(f) = self.poll_frame()? else {
+                return Ok(None);
+            };
+            let seen = self.resp.on_server(&f.payload).map_err(|e| self.proto(e))?;
+            if expect == Expect::InfileReply {
+                // The server's verdict on the empty "file" we sent instead of one.
+                let name = self.infile.take().unwrap_or_default();
+                match seen {
+                    Seen::Ok(ok) => self.on_ok(ok),
+                    Seen::Err(_) => {}
+                    _ => return Err(self.unexpected(Packet::LocalInfile)),
+                }
+                self.finish_if_done();
+                return Err(Error::LocalInfileRefused(name));
+            }
+            match seen {
+                Seen::Ok(ok) => {
+                    self.columns.clear();
+                    self.on_ok(ok);
+                    self.finish_if_done();
+                    return Ok(Some(()));
+                }
+                Seen::Err(e) => {
+                    self.columns.clear();
+                    self.finish_if_done();
+                    return Err(server_error(e));
+                }
+                Seen::LocalInfile(name) => {
+                    // Never open a file: answer "no data" and read the server's verdict.
+                    self.queue_packet(&[]);
+                    self.resp.on_infile_data(0);
+                    self.infile = Some(name);
+                }
+                Seen::ColumnCount { count, .. } => {
+                    self.columns.clear();
+                    self.columns
+                        .reserve(usize::try_from(count.min(1024)).unwrap_or(1024));
+                }
+                Seen::Column(c) => self.columns.push(c),
+                Seen::ColumnsEof(_) => {}
+                _ => return Err(self.unexpected(Packet::ColumnDefinition)),
+            }
+        }
+    }
+
+    /// True while rows of a result set are being read.
+    pub fn in_rows(&self) -> bool {
+        self.resp.expect() == Expect::Rows && self.raw.is_none()
+    }
+
+    /// True when the next result of the current response is still to be read (its head).
+    pub fn at_next_result(&self) -> bool {
+        self.resp.expect() == Expect::Head && self.raw.is_none()
+    }
+
+    /// Reads the next row: `Some(true)` with a row ready ([`Engine::row`]), `Some(false)` at
+    /// the end of the result set.
+    pub fn row_step(&mut self) -> Step<bool> {
+        if !self.in_rows() {
+            return Ok(Some(false));
+        }
+        // Fast path: rows already in the read buffer, taken as one batch. (Skipped with a tracer,
+        // which must see every packet as it is read.)
+        if !self.has_tracer() {
+            if self.batch_pos >= self.batch.len() {
+                self.refill_batch();
+            }
+            if let Some((start, end)) = self.next_in_batch() {
+                let n = self.columns.len();
+                let payload = self.batch.get(start..end).unwrap_or_default();
+                if let Err(e) = self.cells.parse(payload, n) {
+                    return Err(self.proto(e));
+                }
+                self.row_range = (start, end);
+                return Ok(Some(true));
+            }
+        }
+        let Some(f) = self.poll_frame()? else {
+            return Ok(None);
+        };
+        match self.resp.on_server(&f.payload).map_err(|e| self.proto(e))? {
+            Seen::Err(e) => {
+                self.finish_if_done();
+                Err(server_error(e))
+            }
+            Seen::RowsEnd { ok, .. } => {
+                self.on_ok(ok);
+                self.finish_if_done();
+                Ok(Some(false))
+            }
+            Seen::Row => {
+                let n = self.columns.len();
+                if let Err(e) = self.cells.parse(&f.payload, n) {
+                    return Err(self.proto(e));
+                }
+                self.row_range = (0, f.payload.len());
+                self.batch_pos = f.payload.len();
+                self.batch = f.payload;
+                Ok(Some(true))
+            }
+            _ => Err(self.unexpected(Packet::Row)),
+        }
+    }
+
+    /// The row [`Engine::row_step`] made ready.
+    pub fn row(&self) -> Row<'_> {
+        let (start, end) = self.row_range;
+        Row::new(
+            &self.batch,
+            self.batch.get(start..end).unwrap_or_default(),
+            &self.cells,
+            &self.columns,
+        )
+    }
+
+    /// The payload range of the next row packet in `batch`, advancing past it.
+    fn next_in_batch(&mut self) -> Option<(usize, usize)> {
+        let pos = self.batch_pos;
+        let (len, _) = peek_header(self.batch.get(pos..)?)?;
+        let start = pos.checked_add(4)?;
+        let end = start.checked_add(len).filter(|&e| e <= self.batch.len())?;
+        self.batch_pos = end;
+        Some((start, end))
+    }
+
+    /// Splits off the front of the read buffer the longest run of complete, single-chunk row
+    /// packets with the expected sequence ids. It stops before anything the ordinary path must
+    /// see: an end of rows (0xFE), an ERR (0xFF), an empty or continued packet, a packet over the
+    /// limit, a wrong sequence id, or an incomplete packet.
+    fn refill_batch(&mut self) {
+        if self.codec.is_mid_packet() {
+            return;
+        }
+        let mut seq = self.codec.next_seq();
+        let max = self.codec.max_payload().min(MAX_CHUNK - 1);
+        let rbuf = self.rbuf();
+        let mut pos = 0usize;
+        while let Some((len, sq)) = rbuf.get(pos..).and_then(peek_header) {
+            let Some(end) = pos.checked_add(4).and_then(|s| s.checked_add(len)) else {
+                break;
+            };
+            if sq != seq || len > max || end > rbuf.len() {
+                break;
+            }
+            if matches!(
+                rbuf.get(pos.saturating_add(4)),
+                None | Some(0xFE) | Some(0xFF)
+            ) {
+                break;
+            }
+            pos = end;
+            seq = seq.wrapping_add(1);
+        }
+        if pos > 0 {
+            self.batch = self.split_rbuf(pos);
+            self.batch_pos = 0;
+            self.codec.set_seq(seq);
+        }
+    }
+
+    /// The column definitions of the current result set.
+    pub fn columns(&self) -> &[ColumnDefinition] {
+        &self.columns
+    }
+
+    /// Reads the one-packet response of a command started with [`Engine::start_simple`].
+    pub fn simple_step(&mut self) -> Step<()> {
+        let Some(f) = self.poll_frame()? else {
+            return Ok(None);
+        };
+        let seen = self.resp.on_server(&f.payload);
+        self.finish_response();
+        match seen.map_err(|e| self.proto(e))? {
+            Seen::Ok(ok) => {
+                self.on_ok(ok);
+                Ok(Some(()))
+            }
+            Seen::Err(e) => Err(server_error(e)),
+            _ => Err(self.unexpected(Packet::Ok)),
+        }
+    }
+
+    /// Reads the string response of a command started with [`Engine::start_text`].
+    pub fn text_step(&mut self) -> Step<String> {
+        let Some(f) = self.poll_frame()? else {
+            return Ok(None);
+        };
+        let seen = self.resp.on_server(&f.payload);
+        self.finish_response();
+        match seen.map_err(|e| self.proto(e))? {
+            Seen::Err(e) => Err(server_error(e)),
+            _ => Ok(Some(String::from_utf8_lossy(&f.payload).into_owned())),
+        }
+    }
+
+    /// Reads and discards what is owed: everything (`until` = `None`; pipelined commands not
+    /// yet sent are dropped) or the rest of the response whose id is `until`. `Some(())` when
+    /// done.
+    pub fn drain_step(&mut self, until: Option<u64>) -> Step<()> {
+        if until.is_none() {
+            self.unsent.clear();
+        }
+        loop {
+            let idle = !self.busy();
+            let done = match until {
+                None => idle,
+                Some(id) => self.completed() != id || idle,
+            };
+            if done {
+                return Ok(Some(()));
+            }
+            let progressed = if self.raw.is_some() {
+                self.drain_raw_step()?
+            } else {
+                match self.resp.expect() {
+                    Expect::Idle => Some(()),
+                    Expect::Rows => match self.row_step() {
+                        Ok(r) => r.map(|_| ()),
+                        // An ERR ending rows nobody is waiting for belongs to the abandoned
+                        // statement, not to the command that is draining it.
+                        Err(e) if e.is_fatal() => return Err(e),
+                        Err(_) => Some(()),
+                    },
+                    Expect::Simple | Expect::Text => {
+                        self.poll_frame()?.map(|_| self.finish_response())
+                    }
+                    Expect::Head
+                    | Expect::Columns { .. }
+                    | Expect::ColumnsEnd
+                    | Expect::InfileReply => match self.head_step() {
+                        Ok(r) => r,
+                        // Errors of statements nobody is waiting for any more are dropped;
+                        // fatal ones have marked the connection broken and end the drain.
+                        Err(e) if e.is_fatal() => return Err(e),
+                        Err(_) => Some(()),
+                    },
+                    Expect::InfileData | Expect::Unknown => {
+                        return Err(Error::Usage(
+                            "a response whose end cannot be known is owed".into(),
+                        ))
+                    }
+                }
+            };
+            if progressed.is_none() {
+                return Ok(None);
+            }
+        }
+    }
+}
