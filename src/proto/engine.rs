@@ -171,9 +171,13 @@ impl Engine {
         let offered = self.read_hint;
         let len = self.rbuf.len().saturating_sub(offered);
         self.rbuf.truncate(len.saturating_add(n.min(offered)));
-        if n >= offered && offered < READ_HINT_MAX {
+        if n >= offered {
             // A full read: more was probably waiting. Offer more next time.
             self.read_hint = offered.saturating_mul(2).min(READ_HINT_MAX);
+        } else if n < offered / 4 {
+            // Mostly unused: zero less next time (after a bulk result, small responses must not
+            // pay for a 256 KiB memset per read).
+            self.read_hint = (offered / 2).max(READ_HINT_START);
         }
     }
 
@@ -518,5 +522,56 @@ impl Engine {
     /// The connection phase.
     pub fn phase(&self) -> Phase {
         self.phase
+    }
+}
+
+#[cfg(test)]
+mod read_hint_tests {
+    use super::*;
+    use crate::proto::{ConnectConfig, Engine};
+
+    fn engine() -> Engine {
+        Engine::connect(
+            1 << 20,
+            ConnectConfig {
+                capabilities: CapabilityFlags::PROTOCOL_41,
+                wants_tls: false,
+                requires_tls: false,
+                verifies_peer: false,
+                ssl_mode: "DISABLED",
+                endpoint: "test".into(),
+                unix: false,
+                max_packet: 1 << 20,
+                collation: 45,
+                user: Vec::new(),
+                password: Default::default(),
+                database: None,
+                attributes: Vec::new(),
+                auth: Default::default(),
+            },
+        )
+    }
+
+    #[test]
+    fn read_space_grows_with_full_reads_and_shrinks_back() {
+        let mut e = engine();
+        assert_eq!(e.read_space().len(), READ_HINT_START);
+        for _ in 0..10 {
+            let n = e.read_space().len();
+            e.commit_read(n);
+        }
+        assert_eq!(e.read_space().len(), READ_HINT_MAX);
+        e.commit_read(0);
+        // Small responses after a bulk result: the zeroed room shrinks back to the start size.
+        for _ in 0..10 {
+            e.read_space();
+            e.commit_read(20);
+        }
+        assert_eq!(e.read_space().len(), READ_HINT_START);
+        e.commit_read(7);
+        // What was kept is exactly what the reads returned: 4 + 8 + … + 128 KiB, four reads of
+        // 256 KiB, ten of 20 bytes and one of 7.
+        let full: usize = (0..6).map(|k| READ_HINT_START << k).sum::<usize>() + 4 * READ_HINT_MAX;
+        assert_eq!(e.rbuf().len(), full + 10 * 20 + 7);
     }
 }
