@@ -41,6 +41,9 @@ pub struct Engine {
     rbuf: BytesMut,
     wbuf: BytesMut,
     read_hint: usize,
+    /// Zeroed bytes at the end of `rbuf` offered by `read_space` and not yet committed: they
+    /// are not data, and nothing reads them.
+    offered: usize,
     pub(super) handshake: Handshake,
     pub(super) caps: CapabilityFlags,
     status: StatusFlags,
@@ -111,6 +114,7 @@ impl Engine {
             rbuf: BytesMut::new(),
             wbuf: BytesMut::with_capacity(1024),
             read_hint: READ_HINT_START,
+            offered: 0,
             handshake: Handshake {
                 protocol_version: 0,
                 server_version: String::new(),
@@ -150,6 +154,7 @@ impl Engine {
     /// The receive buffer with room for a read: an async driver reads into its spare capacity
     /// (`read_buf`), and the engine consumes from its front.
     pub fn read_buf(&mut self) -> &mut BytesMut {
+        self.settle();
         if self.rbuf.capacity() - self.rbuf.len() < READ_CHUNK / 4 {
             self.rbuf.reserve(READ_CHUNK);
         }
@@ -161,14 +166,26 @@ impl Engine {
     /// [`Engine::commit_read`] with what the read returned. Only what is likely to arrive is
     /// zeroed, so a 20-byte OK costs no 64 KiB memset.
     pub fn read_space(&mut self) -> &mut [u8] {
+        self.settle();
         let len = self.rbuf.len();
-        self.rbuf.resize(len.saturating_add(self.read_hint), 0);
+        self.offered = self.read_hint;
+        self.rbuf.resize(len.saturating_add(self.offered), 0);
         self.rbuf.get_mut(len..).unwrap_or_default()
+    }
+
+    /// Drops room offered by [`Engine::read_space`] and never committed (a read that was not
+    /// made): zeros must never be taken for received bytes.
+    fn settle(&mut self) {
+        if self.offered > 0 {
+            let len = self.rbuf.len().saturating_sub(self.offered);
+            self.rbuf.truncate(len);
+            self.offered = 0;
+        }
     }
 
     /// Keeps `n` of the bytes [`Engine::read_space`] offered (what the read returned).
     pub fn commit_read(&mut self, n: usize) {
-        let offered = self.read_hint;
+        let offered = std::mem::take(&mut self.offered);
         let len = self.rbuf.len().saturating_sub(offered);
         self.rbuf.truncate(len.saturating_add(n.min(offered)));
         if n >= offered {
@@ -183,6 +200,7 @@ impl Engine {
 
     /// The error for an end of stream, saying whether it cut a packet.
     pub fn eof_error(&mut self) -> Error {
+        self.settle();
         let e = Error::Io(std::io::Error::new(
             std::io::ErrorKind::UnexpectedEof,
             if self.rbuf.is_empty() && !self.codec.is_mid_packet() {
@@ -215,7 +233,8 @@ impl Engine {
     }
 
     /// True when received bytes are waiting to be consumed (nothing may precede TLS).
-    pub(super) fn has_unread_bytes(&self) -> bool {
+    pub(super) fn has_unread_bytes(&mut self) -> bool {
+        self.settle();
         !self.rbuf.is_empty() || self.codec.is_mid_packet()
     }
 
@@ -252,6 +271,7 @@ impl Engine {
     /// Takes one logical packet (continuations joined, sequence id checked) off the receive
     /// buffer, or `None` until it has arrived whole.
     pub(super) fn poll_frame(&mut self) -> Step<Frame> {
+        self.settle();
         match self.codec.decode_frame(&mut self.rbuf) {
             Ok(Some(f)) => {
                 if let Some(t) = self.tracer.as_mut() {
@@ -292,12 +312,14 @@ impl Engine {
     }
 
     /// The received bytes not consumed yet.
-    pub(super) fn rbuf(&self) -> &BytesMut {
+    pub(super) fn rbuf(&mut self) -> &BytesMut {
+        self.settle();
         &self.rbuf
     }
 
     /// Takes the first `n` received bytes (a batch of rows) as one shared buffer.
     pub(super) fn split_rbuf(&mut self, n: usize) -> Bytes {
+        self.settle();
         self.rbuf.split_to(n.min(self.rbuf.len())).freeze()
     }
 
@@ -550,6 +572,24 @@ mod read_hint_tests {
                 auth: Default::default(),
             },
         )
+    }
+
+    #[test]
+    fn room_offered_but_not_committed_is_never_data() {
+        let mut e = engine();
+        e.read_space();
+        e.read_space()
+            .get_mut(..3)
+            .unwrap()
+            .copy_from_slice(&[1, 2, 3]);
+        e.commit_read(3);
+        assert_eq!(&e.rbuf()[..], &[1, 2, 3]);
+        e.read_space();
+        assert_eq!(
+            e.rbuf().len(),
+            3,
+            "uncommitted zeros are dropped before anything reads"
+        );
     }
 
     #[test]
