@@ -5,7 +5,9 @@
 //! six column definitions, the rows, and the closing OK (0xFE).
 //!
 //! Three levels: `frame` (PacketCodec only), `cells` (plus `RowCells::parse`), `typed` (plus
-//! every cell decoded as its type with `FromText`). Reported per row and per byte.
+//! every cell decoded as its type with `FromText`). Reported per row and per byte. A fourth
+//! group, `column_definition`, parses (and drops) the recording's six column definitions,
+//! framed zero-copy as the session frames them; reported per column.
 //!
 //! `cargo bench --bench codec`
 
@@ -176,8 +178,33 @@ fn decode(rec: &mut BytesMut, level: Level) -> u64 {
     }
 }
 
+/// The payloads of the recording's column definitions, as the frame decoder hands them out.
+fn column_payloads(rec: &Bytes) -> Vec<Bytes> {
+    let mut buf = BytesMut::from(&rec[..]);
+    let mut codec = PacketCodec::default();
+    codec.set_seq(1);
+    let head = codec.decode_frame(&mut buf).unwrap().unwrap();
+    (0..head.payload[0])
+        .map(|_| codec.decode_frame(&mut buf).unwrap().unwrap().payload)
+        .collect()
+}
+
 fn bench(c: &mut Criterion) {
     let (rec, row_bytes) = recording();
+    let payloads = column_payloads(&rec);
+    let mut g = c.benchmark_group("column_definition");
+    g.throughput(Throughput::Elements(payloads.len() as u64));
+    g.bench_function("parse", |b| {
+        b.iter(|| {
+            let mut sum = 0usize;
+            for p in &payloads {
+                let col = parse_column_definition(black_box(p), false).unwrap();
+                sum += col.name().len() + usize::from(col.column_type.0);
+            }
+            black_box(sum)
+        })
+    });
+    g.finish();
     for (group, tp) in [
         ("decode_rows", Throughput::Elements(ROWS)),
         ("decode_bytes", Throughput::Bytes(row_bytes as u64)),
