@@ -24,9 +24,7 @@ use bytes::{Bytes, BytesMut};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use mywire::codec::frame::PacketCodec;
 use mywire::codec::response::{encode_ok, is_result_end, OkPacket};
-use mywire::codec::resultset::{
-    encode_column_definition, encode_row, parse_column_definition, ColumnDefinition, RowCells,
-};
+use mywire::codec::resultset::{encode_row, parse_column_definition, ColumnFields, RowCells};
 use mywire::codec::value::{DateTime, Decimal, FromText};
 use mywire::codec::writer::put_lenenc;
 use mywire::codec::{CapabilityFlags, ColumnFlags, ColumnType};
@@ -41,14 +39,14 @@ fn coldef(
     len: u32,
     flags: u16,
     decimals: u8,
-) -> ColumnDefinition {
-    ColumnDefinition {
-        catalog: Bytes::from_static(b"def"),
-        schema: Bytes::from_static(b"mywire_test"),
-        table: Bytes::from_static(b"t"),
-        org_table: Bytes::from_static(b"t"),
-        name: Bytes::copy_from_slice(name.as_bytes()),
-        org_name: Bytes::copy_from_slice(name.as_bytes()),
+) -> ColumnFields<'_> {
+    ColumnFields {
+        catalog: b"def",
+        schema: b"mywire_test",
+        table: b"t",
+        org_table: b"t",
+        name: name.as_bytes(),
+        org_name: name.as_bytes(),
         extended_metadata: None,
         charset,
         column_length: len,
@@ -76,7 +74,7 @@ fn recording() -> (Bytes, usize) {
     codec.encode_parts(&[&p], &mut out);
     for c in &cols {
         p.clear();
-        encode_column_definition(c, &mut p);
+        c.encode(&mut p);
         codec.encode_parts(&[&p], &mut out);
     }
     let mut row_bytes = 0;
