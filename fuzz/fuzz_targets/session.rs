@@ -24,7 +24,7 @@
 use std::time::Duration;
 
 use arbitrary::Arbitrary;
-use bytes::{Bytes, BytesMut};
+use bytes::BytesMut;
 use libfuzzer_sys::fuzz_target;
 use mywire::codec::flags::{CapabilityFlags, MariaDbCapabilities, StatusFlags};
 use mywire::codec::handshake::{encode_auth_switch, encode_handshake, AuthSwitch, Handshake};
