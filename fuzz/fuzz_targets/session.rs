@@ -24,12 +24,12 @@
 use std::time::Duration;
 
 use arbitrary::Arbitrary;
-use bytes::{Bytes, BytesMut};
+use bytes::BytesMut;
 use libfuzzer_sys::fuzz_target;
 use mywire::codec::flags::{CapabilityFlags, MariaDbCapabilities, StatusFlags};
 use mywire::codec::handshake::{encode_auth_switch, encode_handshake, AuthSwitch, Handshake};
 use mywire::codec::response::{encode_eof, encode_err, encode_ok, EofPacket, ErrPacket, OkPacket};
-use mywire::codec::resultset::{encode_column_definition, encode_row, ColumnDefinition};
+use mywire::codec::resultset::{encode_row, ColumnFields};
 use mywire::codec::writer::put_lenenc;
 use mywire::codec::{ColumnFlags, ColumnType};
 use mywire::session::{Password, Stream};
@@ -200,23 +200,21 @@ fn body_bytes(b: &Body) -> BytesMut {
             charset,
             len,
             dec,
-        } => encode_column_definition(
-            &ColumnDefinition {
-                catalog: Bytes::from_static(b"def"),
-                schema: Bytes::new(),
-                table: Bytes::copy_from_slice(table),
-                org_table: Bytes::copy_from_slice(table),
-                name: Bytes::copy_from_slice(name),
-                org_name: Bytes::copy_from_slice(name),
-                extended_metadata: None,
-                charset: *charset,
-                column_length: *len,
-                column_type: ColumnType(*ty),
-                flags: ColumnFlags(*flags),
-                decimals: *dec,
-            },
-            &mut out,
-        ),
+        } => ColumnFields {
+            catalog: b"def",
+            schema: b"",
+            table,
+            org_table: table,
+            name,
+            org_name: name,
+            extended_metadata: None,
+            charset: *charset,
+            column_length: *len,
+            column_type: ColumnType(*ty),
+            flags: ColumnFlags(*flags),
+            decimals: *dec,
+        }
+        .encode(&mut out),
         Body::Row(cells) => {
             let cells: Vec<Option<&[u8]>> = cells.iter().map(|c| c.as_deref()).collect();
             encode_row(&cells, &mut out);
