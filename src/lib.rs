@@ -28,6 +28,9 @@
 // No unwrap/expect/panic/unchecked indexing: denied in Cargo.toml ([workspace.lints]), with unit
 // tests exempt through clippy.toml. Checked casts: denied in `codec` and `trace` (their mod.rs).
 
+#[cfg(feature = "capture")]
+#[cfg_attr(docsrs, doc(cfg(feature = "capture")))]
+pub mod capture;
 pub mod codec;
 mod error;
 pub mod proto;
