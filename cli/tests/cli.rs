@@ -10,6 +10,7 @@
     clippy::indexing_slicing
 )]
 
+#[path = "../../tests/support/mod.rs"]
 mod support;
 
 use std::process::{Command, Output, Stdio};
