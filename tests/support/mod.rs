@@ -966,7 +966,9 @@ fn stop_child(mut child: Child, grace: Duration) {
 /// (`CARGO_BIN_EXE_mywire`); the root package's tests include this module too, without it.
 pub fn run_mywire(url: &str, args: &[&str], stdin: Option<&str>) -> Output {
     use std::io::Write;
-    let bin = option_env!("CARGO_BIN_EXE_mywire").expect("run_mywire is for the cli/ tests");
+    let Some(bin) = option_env!("CARGO_BIN_EXE_mywire") else {
+        panic!("run_mywire is for the cli/ tests");
+    };
     let mut c = Command::new(bin);
     c.env_remove("DATABASE_URL")
         .arg("--url")
