@@ -15,10 +15,10 @@ use bytes::BytesMut;
 use crate::codec::command::command_name;
 use crate::codec::frame::PacketCodec;
 
-use super::decode::{Conversation, Decoded};
 use super::pcap::CaptureError;
 use super::reassembly::{reassemble_capture, ReassemblyConfig, StreamEvent};
-use super::Direction;
+use crate::trace::decode::{Conversation, Decoded};
+use crate::trace::Direction;
 
 /// One decoded MySQL conversation of a capture.
 #[derive(Debug, Clone)]
@@ -239,6 +239,7 @@ pub fn decode_streams<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::capture::pcap::PcapngWriter;
     use crate::codec::flags::{CapabilityFlags, ColumnFlags, ColumnType, MariaDbCapabilities};
     use crate::codec::handshake::{
         encode_handshake, encode_handshake_response, encode_ssl_request, Handshake,
@@ -247,7 +248,6 @@ mod tests {
     use crate::codec::response::{encode_ok, OkPacket};
     use crate::codec::resultset::{encode_row, ColumnFields};
     use crate::codec::StatusFlags;
-    use crate::trace::pcap::PcapngWriter;
 
     const CAPS: CapabilityFlags = CapabilityFlags(0x01ae_a205 | (1 << 24) | (1 << 23));
 
@@ -388,7 +388,7 @@ mod tests {
         );
         assert_eq!(
             c.packets[1].field("auth_response"),
-            Some(&super::super::decode::Value::Redacted(20))
+            Some(&crate::trace::decode::Value::Redacted(20))
         );
     }
 

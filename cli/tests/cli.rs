@@ -10,9 +10,10 @@
     clippy::indexing_slicing
 )]
 
+#[path = "../../tests/support/mod.rs"]
 mod support;
 
-#[path = "support/scripted.rs"]
+#[path = "../../tests/support/scripted.rs"]
 mod scripted;
 
 use std::process::{Command, Output, Stdio};
