@@ -169,6 +169,11 @@ impl Engine {
         self.settle();
         let len = self.rbuf.len();
         self.offered = self.read_hint;
+        if self.rbuf.capacity().saturating_sub(len) < self.offered {
+            // Room for many reads at once: row batches handed out still share the buffer, so
+            // growing it by one read's worth would allocate on every read.
+            self.rbuf.reserve(self.offered.max(READ_CHUNK));
+        }
         self.rbuf.resize(len.saturating_add(self.offered), 0);
         self.rbuf.get_mut(len..).unwrap_or_default()
     }
