@@ -27,10 +27,12 @@ pub const PIPELINE_WINDOW_BYTES: usize = 256 * 1024;
 /// Read buffer capacity kept in reserve for the async driver's reads.
 const READ_CHUNK: usize = 64 * 1024;
 
-/// First and largest read size of a driver that reads into initialized memory (the blocking
-/// driver: a std read needs a zeroed slice, so only what is likely to arrive is zeroed).
-const READ_HINT_START: usize = 4 * 1024;
-const READ_HINT_MAX: usize = 256 * 1024;
+/// Initialized read room a driver that reads into initialized memory gets at a time (the
+/// blocking driver: a std read needs an initialized slice). Zeroed once per buffer, not per read.
+const SPARE_ALLOC: usize = 256 * 1024;
+
+/// Below this much room left, [`Engine::read_space`] starts a new buffer.
+const SPARE_MIN: usize = 4 * 1024;
 
 /// Largest write buffer kept between commands.
 const WBUF_KEEP: usize = 1 << 20;
@@ -40,10 +42,9 @@ pub struct Engine {
     pub(super) codec: PacketCodec,
     rbuf: BytesMut,
     wbuf: BytesMut,
-    read_hint: usize,
-    /// Zeroed bytes at the end of `rbuf` offered by `read_space` and not yet committed: they
-    /// are not data, and nothing reads them.
-    offered: usize,
+    /// Initialized room for blocking reads, right after `rbuf`'s end in the same buffer, so a
+    /// read's bytes join `rbuf` without a copy (`unsplit`) and without zeroing per read.
+    spare: BytesMut,
     pub(super) handshake: Handshake,
     pub(super) caps: CapabilityFlags,
     status: StatusFlags,
@@ -113,8 +114,7 @@ impl Engine {
             codec: PacketCodec::new(max_packet),
             rbuf: BytesMut::new(),
             wbuf: BytesMut::with_capacity(1024),
-            read_hint: READ_HINT_START,
-            offered: 0,
+            spare: BytesMut::new(),
             handshake: Handshake {
                 protocol_version: 0,
                 server_version: String::new(),
@@ -154,58 +154,49 @@ impl Engine {
     /// The receive buffer with room for a read: an async driver reads into its spare capacity
     /// (`read_buf`), and the engine consumes from its front.
     pub fn read_buf(&mut self) -> &mut BytesMut {
-        self.settle();
         if self.rbuf.capacity() - self.rbuf.len() < READ_CHUNK / 4 {
             self.rbuf.reserve(READ_CHUNK);
         }
         &mut self.rbuf
     }
 
-    /// Zeroed room at the end of the receive buffer for a driver that reads into initialized
-    /// memory (a std read), sized by how much earlier reads brought; then
-    /// [`Engine::commit_read`] with what the read returned. Only what is likely to arrive is
-    /// zeroed, so a 20-byte OK costs no 64 KiB memset.
+    /// Initialized room right after the received bytes, for a driver that reads into
+    /// initialized memory (a std read); then [`Engine::commit_read`] with what the read
+    /// returned. The room is zeroed once per buffer (the crate forbids `unsafe`, so memory is
+    /// initialized before a read can fill it), not once per read, and read bytes join the
+    /// received ones without a copy.
     pub fn read_space(&mut self) -> &mut [u8] {
-        self.settle();
-        let len = self.rbuf.len();
-        self.offered = self.read_hint;
-        if self.rbuf.capacity().saturating_sub(len) < self.offered {
-            // Room for many reads at once: row batches handed out still share the buffer, so
-            // growing it by one read's worth would allocate on every read.
-            self.rbuf.reserve(self.offered.max(READ_CHUNK));
+        if self.spare.len() < SPARE_MIN {
+            self.new_spare();
         }
-        self.rbuf.resize(len.saturating_add(self.offered), 0);
-        self.rbuf.get_mut(len..).unwrap_or_default()
+        &mut self.spare[..]
     }
 
-    /// Drops room offered by [`Engine::read_space`] and never committed (a read that was not
-    /// made): zeros must never be taken for received bytes.
-    fn settle(&mut self) {
-        if self.offered > 0 {
-            let len = self.rbuf.len().saturating_sub(self.offered);
-            self.rbuf.truncate(len);
-            self.offered = 0;
-        }
+    /// Starts a new buffer: the received bytes not consumed yet (a packet still arriving) move
+    /// to its front, the rest is zeroed once and becomes the room for reads.
+    fn new_spare(&mut self) {
+        let keep = self.rbuf.len();
+        let room = keep.max(SPARE_ALLOC);
+        let mut buf = BytesMut::with_capacity(keep.saturating_add(room));
+        buf.extend_from_slice(&self.rbuf);
+        buf.resize(keep.saturating_add(room), 0);
+        self.spare = buf.split_off(keep);
+        self.rbuf = buf;
+        // The frame decoder must not grow `rbuf` on its own: that would move it away from the
+        // room after it, and every later read would be copied.
+        self.codec.set_grow_buffer(false);
     }
 
-    /// Keeps `n` of the bytes [`Engine::read_space`] offered (what the read returned).
+    /// Keeps the first `n` bytes of the room [`Engine::read_space`] offered (what the read
+    /// returned) as received bytes.
     pub fn commit_read(&mut self, n: usize) {
-        let offered = std::mem::take(&mut self.offered);
-        let len = self.rbuf.len().saturating_sub(offered);
-        self.rbuf.truncate(len.saturating_add(n.min(offered)));
-        if n >= offered {
-            // A full read: more was probably waiting. Offer more next time.
-            self.read_hint = offered.saturating_mul(2).min(READ_HINT_MAX);
-        } else if n < offered / 4 {
-            // Mostly unused: zero less next time (after a bulk result, small responses must not
-            // pay for a 256 KiB memset per read).
-            self.read_hint = (offered / 2).max(READ_HINT_START);
-        }
+        let got = self.spare.split_to(n.min(self.spare.len()));
+        // O(1): `got` starts where `rbuf` ends, in the same buffer.
+        self.rbuf.unsplit(got);
     }
 
     /// The error for an end of stream, saying whether it cut a packet.
     pub fn eof_error(&mut self) -> Error {
-        self.settle();
         let e = Error::Io(std::io::Error::new(
             std::io::ErrorKind::UnexpectedEof,
             if self.rbuf.is_empty() && !self.codec.is_mid_packet() {
@@ -238,8 +229,7 @@ impl Engine {
     }
 
     /// True when received bytes are waiting to be consumed (nothing may precede TLS).
-    pub(super) fn has_unread_bytes(&mut self) -> bool {
-        self.settle();
+    pub(super) fn has_unread_bytes(&self) -> bool {
         !self.rbuf.is_empty() || self.codec.is_mid_packet()
     }
 
@@ -276,7 +266,6 @@ impl Engine {
     /// Takes one logical packet (continuations joined, sequence id checked) off the receive
     /// buffer, or `None` until it has arrived whole.
     pub(super) fn poll_frame(&mut self) -> Step<Frame> {
-        self.settle();
         match self.codec.decode_frame(&mut self.rbuf) {
             Ok(Some(f)) => {
                 if let Some(t) = self.tracer.as_mut() {
@@ -317,14 +306,12 @@ impl Engine {
     }
 
     /// The received bytes not consumed yet.
-    pub(super) fn rbuf(&mut self) -> &BytesMut {
-        self.settle();
+    pub(super) fn rbuf(&self) -> &BytesMut {
         &self.rbuf
     }
 
     /// Takes the first `n` received bytes (a batch of rows) as one shared buffer.
     pub(super) fn split_rbuf(&mut self, n: usize) -> Bytes {
-        self.settle();
         self.rbuf.split_to(n.min(self.rbuf.len())).freeze()
     }
 
@@ -590,33 +577,42 @@ mod read_hint_tests {
         e.commit_read(3);
         assert_eq!(&e.rbuf()[..], &[1, 2, 3]);
         e.read_space();
-        assert_eq!(
-            e.rbuf().len(),
-            3,
-            "uncommitted zeros are dropped before anything reads"
-        );
+        assert_eq!(e.rbuf().len(), 3, "room not committed is not data");
+        e.commit_read(0);
+        assert_eq!(&e.rbuf()[..], &[1, 2, 3]);
     }
 
     #[test]
-    fn read_space_grows_with_full_reads_and_shrinks_back() {
+    fn reads_join_the_received_bytes_in_place() {
         let mut e = engine();
-        assert_eq!(e.read_space().len(), READ_HINT_START);
-        for _ in 0..10 {
-            let n = e.read_space().len();
-            e.commit_read(n);
-        }
-        assert_eq!(e.read_space().len(), READ_HINT_MAX);
-        e.commit_read(0);
-        // Small responses after a bulk result: the zeroed room shrinks back to the start size.
-        for _ in 0..10 {
-            e.read_space();
+        let first = e.read_space().as_ptr();
+        for i in 0..100u8 {
+            let room = e.read_space();
+            // Each read lands right after the bytes before it: no copy, no new buffer.
+            assert_eq!(room.as_ptr(), first.wrapping_add(usize::from(i) * 20));
+            room.get_mut(..20).unwrap().fill(i);
             e.commit_read(20);
         }
-        assert_eq!(e.read_space().len(), READ_HINT_START);
-        e.commit_read(7);
-        // What was kept is exactly what the reads returned: 4 + 8 + … + 128 KiB, four reads of
-        // 256 KiB, ten of 20 bytes and one of 7.
-        let full: usize = (0..6).map(|k| READ_HINT_START << k).sum::<usize>() + 4 * READ_HINT_MAX;
-        assert_eq!(e.rbuf().len(), full + 10 * 20 + 7);
+        assert_eq!(e.rbuf().len(), 2000);
+        assert_eq!(e.rbuf().as_ptr(), first);
+        assert!(e
+            .rbuf()
+            .iter()
+            .enumerate()
+            .all(|(k, &b)| usize::from(b) == k / 20));
+    }
+
+    #[test]
+    fn a_packet_still_arriving_moves_to_the_next_buffer() {
+        let mut e = engine();
+        // Fill the room but for less than SPARE_MIN; the next read starts a new buffer and
+        // keeps the bytes not consumed yet.
+        let n = e.read_space().len() - SPARE_MIN / 2;
+        e.read_space().get_mut(..n).unwrap().fill(7);
+        e.commit_read(n);
+        assert!(e.read_space().len() >= SPARE_ALLOC);
+        e.commit_read(0);
+        assert_eq!(e.rbuf().len(), n);
+        assert!(e.rbuf().iter().all(|&b| b == 7));
     }
 }
