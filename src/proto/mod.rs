@@ -35,6 +35,8 @@
 mod connect;
 mod engine;
 mod row;
+#[cfg(test)]
+mod tests;
 
 pub use connect::{ConnectConfig, ConnectEvent};
 pub use engine::{Engine, PIPELINE_WINDOW, PIPELINE_WINDOW_BYTES};
