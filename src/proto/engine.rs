@@ -242,6 +242,13 @@ impl Engine {
         }
     }
 
+    /// Records any error as the end of the connection (a failed connect), fatal or not.
+    pub(super) fn mark_broken_always(&mut self, e: &Error) {
+        if self.broken.is_none() {
+            self.broken = Some(e.to_string());
+        }
+    }
+
     /// Fails with [`Error::Broken`] if an earlier error broke the connection.
     pub fn check(&self) -> Result<(), Error> {
         match &self.broken {

@@ -489,6 +489,26 @@ fn requires_tls_refuses_a_server_without_it() {
             other => panic!("expected an I/O error, got {other:?}"),
         }
         assert!(w.tx.is_empty(), "nothing may be sent");
+        // A refused connect leaves nothing to use.
+        assert!(matches!(e.connect_step(), Err(Error::Broken(_))));
+        assert!(matches!(e.start_query("DO 1"), Err(Error::Broken(_))));
+        assert!(!e.wants_write());
+    }
+}
+
+#[test]
+fn an_err_instead_of_a_greeting_ends_the_connection() {
+    for chunk in CHUNKS {
+        let mut w = Wire::new(chunk, &err(0, 1130, "Host is not allowed to connect"));
+        let mut e = Engine::connect(MAX_PACKET, config(false, true));
+        match w.drive(&mut e, |e| e.connect_step()) {
+            Err(Error::Server(s)) => assert_eq!(s.code, 1130),
+            other => panic!("expected the server's error, got {other:?}"),
+        }
+        assert!(e.is_broken());
+        assert!(matches!(e.connect_step(), Err(Error::Broken(_))));
+        assert!(matches!(e.start_query("DO 1"), Err(Error::Broken(_))));
+        assert!(w.tx.is_empty());
     }
 }
 
@@ -883,6 +903,13 @@ fn sequence_mismatch_breaks_for_good() {
         assert!(broken(e.queue_pipeline(["DO 3"]).map(|_| ())));
         assert!(broken(e.raw_packet(b"x")));
         assert!(broken(e.raw_frame_step().map(|_| ())));
+        // The read steps say so too, not only the command entry points.
+        assert!(broken(e.head_step().map(|_| ())));
+        assert!(broken(e.row_step().map(|_| ())));
+        assert!(broken(e.simple_step().map(|_| ())));
+        assert!(broken(e.text_step().map(|_| ())));
+        assert!(broken(e.drain_step(None).map(|_| ())));
+        assert!(broken(e.connect_step().map(|_| ())));
         // A later error does not replace the first cause.
         e.mark_broken(&Error::Io(std::io::ErrorKind::BrokenPipe.into()));
         match e.check() {
