@@ -45,7 +45,8 @@ pub struct ConnectConfig {
     pub verifies_peer: bool,
     /// The ssl-mode's name and the endpoint, for the error that says why.
     pub ssl_mode: &'static str,
-    /// Where the connection goes (for error messages).
+    /// Where the connection goes, for the error a server without TLS gets (only needed, and
+    /// only filled in, when `requires_tls`).
     pub endpoint: String,
     /// The transport is a Unix socket.
     pub unix: bool,

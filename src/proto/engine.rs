@@ -28,7 +28,10 @@ pub const PIPELINE_WINDOW_BYTES: usize = 256 * 1024;
 const READ_CHUNK: usize = 64 * 1024;
 
 /// Initialized read room a driver that reads into initialized memory gets at a time (the
-/// blocking driver: a std read needs an initialized slice). Zeroed once per buffer, not per read.
+/// blocking driver: a std read needs an initialized slice), zeroed once per buffer, not per
+/// read. The first buffer is small (a connection that only connects zeroes 4 KiB, not 256), and
+/// each next one twice the last, up to the largest.
+const SPARE_FIRST: usize = 4 * 1024;
 const SPARE_ALLOC: usize = 256 * 1024;
 
 /// Below this much room left, [`Engine::read_space`] starts a new buffer.
@@ -45,6 +48,8 @@ pub struct Engine {
     /// Initialized room for blocking reads, right after `rbuf`'s end in the same buffer, so a
     /// read's bytes join `rbuf` without a copy (`unsplit`) and without zeroing per read.
     spare: BytesMut,
+    /// Size of the next buffer of read room.
+    spare_next: usize,
     pub(super) handshake: Handshake,
     pub(super) caps: CapabilityFlags,
     status: StatusFlags,
@@ -115,6 +120,7 @@ impl Engine {
             rbuf: BytesMut::new(),
             wbuf: BytesMut::with_capacity(1024),
             spare: BytesMut::new(),
+            spare_next: SPARE_FIRST,
             handshake: Handshake {
                 protocol_version: 0,
                 server_version: String::new(),
@@ -176,7 +182,8 @@ impl Engine {
     /// to its front, the rest is zeroed once and becomes the room for reads.
     fn new_spare(&mut self) {
         let keep = self.rbuf.len();
-        let room = keep.max(SPARE_ALLOC);
+        let room = keep.max(self.spare_next);
+        self.spare_next = self.spare_next.saturating_mul(2).min(SPARE_ALLOC);
         let mut buf = BytesMut::with_capacity(keep.saturating_add(room));
         buf.extend_from_slice(&self.rbuf);
         buf.resize(keep.saturating_add(room), 0);
@@ -592,6 +599,17 @@ mod read_hint_tests {
     #[test]
     fn reads_join_the_received_bytes_in_place() {
         let mut e = engine();
+        // Buffers start small and double: full reads (consumed at once) reach the largest.
+        let mut sizes = Vec::new();
+        for _ in 0..8 {
+            let n = e.read_space().len();
+            sizes.push(n);
+            e.commit_read(n);
+            let all = e.rbuf().len();
+            e.split_rbuf(all);
+        }
+        assert_eq!(sizes.first(), Some(&SPARE_FIRST));
+        assert_eq!(sizes.last(), Some(&SPARE_ALLOC));
         let first = e.read_space().as_ptr();
         for i in 0..100u8 {
             let room = e.read_space();
@@ -617,7 +635,7 @@ mod read_hint_tests {
         let n = e.read_space().len() - SPARE_MIN / 2;
         e.read_space().get_mut(..n).unwrap().fill(7);
         e.commit_read(n);
-        assert!(e.read_space().len() >= SPARE_ALLOC);
+        assert!(e.read_space().len() >= 2 * SPARE_FIRST);
         e.commit_read(0);
         assert_eq!(e.rbuf().len(), n);
         assert!(e.rbuf().iter().all(|&b| b == 7));

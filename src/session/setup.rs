@@ -101,7 +101,11 @@ pub(crate) fn prepare(opts: &Options, unix: bool) -> Result<(Engine, TlsSetup), 
         requires_tls: mode.requires_tls(),
         verifies_peer: tls::verifies_peer(mode),
         ssl_mode: mode.as_str(),
-        endpoint: opts.endpoint(),
+        endpoint: if mode.requires_tls() {
+            opts.endpoint()
+        } else {
+            String::new()
+        },
         unix,
         max_packet: u32::try_from(opts.max_packet).unwrap_or(u32::MAX),
         collation: opts.collation,
