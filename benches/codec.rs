@@ -5,7 +5,9 @@
 //! six column definitions, the rows, and the closing OK (0xFE).
 //!
 //! Three levels: `frame` (PacketCodec only), `cells` (plus `RowCells::parse`), `typed` (plus
-//! every cell decoded as its type with `FromText`). Reported per row and per byte.
+//! every cell decoded as its type with `FromText`). Reported per row and per byte. A fourth
+//! group, `column_definition`, parses (and drops) the recording's six column definitions,
+//! framed zero-copy as the session frames them; reported per column.
 //!
 //! `cargo bench --bench codec`
 
@@ -22,9 +24,7 @@ use bytes::{Bytes, BytesMut};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use mywire::codec::frame::PacketCodec;
 use mywire::codec::response::{encode_ok, is_result_end, OkPacket};
-use mywire::codec::resultset::{
-    encode_column_definition, encode_row, parse_column_definition, ColumnDefinition, RowCells,
-};
+use mywire::codec::resultset::{encode_row, parse_column_definition, ColumnFields, RowCells};
 use mywire::codec::value::{DateTime, Decimal, FromText};
 use mywire::codec::writer::put_lenenc;
 use mywire::codec::{CapabilityFlags, ColumnFlags, ColumnType};
@@ -39,14 +39,14 @@ fn coldef(
     len: u32,
     flags: u16,
     decimals: u8,
-) -> ColumnDefinition {
-    ColumnDefinition {
-        catalog: Bytes::from_static(b"def"),
-        schema: Bytes::from_static(b"mywire_test"),
-        table: Bytes::from_static(b"t"),
-        org_table: Bytes::from_static(b"t"),
-        name: Bytes::copy_from_slice(name.as_bytes()),
-        org_name: Bytes::copy_from_slice(name.as_bytes()),
+) -> ColumnFields<'_> {
+    ColumnFields {
+        catalog: b"def",
+        schema: b"mywire_test",
+        table: b"t",
+        org_table: b"t",
+        name: name.as_bytes(),
+        org_name: name.as_bytes(),
         extended_metadata: None,
         charset,
         column_length: len,
@@ -74,7 +74,7 @@ fn recording() -> (Bytes, usize) {
     codec.encode_parts(&[&p], &mut out);
     for c in &cols {
         p.clear();
-        encode_column_definition(c, &mut p);
+        c.encode(&mut p);
         codec.encode_parts(&[&p], &mut out);
     }
     let mut row_bytes = 0;
@@ -176,8 +176,33 @@ fn decode(rec: &mut BytesMut, level: Level) -> u64 {
     }
 }
 
+/// The payloads of the recording's column definitions, as the frame decoder hands them out.
+fn column_payloads(rec: &Bytes) -> Vec<Bytes> {
+    let mut buf = BytesMut::from(&rec[..]);
+    let mut codec = PacketCodec::default();
+    codec.set_seq(1);
+    let head = codec.decode_frame(&mut buf).unwrap().unwrap();
+    (0..head.payload[0])
+        .map(|_| codec.decode_frame(&mut buf).unwrap().unwrap().payload)
+        .collect()
+}
+
 fn bench(c: &mut Criterion) {
     let (rec, row_bytes) = recording();
+    let payloads = column_payloads(&rec);
+    let mut g = c.benchmark_group("column_definition");
+    g.throughput(Throughput::Elements(payloads.len() as u64));
+    g.bench_function("parse", |b| {
+        b.iter(|| {
+            let mut sum = 0usize;
+            for p in &payloads {
+                let col = parse_column_definition(black_box(p), false).unwrap();
+                sum += col.name().len() + usize::from(col.column_type.0);
+            }
+            black_box(sum)
+        })
+    });
+    g.finish();
     for (group, tp) in [
         ("decode_rows", Throughput::Elements(ROWS)),
         ("decode_bytes", Throughput::Bytes(row_bytes as u64)),

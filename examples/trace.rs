@@ -1,6 +1,7 @@
 //! Prints a decoded trace of a short session to stderr: `cargo run --example trace`.
 //! Writes `trace.pcapng` too, for Wireshark / tshark.
-use mywire::trace::format::{Format, PcapngTracer, Tee, WriterTracer};
+use mywire::capture::PcapngTracer;
+use mywire::trace::format::{Format, Tee, WriterTracer};
 use mywire::{Error, Options, Session};
 
 #[tokio::main(flavor = "current_thread")]

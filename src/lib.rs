@@ -8,7 +8,17 @@
 //! - [`session`]: a thin async session over TCP or a Unix socket (and the same session as a
 //!   blocking API, [`session::blocking`]) that exposes the protocol:
 //!   commands, OK/ERR packets, column definitions and rows streamed one at a time.
-//! - [`trace`]: packet traces of live sessions and decoding of captures, with the same parsers.
+//! - [`trace`]: packet traces of live sessions (text or JSON lines), decoded with the same parsers.
+//! - `capture` (feature `capture`): capture files: pcap/pcapng reading and writing, TCP
+//!   reassembly, offline decoding of captures, the live pcapng tracer `capture::PcapngTracer`.
+//!
+//! ## Features
+//!
+//! A plain dependency is lean: no feature is on by default. The command-line program is its own
+//! crate (`mywire-cli`, in the repository's `cli/`), so none of its dependencies are built here.
+//!
+//! - `capture`: the `capture` module (about 3,000 lines of capture-file code). Off by default;
+//!   the CLI turns it on.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), mywire::Error> {
@@ -24,10 +34,15 @@
 //! # Ok(()) }
 //! ```
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 // No unwrap/expect/panic/unchecked indexing: denied in Cargo.toml ([workspace.lints]), with unit
-// tests exempt through clippy.toml. Checked casts: denied in `codec` and `trace` (their mod.rs).
+// tests exempt through clippy.toml. Checked casts: denied in `codec`, `trace`, `capture` and
+// `proto` (their mod.rs).
 
+#[cfg(feature = "capture")]
+#[cfg_attr(docsrs, doc(cfg(feature = "capture")))]
+pub mod capture;
 pub mod codec;
 mod error;
 pub mod proto;

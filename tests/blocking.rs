@@ -208,3 +208,34 @@ fn connect_errors_are_errors() {
         other => panic!("expected ER_ACCESS_DENIED, got {other:?}"),
     }
 }
+
+/// Blocking reads go straight into the engine's buffer: rows that span many reads, a value
+/// over 16 MiB (continuation chunks) and many small rows after it all come out whole.
+#[test]
+fn large_values_and_many_rows_over_blocking_reads() {
+    const N: usize = 20 * 1024 * 1024;
+    let mut s = connect(opts("ssl-mode=DISABLED"));
+    {
+        let mut r = s
+            .query(&format!("SELECT REPEAT('z', {N}) AS big, 'after' AS tail"))
+            .unwrap();
+        let row = r.next_row().unwrap().expect("a row");
+        let b = row.bytes(0).unwrap();
+        assert_eq!(b.len(), N);
+        assert!(b.iter().all(|&c| c == b'z'));
+        assert_eq!(row.get::<&str>(1).unwrap(), Some("after"));
+        assert!(r.next_row().unwrap().is_none());
+    }
+    let mut r = s
+        .query("SELECT seq, REPEAT('r', seq % 300) FROM seq_1_to_100000")
+        .unwrap();
+    let mut n = 0u64;
+    while let Some(row) = r.next_row().unwrap() {
+        n += 1;
+        assert_eq!(row.get::<u64>(0).unwrap(), Some(n));
+        assert_eq!(row.bytes(1).unwrap().len() as u64, n % 300);
+    }
+    assert_eq!(n, 100_000);
+    drop(r);
+    s.ping().unwrap();
+}

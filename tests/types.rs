@@ -347,10 +347,10 @@ async fn column_definitions_carry_types_flags_decimals_and_charsets() {
         }
         // Names and origin.
         assert_eq!(c[TI].name(), "ti");
-        assert_eq!(&c[TI].org_name[..], b"ti");
-        assert_eq!(&c[TI].table[..], b"ty");
-        assert_eq!(&c[TI].schema[..], support::DATABASE.as_bytes());
-        assert_eq!(&c[TI].catalog[..], b"def");
+        assert_eq!(c[TI].org_name(), b"ti");
+        assert_eq!(c[TI].table(), b"ty");
+        assert_eq!(c[TI].schema(), support::DATABASE.as_bytes());
+        assert_eq!(c[TI].catalog(), b"def");
         // Flags.
         assert!(has(ID, ColumnFlags::NOT_NULL) && has(ID, ColumnFlags::PRIMARY_KEY));
         assert!(!has(TI, ColumnFlags::NOT_NULL) && !has(TI, ColumnFlags::PRIMARY_KEY));

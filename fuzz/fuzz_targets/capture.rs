@@ -3,7 +3,7 @@
 //! picks the server port so that conversations are found.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use mywire::trace::offline::decode_capture;
+use mywire::capture::offline::decode_capture;
 
 fuzz_target!(|data: &[u8]| {
     let Some((&port, capture)) = data.split_first() else {

@@ -78,6 +78,9 @@ pub struct PacketCodec {
     next_seq: u8,
     max_payload: usize,
     check_seq: bool,
+    /// Reserve room in the read buffer while a chunk arrives (off when the caller provides the
+    /// room itself).
+    grow_buffer: bool,
     partial: BytesMut,
     partial_seq: Option<u8>,
 }
@@ -95,9 +98,17 @@ impl PacketCodec {
             next_seq: 0,
             max_payload,
             check_seq: true,
+            grow_buffer: true,
             partial: BytesMut::new(),
             partial_seq: None,
         }
+    }
+
+    /// Whether [`PacketCodec::decode_frame`] reserves room in the read buffer while a chunk
+    /// arrives (on by default). A caller that keeps its own initialized room after the buffer
+    /// (the engine's blocking reads) turns it off, so the buffer is never moved away from it.
+    pub fn set_grow_buffer(&mut self, on: bool) {
+        self.grow_buffer = on;
     }
 
     /// Turns sequence checking off (for decoding captures that start mid-stream).
@@ -154,7 +165,9 @@ impl PacketCodec {
                 // keeps the capacity within 2 * buffered + READ_AHEAD (`BytesMut::reserve` grows
                 // to at most the larger of twice the capacity and len + the request).
                 let want = len.saturating_sub(arrived).min(READ_AHEAD);
-                if src.capacity().saturating_sub(src.len()) < want.min(READ_AHEAD / 2) {
+                if self.grow_buffer
+                    && src.capacity().saturating_sub(src.len()) < want.min(READ_AHEAD / 2)
+                {
                     src.reserve(want);
                 }
                 return Ok(None);

@@ -99,8 +99,21 @@ impl Engine {
         Engine::with_connect(max_packet, ConnectState::Greeting(Box::new(cfg)))
     }
 
-    /// Runs the connection phase as far as the received bytes allow.
+    /// Runs the connection phase as far as the received bytes allow. Any error ends the
+    /// connection for good (a refused or failed connect leaves nothing to use): every later
+    /// call says [`Error::Broken`].
     pub fn connect_step(&mut self) -> Step<ConnectEvent> {
+        self.check()?;
+        let r = self.connect_inner();
+        match &r {
+            // A call at the wrong time (stepping before the TLS upgrade) changes nothing.
+            Err(Error::Usage(_)) | Ok(_) => {}
+            Err(e) => self.mark_broken_always(e),
+        }
+        r
+    }
+
+    fn connect_inner(&mut self) -> Step<ConnectEvent> {
         loop {
             match std::mem::replace(&mut self.connect, ConnectState::Done) {
                 ConnectState::Done => return Ok(Some(ConnectEvent::Connected)),

@@ -27,10 +27,12 @@ pub const PIPELINE_WINDOW_BYTES: usize = 256 * 1024;
 /// Read buffer capacity kept in reserve for the async driver's reads.
 const READ_CHUNK: usize = 64 * 1024;
 
-/// First and largest read size of a driver that reads into initialized memory (the blocking
-/// driver: a std read needs a zeroed slice, so only what is likely to arrive is zeroed).
-const READ_HINT_START: usize = 4 * 1024;
-const READ_HINT_MAX: usize = 256 * 1024;
+/// Initialized read room a driver that reads into initialized memory gets at a time (the
+/// blocking driver: a std read needs an initialized slice). Zeroed once per buffer, not per read.
+const SPARE_ALLOC: usize = 256 * 1024;
+
+/// Below this much room left, [`Engine::read_space`] starts a new buffer.
+const SPARE_MIN: usize = 4 * 1024;
 
 /// Largest write buffer kept between commands.
 const WBUF_KEEP: usize = 1 << 20;
@@ -40,7 +42,9 @@ pub struct Engine {
     pub(super) codec: PacketCodec,
     rbuf: BytesMut,
     wbuf: BytesMut,
-    read_hint: usize,
+    /// Initialized room for blocking reads, right after `rbuf`'s end in the same buffer, so a
+    /// read's bytes join `rbuf` without a copy (`unsplit`) and without zeroing per read.
+    spare: BytesMut,
     pub(super) handshake: Handshake,
     pub(super) caps: CapabilityFlags,
     status: StatusFlags,
@@ -110,7 +114,7 @@ impl Engine {
             codec: PacketCodec::new(max_packet),
             rbuf: BytesMut::new(),
             wbuf: BytesMut::with_capacity(1024),
-            read_hint: READ_HINT_START,
+            spare: BytesMut::new(),
             handshake: Handshake {
                 protocol_version: 0,
                 server_version: String::new(),
@@ -156,25 +160,39 @@ impl Engine {
         &mut self.rbuf
     }
 
-    /// Zeroed room at the end of the receive buffer for a driver that reads into initialized
-    /// memory (a std read), sized by how much earlier reads brought; then
-    /// [`Engine::commit_read`] with what the read returned. Only what is likely to arrive is
-    /// zeroed, so a 20-byte OK costs no 64 KiB memset.
+    /// Initialized room right after the received bytes, for a driver that reads into
+    /// initialized memory (a std read); then [`Engine::commit_read`] with what the read
+    /// returned. The room is zeroed once per buffer (the crate forbids `unsafe`, so memory is
+    /// initialized before a read can fill it), not once per read, and read bytes join the
+    /// received ones without a copy.
     pub fn read_space(&mut self) -> &mut [u8] {
-        let len = self.rbuf.len();
-        self.rbuf.resize(len.saturating_add(self.read_hint), 0);
-        self.rbuf.get_mut(len..).unwrap_or_default()
+        if self.spare.len() < SPARE_MIN {
+            self.new_spare();
+        }
+        &mut self.spare[..]
     }
 
-    /// Keeps `n` of the bytes [`Engine::read_space`] offered (what the read returned).
+    /// Starts a new buffer: the received bytes not consumed yet (a packet still arriving) move
+    /// to its front, the rest is zeroed once and becomes the room for reads.
+    fn new_spare(&mut self) {
+        let keep = self.rbuf.len();
+        let room = keep.max(SPARE_ALLOC);
+        let mut buf = BytesMut::with_capacity(keep.saturating_add(room));
+        buf.extend_from_slice(&self.rbuf);
+        buf.resize(keep.saturating_add(room), 0);
+        self.spare = buf.split_off(keep);
+        self.rbuf = buf;
+        // The frame decoder must not grow `rbuf` on its own: that would move it away from the
+        // room after it, and every later read would be copied.
+        self.codec.set_grow_buffer(false);
+    }
+
+    /// Keeps the first `n` bytes of the room [`Engine::read_space`] offered (what the read
+    /// returned) as received bytes.
     pub fn commit_read(&mut self, n: usize) {
-        let offered = self.read_hint;
-        let len = self.rbuf.len().saturating_sub(offered);
-        self.rbuf.truncate(len.saturating_add(n.min(offered)));
-        if n >= offered && offered < READ_HINT_MAX {
-            // A full read: more was probably waiting. Offer more next time.
-            self.read_hint = offered.saturating_mul(2).min(READ_HINT_MAX);
-        }
+        let got = self.spare.split_to(n.min(self.spare.len()));
+        // O(1): `got` starts where `rbuf` ends, in the same buffer.
+        self.rbuf.unsplit(got);
     }
 
     /// The error for an end of stream, saying whether it cut a packet.
@@ -220,6 +238,13 @@ impl Engine {
     /// Records a fatal error: every later call fails with [`Error::Broken`].
     pub fn mark_broken(&mut self, e: &Error) {
         if e.is_fatal() && self.broken.is_none() {
+            self.broken = Some(e.to_string());
+        }
+    }
+
+    /// Records any error as the end of the connection (a failed connect), fatal or not.
+    pub(super) fn mark_broken_always(&mut self, e: &Error) {
+        if self.broken.is_none() {
             self.broken = Some(e.to_string());
         }
     }
@@ -518,5 +543,83 @@ impl Engine {
     /// The connection phase.
     pub fn phase(&self) -> Phase {
         self.phase
+    }
+}
+
+#[cfg(test)]
+mod read_hint_tests {
+    use super::*;
+    use crate::proto::{ConnectConfig, Engine};
+
+    fn engine() -> Engine {
+        Engine::connect(
+            1 << 20,
+            ConnectConfig {
+                capabilities: CapabilityFlags::PROTOCOL_41,
+                wants_tls: false,
+                requires_tls: false,
+                verifies_peer: false,
+                ssl_mode: "DISABLED",
+                endpoint: "test".into(),
+                unix: false,
+                max_packet: 1 << 20,
+                collation: 45,
+                user: Vec::new(),
+                password: Default::default(),
+                database: None,
+                attributes: Vec::new(),
+                auth: Default::default(),
+            },
+        )
+    }
+
+    #[test]
+    fn room_offered_but_not_committed_is_never_data() {
+        let mut e = engine();
+        e.read_space();
+        e.read_space()
+            .get_mut(..3)
+            .unwrap()
+            .copy_from_slice(&[1, 2, 3]);
+        e.commit_read(3);
+        assert_eq!(&e.rbuf()[..], &[1, 2, 3]);
+        e.read_space();
+        assert_eq!(e.rbuf().len(), 3, "room not committed is not data");
+        e.commit_read(0);
+        assert_eq!(&e.rbuf()[..], &[1, 2, 3]);
+    }
+
+    #[test]
+    fn reads_join_the_received_bytes_in_place() {
+        let mut e = engine();
+        let first = e.read_space().as_ptr();
+        for i in 0..100u8 {
+            let room = e.read_space();
+            // Each read lands right after the bytes before it: no copy, no new buffer.
+            assert_eq!(room.as_ptr(), first.wrapping_add(usize::from(i) * 20));
+            room.get_mut(..20).unwrap().fill(i);
+            e.commit_read(20);
+        }
+        assert_eq!(e.rbuf().len(), 2000);
+        assert_eq!(e.rbuf().as_ptr(), first);
+        assert!(e
+            .rbuf()
+            .iter()
+            .enumerate()
+            .all(|(k, &b)| usize::from(b) == k / 20));
+    }
+
+    #[test]
+    fn a_packet_still_arriving_moves_to_the_next_buffer() {
+        let mut e = engine();
+        // Fill the room but for less than SPARE_MIN; the next read starts a new buffer and
+        // keeps the bytes not consumed yet.
+        let n = e.read_space().len() - SPARE_MIN / 2;
+        e.read_space().get_mut(..n).unwrap().fill(7);
+        e.commit_read(n);
+        assert!(e.read_space().len() >= SPARE_ALLOC);
+        e.commit_read(0);
+        assert_eq!(e.rbuf().len(), n);
+        assert!(e.rbuf().iter().all(|&b| b == 7));
     }
 }

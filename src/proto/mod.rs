@@ -38,6 +38,8 @@ mod raw;
 mod read;
 pub mod response;
 mod row;
+#[cfg(test)]
+mod tests;
 
 pub use connect::{ConnectConfig, ConnectEvent};
 pub use engine::{Engine, PIPELINE_WINDOW, PIPELINE_WINDOW_BYTES};

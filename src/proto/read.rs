@@ -18,6 +18,7 @@ impl Engine {
     /// Reads a query response's head: through the column definitions until rows can be read,
     /// or to its OK / ERR. `Some(())` when done (rows follow if [`Engine::in_rows`]).
     pub fn head_step(&mut self) -> Step<()> {
+        self.check()?;
         loop {
             let expect = self.resp.expect();
             if !matches!(
@@ -84,6 +85,7 @@ impl Engine {
     /// Reads the next row: `Some(true)` with a row ready ([`Engine::row`]), `Some(false)` at
     /// the end of the result set.
     pub fn row_step(&mut self) -> Step<bool> {
+        self.check()?;
         if !self.in_rows() {
             return Ok(Some(false));
         }
@@ -193,6 +195,7 @@ impl Engine {
 
     /// Reads the one-packet response of a command started with [`Engine::start_simple`].
     pub fn simple_step(&mut self) -> Step<()> {
+        self.check()?;
         let Some(f) = self.poll_frame()? else {
             return Ok(None);
         };
@@ -210,6 +213,7 @@ impl Engine {
 
     /// Reads the string response of a command started with [`Engine::start_text`].
     pub fn text_step(&mut self) -> Step<String> {
+        self.check()?;
         let Some(f) = self.poll_frame()? else {
             return Ok(None);
         };
@@ -225,6 +229,7 @@ impl Engine {
     /// yet sent are dropped) or the rest of the response whose id is `until`. `Some(())` when
     /// done.
     pub fn drain_step(&mut self, until: Option<u64>) -> Step<()> {
+        self.check()?;
         if until.is_none() {
             self.unsent.clear();
         }

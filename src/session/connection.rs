@@ -388,7 +388,7 @@ impl Session {
     /// a raw exchange ([`Session::send_command`]) is open: packets of a result read through the
     /// session (or abandoned half-read) are never handed out here.
     ///
-    /// The session follows the exchange with the trace decoder's state machine: once the
+    /// The engine follows the exchange with its response state machine: once the
     /// response of a command it knows (COM_QUERY, COM_PING, …) is complete, the exchange ends by
     /// itself, and a new command may start; one left half-read is drained by the next command.
     /// For other commands call [`Session::end_raw`] when done.

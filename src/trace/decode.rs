@@ -439,11 +439,11 @@ impl Conversation {
             }
             Seen::Column(c) => {
                 d.kind = "ColumnDefinition";
-                f.push(("schema", Value::Text(c.schema.to_vec())));
-                f.push(("table", Value::Text(c.table.to_vec())));
-                f.push(("org_table", Value::Text(c.org_table.to_vec())));
-                f.push(("name", Value::Text(c.name.to_vec())));
-                f.push(("org_name", Value::Text(c.org_name.to_vec())));
+                f.push(("schema", Value::Text(c.schema().to_vec())));
+                f.push(("table", Value::Text(c.table().to_vec())));
+                f.push(("org_table", Value::Text(c.org_table().to_vec())));
+                f.push(("name", Value::Text(c.name_bytes().to_vec())));
+                f.push(("org_name", Value::Text(c.org_name().to_vec())));
                 f.push(("charset", Value::Int(c.charset.into())));
                 f.push(("length", Value::Int(c.column_length.into())));
                 f.push(("type", Value::Str(c.column_type.to_string())));

@@ -1,8 +1,10 @@
-//! Packet traces of live sessions and decoding of captures.
+//! Packet traces of live sessions.
 //!
 //! A [`Tracer`] installed on a session sees every logical packet (continuations joined) in both
 //! directions, with its sequence id and the connection phase, before the session acts on it.
-//! Decoders built on the codec's parsers turn those events into text, JSON lines or pcapng.
+//! The conversation decoder ([`decode`]), built on the codec's parsers, turns those events into
+//! text or JSON lines ([`format`]). Capture files (reading pcap/pcapng, the live pcapng tracer)
+//! are in `crate::capture`, behind the `capture` feature.
 
 // Every cast of a wire value is checked (protocol-notes/threat-model.md, row 5): `try_from` with
 // a typed error, `From` where it widens, or a narrow `#[allow]` that says why it cannot lose bits.
@@ -14,9 +16,6 @@
 
 pub mod decode;
 pub mod format;
-pub mod offline;
-pub mod pcap;
-pub mod reassembly;
 
 /// Which way a packet went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

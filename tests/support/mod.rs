@@ -961,9 +961,15 @@ fn stop_child(mut child: Child, grace: Duration) {
 
 /// Runs the built `mywire` binary as `mywire --url URL ARGS…`, with `stdin` as its standard
 /// input (none: /dev/null) and `DATABASE_URL` removed from its environment.
+///
+/// For the tests of the CLI crate (cli/tests), the only ones Cargo gives the binary's path
+/// (`CARGO_BIN_EXE_mywire`); the root package's tests include this module too, without it.
 pub fn run_mywire(url: &str, args: &[&str], stdin: Option<&str>) -> Output {
     use std::io::Write;
-    let mut c = Command::new(env!("CARGO_BIN_EXE_mywire"));
+    let Some(bin) = option_env!("CARGO_BIN_EXE_mywire") else {
+        panic!("run_mywire is for the cli/ tests");
+    };
+    let mut c = Command::new(bin);
     c.env_remove("DATABASE_URL")
         .arg("--url")
         .arg(url)

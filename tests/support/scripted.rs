@@ -11,11 +11,11 @@ use std::net::SocketAddr;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use bytes::{Bytes, BytesMut};
+use bytes::BytesMut;
 use mywire::codec::flags::{CapabilityFlags, MariaDbCapabilities, StatusFlags};
 use mywire::codec::handshake::{encode_auth_switch, encode_handshake, AuthSwitch, Handshake};
 use mywire::codec::response::{encode_err, encode_ok, ErrPacket, OkPacket};
-use mywire::codec::resultset::{encode_column_definition, encode_row, ColumnDefinition};
+use mywire::codec::resultset::{encode_row, ColumnFields};
 use mywire::codec::writer::put_lenenc;
 use mywire::codec::{ColumnFlags, ColumnType};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -229,23 +229,21 @@ pub fn column_count(seq: u8, n: u64) -> Vec<u8> {
 /// A column definition payload (no header).
 pub fn column_payload(name: &str, ty: ColumnType) -> Vec<u8> {
     let mut b = BytesMut::new();
-    encode_column_definition(
-        &ColumnDefinition {
-            catalog: Bytes::from_static(b"def"),
-            schema: Bytes::new(),
-            table: Bytes::new(),
-            org_table: Bytes::new(),
-            name: Bytes::copy_from_slice(name.as_bytes()),
-            org_name: Bytes::new(),
-            extended_metadata: None,
-            charset: 45,
-            column_length: 255,
-            column_type: ty,
-            flags: ColumnFlags::empty(),
-            decimals: 0,
-        },
-        &mut b,
-    );
+    ColumnFields {
+        catalog: b"def",
+        schema: b"",
+        table: b"",
+        org_table: b"",
+        name: name.as_bytes(),
+        org_name: b"",
+        extended_metadata: None,
+        charset: 45,
+        column_length: 255,
+        column_type: ty,
+        flags: ColumnFlags::empty(),
+        decimals: 0,
+    }
+    .encode(&mut b);
     b.to_vec()
 }
 

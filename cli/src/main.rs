@@ -71,7 +71,7 @@ fn main() -> ExitCode {
     let ok = match connected {
         Ok(session) => run_session(&rt, session, &args),
         Err(e) => {
-            eprintln!("{}", connect_error(&endpoint, &e));
+            eprintln!("{}", terminal_safe(&connect_error(&endpoint, &e)));
             false
         }
     };
@@ -111,6 +111,27 @@ fn run_session(rt: &tokio::runtime::Runtime, mut session: Session, args: &Args) 
     // The server closes the session anyway; a failing COM_QUIT changes nothing.
     let _ = rt.block_on(session.close());
     ok
+}
+
+/// `s` with every control character (C0 but for none, DEL, C1) shown as `\xNN` / `\u{N}`:
+/// server text (an error message is the server's to choose) must not drive the terminal, e.g.
+/// with an ESC sequence that rewrites what was printed before. Everything else, quotes and
+/// backslashes included, prints as the mariadb client prints it.
+fn terminal_safe(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if !c.is_control() {
+            out.push(c);
+        } else if let Ok(b) = u8::try_from(u32::from(c)) {
+            out.push_str(&format!("\\x{b:02x}"));
+        } else {
+            out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// `mywire: cannot connect to HOST:PORT: why`, or the server's `ERROR …` (e.g. access denied).
@@ -153,7 +174,7 @@ pub fn exec_print(
     let flushed = out.flush();
     if let Err(e) = &r {
         if !is_broken_pipe(e) {
-            eprintln!("{}", e.message(line));
+            eprintln!("{}", terminal_safe(&e.message(line)));
         }
     }
     r?;

@@ -7,7 +7,8 @@
 //! mid-connection, FIN and RST, and gaps that never fill (reported as [`StreamEvent::Gap`], then
 //! skipped so the stream goes on).
 
-use super::pcap::{decode_frame, CaptureError, CaptureReader, Direction, SkipReason, TcpSegment};
+use super::pcap::{decode_frame, CaptureError, CaptureReader, SkipReason, TcpSegment};
+use crate::trace::Direction;
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 
@@ -575,7 +576,7 @@ pub fn reassemble_capture(
 )]
 mod tests {
     use super::*;
-    use crate::trace::pcap::{PcapngWriter, TcpFlags, LINKTYPE_LINUX_SLL2};
+    use crate::capture::pcap::{PcapngWriter, TcpFlags, LINKTYPE_LINUX_SLL2};
     use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
     const C2S: Direction = Direction::ClientToServer;

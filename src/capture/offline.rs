@@ -15,10 +15,10 @@ use bytes::BytesMut;
 use crate::codec::command::command_name;
 use crate::codec::frame::PacketCodec;
 
-use super::decode::{Conversation, Decoded};
 use super::pcap::CaptureError;
 use super::reassembly::{reassemble_capture, ReassemblyConfig, StreamEvent};
-use super::Direction;
+use crate::trace::decode::{Conversation, Decoded};
+use crate::trace::Direction;
 
 /// One decoded MySQL conversation of a capture.
 #[derive(Debug, Clone)]
@@ -239,16 +239,15 @@ pub fn decode_streams<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::capture::pcap::PcapngWriter;
     use crate::codec::flags::{CapabilityFlags, ColumnFlags, ColumnType, MariaDbCapabilities};
     use crate::codec::handshake::{
         encode_handshake, encode_handshake_response, encode_ssl_request, Handshake,
         HandshakeResponse,
     };
     use crate::codec::response::{encode_ok, OkPacket};
-    use crate::codec::resultset::{encode_column_definition, encode_row, ColumnDefinition};
+    use crate::codec::resultset::{encode_row, ColumnFields};
     use crate::codec::StatusFlags;
-    use crate::trace::pcap::PcapngWriter;
-    use bytes::Bytes;
 
     const CAPS: CapabilityFlags = CapabilityFlags(0x01ae_a205 | (1 << 24) | (1 << 23));
 
@@ -314,23 +313,21 @@ mod tests {
         let q = framed(0, b"\x03SELECT 1 AS a");
         let mut r = framed(1, &[1]);
         let mut col = BytesMut::new();
-        encode_column_definition(
-            &ColumnDefinition {
-                catalog: Bytes::from_static(b"def"),
-                schema: Bytes::new(),
-                table: Bytes::new(),
-                org_table: Bytes::new(),
-                name: Bytes::from_static(b"a"),
-                org_name: Bytes::new(),
-                extended_metadata: None,
-                charset: 63,
-                column_length: 1,
-                column_type: ColumnType::LONG,
-                flags: ColumnFlags::NOT_NULL,
-                decimals: 0,
-            },
-            &mut col,
-        );
+        ColumnFields {
+            catalog: b"def",
+            schema: b"",
+            table: b"",
+            org_table: b"",
+            name: b"a",
+            org_name: b"",
+            extended_metadata: None,
+            charset: 63,
+            column_length: 1,
+            column_type: ColumnType::LONG,
+            flags: ColumnFlags::NOT_NULL,
+            decimals: 0,
+        }
+        .encode(&mut col);
         r.extend(framed(2, &col));
         let mut row = BytesMut::new();
         encode_row(&[Some(b"1")], &mut row);
@@ -391,7 +388,7 @@ mod tests {
         );
         assert_eq!(
             c.packets[1].field("auth_response"),
-            Some(&super::super::decode::Value::Redacted(20))
+            Some(&crate::trace::decode::Value::Redacted(20))
         );
     }
 

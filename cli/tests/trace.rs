@@ -14,6 +14,7 @@
     clippy::indexing_slicing
 )]
 
+#[path = "../../tests/support/mod.rs"]
 mod support;
 
 use std::collections::BTreeMap;

@@ -7,10 +7,11 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
+use mywire::capture::offline::{decode_capture, DecodedConversation};
+use mywire::capture::pcap::read_capture_bytes;
+use mywire::capture::PcapngTracer;
 use mywire::trace::decode::Decoded;
-use mywire::trace::format::{render, Format, PcapngTracer, Tee, WriterTracer};
-use mywire::trace::offline::{decode_capture, DecodedConversation};
-use mywire::trace::pcap::read_capture_bytes;
+use mywire::trace::format::{render, Format, Tee, WriterTracer};
 use mywire::trace::Tracer;
 use mywire::Options;
 

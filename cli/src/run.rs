@@ -87,7 +87,7 @@ pub async fn execute<W: Write>(
                     while let Some(row) = result.next_row().await? {
                         if first {
                             first = false;
-                            batch::write_header(out, row.columns().iter().map(|c| &c.name[..]))?;
+                            batch::write_header(out, row.columns().iter().map(|c| c.name_bytes()))?;
                         }
                         batch::write_row(out, (0..row.len()).map(|i| row.bytes(i)))?;
                     }

@@ -5,7 +5,7 @@
 //!   byte (CR included) is copied as is. SQL NULL prints `NULL`.
 //! - A result set with no rows prints nothing, not even the header.
 //!
-//! Checked byte for byte against MariaDB 10.11's `mariadb --batch`; `tests/cli.rs` compares the
+//! Checked byte for byte against MariaDB 10.11's `mariadb --batch`; `cli/tests/cli.rs` compares the
 //! two programs' outputs.
 
 use std::io::{self, Write};

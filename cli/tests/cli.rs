@@ -10,7 +10,11 @@
     clippy::indexing_slicing
 )]
 
+#[path = "../../tests/support/mod.rs"]
 mod support;
+
+#[path = "../../tests/support/scripted.rs"]
+mod scripted;
 
 use std::process::{Command, Output, Stdio};
 
@@ -150,6 +154,33 @@ Empty set
 
 "
     );
+}
+
+/// Server text must not drive the terminal: control characters in an error message (an ESC
+/// sequence that would clear the screen, a bell) from a hostile server are printed escaped.
+/// (MariaDB itself escapes them in SIGNAL texts, so a scripted server sends the raw bytes.)
+#[test]
+fn server_error_text_cannot_drive_the_terminal() {
+    use scripted::Step;
+    let mut script = scripted::login();
+    script.push(Step::ReadPacket);
+    script.push(Step::Send(scripted::err(
+        1,
+        1644,
+        b"45000",
+        "\u{1b}[2Jwiped\u{7}",
+    )));
+    script.push(Step::ReadPacket);
+    let server = scripted::Server::start(script);
+    let o = support::run_mywire(&server.url(""), &["-e", "SELECT 1"], None);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        stderr(&o),
+        "ERROR 1644 (45000): \\x1b[2Jwiped\\x07\n",
+        "{:?}",
+        stderr(&o)
+    );
+    assert!(!o.stderr.contains(&0x1b));
 }
 
 #[test]
