@@ -4,7 +4,22 @@
 //! ```text
 //! cargo run --release -p mywire-bench -- [--quick] [--only W,W] [--clients C,C]
 //!     [--pinned | --unpinned | --both] [--reps N] [--url URL] [--out FILE]
+//!     [--compare-exe PATH [--compare-label L]] [--server-defaults]
 //! ```
+//!
+//! `--compare-exe PATH`: another build of this harness (e.g. an older mywire's `bench/`). Each
+//! mywire client row (`mywire`, `mywire-sync`, `mywire-std`) gets a twin, `mywire@L`, whose
+//! child is run from PATH instead of this binary, against the same server and data, in the
+//! same alternating order (right after its own row). L is `--compare-label`, else the short
+//! commit of the git checkout PATH lives in. The child protocol (`--run CLIENT WORKLOAD --url
+//! … --n … --connects … --blob … [--cpu 0]`, one `RESULT` line back) is unchanged since the
+//! harness began, so any earlier build answers it. A second table puts the two side by side.
+//!
+//! `--server-defaults`: the throwaway server keeps InnoDB's defaults (128 MiB buffer pool) in
+//! place of the 1 GiB pool and the tuning flags.
+//!
+//! With a local server, every run also reports the server's CPU time (all mariadbd threads,
+//! `/proc/PID/task/*/schedstat`) taken around the whole child (connect and close included).
 //!
 //! Starts a throwaway MariaDB (unless `--url`), loads the data, then runs every workload for
 //! every client in alternating order (A B C A B C …) `--reps` times (5; 1 with `--quick`). Each
@@ -111,10 +126,64 @@ fn baseline(c: &str, w: &str) -> &'static str {
     }
 }
 
+/// The mywire clients that `--compare-exe` runs a second time from the other build.
+const COMPARABLE: &[&str] = &["mywire", "mywire-sync", "mywire-std"];
+
+/// `mywire-sync@c736ef6` → (`mywire-sync`, Some(`c736ef6`)).
+fn split_client(c: &str) -> (&str, Option<&str>) {
+    match c.split_once('@') {
+        Some((b, l)) => (b, Some(l)),
+        None => (c, None),
+    }
+}
+
+/// The clients to run for workload `w`, in order: each comparable client is followed by its
+/// twin from `--compare-exe`.
+fn run_list(cfg: &Cfg, w: &str) -> Vec<String> {
+    let listed = |c: &str| cfg.clients.is_empty() || cfg.clients.iter().any(|x| x == c);
+    let mut v = Vec::new();
+    for c in clients_for(w) {
+        if listed(c) || c.starts_with("raw") || c == "mariadb-cli" {
+            v.push(c.to_string());
+        }
+        if cfg.compare_exe.is_some() && COMPARABLE.contains(&c) {
+            let twin = format!("{c}@{}", cfg.compare_label);
+            if listed(c) || listed(&twin) {
+                v.push(twin);
+            }
+        }
+    }
+    v
+}
+
+/// The short commit of the git checkout that `exe` was built in (`…/target/release/x`), with
+/// `+dirty` when its work tree has changes; None outside a checkout.
+fn exe_commit(exe: &std::path::Path) -> Option<String> {
+    let dir = exe.parent()?;
+    let git = |args: &[&str]| {
+        Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(args)
+            .stdin(Stdio::null())
+            .stderr(Stdio::null())
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+    };
+    let rev = git(&["rev-parse", "--short=7", "HEAD"]).filter(|r| !r.is_empty())?;
+    let dirty =
+        git(&["status", "--porcelain", "--untracked-files=no"]).is_some_and(|s| !s.is_empty());
+    Some(if dirty { format!("{rev}+dirty") } else { rev })
+}
+
 #[derive(Debug, Clone, Default)]
 struct Sample {
     wall: Duration,
     cpu: Duration,
+    /// The server's CPU time around the whole child (local server only).
+    srv_cpu: Option<Duration>,
     peak_kb: u64,
     base_kb: u64,
     check: String,
@@ -132,13 +201,21 @@ struct Cfg {
     n: usize,
     connects: usize,
     blob: usize,
+    compare_exe: Option<PathBuf>,
+    compare_label: String,
+    server_defaults: bool,
 }
 
 fn usage() -> ! {
     eprintln!(
         "usage: mywire-bench [--quick] [--only W,W] [--clients C,C] [--pinned|--unpinned|--both] \
-         [--reps N] [--rows N] [--url URL] [--out FILE]\n  workloads: {WORKLOADS:?}\n  clients: {:?}",
-        TEXT_CLIENTS.iter().chain(PS_CLIENTS).chain(CLI_CLIENTS).collect::<Vec<_>>()
+         [--reps N] [--rows N] [--url URL] [--out FILE] [--compare-exe PATH [--compare-label L]] \
+         [--server-defaults]\n  workloads: {WORKLOADS:?}\n  clients: {:?}",
+        TEXT_CLIENTS
+            .iter()
+            .chain(PS_CLIENTS)
+            .chain(CLI_CLIENTS)
+            .collect::<Vec<_>>()
     );
     std::process::exit(2)
 }
@@ -152,11 +229,13 @@ fn main() {
     if args.first().map(String::as_str) == Some("--serve") {
         // Start and load the server, print its URL, and keep it until standard input closes
         // (for profiling single runs: `mywire-bench --run CLIENT WORKLOAD --url URL ...`).
+        // `--serve [ROWS] [--server-defaults]`
         let rows = args
             .get(1)
             .and_then(|r| r.parse().ok())
             .unwrap_or(1_000_000);
-        let srv = server::Server::start().unwrap_or_else(|e| panic!("{e}"));
+        let defaults = args.iter().any(|a| a == "--server-defaults");
+        let srv = server::Server::start(defaults).unwrap_or_else(|e| panic!("{e}"));
         srv.sql(&setup_sql(rows)).unwrap_or_else(|e| panic!("{e}"));
         println!("{} {}", srv.url(), srv.pid());
         let _ = std::io::stdout().flush();
@@ -175,7 +254,11 @@ fn main() {
         n: 20_000,
         connects: 1_000,
         blob: 64 << 20,
+        compare_exe: None,
+        compare_label: String::new(),
+        server_defaults: false,
     };
+    let mut label = None;
     let mut reps = None;
     let mut rows = None;
     let mut it = args.iter();
@@ -192,6 +275,9 @@ fn main() {
             "--rows" => rows = Some(val().parse().unwrap_or_else(|_| usage())),
             "--url" => cfg.url = Some(val()),
             "--out" => cfg.out = Some(PathBuf::from(val())),
+            "--compare-exe" => cfg.compare_exe = Some(PathBuf::from(val())),
+            "--compare-label" => label = Some(val()),
+            "--server-defaults" => cfg.server_defaults = true,
             _ => usage(),
         }
     }
@@ -207,6 +293,19 @@ fn main() {
     }
     if let Some(r) = rows {
         cfg.rows = r;
+    }
+    if let Some(exe) = &cfg.compare_exe {
+        let exe = std::fs::canonicalize(exe).unwrap_or_else(|e| {
+            eprintln!("mywire-bench: --compare-exe {}: {e}", exe.display());
+            std::process::exit(2)
+        });
+        cfg.compare_label = label
+            .or_else(|| exe_commit(&exe))
+            .unwrap_or_else(|| "other".into());
+        if cfg.compare_label.contains('@') || cfg.compare_label.is_empty() {
+            usage();
+        }
+        cfg.compare_exe = Some(exe);
     }
     if let Err(e) = parent(&cfg) {
         eprintln!("mywire-bench: {e}");
@@ -368,16 +467,31 @@ fn run_external(mut cmd: Command, pinned: bool, out: Stdio) -> Result<Sample, St
     Ok(Sample {
         wall,
         cpu: measure::tv(ru.ru_utime) + measure::tv(ru.ru_stime),
+        srv_cpu: None,
         peak_kb: ru.ru_maxrss as u64,
         base_kb: 0,
         check: String::new(),
     })
 }
 
-fn run_child(cfg: &Cfg, client: &str, w: &str, url: &str, pinned: bool) -> Result<Sample, String> {
-    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+/// Runs one (client, workload) child. `client` may be a `--compare-exe` twin (`mywire@L`):
+/// then the child is the other build, asked for the plain client name.
+fn run_child(
+    cfg: &Cfg,
+    srv: Option<&server::Server>,
+    client: &str,
+    w: &str,
+    url: &str,
+    pinned: bool,
+) -> Result<Sample, String> {
+    let (base, twin) = split_client(client);
+    let exe = match (twin, &cfg.compare_exe) {
+        (Some(_), Some(p)) => p.clone(),
+        (Some(_), None) => return Err(format!("{client}: no --compare-exe")),
+        (None, _) => std::env::current_exe().map_err(|e| e.to_string())?,
+    };
     let mut cmd = Command::new(exe);
-    cmd.args(["--run", client, w, "--url", url])
+    cmd.args(["--run", base, w, "--url", url])
         .args(["--n", &cfg.n.to_string()])
         .args(["--connects", &cfg.connects.to_string()])
         .args(["--blob", &cfg.blob.to_string()])
@@ -386,7 +500,9 @@ fn run_child(cfg: &Cfg, client: &str, w: &str, url: &str, pinned: bool) -> Resul
     if pinned {
         cmd.args(["--cpu", "0"]);
     }
+    let cpu0 = srv.map(server::Server::cpu);
     let out = cmd.output().map_err(|e| format!("spawn child: {e}"))?;
+    let srv_cpu = srv.zip(cpu0).map(|(s, c0)| s.cpu().saturating_sub(c0));
     let text = String::from_utf8_lossy(&out.stdout);
     let line = text
         .lines()
@@ -403,6 +519,7 @@ fn run_child(cfg: &Cfg, client: &str, w: &str, url: &str, pinned: bool) -> Resul
             Ok(Sample {
                 wall,
                 cpu,
+                srv_cpu,
                 peak_kb,
                 base_kb,
                 check,
@@ -450,11 +567,33 @@ fn fmt_mib(kb: u64) -> String {
 
 type Key = (bool, String, String); // (pinned, workload, client)
 
+/// Medians of one (mode, workload, client).
+struct Med {
+    wall: Duration,
+    cpu: Duration,
+    srv_cpu: Option<Duration>,
+    rss: u64,
+}
+
+fn med(samples: &BTreeMap<Key, Vec<Sample>>, pinned: bool, w: &str, c: &str) -> Option<Med> {
+    let v = samples.get(&(pinned, w.to_string(), c.to_string()))?;
+    let mut wall: Vec<_> = v.iter().map(|s| s.wall).collect();
+    let mut cpu: Vec<_> = v.iter().map(|s| s.cpu).collect();
+    let mut srv: Vec<_> = v.iter().filter_map(|s| s.srv_cpu).collect();
+    let mut rss: Vec<_> = v.iter().map(|s| s.peak_kb).collect();
+    Some(Med {
+        wall: median_dur(&mut wall),
+        cpu: median_dur(&mut cpu),
+        srv_cpu: (srv.len() == v.len()).then(|| median_dur(&mut srv)),
+        rss: median_u64(&mut rss),
+    })
+}
+
 fn parent(cfg: &Cfg) -> Result<(), String> {
     let started = Instant::now();
     let srv = match &cfg.url {
         Some(_) => None,
-        None => Some(server::Server::start()?),
+        None => Some(server::Server::start(cfg.server_defaults)?),
     };
     let url = cfg
         .url
@@ -477,12 +616,26 @@ fn parent(cfg: &Cfg) -> Result<(), String> {
         .copied()
         .filter(|w| cfg.only.is_empty() || cfg.only.iter().any(|o| o == w))
         .collect();
-    let wants = |c: &str| {
-        cfg.clients.is_empty()
-            || cfg.clients.iter().any(|x| x == c)
-            || c.starts_with("raw")
-            || c == "mariadb-cli"
-    };
+    let me = std::env::current_exe().ok();
+    let builds = format!(
+        "this build: {} ({}){}",
+        me.as_deref()
+            .and_then(exe_commit)
+            .unwrap_or_else(|| "?".into()),
+        me.as_deref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default(),
+        match &cfg.compare_exe {
+            Some(p) => format!(
+                "; `@{}` rows: {} ({})",
+                cfg.compare_label,
+                exe_commit(p).unwrap_or_else(|| "?".into()),
+                p.display()
+            ),
+            None => String::new(),
+        }
+    );
+    eprintln!("[bench] {builds}");
 
     // Byte-identical output of the two CLIs (outside the timing).
     let mut notes: Vec<String> = Vec::new();
@@ -527,26 +680,25 @@ fn parent(cfg: &Cfg) -> Result<(), String> {
         let load_before = measure::loadavg();
         for rep in 0..cfg.reps {
             for &w in &workloads {
-                for c in clients_for(w) {
-                    if !wants(c) {
-                        continue;
-                    }
+                for c in run_list(cfg, w) {
+                    let c = c.as_str();
                     let r = if w == "cli" {
                         match cli_command(c, &spec, &url) {
                             None => continue,
                             Some(cmd) => run_external(cmd, pinned, Stdio::null()),
                         }
                     } else {
-                        run_child(cfg, c, w, &url, pinned)
+                        run_child(cfg, srv.as_ref(), c, w, &url, pinned)
                     };
                     match r {
                         Ok(s) => {
                             eprintln!(
-                                "[bench] {} rep {} {w:<9} {c:<12} wall {:>10} cpu {:>10} peak {:>10} {}",
+                                "[bench] {} rep {} {w:<9} {c:<20} wall {:>10} cpu {:>10} srv {:>10} peak {:>10} {}",
                                 if pinned { "pinned  " } else { "unpinned" },
                                 rep + 1,
                                 fmt_dur(s.wall),
                                 fmt_dur(s.cpu),
+                                s.srv_cpu.map(fmt_dur).unwrap_or_else(|| "-".into()),
                                 fmt_mib(s.peak_kb),
                                 s.check
                             );
@@ -608,8 +760,14 @@ fn parent(cfg: &Cfg) -> Result<(), String> {
 
     let mut md = String::new();
     md.push_str(&format!(
-        "Parameters: {} rows; roundtrip/ping/pipeline n = {}; connect n = {}; blob {} MiB; {} repetition(s), medians.\n\n",
-        cfg.rows, cfg.n, cfg.connects, cfg.blob >> 20, cfg.reps
+        "Parameters: {} rows; roundtrip/ping/pipeline n = {}; connect n = {}; blob {} MiB; {} repetition(s), medians; \
+         server: {}; {builds}.\n\n",
+        cfg.rows, cfg.n, cfg.connects, cfg.blob >> 20, cfg.reps,
+        match (&cfg.url, cfg.server_defaults) {
+            (Some(_), _) => "external (--url)",
+            (None, true) => "InnoDB defaults (--server-defaults)",
+            (None, false) => "1 GiB buffer pool",
+        }
     ));
     for &pinned in &cfg.modes {
         let (lb, la) = load.get(&pinned).cloned().unwrap_or_default();
@@ -621,8 +779,8 @@ fn parent(cfg: &Cfg) -> Result<(), String> {
                 "Unpinned"
             }
         ));
-        md.push_str("| workload | client | protocol | wall | per op | client CPU | peak RSS | wall / base | CPU / base |\n");
-        md.push_str("|---|---|---|---:|---:|---:|---:|---:|---:|\n");
+        md.push_str("| workload | client | protocol | wall | per op | client CPU | server CPU | peak RSS | wall / base | CPU / base |\n");
+        md.push_str("|---|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
         for &w in &workloads {
             let ops = match w {
                 "bulk" | "cli" => cfg.rows,
@@ -631,19 +789,15 @@ fn parent(cfg: &Cfg) -> Result<(), String> {
                 "blob" => 1,
                 _ => cfg.n,
             };
-            let med = |c: &str| -> Option<(Duration, Duration, u64)> {
-                let v = samples.get(&(pinned, w.to_string(), c.to_string()))?;
-                let mut wall: Vec<_> = v.iter().map(|s| s.wall).collect();
-                let mut cpu: Vec<_> = v.iter().map(|s| s.cpu).collect();
-                let mut rss: Vec<_> = v.iter().map(|s| s.peak_kb).collect();
-                Some((
-                    median_dur(&mut wall),
-                    median_dur(&mut cpu),
-                    median_u64(&mut rss),
-                ))
-            };
-            for c in clients_for(w) {
-                let Some((wall, cpu, rss)) = med(c) else {
+            for c in run_list(cfg, w) {
+                let c = c.as_str();
+                let Some(Med {
+                    wall,
+                    cpu,
+                    srv_cpu,
+                    rss,
+                }) = med(&samples, pinned, w, c)
+                else {
                     if w == "cli" && c == "mywire-cli" {
                         md.push_str(&format!(
                             "| {w} | {c} | {} | missing | | | | | |\n",
@@ -652,9 +806,12 @@ fn parent(cfg: &Cfg) -> Result<(), String> {
                     }
                     continue;
                 };
-                let base = med(baseline(c, w));
+                let (cb, _) = split_client(c);
+                let base = med(&samples, pinned, w, baseline(cb, w));
                 let (rw, rc) = match base {
-                    Some((bw, bc, _)) => (
+                    Some(Med {
+                        wall: bw, cpu: bc, ..
+                    }) => (
                         format!("{:.2}×", wall.as_secs_f64() / bw.as_secs_f64()),
                         format!("{:.2}×", cpu.as_secs_f64() / bc.as_secs_f64().max(1e-9)),
                     ),
@@ -664,27 +821,67 @@ fn parent(cfg: &Cfg) -> Result<(), String> {
                     .get(&(pinned, w.to_string(), c.to_string()))
                     .is_some_and(|v| v.iter().any(|s| s.check.contains("BAD")));
                 md.push_str(&format!(
-                    "| {w} | {c}{} | {} | {} | {} | {} | {} | {rw} | {rc} |\n",
+                    "| {w} | {c}{} | {} | {} | {} | {} | {} | {} | {rw} | {rc} |\n",
                     if wrong { " ⚠ wrong result" } else { "" },
-                    protocol(c, w),
+                    protocol(cb, w),
                     fmt_dur(wall),
                     fmt_dur(wall / ops.max(1) as u32),
                     fmt_dur(cpu),
+                    srv_cpu.map(fmt_dur).unwrap_or_else(|| "-".into()),
                     fmt_mib(rss),
                 ));
             }
         }
         md.push('\n');
+        // This build against the --compare-exe build, row by row.
+        if cfg.compare_exe.is_some() {
+            let l = &cfg.compare_label;
+            md.push_str(&format!(
+                "This build (new) against `@{l}` (old), medians of the same run:\n\n\
+                 | workload | client | wall @{l} | wall new | new / old | client CPU @{l} | client CPU new | new / old | server CPU @{l} | server CPU new | new / old |\n\
+                 |---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+            ));
+            let ratio = |n: Duration, o: Duration| {
+                format!("{:.3}×", n.as_secs_f64() / o.as_secs_f64().max(1e-9))
+            };
+            for &w in &workloads {
+                for c in COMPARABLE {
+                    let twin = format!("{c}@{l}");
+                    let (Some(n), Some(o)) =
+                        (med(&samples, pinned, w, c), med(&samples, pinned, w, &twin))
+                    else {
+                        continue;
+                    };
+                    let (so, sn, sr) = match (o.srv_cpu, n.srv_cpu) {
+                        (Some(a), Some(b)) => (fmt_dur(a), fmt_dur(b), ratio(b, a)),
+                        _ => ("-".into(), "-".into(), "".into()),
+                    };
+                    md.push_str(&format!(
+                        "| {w} | {c} | {} | {} | **{}** | {} | {} | {} | {so} | {sn} | {sr} |\n",
+                        fmt_dur(o.wall),
+                        fmt_dur(n.wall),
+                        ratio(n.wall, o.wall),
+                        fmt_dur(o.cpu),
+                        fmt_dur(n.cpu),
+                        ratio(n.cpu, o.cpu),
+                    ));
+                }
+            }
+            md.push('\n');
+        }
         // Derived figures.
         let get = |w: &str, c: &str| samples.get(&(pinned, w.to_string(), c.to_string()));
         let medw = |w: &str, c: &str| {
             get(w, c).map(|v| median_dur(&mut v.iter().map(|s| s.wall).collect::<Vec<_>>()))
         };
-        if let (Some(p), Some(s)) = (medw("pipeline", "mywire"), medw("roundtrip", "mywire")) {
-            md.push_str(&format!(
-                "- pipeline: mywire {} SELECT 1 pipelined in {} vs sequential {}: **{:.1}×** the throughput\n",
-                cfg.n, fmt_dur(p), fmt_dur(s), s.as_secs_f64() / p.as_secs_f64()
-            ));
+        let twin = format!("mywire@{}", cfg.compare_label);
+        for c in ["mywire", twin.as_str()] {
+            if let (Some(p), Some(s)) = (medw("pipeline", c), medw("roundtrip", c)) {
+                md.push_str(&format!(
+                    "- pipeline: {c} {} SELECT 1 pipelined in {} vs sequential {}: **{:.1}×** the throughput\n",
+                    cfg.n, fmt_dur(p), fmt_dur(s), s.as_secs_f64() / p.as_secs_f64()
+                ));
+            }
         }
         for c in TEXT_CLIENTS.iter().chain(PS_CLIENTS) {
             let rss = |w: &str| {

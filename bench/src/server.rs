@@ -1,7 +1,9 @@
 //! The throwaway MariaDB, started the way `tests/support` does it (mariadb-install-db into a
 //! temp dir, mariadbd on a free 127.0.0.1 port, the `mywire` account and `mywire_test`
 //! database), but sized for benchmarks: a buffer pool that holds the whole table, so that the
-//! server streams from memory and not from disk.
+//! server streams from memory and not from disk. `Server::start(true)` (`--server-defaults`)
+//! leaves InnoDB at its defaults instead (128 MiB buffer pool, no tuning flags), so the table
+//! does not fit and a full scan reads pages back from the data file.
 
 use std::fs;
 use std::net::{TcpListener, TcpStream};
@@ -37,7 +39,9 @@ fn is_root() -> bool {
 }
 
 impl Server {
-    pub fn start() -> Result<Server, String> {
+    /// `defaults`: no InnoDB flags at all (the default buffer pool, log file size, doublewrite
+    /// and flushing); otherwise the 1 GiB buffer pool and the tuning below.
+    pub fn start(defaults: bool) -> Result<Server, String> {
         let t0 = Instant::now();
         let mariadbd = find("mariadbd", &["/usr/sbin", "/usr/local/sbin", "/usr/bin"])?;
         let install = find("mariadb-install-db", &["/usr/bin", "/usr/local/bin"])?;
@@ -45,7 +49,7 @@ impl Server {
         let _ = fs::remove_dir_all(&tmp);
         fs::create_dir_all(&tmp).map_err(|e| e.to_string())?;
         let data = tmp.join("data");
-        let innodb = [
+        let tuned = [
             "--innodb-buffer-pool-size=1G",
             "--innodb-log-file-size=256M",
             "--loose-innodb-doublewrite=0",
@@ -53,6 +57,7 @@ impl Server {
             "--loose-innodb-buffer-pool-load-at-startup=0",
             "--loose-innodb-buffer-pool-dump-at-shutdown=0",
         ];
+        let innodb: &[&str] = if defaults { &[] } else { &tuned };
         let log = fs::File::create(tmp.join("install.log")).map_err(|e| e.to_string())?;
         let mut c = Command::new(&install);
         c.arg("--no-defaults")
@@ -153,10 +158,12 @@ impl Server {
         }
         s.sql(&setup)?;
         eprintln!(
-            "[bench] MariaDB {} on 127.0.0.1:{port} (pid {}) ready in {:.1?}",
+            "[bench] MariaDB {} on 127.0.0.1:{port} (pid {}) ready in {:.1?}; {}",
             s.sql("SELECT VERSION()")?.trim(),
             s.pid(),
-            t0.elapsed()
+            t0.elapsed(),
+            s.sql("SELECT CONCAT('innodb_buffer_pool_size=', @@innodb_buffer_pool_size)")?
+                .trim()
         );
         Ok(s)
     }
@@ -194,6 +201,25 @@ impl Server {
             ));
         }
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    /// CPU time of every mariadbd thread (the first field of `/proc/PID/task/*/schedstat`,
+    /// nanoseconds on the CPU), summed. Threads that exit between two readings take their
+    /// time with them; with the thread cache, connection threads are reused, not exited.
+    pub fn cpu(&self) -> Duration {
+        let ns: u64 = self
+            .tids()
+            .iter()
+            .filter_map(|t| {
+                fs::read_to_string(format!("/proc/{}/task/{t}/schedstat", self.pid()))
+                    .ok()?
+                    .split_whitespace()
+                    .next()?
+                    .parse::<u64>()
+                    .ok()
+            })
+            .sum();
+        Duration::from_nanos(ns)
     }
 
     /// Thread ids of mariadbd (for pinning every thread, not only the main one).
