@@ -433,3 +433,56 @@ fn performance_schema_has_connect_attrs() {
     ));
     assert_eq!(out, "libmariadb");
 }
+
+/// Protocol notes, code comments and docs cite public sources or the live probe, never a file
+/// outside this repository (the workplace's shared notes are not public).
+#[test]
+fn sources_are_public_not_files_outside_the_repository() {
+    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            let name = e.file_name();
+            if name == "target" || name == ".git" || name == "corpus" {
+                continue;
+            }
+            if p.is_dir() {
+                walk(&p, out);
+            } else if matches!(
+                p.extension().and_then(|x| x.to_str()),
+                Some("rs" | "md" | "toml" | "sh")
+            ) {
+                out.push(p);
+            }
+        }
+    }
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    for d in ["protocol-notes", "src", "cli", "tests", "fuzz", "bench", "benches", "examples"] {
+        walk(&root.join(d), &mut files);
+    }
+    for f in ["README.md", "BENCHMARKS.md", "Cargo.toml"] {
+        files.push(root.join(f));
+    }
+    assert!(files.len() > 50, "walked {} files", files.len());
+    // Spelled in pieces so this file does not match itself.
+    let banned = [
+        ["REFERENCE", ".md"].concat(),
+        ["ARCHITECTURE", ".md"].concat(),
+        ["/work/", "shared"].concat(),
+    ];
+    let mut hits = Vec::new();
+    for f in &files {
+        let Ok(text) = std::fs::read_to_string(f) else {
+            continue;
+        };
+        for b in &banned {
+            if text.contains(b.as_str()) {
+                hits.push(format!("{}: {b}", f.display()));
+            }
+        }
+    }
+    assert!(hits.is_empty(), "citations of files outside the repository: {hits:#?}");
+}
