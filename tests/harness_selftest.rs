@@ -460,7 +460,16 @@ fn sources_are_public_not_files_outside_the_repository() {
     }
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut files = Vec::new();
-    for d in ["protocol-notes", "src", "cli", "tests", "fuzz", "bench", "benches", "examples"] {
+    for d in [
+        "protocol-notes",
+        "src",
+        "cli",
+        "tests",
+        "fuzz",
+        "bench",
+        "benches",
+        "examples",
+    ] {
         walk(&root.join(d), &mut files);
     }
     for f in ["README.md", "BENCHMARKS.md", "Cargo.toml"] {
@@ -484,5 +493,8 @@ fn sources_are_public_not_files_outside_the_repository() {
             }
         }
     }
-    assert!(hits.is_empty(), "citations of files outside the repository: {hits:#?}");
+    assert!(
+        hits.is_empty(),
+        "citations of files outside the repository: {hits:#?}"
+    );
 }
