@@ -1,0 +1,90 @@
+//! Pipelining: responses in order, the in-flight window.
+
+use super::*;
+
+#[test]
+fn pipeline_responses_in_order() {
+    let (log, tx) = same_for_all_chunks(&CHUNKS, |chunk| {
+        let mut s = connect_bytes();
+        let (rs, _) = result_set(
+            1,
+            true,
+            &["a"],
+            &[vec![Some(b"1".to_vec())]],
+            StatusFlags::AUTOCOMMIT,
+        );
+        s.extend(rs);
+        s.extend(ok(1, StatusFlags::AUTOCOMMIT, 3));
+        s.extend(err(1, 1064, "syntax"));
+        s.extend(ok(1, StatusFlags::AUTOCOMMIT, 4));
+        let mut w = Wire::new(chunk, &s);
+        let mut e = connected(&mut w, true);
+        let (n, base) = e
+            .queue_pipeline(["SELECT 1", "DELETE FROM t", "SELEC", "DO 1"])
+            .unwrap();
+        assert_eq!(n, 4);
+        assert!(!e.wants_write(), "nothing goes out before top_up");
+        assert!(e.top_up());
+        w.take_tx(&mut e);
+        let mut log = Vec::new();
+        for i in 0..n {
+            assert_eq!(usize::try_from(e.completed() - base).unwrap(), i);
+            e.top_up();
+            match w.drive(&mut e, |e| e.head_step()) {
+                Ok(()) if e.in_rows() => {
+                    log.push(cols(&e));
+                    read_rows(&mut w, &mut e, &mut log);
+                }
+                Ok(()) => log.push(format!("ok {}", e.last_ok().affected_rows)),
+                Err(Error::Server(se)) => log.push(format!("err {}", se.code)),
+                Err(other) => panic!("{other:?}"),
+            }
+        }
+        assert!(e.is_idle() && w.all_read());
+        (log, w.tx)
+    });
+    assert_eq!(
+        log,
+        [
+            "columns a",
+            "row 1/Some(1)",
+            "end status=0x0002",
+            "ok 3",
+            "err 1064",
+            "ok 4"
+        ]
+    );
+    let p = packets(&tx);
+    assert_eq!(p.len(), 4);
+    assert!(p.iter().all(|(seq, q)| *seq == 0 && q[0] == COM_QUERY));
+}
+
+#[test]
+fn pipeline_window_tops_up() {
+    let n = PIPELINE_WINDOW + 44;
+    let (log, tx) = same_for_all_chunks(&CHUNKS, |chunk| {
+        let mut s = connect_bytes();
+        for i in 0..n {
+            s.extend(ok(1, StatusFlags::AUTOCOMMIT, u64::try_from(i).unwrap()));
+        }
+        let mut w = Wire::new(chunk, &s);
+        let mut e = connected(&mut w, true);
+        e.queue_pipeline((0..n).map(|i| format!("DO {i}"))).unwrap();
+        e.top_up();
+        w.take_tx(&mut e);
+        let mut log = vec![format!("first write {}", packets(&w.tx).len())];
+        for i in 0..n {
+            if e.top_up() {
+                w.take_tx(&mut e);
+                log.push(format!("top up at {i}: {} sent", packets(&w.tx).len()));
+            }
+            w.drive(&mut e, |e| e.head_step()).unwrap();
+            assert_eq!(e.last_ok().affected_rows, u64::try_from(i).unwrap());
+        }
+        assert!(e.is_idle() && w.all_read());
+        (log, w.tx)
+    });
+    assert_eq!(log[0], format!("first write {PIPELINE_WINDOW}"));
+    assert_eq!(log.len(), 2, "{log:?}");
+    assert_eq!(packets(&tx).len(), n);
+}
