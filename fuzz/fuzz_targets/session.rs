@@ -629,16 +629,16 @@ impl Driver<'_> {
     fn pipeline(&mut self, n: u16, take: u16, rows: u8) -> Result<(), Error> {
         self.ready()?;
         let n = usize::from(n % 512);
-        let (total, base) = self.e.queue_pipeline((0..n).map(|i| format!("DO {i}")))?;
+        let mut cursor = self.e.queue_pipeline((0..n).map(|i| format!("DO {i}")))?;
+        let total = cursor.len();
         assert_eq!(total, n);
         self.e.top_up();
         self.flush();
         let r = (|| {
-            for taken in 0..usize::from(take).min(total) {
-                while (self.e.completed().wrapping_sub(base) as usize) < taken {
-                    let cur = self.e.completed();
-                    self.drive(|e| e.drain_step(Some(cur)))?;
-                }
+            for _ in 0..usize::from(take).min(total) {
+                let c = cursor;
+                self.drive(|e| c.skip_step(e))?;
+                cursor.take();
                 self.e.check()?;
                 self.e.top_up();
                 self.flush();

@@ -16,7 +16,7 @@ use crate::trace::{Direction, PacketEvent, Phase, Tracer};
 use super::connect::ConnectState;
 use super::raw::RawExchange;
 use super::response::{expect_for, Expect, Response};
-use super::Step;
+use super::{PipelineCursor, Step};
 
 /// Most pipelined commands in flight (written, response not yet complete).
 pub const PIPELINE_WINDOW: usize = 256;
@@ -409,8 +409,8 @@ impl Engine {
     // ---- pipelining ---------------------------------------------------------------------
 
     /// Encodes `queries` as COM_QUERY commands to be sent as the in-flight window allows (see
-    /// [`Engine::top_up`]); returns how many and the response id of the first.
-    pub fn queue_pipeline<I, S>(&mut self, queries: I) -> Result<(usize, u64), Error>
+    /// [`Engine::top_up`]); returns the cursor a reader of their responses keeps.
+    pub fn queue_pipeline<I, S>(&mut self, queries: I) -> Result<PipelineCursor, Error>
     where
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
@@ -436,7 +436,7 @@ impl Engine {
             self.unsent
                 .push_back((all.split_to(len), Expect::Head, seq));
         }
-        Ok((total, self.completed))
+        Ok(PipelineCursor::new(self.completed, total))
     }
 
     /// Moves queued pipelined commands to the transmit buffer while the in-flight window has

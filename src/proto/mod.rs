@@ -34,6 +34,7 @@
 
 mod connect;
 mod engine;
+mod pipeline;
 mod raw;
 mod read;
 pub mod response;
@@ -43,6 +44,7 @@ mod tests;
 
 pub use connect::{ConnectConfig, ConnectEvent};
 pub use engine::{Engine, PIPELINE_WINDOW, PIPELINE_WINDOW_BYTES};
+pub use pipeline::PipelineCursor;
 pub use row::Row;
 
 /// The outcome of one step of the engine: `Ok(None)` means "feed me more bytes".

@@ -31,11 +31,10 @@ use crate::codec::command::Command;
 use crate::codec::frame::Frame;
 use crate::codec::response::OkPacket;
 use crate::codec::resultset::ColumnDefinition;
-use crate::proto::{ConnectEvent, Engine, Row, Step};
+use crate::proto::{ConnectEvent, Engine, PipelineCursor, Row, Step};
 use crate::trace::Tracer;
 use crate::Error;
 
-use super::result::done_since;
 use super::setup::{connect_error, prepare};
 use super::stream::BlockingSocket;
 use super::{tls, Options};
@@ -272,14 +271,9 @@ impl Session {
         S: AsRef<str>,
     {
         self.ready()?;
-        let (total, base) = self.engine.queue_pipeline(queries)?;
+        let cursor = self.engine.queue_pipeline(queries)?;
         self.top_up()?;
-        Ok(Pipeline {
-            s: self,
-            base,
-            total,
-            taken: 0,
-        })
+        Ok(Pipeline { s: self, cursor })
     }
 
     fn top_up(&mut self) -> Result<(), Error> {
@@ -466,41 +460,37 @@ impl QueryResult<'_> {
 #[derive(Debug)]
 pub struct Pipeline<'s> {
     s: &'s mut Session,
-    base: u64,
-    total: usize,
-    taken: usize,
+    cursor: PipelineCursor,
 }
 
 impl Pipeline<'_> {
     /// Number of queries in the pipeline.
     pub fn len(&self) -> usize {
-        self.total
+        self.cursor.len()
     }
 
     /// True for an empty pipeline.
     pub fn is_empty(&self) -> bool {
-        self.total == 0
+        self.cursor.is_empty()
     }
 
     /// Responses not yet taken.
     pub fn remaining(&self) -> usize {
-        self.total.saturating_sub(self.taken)
+        self.cursor.remaining()
     }
 
     /// The response to the next query: `None` after the last.
     #[allow(clippy::should_implement_trait)] // Each item borrows the pipeline: not an Iterator.
     pub fn next(&mut self) -> Option<Result<QueryResult<'_>, Error>> {
-        if self.taken >= self.total {
+        if self.cursor.is_done() {
             return None;
         }
-        while done_since(self.s.engine.completed(), self.base) < self.taken {
-            let cur = self.s.engine.completed();
-            if let Err(e) = self.s.drive(|e| e.drain_step(Some(cur))) {
-                self.taken = self.total;
-                return Some(Err(e));
-            }
+        let cursor = self.cursor;
+        if let Err(e) = self.s.drive(|e| cursor.skip_step(e)) {
+            self.cursor.give_up();
+            return Some(Err(e));
         }
-        self.taken += 1;
+        self.cursor.take();
         if let Err(e) = self.s.engine.check().and_then(|()| self.s.top_up()) {
             return Some(Err(e));
         }

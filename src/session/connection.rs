@@ -342,9 +342,9 @@ impl Session {
         S: AsRef<str>,
     {
         self.ready().await?;
-        let (total, base) = self.engine.queue_pipeline(queries)?;
+        let cursor = self.engine.queue_pipeline(queries)?;
         self.top_up().await?;
-        Ok(Pipeline::new(self, base, total))
+        Ok(Pipeline::new(self, cursor))
     }
 
     /// Drops pipelined commands not yet written (a pipeline dropped half-read).

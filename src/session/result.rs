@@ -3,7 +3,7 @@
 use crate::codec::response::OkPacket;
 use crate::codec::resultset::ColumnDefinition;
 use crate::error::Error;
-use crate::proto::Row;
+use crate::proto::{PipelineCursor, Row};
 
 use super::connection::Session;
 
@@ -106,50 +106,41 @@ impl<'s> QueryResult<'s> {
 #[derive(Debug)]
 pub struct Pipeline<'s> {
     s: &'s mut Session,
-    base: u64,
-    total: usize,
-    taken: usize,
+    cursor: PipelineCursor,
 }
 
 impl<'s> Pipeline<'s> {
-    pub(crate) fn new(s: &'s mut Session, base: u64, total: usize) -> Self {
-        Pipeline {
-            s,
-            base,
-            total,
-            taken: 0,
-        }
+    pub(crate) fn new(s: &'s mut Session, cursor: PipelineCursor) -> Self {
+        Pipeline { s, cursor }
     }
 
     /// Number of queries in the pipeline.
     pub fn len(&self) -> usize {
-        self.total
+        self.cursor.len()
     }
 
     /// True for an empty pipeline.
     pub fn is_empty(&self) -> bool {
-        self.total == 0
+        self.cursor.is_empty()
     }
 
     /// Responses not yet taken.
     pub fn remaining(&self) -> usize {
-        self.total.saturating_sub(self.taken)
+        self.cursor.remaining()
     }
 
     /// The response to the next query: `None` after the last. The previous response's unread
     /// rows are skipped first.
     pub async fn next(&mut self) -> Option<Result<QueryResult<'_>, Error>> {
-        if self.taken >= self.total {
+        if self.cursor.is_done() {
             return None;
         }
-        while done_since(self.s.engine().completed(), self.base) < self.taken {
-            let cur = self.s.engine().completed();
-            if let Err(e) = self.s.drive(|e| e.drain_step(Some(cur))).await {
-                self.taken = self.total;
-                return Some(Err(e));
-            }
+        let cursor = self.cursor;
+        if let Err(e) = self.s.drive(|e| cursor.skip_step(e)).await {
+            self.cursor.give_up();
+            return Some(Err(e));
         }
-        self.taken += 1;
+        self.cursor.take();
         if let Err(e) = self.s.check() {
             return Some(Err(e));
         }
@@ -164,11 +155,6 @@ impl<'s> Pipeline<'s> {
             Err(e) => Some(Err(e)),
         }
     }
-}
-
-/// Responses completed since `base` (the counter wraps).
-pub(crate) fn done_since(completed: u64, base: u64) -> usize {
-    usize::try_from(completed.wrapping_sub(base)).unwrap_or(usize::MAX)
 }
 
 impl Drop for Pipeline<'_> {

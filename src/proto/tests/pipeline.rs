@@ -19,10 +19,13 @@ fn pipeline_responses_in_order() {
         s.extend(ok(1, StatusFlags::AUTOCOMMIT, 4));
         let mut w = Wire::new(chunk, &s);
         let mut e = connected(&mut w, true);
-        let (n, base) = e
+        let base = e.completed();
+        let cursor = e
             .queue_pipeline(["SELECT 1", "DELETE FROM t", "SELEC", "DO 1"])
             .unwrap();
+        let n = cursor.len();
         assert_eq!(n, 4);
+        assert_eq!(e.completed(), base, "queueing completes nothing");
         assert!(!e.wants_write(), "nothing goes out before top_up");
         assert!(e.top_up());
         w.take_tx(&mut e);
