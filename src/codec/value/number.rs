@@ -246,29 +246,35 @@ fn fast_f64(b: &[u8], col: ColumnType) -> Option<f64> {
         [b'-', rest @ ..] => (true, rest),
         _ => (false, b),
     };
-    let mut mantissa = 0u64;
-    let mut count = 0u32;
-    let mut frac: Option<u32> = None;
-    for &c in digits {
-        match c {
-            b'0'..=b'9' => {
-                mantissa = mantissa
-                    .checked_mul(10)?
-                    .checked_add(u64::from(c.wrapping_sub(b'0')))?;
-                count = count.checked_add(1)?;
-                if let Some(f) = frac.as_mut() {
-                    *f = f.checked_add(1)?;
-                }
-            }
-            b'.' if frac.is_none() && count > 0 => frac = Some(0),
-            _ => return None,
-        }
-    }
-    // A digit on each side of the point, and no more than 15 (below 2^53) in all.
-    if count == 0 || frac == Some(0) || count > 15 {
+    // 15 digits and a point at most: the mantissa stays below 10^15, so the arithmetic below
+    // cannot wrap.
+    if digits.len() > 16 {
         return None;
     }
-    let scale = POW10.get(usize::try_from(frac.unwrap_or(0)).ok()?)?;
+    let mut mantissa = 0u64;
+    let mut point = None;
+    for (i, &c) in digits.iter().enumerate() {
+        let d = c.wrapping_sub(b'0');
+        if d < 10 {
+            mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(d));
+        } else if c == b'.' && point.is_none() && i > 0 {
+            point = Some(i);
+        } else {
+            return None;
+        }
+    }
+    let (count, frac) = match point {
+        None => (digits.len(), 0),
+        // A digit after the point too.
+        Some(p) => match digits.len().checked_sub(p)?.checked_sub(1)? {
+            0 => return None,
+            f => (digits.len().checked_sub(1)?, f),
+        },
+    };
+    if count == 0 || count > 15 {
+        return None;
+    }
+    let scale = POW10.get(frac)?;
     // Exact: the mantissa is below 10^15 < 2^53.
     #[allow(clippy::cast_precision_loss)]
     let v = mantissa as f64 / scale;
