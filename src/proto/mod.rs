@@ -2,7 +2,7 @@
 //!
 //! [`Engine`] owns everything a connection knows about the protocol: the negotiated
 //! capabilities, the sequence counter, the framing (one header parser, continuations joined,
-//! the batched row scan), the connection phase (greeting, the TLS upgrade point,
+//! packets that arrived together split off as one batch), the connection phase (greeting, the TLS upgrade point,
 //! authentication), and the queue of commands in flight with what each response looks like.
 //! It does no I/O: a driver reads whatever arrives into [`Engine::read_buf`], asks the engine
 //! to make progress (each `*_step` method returns `Ok(None)` when it needs more bytes), and
