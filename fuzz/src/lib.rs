@@ -7,7 +7,7 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use mywire::codec::value::{Date, DateTime, Decimal, FromText, Time};
+use mywire::codec::value::{Date, DateTime, Decimal, FromValue, Time};
 use mywire::codec::{ColumnFlags, ColumnType};
 
 static LARGEST: AtomicUsize = AtomicUsize::new(0);
@@ -51,10 +51,10 @@ pub const COLUMN_TYPES: &[u8] = &[
     0xff,
 ];
 
-/// Calls every `FromText` getter on `cell` as a column of type `ty`; none may panic. Returns how
+/// Calls every `FromValue::from_text` getter on `cell` as a column of type `ty`; none may panic. Returns how
 /// many succeeded (so the work is not optimised away).
 pub fn all_getters(cell: &[u8], ty: ColumnType, flags: ColumnFlags) -> usize {
-    fn g<'a, T: FromText<'a>>(b: &'a [u8], ty: ColumnType, f: ColumnFlags) -> usize {
+    fn g<'a, T: FromValue<'a>>(b: &'a [u8], ty: ColumnType, f: ColumnFlags) -> usize {
         usize::from(T::from_text(b, ty, f).is_ok())
     }
     g::<u8>(cell, ty, flags)

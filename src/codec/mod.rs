@@ -13,6 +13,7 @@
 )]
 
 pub mod auth;
+pub mod binary;
 pub mod command;
 pub mod error;
 pub mod flags;
