@@ -22,6 +22,7 @@ pub mod handshake;
 pub mod reader;
 pub mod response;
 pub mod resultset;
+pub mod stmt;
 pub mod value;
 pub mod writer;
 
