@@ -51,7 +51,7 @@ pub fn peek_header(b: &[u8]) -> Option<(usize, u8)> {
 pub const READ_AHEAD: usize = 64 * 1024;
 
 /// Bytes of a chunk header: 3 of length, 1 of sequence id.
-const HEADER: usize = 4;
+pub const HEADER: usize = 4;
 
 /// The header of a chunk of `len` bytes (at most [`MAX_CHUNK`]) with sequence id `seq`.
 fn chunk_header(len: usize, seq: u8) -> [u8; HEADER] {
@@ -136,6 +136,27 @@ impl PacketCodec {
         self.partial_seq.is_some()
     }
 
+    /// Fails with `SequenceMismatch` unless `seq` is the one expected next (or checking is off).
+    fn check_seq_of(&self, seq: u8) -> Result<(), ParseError> {
+        if self.check_seq && seq != self.next_seq {
+            return Err(ParseError::new(
+                Packet::Frame,
+                "sequence_id",
+                ErrorKind::SequenceMismatch,
+            ));
+        }
+        Ok(())
+    }
+
+    /// Accepts the header of a whole single-chunk packet its caller framed itself (a packet of
+    /// a run split off the read buffer at once): checks its sequence id as
+    /// [`PacketCodec::decode_frame`] would, and advances past it.
+    pub fn accept_seq(&mut self, seq: u8) -> Result<(), ParseError> {
+        self.check_seq_of(seq)?;
+        self.next_seq = seq.wrapping_add(1);
+        Ok(())
+    }
+
     /// Decodes one logical packet from the front of `src`, or returns `Ok(None)` when more bytes
     /// are needed. Consumes only whole chunks.
     pub fn decode_frame(&mut self, src: &mut BytesMut) -> Result<Option<Frame>, ParseError> {
@@ -143,13 +164,7 @@ impl PacketCodec {
             let Some((len, seq)) = peek_header(src) else {
                 return Ok(None);
             };
-            if self.check_seq && seq != self.next_seq {
-                return Err(ParseError::new(
-                    Packet::Frame,
-                    "sequence_id",
-                    ErrorKind::SequenceMismatch,
-                ));
-            }
+            self.check_seq_of(seq)?;
             let joined = self.partial.len().saturating_add(len);
             if joined > self.max_payload {
                 return Err(ParseError::new(

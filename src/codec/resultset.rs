@@ -5,7 +5,7 @@ use std::fmt;
 
 use bytes::{BufMut, Bytes, BytesMut};
 
-use super::error::{ErrorKind, Packet, ParseResult};
+use super::error::{ErrorKind, Packet, ParseError, ParseResult};
 use super::flags::{ColumnFlags, ColumnType};
 use super::reader::{Lenenc, Reader};
 use super::writer::{put_lenenc, put_lenenc_bytes};
@@ -304,20 +304,46 @@ impl RowCells {
     pub fn parse(&mut self, row: &[u8], columns: usize) -> ParseResult<()> {
         self.cells.clear();
         self.cells.reserve(columns.min(4096));
-        let mut r = Reader::new(row, Packet::Row);
+        let truncated = |field| ParseError::new(Packet::Row, field, ErrorKind::Truncated);
+        let mut pos = 0usize;
         for _ in 0..columns {
-            match r.lenenc_or_null("value_length")? {
-                Lenenc::Null => self.cells.push((NULL_CELL, 0)),
-                Lenenc::Value(n) => {
-                    let start = r.position();
-                    let n =
-                        usize::try_from(n).map_err(|_| r.error("value", ErrorKind::Truncated))?;
-                    r.skip(n, "value")?;
-                    self.cells.push((start, r.position()));
+            // The usual cell, under 251 bytes, has a one-byte length: read it directly; the
+            // longer prefixes (and their errors) go through the reader.
+            let (start, len) = match row.get(pos) {
+                None => return Err(truncated("value_length")),
+                Some(&n @ 0..=0xFA) => (pos.saturating_add(1), usize::from(n)),
+                Some(0xFB) => {
+                    self.cells.push((NULL_CELL, 0));
+                    pos = pos.saturating_add(1);
+                    continue;
                 }
-            }
+                Some(_) => {
+                    let mut r = Reader::new(row.get(pos..).unwrap_or_default(), Packet::Row);
+                    let n = match r.lenenc_or_null("value_length")? {
+                        Lenenc::Value(n) => n,
+                        // 0xFB was taken above.
+                        Lenenc::Null => return Err(truncated("value_length")),
+                    };
+                    let n = usize::try_from(n).map_err(|_| truncated("value"))?;
+                    (pos.saturating_add(r.position()), n)
+                }
+            };
+            let end = start
+                .checked_add(len)
+                .filter(|&e| e <= row.len())
+                .ok_or_else(|| truncated("value"))?;
+            self.cells.push((start, end));
+            pos = end;
         }
-        r.finish("trailing")
+        if pos == row.len() {
+            Ok(())
+        } else {
+            Err(ParseError::new(
+                Packet::Row,
+                "trailing",
+                ErrorKind::TrailingBytes,
+            ))
+        }
     }
 
     /// Number of cells.

@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 use bytes::{Bytes, BytesMut};
 
 use crate::codec::command::{Command, COM_QUERY, COM_QUIT};
-use crate::codec::frame::{Frame, PacketCodec};
+use crate::codec::frame::{peek_header, Frame, PacketCodec, HEADER, MAX_CHUNK};
 use crate::codec::handshake::Handshake;
 use crate::codec::response::{ErrPacket, OkPacket};
 use crate::codec::resultset::{ColumnDefinition, RowCells};
@@ -34,8 +34,9 @@ const READ_CHUNK: usize = 64 * 1024;
 const SPARE_FIRST: usize = 4 * 1024;
 const SPARE_ALLOC: usize = 256 * 1024;
 
-/// Below this much room left, [`Engine::read_space`] starts a new buffer.
-const SPARE_MIN: usize = 4 * 1024;
+/// Below this much room left, [`Engine::read_space`] starts a new buffer. Well below the first
+/// buffer, so that a connect (a greeting, an OK, perhaps an auth round) fits in the first.
+const SPARE_MIN: usize = 1024;
 
 /// Largest write buffer kept between commands.
 const WBUF_KEEP: usize = 1 << 20;
@@ -61,13 +62,19 @@ pub struct Engine {
     /// What the current response looks like, packet by packet (shared with the trace decoder).
     pub(super) resp: Response,
     pub(super) columns: Vec<ColumnDefinition>,
-    /// The packet(s) the current row comes from: a run of complete row packets split off the
-    /// read buffer at once (so reading a row costs no `Bytes` of its own), or the last packet
-    /// read the ordinary way.
+    /// A run of whole packets (headers included) split off the front of the read buffer at
+    /// once, so that a packet of a response that arrived in one read costs no split of the
+    /// read buffer of its own: a row is a range of it, any other packet a slice. Read before
+    /// `rbuf` (see [`Engine::poll_frame`]).
     pub(super) batch: Bytes,
-    /// Where the next row packet (header included) starts in `batch`.
+    /// Where the next packet (header included) starts in `batch`.
     pub(super) batch_pos: usize,
-    /// The current row's payload within `batch`.
+    /// The packet the current row is in when it was not read from `batch` (a row packet read
+    /// the ordinary way: continued, or the only one that had arrived).
+    pub(super) row_packet: Bytes,
+    /// True when the current row is in `batch` rather than `row_packet`.
+    pub(super) row_in_batch: bool,
+    /// The current row's payload within `batch` or `row_packet`.
     pub(super) row_range: (usize, usize),
     pub(super) cells: RowCells,
     /// Commands written whose responses have not started: (what the response looks like,
@@ -143,6 +150,8 @@ impl Engine {
             columns: Vec::new(),
             batch: Bytes::new(),
             batch_pos: 0,
+            row_packet: Bytes::new(),
+            row_in_batch: false,
             row_range: (0, 0),
             cells: RowCells::new(),
             pending: VecDeque::new(),
@@ -206,7 +215,7 @@ impl Engine {
     pub fn eof_error(&mut self) -> Error {
         let e = Error::Io(std::io::Error::new(
             std::io::ErrorKind::UnexpectedEof,
-            if self.rbuf.is_empty() && !self.codec.is_mid_packet() {
+            if !self.has_unread_bytes() {
                 "the server closed the connection"
             } else {
                 "the server closed the connection in the middle of a packet"
@@ -235,9 +244,11 @@ impl Engine {
         }
     }
 
-    /// True when received bytes are waiting to be consumed (nothing may precede TLS).
-    pub(super) fn has_unread_bytes(&self) -> bool {
-        !self.rbuf.is_empty() || self.codec.is_mid_packet()
+    /// True when received bytes are waiting to be consumed (nothing may precede TLS). A driver
+    /// that has just sent a command and sees none reads before stepping: the response cannot
+    /// have arrived before the command was sent.
+    pub fn has_unread_bytes(&self) -> bool {
+        !self.rbuf.is_empty() || self.codec.is_mid_packet() || self.batch_pos < self.batch.len()
     }
 
     // ---- broken state -------------------------------------------------------------------
@@ -280,21 +291,83 @@ impl Engine {
     /// Takes one logical packet (continuations joined, sequence id checked) off the receive
     /// buffer, or `None` until it has arrived whole.
     pub(super) fn poll_frame(&mut self) -> Step<Frame> {
-        match self.codec.decode_frame(&mut self.rbuf) {
-            Ok(Some(f)) => {
-                if let Some(t) = self.tracer.as_mut() {
-                    t.packet(&PacketEvent {
-                        direction: Direction::ServerToClient,
-                        seq: f.seq,
-                        phase: self.phase,
-                        payload: &f.payload,
-                    });
+        let f = match self.next_batched() {
+            Some((seq, start, end)) => {
+                if let Err(e) = self.codec.accept_seq(seq) {
+                    return Err(self.proto(e));
                 }
-                Ok(Some(f))
+                self.batch_pos = end;
+                Frame {
+                    seq,
+                    payload: self.batch.slice(start..end),
+                }
             }
-            Ok(None) => Ok(None),
-            Err(e) => Err(self.proto(e)),
+            None => match self.codec.decode_frame(&mut self.rbuf) {
+                Ok(Some(f)) => f,
+                Ok(None) => return Ok(None),
+                Err(e) => return Err(self.proto(e)),
+            },
+        };
+        if let Some(t) = self.tracer.as_mut() {
+            t.packet(&PacketEvent {
+                direction: Direction::ServerToClient,
+                seq: f.seq,
+                phase: self.phase,
+                payload: &f.payload,
+            });
         }
+        Ok(Some(f))
+    }
+
+    /// The next packet of `batch` (refilled from the read buffer when used up), without taking
+    /// it: its sequence id and its payload's range in `batch`.
+    #[inline]
+    pub(super) fn next_batched(&mut self) -> Option<(u8, usize, usize)> {
+        if self.batch_pos >= self.batch.len() {
+            // A run is two packets at least: a lone or partial first one is left to the
+            // decoder without a scan.
+            let (len, _) = peek_header(&self.rbuf)?;
+            if self.rbuf.len() <= len.saturating_add(2 * HEADER) || !self.refill_batch() {
+                return None;
+            }
+        }
+        let pos = self.batch_pos;
+        let (len, seq) = peek_header(self.batch.get(pos..)?)?;
+        let start = pos.checked_add(HEADER)?;
+        let end = start.checked_add(len).filter(|&e| e <= self.batch.len())?;
+        Some((seq, start, end))
+    }
+
+    /// Splits off the front of the read buffer the longest run of whole single-chunk packets
+    /// (at most the payload limit each) whose sequence ids follow on from the expected one, as
+    /// `batch`. Sequence ids are checked again as each packet is taken (the expected one changes
+    /// between pipelined responses). A run of one packet is left to the frame decoder, which
+    /// splits it as cheaply. False when no batch was made.
+    #[inline(never)]
+    fn refill_batch(&mut self) -> bool {
+        if self.codec.is_mid_packet() {
+            return false;
+        }
+        let mut seq = self.codec.next_seq();
+        let max = self.codec.max_payload().min(MAX_CHUNK - 1);
+        let (mut pos, mut count) = (0usize, 0usize);
+        while let Some((len, sq)) = self.rbuf.get(pos..).and_then(peek_header) {
+            let Some(end) = pos.checked_add(HEADER).and_then(|s| s.checked_add(len)) else {
+                break;
+            };
+            if sq != seq || len > max || end > self.rbuf.len() {
+                break;
+            }
+            pos = end;
+            count = count.saturating_add(1);
+            seq = seq.wrapping_add(1);
+        }
+        if count < 2 {
+            return false;
+        }
+        self.batch = self.rbuf.split_to(pos).freeze();
+        self.batch_pos = 0;
+        true
     }
 
     /// Queues one logical packet (the concatenation of `parts`) with the running sequence id.
@@ -319,12 +392,14 @@ impl Engine {
         self.tracer.is_some()
     }
 
-    /// The received bytes not consumed yet.
+    /// The received bytes not consumed yet (not counting `batch`).
+    #[cfg(test)]
     pub(super) fn rbuf(&self) -> &BytesMut {
         &self.rbuf
     }
 
-    /// Takes the first `n` received bytes (a batch of rows) as one shared buffer.
+    /// Consumes the first `n` received bytes.
+    #[cfg(test)]
     pub(super) fn split_rbuf(&mut self, n: usize) -> Bytes {
         self.rbuf.split_to(n.min(self.rbuf.len())).freeze()
     }

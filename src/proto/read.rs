@@ -1,7 +1,6 @@
 //! Reading responses: result heads, rows (with the batched row scan), one-packet responses,
 //! and draining what nobody reads.
 
-use crate::codec::frame::{peek_header, MAX_CHUNK};
 use crate::codec::resultset::ColumnDefinition;
 use crate::codec::{ErrorKind, Packet, ParseError};
 use crate::error::Error;
@@ -89,20 +88,25 @@ impl Engine {
         if !self.in_rows() {
             return Ok(Some(false));
         }
-        // Fast path: rows already in the read buffer, taken as one batch. (Skipped with a tracer,
+        // Fast path: a row packet of `batch` is read in place, as a range (no `Bytes` of its
+        // own). An end of rows (0xFE), an ERR (0xFF), an empty packet or a wrong sequence id
+        // take the ordinary path, which the response machine sees. (Skipped with a tracer,
         // which must see every packet as it is read.)
         if !self.has_tracer() {
-            if self.batch_pos >= self.batch.len() {
-                self.refill_batch();
-            }
-            if let Some((start, end)) = self.next_in_batch() {
-                let n = self.columns.len();
-                let payload = self.batch.get(start..end).unwrap_or_default();
-                if let Err(e) = self.cells.parse(payload, n) {
-                    return Err(self.proto(e));
+            if let Some((seq, start, end)) = self.next_batched() {
+                let first = self.batch.get(start).copied();
+                if seq == self.codec.next_seq() && !matches!(first, None | Some(0xFE | 0xFF)) {
+                    self.codec.set_seq(seq.wrapping_add(1));
+                    self.batch_pos = end;
+                    let n = self.columns.len();
+                    let payload = self.batch.get(start..end).unwrap_or_default();
+                    if let Err(e) = self.cells.parse(payload, n) {
+                        return Err(self.proto(e));
+                    }
+                    self.row_in_batch = true;
+                    self.row_range = (start, end);
+                    return Ok(Some(true));
                 }
-                self.row_range = (start, end);
-                return Ok(Some(true));
             }
         }
         let Some(f) = self.poll_frame()? else {
@@ -124,8 +128,8 @@ impl Engine {
                     return Err(self.proto(e));
                 }
                 self.row_range = (0, f.payload.len());
-                self.batch_pos = f.payload.len();
-                self.batch = f.payload;
+                self.row_in_batch = false;
+                self.row_packet = f.payload;
                 Ok(Some(true))
             }
             _ => Err(self.unexpected(Packet::Row)),
@@ -135,57 +139,17 @@ impl Engine {
     /// The row [`Engine::row_step`] made ready.
     pub fn row(&self) -> Row<'_> {
         let (start, end) = self.row_range;
+        let shared = if self.row_in_batch {
+            &self.batch
+        } else {
+            &self.row_packet
+        };
         Row::new(
-            &self.batch,
-            self.batch.get(start..end).unwrap_or_default(),
+            shared,
+            shared.get(start..end).unwrap_or_default(),
             &self.cells,
             &self.columns,
         )
-    }
-
-    /// The payload range of the next row packet in `batch`, advancing past it.
-    fn next_in_batch(&mut self) -> Option<(usize, usize)> {
-        let pos = self.batch_pos;
-        let (len, _) = peek_header(self.batch.get(pos..)?)?;
-        let start = pos.checked_add(4)?;
-        let end = start.checked_add(len).filter(|&e| e <= self.batch.len())?;
-        self.batch_pos = end;
-        Some((start, end))
-    }
-
-    /// Splits off the front of the read buffer the longest run of complete, single-chunk row
-    /// packets with the expected sequence ids. It stops before anything the ordinary path must
-    /// see: an end of rows (0xFE), an ERR (0xFF), an empty or continued packet, a packet over the
-    /// limit, a wrong sequence id, or an incomplete packet.
-    fn refill_batch(&mut self) {
-        if self.codec.is_mid_packet() {
-            return;
-        }
-        let mut seq = self.codec.next_seq();
-        let max = self.codec.max_payload().min(MAX_CHUNK - 1);
-        let rbuf = self.rbuf();
-        let mut pos = 0usize;
-        while let Some((len, sq)) = rbuf.get(pos..).and_then(peek_header) {
-            let Some(end) = pos.checked_add(4).and_then(|s| s.checked_add(len)) else {
-                break;
-            };
-            if sq != seq || len > max || end > rbuf.len() {
-                break;
-            }
-            if matches!(
-                rbuf.get(pos.saturating_add(4)),
-                None | Some(0xFE) | Some(0xFF)
-            ) {
-                break;
-            }
-            pos = end;
-            seq = seq.wrapping_add(1);
-        }
-        if pos > 0 {
-            self.batch = self.split_rbuf(pos);
-            self.batch_pos = 0;
-            self.codec.set_seq(seq);
-        }
     }
 
     /// The column definitions of the current result set.

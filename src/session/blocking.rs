@@ -148,6 +148,16 @@ impl Session {
         }
     }
 
+    /// Sends the command just queued and reads its response with `step`. With nothing received
+    /// yet, it reads before the first step (which could only find nothing to read).
+    fn respond<T>(&mut self, step: impl FnMut(&mut Engine) -> Step<T>) -> Result<T, Error> {
+        self.flush()?;
+        if !self.engine.has_unread_bytes() {
+            self.fill()?;
+        }
+        self.drive(step)
+    }
+
     /// One blocking read straight into the engine's buffer.
     fn fill(&mut self) -> Result<(), Error> {
         let r = self.sock.read(self.engine.read_space());
@@ -192,6 +202,9 @@ impl Session {
 
     fn ready(&mut self) -> Result<(), Error> {
         self.engine.check()?;
+        if self.engine.is_idle() && !self.engine.wants_write() {
+            return Ok(());
+        }
         if self.engine.wants_write() {
             self.flush()?;
         }
@@ -205,7 +218,7 @@ impl Session {
         self.ready()?;
         self.engine.start_query(sql)?;
         let id = self.engine.completed();
-        self.drive(|e| e.head_step())?;
+        self.respond(|e| e.head_step())?;
         Ok(QueryResult { s: self, id })
     }
 
@@ -224,7 +237,7 @@ impl Session {
     fn simple(&mut self, cmd: Command<'_>) -> Result<(), Error> {
         self.ready()?;
         self.engine.start_simple(cmd)?;
-        self.drive(|e| e.simple_step())
+        self.respond(|e| e.simple_step())
     }
 
     /// COM_PING.
@@ -246,7 +259,7 @@ impl Session {
     pub fn statistics(&mut self) -> Result<String, Error> {
         self.ready()?;
         self.engine.start_text(Command::Statistics)?;
-        self.drive(|e| e.text_step())
+        self.respond(|e| e.text_step())
     }
 
     /// Sends COM_QUIT and closes the connection.

@@ -194,6 +194,16 @@ impl Session {
         }
     }
 
+    /// Sends the command just queued and reads its response with `step`. With nothing received
+    /// yet, it reads before the first step (which could only find nothing to read).
+    async fn respond<T>(&mut self, step: impl FnMut(&mut Engine) -> Step<T>) -> Result<T, Error> {
+        self.flush().await?;
+        if !self.engine.has_unread_bytes() {
+            self.fill().await?;
+        }
+        self.drive(step).await
+    }
+
     /// One read into the engine's buffer.
     async fn fill(&mut self) -> Result<(), Error> {
         let buf = self.engine.read_buf();
@@ -247,6 +257,9 @@ impl Session {
     /// was cut short, and drains any response still unread (rows, later result sets).
     async fn ready(&mut self) -> Result<(), Error> {
         self.check()?;
+        if self.engine.is_idle() && !self.flush_owed && !self.engine.wants_write() {
+            return Ok(());
+        }
         if self.flush_owed || self.engine.wants_write() {
             self.flush().await?;
         }
@@ -262,7 +275,7 @@ impl Session {
         self.ready().await?;
         self.engine.start_query(sql)?;
         let id = self.engine.completed();
-        self.drive(|e| e.head_step()).await?;
+        self.respond(|e| e.head_step()).await?;
         Ok(QueryResult::new(self, id))
     }
 
@@ -282,7 +295,7 @@ impl Session {
     async fn simple(&mut self, cmd: Command<'_>) -> Result<(), Error> {
         self.ready().await?;
         self.engine.start_simple(cmd)?;
-        self.drive(|e| e.simple_step()).await
+        self.respond(|e| e.simple_step()).await
     }
 
     /// COM_PING.
@@ -305,7 +318,7 @@ impl Session {
     pub async fn statistics(&mut self) -> Result<String, Error> {
         self.ready().await?;
         self.engine.start_text(Command::Statistics)?;
-        self.drive(|e| e.text_step()).await
+        self.respond(|e| e.text_step()).await
     }
 
     /// Sends COM_QUIT and closes the connection.

@@ -91,3 +91,40 @@ fn pipeline_window_tops_up() {
     assert_eq!(log.len(), 2, "{log:?}");
     assert_eq!(packets(&tx).len(), n);
 }
+
+/// A response of exactly 256 packets ends on sequence id 0, so the next pipelined response
+/// (which starts at 1) continues the numbering: one run of whole packets in the read buffer
+/// can hold the end of the first and the start of the second. Each must still be read as its
+/// own response, whole or in chunks, rows batched or not.
+#[test]
+fn pipelined_responses_whose_sequence_ids_run_on() {
+    // column count (1) + one definition (2) + 253 rows (3..=255) + OK (256 = seq 0).
+    let rows: Vec<Vec<Option<Vec<u8>>>> = (0..253)
+        .map(|i: u32| vec![Some(i.to_string().into_bytes())])
+        .collect();
+    let (log, _) = same_for_all_chunks(&[1, 7, 4096, usize::MAX], |chunk| {
+        let mut s = connect_bytes();
+        let (rs, next) = result_set(1, true, &["a"], &rows, StatusFlags::AUTOCOMMIT);
+        assert_eq!(next, 1, "the first response ended on sequence id 0");
+        s.extend(rs);
+        s.extend(ok(1, StatusFlags::AUTOCOMMIT, 9));
+        let mut w = Wire::new(chunk, &s);
+        let mut e = connected(&mut w, true);
+        e.queue_pipeline(["SELECT a FROM t", "DO 1"]).unwrap();
+        e.top_up();
+        w.take_tx(&mut e);
+        let mut log = Vec::new();
+        w.drive(&mut e, |e| e.head_step()).unwrap();
+        let mut n = 0;
+        while w.drive(&mut e, |e| e.row_step()).unwrap() {
+            assert_eq!(e.row().get::<u32>(0).unwrap(), Some(n));
+            n += 1;
+        }
+        log.push(format!("rows {n}"));
+        w.drive(&mut e, |e| e.head_step()).unwrap();
+        log.push(format!("ok {}", e.last_ok().affected_rows));
+        assert!(e.is_idle() && w.all_read());
+        (log, w.tx)
+    });
+    assert_eq!(log, ["rows 253", "ok 9"]);
+}
