@@ -551,7 +551,8 @@ mod fast_float_tests {
                 Some(v) => assert_eq!(v.to_bits(), std.to_bits(), "{text}"),
                 None => assert!(len > 15, "{text} declined"),
             }
-            let got: f64 = FromText::from_text(text.as_bytes(), col, ColumnFlags::empty()).unwrap();
+            let got: f64 =
+                FromValue::from_text(text.as_bytes(), col, ColumnFlags::empty()).unwrap();
             assert_eq!(got.to_bits(), std.to_bits(), "{text}");
         }
         for declined in [
