@@ -5,8 +5,8 @@
 //! six column definitions, the rows, and the closing OK (0xFE).
 //!
 //! Three levels: `frame` (PacketCodec only), `cells` (plus `RowCells::parse`), `typed` (plus
-//! every cell decoded as its type with `FromText`). Reported per row and per byte. A fourth
-//! group, `column_definition`, parses (and drops) the recording's six column definitions,
+//! every cell decoded as its type with `FromValue::from_text`). Reported per row and per byte. A
+//! fourth group, `column_definition`, parses (and drops) the recording's six column definitions,
 //! framed zero-copy as the session frames them; reported per column.
 //!
 //! `cargo bench --bench codec`
@@ -25,7 +25,7 @@ use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughpu
 use mywire::codec::frame::PacketCodec;
 use mywire::codec::response::{encode_ok, is_result_end, OkPacket};
 use mywire::codec::resultset::{encode_row, parse_column_definition, ColumnFields, RowCells};
-use mywire::codec::value::{DateTime, Decimal, FromText};
+use mywire::codec::value::{DateTime, Decimal, FromValue};
 use mywire::codec::writer::put_lenenc;
 use mywire::codec::{CapabilityFlags, ColumnFlags, ColumnType};
 use std::hint::black_box;

@@ -10,7 +10,7 @@ SECONDS_PER_TARGET=${1:-60}
 shift || true
 TARGETS=("$@")
 if [ ${#TARGETS[@]} -eq 0 ]; then
-    TARGETS=(frame handshake client_hello auth_switch ok_err_eof column_definition row value url session capture conversation)
+    TARGETS=(frame handshake client_hello auth_switch ok_err_eof column_definition row value binary url session capture conversation)
 fi
 FUZZ_FLAGS=(-max_total_time="$SECONDS_PER_TARGET" -rss_limit_mb=256 -malloc_limit_mb=128
             -timeout=10 -print_final_stats=1 ${FUZZ_SEED:+-seed=$FUZZ_SEED})

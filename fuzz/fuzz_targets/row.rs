@@ -1,5 +1,6 @@
-//! Text rows: RowCells::parse with up to 64 columns, then every FromText getter on every cell
-//! with every column type. Parsed cells re-encode to a row that parses to the same cells.
+//! Text rows: RowCells::parse with up to 64 columns, then every FromValue::from_text getter on
+//! every cell with every column type. Parsed cells re-encode to a row that parses to the same
+//! cells.
 //! Input: column count byte (mod 65), 2 bytes of column flags, then the row payload.
 
 // Fuzz target: a failed expect, assert or index is how it reports a broken property (libFuzzer

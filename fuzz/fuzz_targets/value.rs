@@ -1,5 +1,5 @@
-//! Typed text values: every FromText getter on arbitrary bytes as every column type; values that
-//! parse print (Display) to text that parses back to the same value.
+//! Typed text values: every FromValue::from_text getter on arbitrary bytes as every column type;
+//! values that parse print (Display) to text that parses back to the same value.
 //! Input: column type byte, 2 bytes of column flags, then the cell.
 
 // Fuzz target: a failed expect, assert or index is how it reports a broken property (libFuzzer
@@ -12,7 +12,7 @@
 )]
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use mywire::codec::value::{Date, DateTime, Decimal, FromText, Time};
+use mywire::codec::value::{Date, DateTime, Decimal, FromValue, Time};
 use mywire::codec::{ColumnFlags, ColumnType};
 use mywire_fuzz::{all_getters, COLUMN_TYPES};
 

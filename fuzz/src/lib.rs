@@ -7,7 +7,7 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use mywire::codec::value::{Date, DateTime, Decimal, FromText, Time};
+use mywire::codec::value::{Date, DateTime, Decimal, FromValue, Time};
 use mywire::codec::{ColumnFlags, ColumnType};
 
 static LARGEST: AtomicUsize = AtomicUsize::new(0);
@@ -51,11 +51,38 @@ pub const COLUMN_TYPES: &[u8] = &[
     0xff,
 ];
 
-/// Calls every `FromText` getter on `cell` as a column of type `ty`; none may panic. Returns how
-/// many succeeded (so the work is not optimised away).
+/// Calls every `FromValue::from_text` getter on `cell` as a column of type `ty`; none may panic.
+/// Returns how many succeeded (so the work is not optimised away).
 pub fn all_getters(cell: &[u8], ty: ColumnType, flags: ColumnFlags) -> usize {
-    fn g<'a, T: FromText<'a>>(b: &'a [u8], ty: ColumnType, f: ColumnFlags) -> usize {
+    fn g<'a, T: FromValue<'a>>(b: &'a [u8], ty: ColumnType, f: ColumnFlags) -> usize {
         usize::from(T::from_text(b, ty, f).is_ok())
+    }
+    g::<u8>(cell, ty, flags)
+        + g::<u16>(cell, ty, flags)
+        + g::<u32>(cell, ty, flags)
+        + g::<u64>(cell, ty, flags)
+        + g::<i8>(cell, ty, flags)
+        + g::<i16>(cell, ty, flags)
+        + g::<i32>(cell, ty, flags)
+        + g::<i64>(cell, ty, flags)
+        + g::<bool>(cell, ty, flags)
+        + g::<f32>(cell, ty, flags)
+        + g::<f64>(cell, ty, flags)
+        + g::<Decimal<'_>>(cell, ty, flags)
+        + g::<Date>(cell, ty, flags)
+        + g::<DateTime>(cell, ty, flags)
+        + g::<Time>(cell, ty, flags)
+        + g::<&str>(cell, ty, flags)
+        + g::<String>(cell, ty, flags)
+        + g::<&[u8]>(cell, ty, flags)
+        + g::<Vec<u8>>(cell, ty, flags)
+}
+
+/// Calls every `FromValue::from_binary` getter on `cell` as a binary cell of a column of type
+/// `ty`; none may panic. Returns how many succeeded.
+pub fn all_binary_getters(cell: &[u8], ty: ColumnType, flags: ColumnFlags) -> usize {
+    fn g<'a, T: FromValue<'a>>(b: &'a [u8], ty: ColumnType, f: ColumnFlags) -> usize {
+        usize::from(T::from_binary(b, ty, f).is_ok())
     }
     g::<u8>(cell, ty, flags)
         + g::<u16>(cell, ty, flags)

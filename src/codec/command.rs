@@ -26,12 +26,20 @@ pub const COM_CHANGE_USER: u8 = 0x11;
 pub const COM_STMT_PREPARE: u8 = 0x16;
 /// COM_STMT_EXECUTE.
 pub const COM_STMT_EXECUTE: u8 = 0x17;
+/// COM_STMT_SEND_LONG_DATA.
+pub const COM_STMT_SEND_LONG_DATA: u8 = 0x18;
 /// COM_STMT_CLOSE.
 pub const COM_STMT_CLOSE: u8 = 0x19;
+/// COM_STMT_RESET.
+pub const COM_STMT_RESET: u8 = 0x1a;
 /// COM_SET_OPTION.
 pub const COM_SET_OPTION: u8 = 0x1b;
+/// COM_STMT_FETCH.
+pub const COM_STMT_FETCH: u8 = 0x1c;
 /// COM_RESET_CONNECTION.
 pub const COM_RESET_CONNECTION: u8 = 0x1f;
+/// COM_STMT_BULK_EXECUTE (MariaDB 10.2+, needs MARIADB_CLIENT_STMT_BULK_OPERATIONS).
+pub const COM_STMT_BULK_EXECUTE: u8 = 0xfa;
 
 /// The name of a command byte (`"COM_QUERY"`), or `None` if unknown.
 pub fn command_name(code: u8) -> Option<&'static str> {
@@ -60,14 +68,15 @@ pub fn command_name(code: u8) -> Option<&'static str> {
         0x15 => "COM_REGISTER_SLAVE",
         COM_STMT_PREPARE => "COM_STMT_PREPARE",
         COM_STMT_EXECUTE => "COM_STMT_EXECUTE",
-        0x18 => "COM_STMT_SEND_LONG_DATA",
+        COM_STMT_SEND_LONG_DATA => "COM_STMT_SEND_LONG_DATA",
         COM_STMT_CLOSE => "COM_STMT_CLOSE",
-        0x1a => "COM_STMT_RESET",
+        COM_STMT_RESET => "COM_STMT_RESET",
         COM_SET_OPTION => "COM_SET_OPTION",
-        0x1c => "COM_STMT_FETCH",
+        COM_STMT_FETCH => "COM_STMT_FETCH",
         0x1d => "COM_DAEMON",
         0x1e => "COM_BINLOG_DUMP_GTID",
         COM_RESET_CONNECTION => "COM_RESET_CONNECTION",
+        COM_STMT_BULK_EXECUTE => "COM_STMT_BULK_EXECUTE",
         _ => return None,
     })
 }

@@ -38,8 +38,15 @@ pub enum Packet {
     LocalInfile,
     /// A client command packet.
     Command,
-    /// A typed value read from a text-protocol cell.
+    /// A typed value read from a text-protocol or binary-protocol cell.
     Value,
+    /// The COM_STMT_PREPARE_OK packet that answers a COM_STMT_PREPARE.
+    PrepareOk,
+    /// A binary-protocol row (the rows of a COM_STMT_EXECUTE result set).
+    BinaryRow,
+    /// A COM_STMT_EXECUTE (or MariaDB COM_STMT_BULK_EXECUTE) command, or the parameters of a
+    /// COM_QUERY with query attributes.
+    StmtExecute,
     /// A connection URL or option.
     Options,
     /// A capture file (pcap / pcapng) or a frame inside it.
@@ -64,6 +71,9 @@ impl fmt::Display for Packet {
             Packet::LocalInfile => "LOCAL INFILE request",
             Packet::Command => "command",
             Packet::Value => "value",
+            Packet::PrepareOk => "COM_STMT_PREPARE_OK",
+            Packet::BinaryRow => "binary row",
+            Packet::StmtExecute => "COM_STMT_EXECUTE",
             Packet::Options => "options",
             Packet::Capture => "capture",
         };

@@ -13,6 +13,7 @@
 )]
 
 pub mod auth;
+pub mod binary;
 pub mod command;
 pub mod error;
 pub mod flags;
@@ -21,6 +22,7 @@ pub mod handshake;
 pub mod reader;
 pub mod response;
 pub mod resultset;
+pub mod stmt;
 pub mod value;
 pub mod writer;
 

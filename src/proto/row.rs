@@ -3,7 +3,7 @@
 use bytes::Bytes;
 
 use crate::codec::resultset::{ColumnDefinition, RowCells};
-use crate::codec::value::FromText;
+use crate::codec::value::FromValue;
 use crate::error::Error;
 
 /// One text-protocol row: cells are slices of the received packet.
@@ -75,7 +75,7 @@ impl<'a> Row<'a> {
 
     /// Cell `i` converted to `T` by its column type: `Ok(None)` for NULL, an error if the
     /// value does not fit `T` (never a wrong value).
-    pub fn get<T: FromText<'a>>(&self, i: usize) -> Result<Option<T>, Error> {
+    pub fn get<T: FromValue<'a>>(&self, i: usize) -> Result<Option<T>, Error> {
         let col = self.columns.get(i).ok_or_else(|| {
             Error::Usage(format!(
                 "column index {i} out of range ({} columns)",

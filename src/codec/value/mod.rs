@@ -1,11 +1,15 @@
-//! Text-protocol values to typed Rust values.
+//! Cell values to typed Rust values, for both protocols, and Rust values to parameters.
 //!
-//! In the text protocol every non-NULL cell is a byte string (NULL is handled by the row, not
-//! here). The column definition's [`ColumnType`] and [`ColumnFlags`] say how to read it; the
-//! [`FromText`] trait turns one cell into a typed value, or into a [`ParseError`] with
-//! [`Packet::Value`] and a field name naming the requested type (`"i64"`, `"date"`, …).
+//! In the text protocol every non-NULL cell is a byte string; in the binary protocol (the rows
+//! of a prepared statement) numbers and temporals are fixed binary forms and everything else is
+//! the same byte string as in the text protocol (NULL is handled by the row, not here). The
+//! column definition's [`ColumnType`] and [`ColumnFlags`] say how to read a cell; the
+//! [`FromValue`] trait turns one cell into a typed value, with [`FromValue::from_text`] or
+//! [`FromValue::from_binary`], or into a [`ParseError`] with [`Packet::Value`] and a field name
+//! naming the requested type (`"i64"`, `"date"`, …). [`ToParam`] goes the other way: Rust
+//! values as the binary parameters of COM_STMT_EXECUTE (module [`param`]).
 //!
-//! # Rules
+//! # Rules (text protocol)
 //!
 //! A getter that does not fit the value returns an error, never a wrong value. We are
 //! permissive about the *column type* (a number stored in a `VARCHAR` reads fine as an `i64`)
@@ -29,6 +33,32 @@
 //! text itself carries the sign, and `UNSIGNED` values out of range for a signed getter are
 //! reported as [`ErrorKind::OutOfRange`].
 //!
+//! # Rules (binary protocol)
+//!
+//! The same value reads the same by either protocol: the binary getters accept the same
+//! column types as the text getters, give the same value and fail with the same error kind,
+//! with the exceptions marked below. A cell of a length-encoded type (`DECIMAL`, the strings,
+//! blobs, `JSON`, `BIT`, `ENUM`, `SET`, `GEOMETRY`, unknown codes) holds the very bytes of the
+//! text protocol and is read by the text rules above. The other cells are binary:
+//!
+//! | Rust type | integer cell (`TINY`, `SHORT`, `YEAR`, `INT24`, `LONG`, `LONGLONG`) | `FLOAT` / `DOUBLE` cell | `DATE`, `DATETIME`, `TIMESTAMP` cell | `TIME` cell |
+//! |---|---|---|---|---|
+//! | `i8`…`u64` | the value, signed or unsigned by the column's `UNSIGNED` flag; `OutOfRange` if it does not fit (binary 300 into `i8`, as text `"300"`) | `InvalidValue` | `InvalidValue` | `InvalidValue` |
+//! | `bool` | nonzero is `true` | `InvalidValue` | `InvalidValue` | `InvalidValue` |
+//! | `f64` | the nearest `f64` (as parsing the decimal text gives) | `DOUBLE`: the value. `FLOAT`: the exact `f32` widened (**differs** from text, which parses the server's decimal text of the `f32`: `10.2` gives `10.2f64` by text, `10.199999809265137` by binary) | `InvalidValue` | `InvalidValue` |
+//! | `f32` | the nearest `f32` | `FLOAT`: the value. `DOUBLE`: its shortest decimal form parsed as `f32`, as the text protocol does; `OutOfRange` past `f32::MAX` | `InvalidValue` | `InvalidValue` |
+//! | [`Decimal`] | the integer as decimal text, owned (as text, except that `ZEROFILL` padding is not reproduced: text `"0042"`, binary `"42"`) | `InvalidValue` | `InvalidValue` | `InvalidValue` |
+//! | [`Date`] | `InvalidValue` | `InvalidValue` | the date if the time part is zero, else `InvalidValue` | `InvalidValue` |
+//! | [`DateTime`] | `InvalidValue` | `InvalidValue` | the value (a `DATE` at midnight) | `InvalidValue` |
+//! | [`Time`] | `InvalidValue` | `InvalidValue` | `InvalidValue` | `days * 24 + hour` hours, at most 838 (`OutOfRange` beyond, as text `"839:00:00"`) |
+//! | `&str`, `&[u8]` | `InvalidValue`: a borrowed getter lends the cell's text, and a binary number or temporal has none (**differs** from text, which lends `"42"`) | `InvalidValue` | `InvalidValue` | `InvalidValue` |
+//! | `String`, `Vec<u8>` | the decimal text (as text, except that `ZEROFILL` padding is not reproduced) | Rust's shortest round-trip text (**differs** from the server's text: MariaDB prints `FLOAT` with 6 significant digits and uses exponents such as `1e100`) | `YYYY-MM-DD` for `DATE`, else the [`DateTime`] `Display`: fraction trimmed (**differs** from a `DATETIME(n)` column's text, which has exactly `n` fraction digits) | the [`Time`] `Display` (fraction trimmed, likewise) |
+//!
+//! Malformed binary cells: a cell whose size does not fit its column type (3 bytes for a
+//! `LONG`, a temporal of length 5), a non-finite `FLOAT`/`DOUBLE`, a `TIME` sign byte other
+//! than 0 or 1 are `InvalidValue`; a temporal part out of range (month 13, hour 24, a `TIME`
+//! hour-of-day byte of 24 or more) is `OutOfRange`, whatever the getter.
+//!
 //! # Error kinds
 //!
 //! - [`ErrorKind::InvalidText`]: the text is malformed (`"1.5"` for an `i64`, `"+1"`, `" 1"`,
@@ -37,7 +67,8 @@
 //!   `"-1"` for a `u64`, month 13, hour 24, `"839:00:00"`, `"1e39"` for an `f32`, a `BIT`
 //!   value of more than 8 bytes).
 //! - [`ErrorKind::InvalidValue`]: the column type does not fit the getter (an `i64` from a
-//!   `DATETIME` column), a `Date` from a datetime with a nonzero time part, an empty `BIT`.
+//!   `DATETIME` column), a `Date` from a datetime with a nonzero time part, an empty `BIT`, a
+//!   malformed binary cell.
 //!
 //! # Display
 //!
@@ -57,10 +88,13 @@
 use super::error::{ErrorKind, Packet, ParseError};
 use super::flags::{ColumnFlags, ColumnType};
 
+mod binary;
 mod number;
+pub mod param;
 mod temporal;
 
 pub use number::Decimal;
+pub use param::{Param, ParamType, ToParam};
 pub use temporal::{Date, DateTime, Time, ValueError};
 
 // ---------------------------------------------------------------------------------------------
@@ -105,21 +139,31 @@ fn err(field: &'static str, kind: ErrorKind) -> ParseError {
 // The trait
 // ---------------------------------------------------------------------------------------------
 
-/// Decodes one non-NULL text-protocol cell.
+/// Decodes one non-NULL cell of either protocol.
 ///
 /// `'a` is the lifetime of the cell bytes, so that borrowed types (`&'a str`, `&'a [u8]`,
 /// [`Decimal<'a>`]) need no allocation. See the [module documentation](self) for which columns
-/// and which texts each type accepts.
-pub trait FromText<'a>: Sized {
-    /// Decodes `bytes`, the cell of a column of type `col` with flags `flags`.
+/// and which cells each type accepts, and where the two protocols differ.
+pub trait FromValue<'a>: Sized {
+    /// Decodes `bytes`, the text-protocol cell of a column of type `col` with flags `flags`.
     fn from_text(bytes: &'a [u8], col: ColumnType, flags: ColumnFlags) -> Result<Self, ParseError>;
+
+    /// Decodes `bytes`, the binary-protocol cell of a column of type `col` with flags `flags`
+    /// (as [`BinaryRowCells::get`](super::binary::BinaryRowCells::get) returns it: the fixed
+    /// bytes of a number, the bytes after the length byte of a temporal, the string of any
+    /// other type).
+    fn from_binary(
+        bytes: &'a [u8],
+        col: ColumnType,
+        flags: ColumnFlags,
+    ) -> Result<Self, ParseError>;
 }
 
 // ---------------------------------------------------------------------------------------------
-// Integers
+// Strings and bytes
 // ---------------------------------------------------------------------------------------------
 
-impl<'a> FromText<'a> for &'a str {
+impl<'a> FromValue<'a> for &'a str {
     #[inline]
     fn from_text(
         bytes: &'a [u8],
@@ -128,9 +172,18 @@ impl<'a> FromText<'a> for &'a str {
     ) -> Result<Self, ParseError> {
         std::str::from_utf8(bytes).map_err(|_| err("str", ErrorKind::InvalidText))
     }
+
+    #[inline]
+    fn from_binary(
+        bytes: &'a [u8],
+        col: ColumnType,
+        flags: ColumnFlags,
+    ) -> Result<Self, ParseError> {
+        Self::from_text(binary::text_bytes(bytes, col, flags, "str")?, col, flags)
+    }
 }
 
-impl<'a> FromText<'a> for String {
+impl<'a> FromValue<'a> for String {
     #[inline]
     fn from_text(
         bytes: &'a [u8],
@@ -141,9 +194,21 @@ impl<'a> FromText<'a> for String {
             .map(str::to_owned)
             .map_err(|_| err("string", ErrorKind::InvalidText))
     }
+
+    #[inline]
+    fn from_binary(
+        bytes: &'a [u8],
+        col: ColumnType,
+        flags: ColumnFlags,
+    ) -> Result<Self, ParseError> {
+        match binary::string(bytes, col, flags, "string")? {
+            Some(s) => Ok(s),
+            None => Self::from_text(bytes, col, flags),
+        }
+    }
 }
 
-impl<'a> FromText<'a> for &'a [u8] {
+impl<'a> FromValue<'a> for &'a [u8] {
     #[inline]
     fn from_text(
         bytes: &'a [u8],
@@ -152,9 +217,18 @@ impl<'a> FromText<'a> for &'a [u8] {
     ) -> Result<Self, ParseError> {
         Ok(bytes)
     }
+
+    #[inline]
+    fn from_binary(
+        bytes: &'a [u8],
+        col: ColumnType,
+        flags: ColumnFlags,
+    ) -> Result<Self, ParseError> {
+        binary::text_bytes(bytes, col, flags, "bytes")
+    }
 }
 
-impl<'a> FromText<'a> for Vec<u8> {
+impl<'a> FromValue<'a> for Vec<u8> {
     #[inline]
     fn from_text(
         bytes: &'a [u8],
@@ -162,6 +236,18 @@ impl<'a> FromText<'a> for Vec<u8> {
         _flags: ColumnFlags,
     ) -> Result<Self, ParseError> {
         Ok(bytes.to_vec())
+    }
+
+    #[inline]
+    fn from_binary(
+        bytes: &'a [u8],
+        col: ColumnType,
+        flags: ColumnFlags,
+    ) -> Result<Self, ParseError> {
+        match binary::string(bytes, col, flags, "bytes")? {
+            Some(s) => Ok(s.into_bytes()),
+            None => Ok(bytes.to_vec()),
+        }
     }
 }
 
@@ -173,11 +259,11 @@ mod tests {
 
     const NOF: ColumnFlags = ColumnFlags::empty();
 
-    fn get<'a, T: FromText<'a>>(b: &'a [u8], col: ColumnType) -> Result<T, ParseError> {
+    fn get<'a, T: FromValue<'a>>(b: &'a [u8], col: ColumnType) -> Result<T, ParseError> {
         T::from_text(b, col, NOF)
     }
 
-    fn kind<'a, T: FromText<'a> + fmt::Debug>(b: &'a [u8], col: ColumnType) -> ErrorKind {
+    fn kind<'a, T: FromValue<'a> + fmt::Debug>(b: &'a [u8], col: ColumnType) -> ErrorKind {
         get::<T>(b, col).unwrap_err().kind
     }
 

@@ -6,7 +6,7 @@ use std::str::FromStr;
 
 use super::super::error::{ErrorKind, ParseError};
 use super::super::flags::{ColumnFlags, ColumnType};
-use super::{class, err, Class, FromText};
+use super::{binary, class, err, Class, FromValue};
 
 /// Parses `-?[0-9]+` into (negative, magnitude).
 #[inline]
@@ -91,7 +91,7 @@ fn int_source(b: &[u8], col: ColumnType) -> Result<(bool, u64), ErrorKind> {
 
 macro_rules! impl_unsigned {
     ($($t:ty => $name:literal),* $(,)?) => {$(
-        impl<'a> FromText<'a> for $t {
+        impl<'a> FromValue<'a> for $t {
             #[inline]
             fn from_text(
                 bytes: &'a [u8],
@@ -104,13 +104,22 @@ macro_rules! impl_unsigned {
                 }
                 <$t>::try_from(mag).map_err(|_| err($name, ErrorKind::OutOfRange))
             }
+
+            #[inline]
+            fn from_binary(
+                bytes: &'a [u8],
+                col: ColumnType,
+                flags: ColumnFlags,
+            ) -> Result<Self, ParseError> {
+                binary::int(bytes, col, flags, $name)
+            }
         }
     )*};
 }
 
 macro_rules! impl_signed {
     ($($t:ty => $name:literal),* $(,)?) => {$(
-        impl<'a> FromText<'a> for $t {
+        impl<'a> FromValue<'a> for $t {
             #[inline]
             fn from_text(
                 bytes: &'a [u8],
@@ -122,6 +131,15 @@ macro_rules! impl_signed {
                 // (|MIN| = MAX + 1).
                 let v = if neg { -i128::from(mag) } else { i128::from(mag) };
                 <$t>::try_from(v).map_err(|_| err($name, ErrorKind::OutOfRange))
+            }
+
+            #[inline]
+            fn from_binary(
+                bytes: &'a [u8],
+                col: ColumnType,
+                flags: ColumnFlags,
+            ) -> Result<Self, ParseError> {
+                binary::int(bytes, col, flags, $name)
             }
         }
     )*};
@@ -150,7 +168,7 @@ fn int_text_nonzero(b: &[u8]) -> Result<bool, ErrorKind> {
     Ok(nonzero)
 }
 
-impl<'a> FromText<'a> for bool {
+impl<'a> FromValue<'a> for bool {
     #[inline]
     fn from_text(
         bytes: &'a [u8],
@@ -165,6 +183,15 @@ impl<'a> FromText<'a> for bool {
             _ => Err(ErrorKind::InvalidValue),
         };
         r.map_err(|k| err("bool", k))
+    }
+
+    #[inline]
+    fn from_binary(
+        bytes: &'a [u8],
+        col: ColumnType,
+        flags: ColumnFlags,
+    ) -> Result<Self, ParseError> {
+        binary::bool_(bytes, col, flags)
     }
 }
 
@@ -302,8 +329,8 @@ impl FastFloat for f32 {
 }
 
 macro_rules! impl_float {
-    ($($t:ty => $name:literal),* $(,)?) => {$(
-        impl<'a> FromText<'a> for $t {
+    ($($t:ty => $name:literal, $binary:path),* $(,)?) => {$(
+        impl<'a> FromValue<'a> for $t {
             #[inline]
             fn from_text(
                 bytes: &'a [u8],
@@ -321,11 +348,20 @@ macro_rules! impl_float {
                     Err(err($name, ErrorKind::OutOfRange))
                 }
             }
+
+            #[inline]
+            fn from_binary(
+                bytes: &'a [u8],
+                col: ColumnType,
+                flags: ColumnFlags,
+            ) -> Result<Self, ParseError> {
+                $binary(bytes, col, flags)
+            }
         }
     )*};
 }
 
-impl_float!(f32 => "f32", f64 => "f64");
+impl_float!(f32 => "f32", binary::f32_, f64 => "f64", binary::f64_);
 
 // ---------------------------------------------------------------------------------------------
 // Decimal
@@ -334,7 +370,7 @@ impl_float!(f32 => "f32", f64 => "f64");
 /// An exact decimal number (`DECIMAL`/`NUMERIC`), kept as its validated text.
 ///
 /// The text matches `-?[0-9]+(\.[0-9]+)?`. It is borrowed from the cell when decoded with
-/// [`FromText`] and can be made owned with [`Decimal::into_owned`]. It never goes through a
+/// [`FromValue`] and can be made owned with [`Decimal::into_owned`]. It never goes through a
 /// float. Equality and hashing are on the text: `1.0` and `1.00` are different values (as
 /// they are different column scales).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -410,7 +446,26 @@ impl<'a> Decimal<'a> {
     pub fn scale(&self) -> usize {
         self.fraction_part().len()
     }
+
+    /// An integer as a decimal of scale 0 (owned): how a binary-protocol integer cell reads
+    /// as a `Decimal`.
+    pub(super) fn from_integer(v: i128) -> Decimal<'static> {
+        Decimal(Cow::Owned(v.to_string()))
+    }
 }
+
+macro_rules! decimal_from_int {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Decimal<'static> {
+            /// The integer as a decimal of scale 0.
+            fn from(v: $t) -> Self {
+                Decimal::from_integer(i128::from(v))
+            }
+        }
+    )*};
+}
+
+decimal_from_int!(i8, i16, i32, i64, u8, u16, u32, u64);
 
 impl FromStr for Decimal<'static> {
     type Err = ParseError;
@@ -432,7 +487,7 @@ impl fmt::Display for Decimal<'_> {
     }
 }
 
-impl<'a> FromText<'a> for Decimal<'a> {
+impl<'a> FromValue<'a> for Decimal<'a> {
     #[inline]
     fn from_text(
         bytes: &'a [u8],
@@ -443,6 +498,15 @@ impl<'a> FromText<'a> for Decimal<'a> {
             Class::Int | Class::Decimal | Class::Text => Decimal::from_bytes(bytes),
             _ => Err(err("decimal", ErrorKind::InvalidValue)),
         }
+    }
+
+    #[inline]
+    fn from_binary(
+        bytes: &'a [u8],
+        col: ColumnType,
+        flags: ColumnFlags,
+    ) -> Result<Self, ParseError> {
+        binary::decimal(bytes, col, flags)
     }
 }
 
@@ -487,7 +551,8 @@ mod fast_float_tests {
                 Some(v) => assert_eq!(v.to_bits(), std.to_bits(), "{text}"),
                 None => assert!(len > 15, "{text} declined"),
             }
-            let got: f64 = FromText::from_text(text.as_bytes(), col, ColumnFlags::empty()).unwrap();
+            let got: f64 =
+                FromValue::from_text(text.as_bytes(), col, ColumnFlags::empty()).unwrap();
             assert_eq!(got.to_bits(), std.to_bits(), "{text}");
         }
         for declined in [

@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use super::super::error::{ErrorKind, ParseError};
 use super::super::flags::{ColumnFlags, ColumnType};
-use super::{class, err, Class, FromText};
+use super::{binary, class, err, Class, FromValue};
 
 /// A date or time part out of range: what [`Date::new`], [`DateTime::new`] and [`Time::new`]
 /// return instead of a value that cannot exist.
@@ -421,7 +421,7 @@ fn parse_time(b: &[u8]) -> Result<Time, ErrorKind> {
     Time::new(negative, hours, minutes, seconds, micros).map_err(|_| ErrorKind::OutOfRange)
 }
 
-impl<'a> FromText<'a> for Date {
+impl<'a> FromValue<'a> for Date {
     fn from_text(
         bytes: &'a [u8],
         col: ColumnType,
@@ -445,9 +445,17 @@ impl<'a> FromText<'a> for Date {
         };
         r.map_err(|k| err("date", k))
     }
+
+    fn from_binary(
+        bytes: &'a [u8],
+        col: ColumnType,
+        flags: ColumnFlags,
+    ) -> Result<Self, ParseError> {
+        binary::date(bytes, col, flags)
+    }
 }
 
-impl<'a> FromText<'a> for DateTime {
+impl<'a> FromValue<'a> for DateTime {
     fn from_text(
         bytes: &'a [u8],
         col: ColumnType,
@@ -459,9 +467,17 @@ impl<'a> FromText<'a> for DateTime {
         }
         .map_err(|k| err("datetime", k))
     }
+
+    fn from_binary(
+        bytes: &'a [u8],
+        col: ColumnType,
+        flags: ColumnFlags,
+    ) -> Result<Self, ParseError> {
+        binary::datetime_(bytes, col, flags)
+    }
 }
 
-impl<'a> FromText<'a> for Time {
+impl<'a> FromValue<'a> for Time {
     fn from_text(
         bytes: &'a [u8],
         col: ColumnType,
@@ -472,6 +488,14 @@ impl<'a> FromText<'a> for Time {
             _ => Err(ErrorKind::InvalidValue),
         }
         .map_err(|k| err("time", k))
+    }
+
+    fn from_binary(
+        bytes: &'a [u8],
+        col: ColumnType,
+        flags: ColumnFlags,
+    ) -> Result<Self, ParseError> {
+        binary::time_(bytes, col, flags)
     }
 }
 

@@ -1,0 +1,871 @@
+//! Prepared statements: the COM_STMT_* commands, the COM_STMT_PREPARE_OK response and the
+//! query attributes of COM_QUERY. See protocol-notes/prepared-statements.md for the packet
+//! sequences around them.
+//!
+//! The encoders append one command payload (command byte first) to a `BytesMut`, as
+//! [`Command::encode`](super::command::Command::encode) does; framing is the caller's. The
+//! parsers of the client commands are for test servers, traces and fuzz round trips.
+
+// Offsets are computed with checked arithmetic: a length from the wire never wraps.
+#![deny(clippy::arithmetic_side_effects)]
+
+use bytes::{BufMut, BytesMut};
+
+use super::binary::{bit_is_set, null_bitmap_len, set_bit, take_value};
+use super::command::{
+    COM_QUERY, COM_STMT_BULK_EXECUTE, COM_STMT_CLOSE, COM_STMT_EXECUTE, COM_STMT_FETCH,
+    COM_STMT_PREPARE, COM_STMT_RESET, COM_STMT_SEND_LONG_DATA,
+};
+use super::error::{ErrorKind, Packet, ParseError, ParseResult};
+use super::flags::CapabilityFlags;
+use super::reader::Reader;
+use super::value::{ParamType, ToParam};
+use super::writer::{put_lenenc, put_lenenc_bytes};
+
+// ---------------------------------------------------------------------------------------------
+// Constants
+// ---------------------------------------------------------------------------------------------
+
+/// COM_STMT_EXECUTE flags (`enum_cursor_type`): no cursor, the whole result set follows.
+pub const CURSOR_TYPE_NO_CURSOR: u8 = 0x00;
+/// COM_STMT_EXECUTE flags: open a read-only cursor; rows come with COM_STMT_FETCH.
+pub const CURSOR_TYPE_READ_ONLY: u8 = 0x01;
+/// COM_STMT_EXECUTE flags: a cursor for update (not implemented by the servers).
+pub const CURSOR_TYPE_FOR_UPDATE: u8 = 0x02;
+/// COM_STMT_EXECUTE flags: a scrollable cursor (not implemented by the servers).
+pub const CURSOR_TYPE_SCROLLABLE: u8 = 0x04;
+/// COM_STMT_EXECUTE flags (MySQL 8.0.26+, with CLIENT_QUERY_ATTRIBUTES): `parameter_count` is
+/// sent even when the statement has no parameters (to send query attributes only).
+pub const PARAMETER_COUNT_AVAILABLE: u8 = 0x08;
+
+/// MariaDB (10.2+): the statement id meaning "the statement prepared last on this connection".
+/// A COM_STMT_EXECUTE with it may be sent right behind its COM_STMT_PREPARE, before the
+/// prepare's response is read ("direct execution"); if the prepare failed the execute fails
+/// with an unknown-statement error.
+pub const DIRECT_STATEMENT_ID: u32 = 0xFFFF_FFFF;
+
+/// COM_STMT_BULK_EXECUTE flags: the server answers with a result set of the affected rows and
+/// generated ids of every row (needs MARIADB_CLIENT_BULK_UNIT_RESULTS, MariaDB 11.5+).
+pub const BULK_SEND_UNIT_RESULTS: u16 = 64;
+/// COM_STMT_BULK_EXECUTE flags: the parameter types follow.
+pub const BULK_SEND_TYPES_TO_SERVER: u16 = 128;
+
+/// A COM_STMT_BULK_EXECUTE indicator: what one parameter of one row is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum Indicator {
+    /// A value follows.
+    None = 0,
+    /// SQL NULL (no value follows).
+    Null = 1,
+    /// The column's default (INSERT / UPDATE).
+    Default = 2,
+    /// The default for an INSERT; the column is left alone by an UPDATE.
+    Ignore = 3,
+}
+
+impl Indicator {
+    /// The indicator of a byte, if it is one.
+    pub const fn from_u8(b: u8) -> Option<Indicator> {
+        Some(match b {
+            0 => Indicator::None,
+            1 => Indicator::Null,
+            2 => Indicator::Default,
+            3 => Indicator::Ignore,
+            _ => return None,
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// COM_STMT_PREPARE and its response
+// ---------------------------------------------------------------------------------------------
+
+/// Appends COM_STMT_PREPARE: the command byte and the SQL text.
+pub fn encode_stmt_prepare(out: &mut BytesMut, sql: &[u8]) {
+    out.put_u8(COM_STMT_PREPARE);
+    out.put_slice(sql);
+}
+
+/// MySQL's `enum_resultset_metadata`: the `metadata_follows` byte of
+/// CLIENT_OPTIONAL_RESULTSET_METADATA.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ResultsetMetadata {
+    /// `RESULTSET_METADATA_NONE` (0): no parameter or column definitions follow.
+    None,
+    /// `RESULTSET_METADATA_FULL` (1): the definitions follow.
+    Full,
+}
+
+/// COM_STMT_PREPARE_OK: the first packet of a successful COM_STMT_PREPARE response. (A failed
+/// prepare is an ERR packet, first byte 0xFF, which the caller handles.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PrepareOk {
+    /// The statement id for COM_STMT_EXECUTE / RESET / CLOSE / FETCH / SEND_LONG_DATA.
+    pub statement_id: u32,
+    /// Columns of the result set the statement returns (0 if it returns none).
+    pub num_columns: u16,
+    /// `?` placeholders.
+    pub num_params: u16,
+    /// Warnings of the prepare; `None` in the 9-byte form (no filler, no warning count) of
+    /// servers older than MySQL 4.1.1.
+    pub warning_count: Option<u16>,
+    /// MySQL 8's `metadata_follows`: `Some` exactly when CLIENT_OPTIONAL_RESULTSET_METADATA is
+    /// negotiated (and the packet is not the 9-byte form).
+    pub metadata: Option<ResultsetMetadata>,
+}
+
+impl PrepareOk {
+    /// The warning count (0 in the 9-byte form).
+    pub fn warnings(&self) -> u16 {
+        self.warning_count.unwrap_or(0)
+    }
+
+    /// True unless the server said it sends no parameter and column definitions
+    /// (`RESULTSET_METADATA_NONE`).
+    pub fn metadata_follows(&self) -> bool {
+        self.metadata != Some(ResultsetMetadata::None)
+    }
+
+    /// How many packets follow this one in the prepare response: the parameter definitions
+    /// (and their EOF unless `deprecate_eof`) when `num_params > 0`, then the column
+    /// definitions (and their EOF unless `deprecate_eof`) when `num_columns > 0`; none of them
+    /// when the metadata is skipped.
+    pub fn packets_following(&self, deprecate_eof: bool) -> usize {
+        if !self.metadata_follows() {
+            return 0;
+        }
+        let block = |n: u16| match (n, deprecate_eof) {
+            (0, _) => 0,
+            (n, true) => usize::from(n),
+            (n, false) => usize::from(n).saturating_add(1),
+        };
+        block(self.num_params).saturating_add(block(self.num_columns))
+    }
+
+    /// Appends this packet: 9 bytes without a warning count, else 12, and 13 with the
+    /// metadata byte.
+    pub fn encode(&self, out: &mut BytesMut) {
+        out.put_u8(0x00);
+        out.put_u32_le(self.statement_id);
+        out.put_u16_le(self.num_columns);
+        out.put_u16_le(self.num_params);
+        if let Some(w) = self.warning_count {
+            out.put_u8(0x00);
+            out.put_u16_le(w);
+            match self.metadata {
+                Some(ResultsetMetadata::None) => out.put_u8(0),
+                Some(ResultsetMetadata::Full) => out.put_u8(1),
+                None => {}
+            }
+        }
+    }
+}
+
+/// Parses COM_STMT_PREPARE_OK with the negotiated capabilities `caps` (only
+/// CLIENT_OPTIONAL_RESULTSET_METADATA matters).
+///
+/// Accepted: the 9-byte form (status, statement id, column and parameter counts); the 12-byte
+/// form (then a `0x00` filler and the warning count); and, only when
+/// CLIENT_OPTIONAL_RESULTSET_METADATA is negotiated, a 13th byte `metadata_follows` (0 or 1),
+/// which that capability makes mandatory in the long form.
+pub fn parse_prepare_ok(payload: &[u8], caps: CapabilityFlags) -> ParseResult<PrepareOk> {
+    let mut r = Reader::new(payload, Packet::PrepareOk);
+    if r.u8("status")? != 0x00 {
+        return Err(r.error("status", ErrorKind::InvalidValue));
+    }
+    let statement_id = r.u32("statement_id")?;
+    let num_columns = r.u16("num_columns")?;
+    let num_params = r.u16("num_params")?;
+    let mut ok = PrepareOk {
+        statement_id,
+        num_columns,
+        num_params,
+        warning_count: None,
+        metadata: None,
+    };
+    if r.is_empty() {
+        return Ok(ok);
+    }
+    if r.u8("reserved_1")? != 0x00 {
+        return Err(r.error("reserved_1", ErrorKind::InvalidValue));
+    }
+    ok.warning_count = Some(r.u16("warning_count")?);
+    if caps.contains(CapabilityFlags::OPTIONAL_RESULTSET_METADATA) {
+        ok.metadata = Some(match r.u8("metadata_follows")? {
+            0 => ResultsetMetadata::None,
+            1 => ResultsetMetadata::Full,
+            _ => return Err(r.error("metadata_follows", ErrorKind::InvalidValue)),
+        });
+    }
+    r.finish("trailing")?;
+    Ok(ok)
+}
+
+// ---------------------------------------------------------------------------------------------
+// COM_STMT_EXECUTE
+// ---------------------------------------------------------------------------------------------
+
+/// The arguments of one COM_STMT_EXECUTE.
+#[derive(Clone, Copy)]
+pub struct StmtExecute<'a> {
+    /// The statement id (or [`DIRECT_STATEMENT_ID`] on MariaDB).
+    pub statement_id: u32,
+    /// The flags byte: a `CURSOR_TYPE_*` value. [`PARAMETER_COUNT_AVAILABLE`] is added by the
+    /// encoder when it is needed.
+    pub flags: u8,
+    /// The statement's parameter count from its [`PrepareOk`].
+    pub num_params: u16,
+    /// The parameter values, in order. Without CLIENT_QUERY_ATTRIBUTES there must be exactly
+    /// `num_params` of them; with it, values past `num_params` are query attributes.
+    pub params: &'a [&'a dyn ToParam],
+    /// Parameter names (CLIENT_QUERY_ATTRIBUTES only): `names[i]` names `params[i]`; a missing
+    /// or empty name means none. Ignored without the capability.
+    pub names: &'a [&'a [u8]],
+    /// Send the parameter types (`new_params_bind_flag` = 1). Must be true on the first
+    /// execute of a statement, after a COM_STMT_RESET, and whenever a type differs from the
+    /// previous execute's; false reuses the types bound before (the values must then have
+    /// those same types).
+    pub send_types: bool,
+    /// A string or byte-string parameter whose [`ToParam::long_data`] is at least this long was
+    /// sent with COM_STMT_SEND_LONG_DATA (see [`long_data_params`]): its value is left out.
+    pub long_data_threshold: Option<usize>,
+}
+
+impl std::fmt::Debug for StmtExecute<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StmtExecute")
+            .field("statement_id", &self.statement_id)
+            .field("flags", &self.flags)
+            .field("num_params", &self.num_params)
+            .field("params", &self.params.len())
+            .field("names", &self.names)
+            .field("send_types", &self.send_types)
+            .field("long_data_threshold", &self.long_data_threshold)
+            .finish()
+    }
+}
+
+impl<'a> StmtExecute<'a> {
+    /// An execute of `statement_id` (no cursor) with `params`, sending their types.
+    pub fn new(statement_id: u32, num_params: u16, params: &'a [&'a dyn ToParam]) -> Self {
+        StmtExecute {
+            statement_id,
+            flags: CURSOR_TYPE_NO_CURSOR,
+            num_params,
+            params,
+            names: &[],
+            send_types: true,
+            long_data_threshold: None,
+        }
+    }
+}
+
+/// True if parameter `p` is sent with COM_STMT_SEND_LONG_DATA under `threshold`.
+fn is_long(p: &dyn ToParam, threshold: Option<usize>) -> bool {
+    match (threshold, p.long_data()) {
+        (Some(t), Some(b)) => !p.is_null() && b.len() >= t,
+        _ => false,
+    }
+}
+
+/// The parameters to send with COM_STMT_SEND_LONG_DATA before an execute whose
+/// [`StmtExecute::long_data_threshold`] is `threshold`: `(param_id, bytes)` of every string or
+/// byte-string parameter at least that long. The execute leaves exactly these values out.
+pub fn long_data_params<'p>(
+    params: &'p [&'p dyn ToParam],
+    threshold: usize,
+) -> impl Iterator<Item = (u16, &'p [u8])> + 'p {
+    params
+        .iter()
+        .enumerate()
+        .filter(move |(_, p)| is_long(**p, Some(threshold)))
+        .filter_map(|(i, p)| Some((u16::try_from(i).ok()?, p.long_data()?)))
+}
+
+fn exec_error(field: &'static str, kind: ErrorKind) -> ParseError {
+    ParseError::new(Packet::StmtExecute, field, kind)
+}
+
+/// Appends the parameter block shared by COM_STMT_EXECUTE and COM_QUERY with attributes, from
+/// the NULL bitmap on: bitmap, `new_params_bind_flag`, the types (each followed by its name
+/// when `with_names`), then the values.
+fn put_params(
+    out: &mut BytesMut,
+    params: &[&dyn ToParam],
+    names: Option<&[&[u8]]>,
+    send_types: bool,
+    long_data_threshold: Option<usize>,
+) {
+    let bitmap_at = out.len();
+    out.put_bytes(0, null_bitmap_len(params.len(), 0));
+    for (i, p) in params.iter().enumerate() {
+        if p.is_null() {
+            if let Some(bitmap) = out.get_mut(bitmap_at..) {
+                set_bit(bitmap, i);
+            }
+        }
+    }
+    out.put_u8(u8::from(send_types));
+    if send_types {
+        for (i, p) in params.iter().enumerate() {
+            out.put_slice(&p.param_type().to_bytes());
+            if let Some(names) = names {
+                put_lenenc_bytes(out, names.get(i).copied().unwrap_or_default());
+            }
+        }
+    }
+    for p in params {
+        if !is_long(*p, long_data_threshold) {
+            p.encode_value(out);
+        }
+    }
+}
+
+/// Appends COM_STMT_EXECUTE. `caps` are the negotiated capabilities (only
+/// CLIENT_QUERY_ATTRIBUTES matters).
+///
+/// Layout: `0x17`, statement id `int<4>`, flags `int<1>`, iteration count `int<4>` = 1; then,
+/// if `num_params > 0` or (CLIENT_QUERY_ATTRIBUTES and [`PARAMETER_COUNT_AVAILABLE`]):
+/// `parameter_count` `int<lenenc>` (CLIENT_QUERY_ATTRIBUTES only), and if the count is not
+/// zero the NULL bitmap `(count + 7) / 8`, `new_params_bind_flag`, the types (2 bytes each,
+/// plus a `string<lenenc>` name with CLIENT_QUERY_ATTRIBUTES) when the flag is 1, and the
+/// values of the non-NULL parameters. With CLIENT_QUERY_ATTRIBUTES and attributes on a
+/// statement without parameters the encoder sets [`PARAMETER_COUNT_AVAILABLE`] itself.
+///
+/// Errors (nothing is appended): without CLIENT_QUERY_ATTRIBUTES, a parameter count other
+/// than `num_params`; with it, fewer than `num_params` or more than 65535.
+pub fn encode_stmt_execute(
+    out: &mut BytesMut,
+    e: &StmtExecute<'_>,
+    caps: CapabilityFlags,
+) -> ParseResult<()> {
+    let attrs = caps.contains(CapabilityFlags::QUERY_ATTRIBUTES);
+    let n = e.params.len();
+    let expected = usize::from(e.num_params);
+    if (!attrs && n != expected) || n < expected {
+        return Err(exec_error("parameter_count", ErrorKind::InvalidValue));
+    }
+    if u16::try_from(n).is_err() {
+        return Err(exec_error("parameter_count", ErrorKind::TooLarge));
+    }
+    let mut flags = e.flags;
+    if attrs && e.num_params == 0 && n > 0 {
+        flags |= PARAMETER_COUNT_AVAILABLE;
+    }
+    out.put_u8(COM_STMT_EXECUTE);
+    out.put_u32_le(e.statement_id);
+    out.put_u8(flags);
+    out.put_u32_le(1);
+    if e.num_params == 0 && !(attrs && flags & PARAMETER_COUNT_AVAILABLE != 0) {
+        return Ok(());
+    }
+    if attrs {
+        put_lenenc(out, n as u64);
+    }
+    if n > 0 {
+        put_params(
+            out,
+            e.params,
+            attrs.then_some(e.names),
+            e.send_types,
+            e.long_data_threshold,
+        );
+    }
+    Ok(())
+}
+
+/// One parameter of a parsed COM_STMT_EXECUTE (or COM_QUERY attribute).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamValue<'a> {
+    /// SQL NULL (its bit in the NULL bitmap).
+    Null,
+    /// Sent before with COM_STMT_SEND_LONG_DATA: no bytes here.
+    LongData,
+    /// The binary value's bytes, as a binary row cell: the fixed bytes of a number, the bytes
+    /// after the length byte of a temporal, the string of any other type. Decode with
+    /// [`FromValue::from_binary`](super::value::FromValue::from_binary) and the parameter's type.
+    Value(&'a [u8]),
+}
+
+/// A parsed COM_STMT_EXECUTE (test servers, traces, fuzz round trips).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StmtExecuteRequest<'a> {
+    /// The statement id.
+    pub statement_id: u32,
+    /// The flags byte.
+    pub flags: u8,
+    /// The iteration count (always 1 from real clients).
+    pub iteration_count: u32,
+    /// `new_params_bind_flag`: the types were sent.
+    pub types_sent: bool,
+    /// The type of every parameter (sent, or the ones given to the parser).
+    pub types: Vec<ParamType>,
+    /// The name of every parameter (empty without CLIENT_QUERY_ATTRIBUTES, or when the types
+    /// were not sent).
+    pub names: Vec<&'a [u8]>,
+    /// The value of every parameter.
+    pub values: Vec<ParamValue<'a>>,
+}
+
+/// The parameter block of a parsed execute or query.
+struct ReadParams<'a> {
+    types_sent: bool,
+    types: Vec<ParamType>,
+    names: Vec<&'a [u8]>,
+    values: Vec<ParamValue<'a>>,
+}
+
+/// Reads `count` parameters from the NULL bitmap on (the inverse of `put_params`). `bound` are
+/// the types used when `new_params_bind_flag` is 0; `long_data` the ids sent with
+/// COM_STMT_SEND_LONG_DATA.
+fn read_params<'a>(
+    r: &mut Reader<'a>,
+    count: usize,
+    with_names: bool,
+    bound: &[ParamType],
+    long_data: &[u16],
+) -> ParseResult<ReadParams<'a>> {
+    let bitmap = r.take(null_bitmap_len(count, 0), "null_bitmap")?;
+    let types_sent = match r.u8("new_params_bind_flag")? {
+        0 => false,
+        1 => true,
+        _ => return Err(r.error("new_params_bind_flag", ErrorKind::InvalidValue)),
+    };
+    // Each parameter takes at least one bit; counts beyond the packet are refused before
+    // anything is allocated for them.
+    let cap = count.min(r.remaining().saturating_add(1).saturating_mul(8));
+    let mut types = Vec::with_capacity(cap);
+    let mut names = Vec::new();
+    if types_sent {
+        for _ in 0..count {
+            let [t, f] = <[u8; 2]>::try_from(r.take(2, "parameter_type")?)
+                .map_err(|_| r.error("parameter_type", ErrorKind::Truncated))?;
+            types.push(ParamType::from_bytes([t, f]));
+            if with_names {
+                names.push(r.lenenc_bytes("parameter_name")?);
+            }
+        }
+    } else {
+        if bound.len() < count {
+            return Err(r.error("parameter_type", ErrorKind::Unexpected));
+        }
+        types.extend(bound.iter().take(count));
+    }
+    let mut values = Vec::with_capacity(cap);
+    for (i, t) in types.iter().enumerate() {
+        if bit_is_set(bitmap, i) {
+            values.push(ParamValue::Null);
+        } else if u16::try_from(i).is_ok_and(|i| long_data.contains(&i)) {
+            values.push(ParamValue::LongData);
+        } else {
+            values.push(ParamValue::Value(take_value(
+                r,
+                t.column_type,
+                "parameter_value",
+            )?));
+        }
+    }
+    Ok(ReadParams {
+        types_sent,
+        types,
+        names,
+        values,
+    })
+}
+
+/// Parses a COM_STMT_EXECUTE payload (command byte included) of a statement with `num_params`
+/// parameters, with the negotiated `caps` (CLIENT_QUERY_ATTRIBUTES). `bound` are the types
+/// bound by an earlier execute, used when this one does not send types; `long_data` the
+/// parameter ids sent with COM_STMT_SEND_LONG_DATA since.
+pub fn parse_stmt_execute<'a>(
+    payload: &'a [u8],
+    num_params: u16,
+    caps: CapabilityFlags,
+    bound: &[ParamType],
+    long_data: &[u16],
+) -> ParseResult<StmtExecuteRequest<'a>> {
+    let mut r = Reader::new(payload, Packet::StmtExecute);
+    if r.u8("command")? != COM_STMT_EXECUTE {
+        return Err(r.error("command", ErrorKind::InvalidValue));
+    }
+    let statement_id = r.u32("statement_id")?;
+    let flags = r.u8("flags")?;
+    let iteration_count = r.u32("iteration_count")?;
+    let attrs = caps.contains(CapabilityFlags::QUERY_ATTRIBUTES);
+    let mut req = StmtExecuteRequest {
+        statement_id,
+        flags,
+        iteration_count,
+        types_sent: false,
+        types: Vec::new(),
+        names: Vec::new(),
+        values: Vec::new(),
+    };
+    if num_params == 0 && !(attrs && flags & PARAMETER_COUNT_AVAILABLE != 0) {
+        r.finish("trailing")?;
+        return Ok(req);
+    }
+    let count = if attrs {
+        let n = r.lenenc("parameter_count")?;
+        let n = u16::try_from(n).map_err(|_| r.error("parameter_count", ErrorKind::TooLarge))?;
+        if n < num_params {
+            return Err(r.error("parameter_count", ErrorKind::InvalidValue));
+        }
+        usize::from(n)
+    } else {
+        usize::from(num_params)
+    };
+    if count > 0 {
+        let p = read_params(&mut r, count, attrs, bound, long_data)?;
+        req.types_sent = p.types_sent;
+        req.types = p.types;
+        req.names = p.names;
+        req.values = p.values;
+    }
+    r.finish("trailing")?;
+    Ok(req)
+}
+
+// ---------------------------------------------------------------------------------------------
+// COM_STMT_SEND_LONG_DATA, RESET, CLOSE, FETCH
+// ---------------------------------------------------------------------------------------------
+
+/// Appends COM_STMT_SEND_LONG_DATA: statement id `int<4>`, parameter id `int<2>`, then `data`
+/// to the end of the packet. No response; repeated sends append to the parameter. The
+/// parameter's value is then left out of the next COM_STMT_EXECUTE.
+pub fn encode_stmt_send_long_data(
+    out: &mut BytesMut,
+    statement_id: u32,
+    param_id: u16,
+    data: &[u8],
+) {
+    out.put_u8(COM_STMT_SEND_LONG_DATA);
+    out.put_u32_le(statement_id);
+    out.put_u16_le(param_id);
+    out.put_slice(data);
+}
+
+/// Appends COM_STMT_RESET (statement id): discards long data sent for the statement and closes
+/// its cursor. Answered with OK or ERR.
+pub fn encode_stmt_reset(out: &mut BytesMut, statement_id: u32) {
+    out.put_u8(COM_STMT_RESET);
+    out.put_u32_le(statement_id);
+}
+
+/// Appends COM_STMT_CLOSE (statement id): deallocates the statement. The server sends no
+/// response at all.
+pub fn encode_stmt_close(out: &mut BytesMut, statement_id: u32) {
+    out.put_u8(COM_STMT_CLOSE);
+    out.put_u32_le(statement_id);
+}
+
+/// Appends COM_STMT_FETCH: statement id `int<4>`, number of rows `int<4>`, for a statement
+/// executed with a cursor. Answered with up to `num_rows` binary rows and an EOF (or OK with
+/// DEPRECATE_EOF) whose status says whether the cursor has more (LAST_ROW_SENT when not).
+pub fn encode_stmt_fetch(out: &mut BytesMut, statement_id: u32, num_rows: u32) {
+    out.put_u8(COM_STMT_FETCH);
+    out.put_u32_le(statement_id);
+    out.put_u32_le(num_rows);
+}
+
+/// A parsed COM_STMT_SEND_LONG_DATA, RESET, CLOSE or FETCH.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StmtCommand<'a> {
+    /// COM_STMT_SEND_LONG_DATA.
+    SendLongData {
+        /// Statement id.
+        statement_id: u32,
+        /// Parameter id.
+        param_id: u16,
+        /// The data (to the end of the packet).
+        data: &'a [u8],
+    },
+    /// COM_STMT_RESET.
+    Reset(u32),
+    /// COM_STMT_CLOSE.
+    Close(u32),
+    /// COM_STMT_FETCH.
+    Fetch {
+        /// Statement id.
+        statement_id: u32,
+        /// Rows asked for.
+        num_rows: u32,
+    },
+}
+
+/// Parses COM_STMT_SEND_LONG_DATA, RESET, CLOSE or FETCH (command byte included).
+pub fn parse_stmt_command(payload: &[u8]) -> ParseResult<StmtCommand<'_>> {
+    let mut r = Reader::new(payload, Packet::Command);
+    let code = r.u8("command")?;
+    let statement_id = r.u32("statement_id")?;
+    let c = match code {
+        COM_STMT_SEND_LONG_DATA => {
+            let param_id = r.u16("param_id")?;
+            StmtCommand::SendLongData {
+                statement_id,
+                param_id,
+                data: r.eof_bytes(),
+            }
+        }
+        COM_STMT_RESET => StmtCommand::Reset(statement_id),
+        COM_STMT_CLOSE => StmtCommand::Close(statement_id),
+        COM_STMT_FETCH => StmtCommand::Fetch {
+            statement_id,
+            num_rows: r.u32("num_rows")?,
+        },
+        _ => return Err(r.error("command", ErrorKind::InvalidValue)),
+    };
+    r.finish("trailing")?;
+    Ok(c)
+}
+
+// ---------------------------------------------------------------------------------------------
+// COM_STMT_BULK_EXECUTE (MariaDB)
+// ---------------------------------------------------------------------------------------------
+
+/// One parameter of one row of a COM_STMT_BULK_EXECUTE.
+#[derive(Clone, Copy)]
+pub enum BulkParam<'a> {
+    /// A value (a NULL value, [`ToParam::is_null`], is sent as [`Indicator::Null`]).
+    Value(&'a dyn ToParam),
+    /// SQL NULL.
+    Null,
+    /// The column's default.
+    Default,
+    /// The default for an INSERT, left alone by an UPDATE.
+    Ignore,
+}
+
+impl std::fmt::Debug for BulkParam<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BulkParam::Value(v) => write!(f, "Value({:?})", v.param_type()),
+            BulkParam::Null => f.write_str("Null"),
+            BulkParam::Default => f.write_str("Default"),
+            BulkParam::Ignore => f.write_str("Ignore"),
+        }
+    }
+}
+
+/// Appends MariaDB's COM_STMT_BULK_EXECUTE (needs MARIADB_CLIENT_STMT_BULK_OPERATIONS):
+/// `0xFA`, statement id `int<4>`, bulk flags `int<2>`, the types (2 bytes each) when `flags`
+/// has [`BULK_SEND_TYPES_TO_SERVER`], then for every row and every parameter an indicator byte
+/// and, for [`Indicator::None`], the value in its binary form.
+///
+/// `types` declares every parameter's type (sent only with [`BULK_SEND_TYPES_TO_SERVER`]); a
+/// value must have its parameter's declared type. Errors (nothing is appended): no rows, a
+/// row whose width is not `types.len()`, or a value of another type.
+pub fn encode_stmt_bulk_execute<'p, R>(
+    out: &mut BytesMut,
+    statement_id: u32,
+    flags: u16,
+    types: &[ParamType],
+    rows: &[R],
+) -> ParseResult<()>
+where
+    R: AsRef<[BulkParam<'p>]>,
+{
+    if rows.is_empty() {
+        return Err(exec_error("rows", ErrorKind::InvalidValue));
+    }
+    for row in rows {
+        let row = row.as_ref();
+        if row.len() != types.len() {
+            return Err(exec_error("row_width", ErrorKind::InvalidValue));
+        }
+        for (p, t) in row.iter().zip(types) {
+            if let BulkParam::Value(v) = p {
+                if !v.is_null() && v.param_type() != *t {
+                    return Err(exec_error("parameter_type", ErrorKind::InvalidValue));
+                }
+            }
+        }
+    }
+    out.put_u8(COM_STMT_BULK_EXECUTE);
+    out.put_u32_le(statement_id);
+    out.put_u16_le(flags);
+    if flags & BULK_SEND_TYPES_TO_SERVER != 0 {
+        for t in types {
+            out.put_slice(&t.to_bytes());
+        }
+    }
+    for row in rows {
+        for p in row.as_ref() {
+            match p {
+                BulkParam::Value(v) if !v.is_null() => {
+                    out.put_u8(Indicator::None as u8);
+                    v.encode_value(out);
+                }
+                BulkParam::Value(_) | BulkParam::Null => out.put_u8(Indicator::Null as u8),
+                BulkParam::Default => out.put_u8(Indicator::Default as u8),
+                BulkParam::Ignore => out.put_u8(Indicator::Ignore as u8),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// One parameter of one row of a parsed COM_STMT_BULK_EXECUTE.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BulkValue<'a> {
+    /// A value's bytes (as [`ParamValue::Value`]).
+    Value(&'a [u8]),
+    /// NULL.
+    Null,
+    /// DEFAULT.
+    Default,
+    /// IGNORE.
+    Ignore,
+}
+
+/// A parsed COM_STMT_BULK_EXECUTE.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BulkExecuteRequest<'a> {
+    /// The statement id.
+    pub statement_id: u32,
+    /// The bulk flags.
+    pub flags: u16,
+    /// The parameter types (sent, or given to the parser).
+    pub types: Vec<ParamType>,
+    /// The rows.
+    pub rows: Vec<Vec<BulkValue<'a>>>,
+}
+
+/// Parses a COM_STMT_BULK_EXECUTE payload (command byte included) of a statement with
+/// `num_params` parameters; `bound` are the types when the packet does not send them. Rows run
+/// to the end of the packet; there must be at least one.
+pub fn parse_stmt_bulk_execute<'a>(
+    payload: &'a [u8],
+    num_params: u16,
+    bound: &[ParamType],
+) -> ParseResult<BulkExecuteRequest<'a>> {
+    let mut r = Reader::new(payload, Packet::StmtExecute);
+    if r.u8("command")? != COM_STMT_BULK_EXECUTE {
+        return Err(r.error("command", ErrorKind::InvalidValue));
+    }
+    let statement_id = r.u32("statement_id")?;
+    let flags = r.u16("bulk_flags")?;
+    let n = usize::from(num_params);
+    let types: Vec<ParamType> = if flags & BULK_SEND_TYPES_TO_SERVER != 0 {
+        let mut t = Vec::with_capacity(n.min(r.remaining() / 2));
+        for _ in 0..n {
+            let a = r.u8("parameter_type")?;
+            let b = r.u8("parameter_type")?;
+            t.push(ParamType::from_bytes([a, b]));
+        }
+        t
+    } else if bound.len() >= n {
+        bound.iter().take(n).copied().collect()
+    } else {
+        return Err(r.error("parameter_type", ErrorKind::Unexpected));
+    };
+    if n == 0 {
+        // Rows of no parameters carry no bytes: "until the end of the packet" never ends.
+        return Err(r.error("parameter_count", ErrorKind::InvalidValue));
+    }
+    let mut rows = Vec::new();
+    loop {
+        let mut row = Vec::with_capacity(n.min(r.remaining()));
+        for t in &types {
+            let ind = r.u8("indicator")?;
+            row.push(match Indicator::from_u8(ind) {
+                Some(Indicator::None) => {
+                    BulkValue::Value(take_value(&mut r, t.column_type, "parameter_value")?)
+                }
+                Some(Indicator::Null) => BulkValue::Null,
+                Some(Indicator::Default) => BulkValue::Default,
+                Some(Indicator::Ignore) => BulkValue::Ignore,
+                None => return Err(r.error("indicator", ErrorKind::InvalidValue)),
+            });
+        }
+        rows.push(row);
+        if r.is_empty() {
+            break;
+        }
+    }
+    Ok(BulkExecuteRequest {
+        statement_id,
+        flags,
+        types,
+        rows,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// COM_QUERY with query attributes (MySQL 8.0.23+)
+// ---------------------------------------------------------------------------------------------
+
+/// Appends COM_QUERY as it must be sent once CLIENT_QUERY_ATTRIBUTES is negotiated:
+/// `0x03`, `parameter_count` `int<lenenc>`, `parameter_set_count` `int<lenenc>` = 1, and when
+/// the count is not zero the NULL bitmap, `new_params_bind_flag` = 1, every attribute's type
+/// and name, the values; then the SQL text. With the capability every COM_QUERY carries this
+/// prefix, `00 01` when there are no attributes.
+///
+/// Errors (nothing is appended): more than 65535 attributes.
+pub fn encode_query_with_attributes(
+    out: &mut BytesMut,
+    sql: &[u8],
+    attributes: &[(&[u8], &dyn ToParam)],
+) -> ParseResult<()> {
+    let n = attributes.len();
+    if u16::try_from(n).is_err() {
+        return Err(exec_error("parameter_count", ErrorKind::TooLarge));
+    }
+    out.put_u8(COM_QUERY);
+    put_lenenc(out, n as u64);
+    put_lenenc(out, 1);
+    if n > 0 {
+        let names: Vec<&[u8]> = attributes.iter().map(|(name, _)| *name).collect();
+        let values: Vec<&dyn ToParam> = attributes.iter().map(|(_, v)| *v).collect();
+        put_params(out, &values, Some(&names), true, None);
+    }
+    out.put_slice(sql);
+    Ok(())
+}
+
+/// One query attribute of a parsed COM_QUERY.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueryAttribute<'a> {
+    /// Its name.
+    pub name: &'a [u8],
+    /// Its type.
+    pub param_type: ParamType,
+    /// Its value.
+    pub value: ParamValue<'a>,
+}
+
+/// Parses a COM_QUERY payload (command byte included) sent with CLIENT_QUERY_ATTRIBUTES:
+/// the attributes, then the SQL text.
+pub fn parse_query_with_attributes(
+    payload: &[u8],
+) -> ParseResult<(Vec<QueryAttribute<'_>>, &[u8])> {
+    let mut r = Reader::new(payload, Packet::StmtExecute);
+    if r.u8("command")? != COM_QUERY {
+        return Err(r.error("command", ErrorKind::InvalidValue));
+    }
+    let n = r.lenenc("parameter_count")?;
+    let n = u16::try_from(n).map_err(|_| r.error("parameter_count", ErrorKind::TooLarge))?;
+    if r.lenenc("parameter_set_count")? != 1 {
+        return Err(r.error("parameter_set_count", ErrorKind::InvalidValue));
+    }
+    let mut attrs = Vec::new();
+    if n > 0 {
+        let p = read_params(&mut r, usize::from(n), true, &[], &[])?;
+        if !p.types_sent {
+            // A query has no statement to take bound types from.
+            return Err(r.error("new_params_bind_flag", ErrorKind::InvalidValue));
+        }
+        for ((name, param_type), value) in p.names.into_iter().zip(p.types).zip(p.values) {
+            attrs.push(QueryAttribute {
+                name,
+                param_type,
+                value,
+            });
+        }
+    }
+    Ok((attrs, r.eof_bytes()))
+}
+
+#[cfg(test)]
+mod tests;
