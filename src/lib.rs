@@ -49,7 +49,9 @@ pub mod proto;
 pub mod session;
 pub mod trace;
 
+pub use codec::value::ToParam;
 pub use error::{Error, ServerError};
+pub use proto::Statement;
 pub use session::{Options, Session};
 
 /// The README's examples, compiled as doctests so they stay true.

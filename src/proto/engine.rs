@@ -4,6 +4,7 @@ use std::collections::VecDeque;
 
 use bytes::{Bytes, BytesMut};
 
+use crate::codec::binary::BinaryRowCells;
 use crate::codec::command::{Command, COM_QUERY, COM_QUIT};
 use crate::codec::frame::{peek_header, Frame, PacketCodec, HEADER, MAX_CHUNK};
 use crate::codec::handshake::Handshake;
@@ -16,6 +17,7 @@ use crate::trace::{Direction, PacketEvent, Phase, Tracer};
 use super::connect::ConnectState;
 use super::raw::RawExchange;
 use super::response::{expect_for, Expect, Response};
+use super::stmt::{new_engine_token, Statement};
 use super::{PipelineCursor, Step};
 
 /// Most pipelined commands in flight (written, response not yet complete).
@@ -77,6 +79,13 @@ pub struct Engine {
     /// The current row's payload within `batch` or `row_packet`.
     pub(super) row_range: (usize, usize),
     pub(super) cells: RowCells,
+    /// The current result's rows are binary (a prepared statement's), split into these.
+    pub(super) binary: bool,
+    pub(super) binary_cells: BinaryRowCells,
+    /// A COM_STMT_PREPARE response being read: what it said so far.
+    pub(super) prepared: Option<Statement>,
+    /// This engine's identity (statements are executed only where they were prepared).
+    pub(super) token: u64,
     /// Commands written whose responses have not started: (what the response looks like,
     /// first response seq, command bytes).
     pending: VecDeque<(Expect, u8, usize)>,
@@ -154,6 +163,10 @@ impl Engine {
             row_in_batch: false,
             row_range: (0, 0),
             cells: RowCells::new(),
+            binary: false,
+            binary_cells: BinaryRowCells::new(),
+            prepared: None,
+            token: new_engine_token(),
             pending: VecDeque::new(),
             inflight_bytes: 0,
             current_bytes: 0,
@@ -469,6 +482,7 @@ impl Engine {
         self.codec.set_seq(0);
         self.queue_packet(parts);
         self.resp.set(next);
+        self.binary = false;
         Ok(())
     }
 

@@ -39,6 +39,7 @@ mod raw;
 mod read;
 pub mod response;
 mod row;
+mod stmt;
 #[cfg(test)]
 mod tests;
 
@@ -46,6 +47,7 @@ pub use connect::{ConnectConfig, ConnectEvent};
 pub use engine::{Engine, PIPELINE_WINDOW, PIPELINE_WINDOW_BYTES};
 pub use pipeline::PipelineCursor;
 pub use row::Row;
+pub use stmt::{Statement, LONG_DATA_THRESHOLD};
 
 /// The outcome of one step of the engine: `Ok(None)` means "feed me more bytes".
 pub type Step<T> = Result<Option<T>, crate::Error>;

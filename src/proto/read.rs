@@ -7,6 +7,7 @@ use crate::error::Error;
 
 use super::engine::server_error;
 use super::response::{Expect, Seen};
+use super::row::Cells;
 use super::{Engine, Row, Step};
 
 impl Engine {
@@ -98,9 +99,13 @@ impl Engine {
                 if seq == self.codec.next_seq() && !matches!(first, None | Some(0xFE | 0xFF)) {
                     self.codec.set_seq(seq.wrapping_add(1));
                     self.batch_pos = end;
-                    let n = self.columns.len();
                     let payload = self.batch.get(start..end).unwrap_or_default();
-                    if let Err(e) = self.cells.parse(payload, n) {
+                    let r = if self.binary {
+                        self.binary_cells.parse(payload, &self.columns)
+                    } else {
+                        self.cells.parse(payload, self.columns.len())
+                    };
+                    if let Err(e) = r {
                         return Err(self.proto(e));
                     }
                     self.row_in_batch = true;
@@ -123,8 +128,12 @@ impl Engine {
                 Ok(Some(false))
             }
             Seen::Row => {
-                let n = self.columns.len();
-                if let Err(e) = self.cells.parse(&f.payload, n) {
+                let r = if self.binary {
+                    self.binary_cells.parse(&f.payload, &self.columns)
+                } else {
+                    self.cells.parse(&f.payload, self.columns.len())
+                };
+                if let Err(e) = r {
                     return Err(self.proto(e));
                 }
                 self.row_range = (0, f.payload.len());
@@ -147,7 +156,11 @@ impl Engine {
         Row::new(
             shared,
             shared.get(start..end).unwrap_or_default(),
-            &self.cells,
+            if self.binary {
+                Cells::Binary(&self.binary_cells)
+            } else {
+                Cells::Text(&self.cells)
+            },
             &self.columns,
         )
     }
@@ -228,6 +241,11 @@ impl Engine {
                         Ok(r) => r,
                         // Errors of statements nobody is waiting for any more are dropped;
                         // fatal ones have marked the connection broken and end the drain.
+                        Err(e) if e.is_fatal() => return Err(e),
+                        Err(_) => Some(()),
+                    },
+                    Expect::PrepareOk | Expect::PrepareDefs { .. } => match self.prepare_step() {
+                        Ok(r) => r.map(|_| ()),
                         Err(e) if e.is_fatal() => return Err(e),
                         Err(_) => Some(()),
                     },

@@ -8,12 +8,16 @@
 
 use bytes::Bytes;
 
-use crate::codec::command::Command;
+use crate::codec::command::{
+    Command, COM_STMT_CLOSE, COM_STMT_EXECUTE, COM_STMT_FETCH, COM_STMT_PREPARE, COM_STMT_RESET,
+    COM_STMT_SEND_LONG_DATA,
+};
 use crate::codec::response::{
     is_result_end, parse_eof, parse_err, parse_ok, parse_query_response, EofPacket, ErrPacket,
     OkPacket, QueryResponse,
 };
 use crate::codec::resultset::{parse_column_definition, ColumnDefinition};
+use crate::codec::stmt::{parse_prepare_ok, PrepareOk};
 use crate::codec::{CapabilityFlags, ErrorKind, Packet, ParseError, StatusFlags};
 
 /// What the next packet of the exchange is.
@@ -41,9 +45,40 @@ pub enum Expect {
     Simple,
     /// One string packet (COM_STATISTICS) or an ERR.
     Text,
+    /// The first packet of a COM_STMT_PREPARE response: PREPARE_OK or ERR.
+    PrepareOk,
+    /// The definitions after PREPARE_OK, in order: `params` parameter definitions, an EOF if
+    /// `params_eof`, `columns` column definitions, an EOF if `columns_eof`.
+    PrepareDefs {
+        /// Parameter definitions still to come.
+        params: u16,
+        /// An EOF follows the parameter definitions.
+        params_eof: bool,
+        /// Column definitions still to come.
+        columns: u16,
+        /// An EOF follows the column definitions.
+        columns_eof: bool,
+    },
     /// The response of a command whose response shape is not known: where it ends cannot be
     /// told.
     Unknown,
+}
+
+impl Expect {
+    /// After one more packet of a prepare response's definitions: what is left, `Idle` at the
+    /// end.
+    fn prepare_defs(params: u16, params_eof: bool, columns: u16, columns_eof: bool) -> Expect {
+        if params == 0 && !params_eof && columns == 0 && !columns_eof {
+            Expect::Idle
+        } else {
+            Expect::PrepareDefs {
+                params,
+                params_eof,
+                columns,
+                columns_eof,
+            }
+        }
+    }
 }
 
 /// What a command's response looks like.
@@ -53,7 +88,16 @@ pub fn expect_for(cmd: &Command<'_>) -> Expect {
         Command::InitDb(_) | Command::Ping | Command::ResetConnection => Expect::Simple,
         Command::Statistics => Expect::Text,
         Command::Quit => Expect::Idle,
-        Command::Other(..) => Expect::Unknown,
+        Command::Other(code, _) => match *code {
+            COM_STMT_PREPARE => Expect::PrepareOk,
+            // An execute is answered like a query (its rows are binary), a fetch by rows.
+            COM_STMT_EXECUTE => Expect::Head,
+            COM_STMT_FETCH => Expect::Rows,
+            COM_STMT_RESET => Expect::Simple,
+            // No response at all.
+            COM_STMT_SEND_LONG_DATA | COM_STMT_CLOSE => Expect::Idle,
+            _ => Expect::Unknown,
+        },
     }
 }
 
@@ -90,6 +134,10 @@ pub enum Seen {
     },
     /// A string response (COM_STATISTICS).
     Text,
+    /// COM_STMT_PREPARE succeeded; definitions follow as it says.
+    PrepareOk(PrepareOk),
+    /// One parameter definition of a prepare response.
+    Param(ColumnDefinition),
     /// A packet of a response whose shape is not known.
     Unknown,
     /// A server packet where none was expected (the client was to speak).
@@ -237,9 +285,77 @@ impl Response {
                 }
                 Ok(Seen::Text)
             }
+            Expect::PrepareOk => {
+                if p.first() == Some(&0xFF) {
+                    self.expect = Expect::Idle;
+                    return Ok(Seen::Err(parse_err(p)?));
+                }
+                let ok = parse_prepare_ok(p, self.caps)?;
+                // MySQL 8's optional metadata: with RESULTSET_METADATA_NONE no definitions
+                // follow at all.
+                let (params, columns) = if ok.metadata_follows() {
+                    (ok.num_params, ok.num_columns)
+                } else {
+                    (0, 0)
+                };
+                // Inferred capabilities: an EOF may come at each place one can (see
+                // `prepare_def`).
+                let eofs = !self.caps.contains(CapabilityFlags::DEPRECATE_EOF) || self.inferred;
+                self.expect =
+                    Expect::prepare_defs(params, eofs && params > 0, columns, eofs && columns > 0);
+                Ok(Seen::PrepareOk(ok))
+            }
+            Expect::PrepareDefs {
+                params,
+                params_eof,
+                columns,
+                columns_eof,
+            } => self.prepare_def(p, params, params_eof, columns, columns_eof),
             Expect::Unknown => Ok(Seen::Unknown),
             Expect::Idle | Expect::InfileData => Ok(Seen::Unexpected),
         }
+    }
+
+    /// One packet of a prepare response's definitions.
+    fn prepare_def(
+        &mut self,
+        p: &Bytes,
+        params: u16,
+        params_eof: bool,
+        columns: u16,
+        columns_eof: bool,
+    ) -> Result<Seen, ParseError> {
+        if params > 0 {
+            let c = parse_column_definition(p, self.ext_metadata)?;
+            self.expect = Expect::prepare_defs(params - 1, params_eof, columns, columns_eof);
+            return Ok(Seen::Param(c));
+        }
+        if !params_eof && columns > 0 {
+            let c = parse_column_definition(p, self.ext_metadata)?;
+            self.expect = Expect::prepare_defs(0, false, columns - 1, columns_eof);
+            return Ok(Seen::Column(c));
+        }
+        // An EOF's place. With inferred capabilities it may not be there: a packet that is no
+        // EOF shows CLIENT_DEPRECATE_EOF, and is what comes next.
+        if self.inferred && !(p.first() == Some(&0xFE) && p.len() < 9) {
+            self.caps.set(CapabilityFlags::DEPRECATE_EOF, true);
+            self.expect = Expect::prepare_defs(0, false, columns, false);
+            return if self.expect == Expect::Idle {
+                Ok(Seen::Unexpected)
+            } else {
+                self.on_server(p)
+            };
+        }
+        let e = parse_eof(p)?;
+        if self.inferred {
+            self.caps.set(CapabilityFlags::DEPRECATE_EOF, false);
+        }
+        self.expect = if params_eof {
+            Expect::prepare_defs(0, false, columns, columns_eof)
+        } else {
+            Expect::Idle
+        };
+        Ok(Seen::ColumnsEof(e))
     }
 
     fn head(&mut self, p: &Bytes) -> Result<Seen, ParseError> {

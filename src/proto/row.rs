@@ -2,18 +2,29 @@
 
 use bytes::Bytes;
 
+use crate::codec::binary::BinaryRowCells;
 use crate::codec::resultset::{ColumnDefinition, RowCells};
 use crate::codec::value::FromValue;
 use crate::error::Error;
 
-/// One text-protocol row: cells are slices of the received packet.
+/// The cells of a row, as split by the protocol it came in.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Cells<'a> {
+    /// A text-protocol row (COM_QUERY).
+    Text(&'a RowCells),
+    /// A binary-protocol row (COM_STMT_EXECUTE).
+    Binary(&'a BinaryRowCells),
+}
+
+/// One row, text or binary protocol: cells are slices of the received packet, and
+/// [`Row::get`] reads a value the same way from either.
 #[derive(Debug, Clone, Copy)]
 pub struct Row<'a> {
     /// The received bytes the row is a view into (possibly several packets).
     shared: &'a Bytes,
     /// The row packet's payload.
     payload: &'a [u8],
-    cells: &'a RowCells,
+    cells: Cells<'a>,
     columns: &'a [ColumnDefinition],
 }
 
@@ -22,7 +33,7 @@ impl<'a> Row<'a> {
     pub(crate) fn new(
         shared: &'a Bytes,
         payload: &'a [u8],
-        cells: &'a RowCells,
+        cells: Cells<'a>,
         columns: &'a [ColumnDefinition],
     ) -> Self {
         Row {
@@ -35,12 +46,20 @@ impl<'a> Row<'a> {
 
     /// Number of cells.
     pub fn len(&self) -> usize {
-        self.cells.len()
+        match self.cells {
+            Cells::Text(c) => c.len(),
+            Cells::Binary(c) => c.len(),
+        }
+    }
+
+    /// True for a row of the binary protocol (a prepared statement's).
+    pub fn is_binary(&self) -> bool {
+        matches!(self.cells, Cells::Binary(_))
     }
 
     /// True for a row with no cells (never sent by a server).
     pub fn is_empty(&self) -> bool {
-        self.cells.is_empty()
+        self.len() == 0
     }
 
     /// The column definitions.
@@ -48,9 +67,14 @@ impl<'a> Row<'a> {
         self.columns
     }
 
-    /// The raw bytes of cell `i`, `None` for NULL (or an index out of range).
+    /// The raw bytes of cell `i`, `None` for NULL (or an index out of range). In a binary row
+    /// these are the value's wire bytes (a number's fixed little-endian bytes, a date's fields,
+    /// a string's bytes), not text.
     pub fn bytes(&self, i: usize) -> Option<&'a [u8]> {
-        self.cells.get(self.payload, i)
+        match self.cells {
+            Cells::Text(c) => c.get(self.payload, i),
+            Cells::Binary(c) => c.get(self.payload, i),
+        }
     }
 
     /// Cell `i` as a zero-copy [`Bytes`] that may outlive the row.
@@ -60,7 +84,10 @@ impl<'a> Row<'a> {
 
     /// True if cell `i` is NULL.
     pub fn is_null(&self, i: usize) -> bool {
-        self.cells.is_null(i)
+        match self.cells {
+            Cells::Text(c) => c.is_null(i),
+            Cells::Binary(c) => c.is_null(i),
+        }
     }
 
     /// The row packet's payload (zero-copy).
@@ -82,16 +109,27 @@ impl<'a> Row<'a> {
                 self.columns.len()
             ))
         })?;
-        match self.bytes(i) {
-            None => Ok(None),
-            Some(b) => T::from_text(b, col.column_type, col.flags)
-                .map(Some)
-                .map_err(Error::Value),
+        let Some(b) = self.bytes(i) else {
+            return Ok(None);
+        };
+        match self.cells {
+            Cells::Text(_) => T::from_text(b, col.column_type, col.flags),
+            Cells::Binary(_) => T::from_binary(b, col.column_type, col.flags),
         }
+        .map(Some)
+        .map_err(Error::Value)
     }
 
-    /// Cell `i` as text (lossy UTF-8), `None` for NULL.
+    /// Cell `i` as text, `None` for NULL: a text row's bytes (lossy UTF-8); a binary row's
+    /// value formatted as the text protocol would send it, where the value layer can (see
+    /// [`FromValue`] for `String`), else its bytes as lossy UTF-8.
     pub fn text(&self, i: usize) -> Option<std::borrow::Cow<'a, str>> {
-        self.bytes(i).map(String::from_utf8_lossy)
+        let b = self.bytes(i)?;
+        if let (Cells::Binary(_), Some(col)) = (self.cells, self.columns.get(i)) {
+            if let Ok(s) = String::from_binary(b, col.column_type, col.flags) {
+                return Some(std::borrow::Cow::Owned(s));
+            }
+        }
+        Some(String::from_utf8_lossy(b))
     }
 }

@@ -31,7 +31,8 @@ use crate::codec::command::Command;
 use crate::codec::frame::Frame;
 use crate::codec::response::OkPacket;
 use crate::codec::resultset::ColumnDefinition;
-use crate::proto::{ConnectEvent, Engine, PipelineCursor, Row, Step};
+use crate::codec::value::ToParam;
+use crate::proto::{ConnectEvent, Engine, PipelineCursor, Row, Statement, Step};
 use crate::trace::Tracer;
 use crate::Error;
 
@@ -232,6 +233,42 @@ impl Session {
             }
         }
         Ok(self.engine.last_ok().clone())
+    }
+
+    // ---- prepared statements ------------------------------------------------------------
+
+    /// COM_STMT_PREPARE (see [`super::Session::prepare`]).
+    pub fn prepare(&mut self, sql: &str) -> Result<Statement, Error> {
+        self.ready()?;
+        self.engine.start_prepare(sql)?;
+        self.respond(|e| e.prepare_step())
+    }
+
+    /// COM_STMT_EXECUTE (see [`super::Session::execute`]).
+    pub fn execute(
+        &mut self,
+        stmt: &Statement,
+        params: &[&dyn ToParam],
+    ) -> Result<QueryResult<'_>, Error> {
+        self.ready()?;
+        self.engine.start_execute(stmt, params)?;
+        let id = self.engine.completed();
+        self.respond(|e| e.head_step())?;
+        Ok(QueryResult { s: self, id })
+    }
+
+    /// COM_STMT_RESET (see [`super::Session::reset_statement`]).
+    pub fn reset_statement(&mut self, stmt: &Statement) -> Result<(), Error> {
+        self.ready()?;
+        self.engine.start_reset_statement(stmt)?;
+        self.respond(|e| e.simple_step())
+    }
+
+    /// COM_STMT_CLOSE (see [`super::Session::close_statement`]).
+    pub fn close_statement(&mut self, stmt: Statement) -> Result<(), Error> {
+        self.ready()?;
+        self.engine.start_close_statement(&stmt)?;
+        self.flush()
     }
 
     fn simple(&mut self, cmd: Command<'_>) -> Result<(), Error> {

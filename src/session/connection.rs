@@ -14,9 +14,10 @@ use crate::codec::command::Command;
 use crate::codec::frame::Frame;
 use crate::codec::handshake::Handshake;
 use crate::codec::response::OkPacket;
+use crate::codec::value::ToParam;
 use crate::codec::{CapabilityFlags, StatusFlags};
 use crate::error::Error;
-use crate::proto::{ConnectEvent, Engine, Step};
+use crate::proto::{ConnectEvent, Engine, Statement, Step};
 use crate::trace::Tracer;
 
 use super::options::Options;
@@ -290,6 +291,47 @@ impl Session {
             }
         }
         Ok(self.engine.last_ok().clone())
+    }
+
+    // ---- prepared statements ------------------------------------------------------------
+
+    /// COM_STMT_PREPARE: prepares `sql` (with `?` placeholders) on the server. The statement
+    /// belongs to this session; close it with [`Session::close_statement`] when done (the
+    /// server drops it with the connection otherwise).
+    pub async fn prepare(&mut self, sql: &str) -> Result<Statement, Error> {
+        self.ready().await?;
+        self.engine.start_prepare(sql)?;
+        self.respond(|e| e.prepare_step()).await
+    }
+
+    /// COM_STMT_EXECUTE: runs `stmt` with `params` (one per `?`, in order; `None` is NULL) and
+    /// reads the response head, like [`Session::query`]. Rows come in the binary protocol and
+    /// read with the same [`crate::proto::Row::get`]. A wrong number of parameters is an
+    /// error before anything is sent.
+    pub async fn execute(
+        &mut self,
+        stmt: &Statement,
+        params: &[&dyn ToParam],
+    ) -> Result<QueryResult<'_>, Error> {
+        self.ready().await?;
+        self.engine.start_execute(stmt, params)?;
+        let id = self.engine.completed();
+        self.respond(|e| e.head_step()).await?;
+        Ok(QueryResult::new(self, id))
+    }
+
+    /// COM_STMT_RESET: drops long data sent for `stmt` and closes its cursor.
+    pub async fn reset_statement(&mut self, stmt: &Statement) -> Result<(), Error> {
+        self.ready().await?;
+        self.engine.start_reset_statement(stmt)?;
+        self.respond(|e| e.simple_step()).await
+    }
+
+    /// COM_STMT_CLOSE: deallocates `stmt` on the server (no response is sent).
+    pub async fn close_statement(&mut self, stmt: Statement) -> Result<(), Error> {
+        self.ready().await?;
+        self.engine.start_close_statement(&stmt)?;
+        self.flush().await
     }
 
     async fn simple(&mut self, cmd: Command<'_>) -> Result<(), Error> {

@@ -19,13 +19,16 @@
 
 use bytes::Bytes;
 
-use crate::codec::command::{command_name, parse_command, Command};
+use crate::codec::binary::BinaryRowCells;
+use crate::codec::command::{
+    command_name, parse_command, Command, COM_STMT_EXECUTE, COM_STMT_FETCH,
+};
 use crate::codec::handshake::{
     parse_auth_more_data, parse_auth_switch, parse_client_hello, parse_handshake, ClientHello,
 };
 use crate::codec::response::{parse_err, parse_ok, ErrPacket, OkPacket, SessionStateChange};
 use crate::codec::resultset::RowCells;
-use crate::codec::{CapabilityFlags, MariaDbCapabilities, ParseError};
+use crate::codec::{CapabilityFlags, ColumnType, MariaDbCapabilities, ParseError};
 use crate::proto::response::{Expect, Response, Seen};
 
 use super::{Direction, Phase};
@@ -94,6 +97,11 @@ pub struct Conversation {
     /// Number of columns of the current result set (to split its rows).
     columns: usize,
     cells: RowCells,
+    /// The current result's rows are binary (COM_STMT_EXECUTE, COM_STMT_FETCH), split by
+    /// these column types.
+    binary: bool,
+    types: Vec<ColumnType>,
+    binary_cells: BinaryRowCells,
     redact: bool,
     auth_plugin_secret: bool,
     /// Packets that could not be decoded.
@@ -110,6 +118,9 @@ impl Conversation {
             server_mariadb_caps: MariaDbCapabilities::empty(),
             columns: 0,
             cells: RowCells::new(),
+            binary: false,
+            types: Vec::new(),
+            binary_cells: BinaryRowCells::new(),
             redact: redact_secrets,
             auth_plugin_secret: true,
             errors: 0,
@@ -387,9 +398,26 @@ impl Conversation {
             }
             // A command: when nothing is owed, or while a response has not started (a
             // pipelining client, or a response whose shape is unknown).
-            Expect::Idle | Expect::Head | Expect::Simple | Expect::Text | Expect::Unknown => {
+            Expect::Idle
+            | Expect::Head
+            | Expect::Simple
+            | Expect::Text
+            | Expect::PrepareOk
+            | Expect::Unknown => {
                 let cmd = parse_command(p)?;
                 d.kind = command_name(cmd.code()).unwrap_or("COM_UNKNOWN");
+                match cmd.code() {
+                    // A fetch reads on in the column types of the execute before it.
+                    COM_STMT_FETCH => self.binary = true,
+                    COM_STMT_EXECUTE => {
+                        self.binary = true;
+                        self.types.clear();
+                    }
+                    _ => {
+                        self.binary = false;
+                        self.types.clear();
+                    }
+                }
                 match cmd {
                     Command::Query(sql) => f.push(("sql", Value::Text(sql.to_vec()))),
                     Command::InitDb(db) => f.push(("schema", Value::Text(db.to_vec()))),
@@ -436,8 +464,22 @@ impl Conversation {
                 }
                 // Bounded by the response machine (MAX_COLUMNS); cached definitions are reused.
                 self.columns = usize::try_from(count).unwrap_or(0);
+                if metadata_follows != Some(false) {
+                    self.types.clear();
+                }
             }
-            Seen::Column(c) => {
+            Seen::PrepareOk(ok) => {
+                d.kind = "PrepareOK";
+                f.push(("statement_id", Value::Int(ok.statement_id.into())));
+                f.push(("columns", Value::Int(ok.num_columns.into())));
+                f.push(("params", Value::Int(ok.num_params.into())));
+                f.push(("warnings", Value::Int(ok.warnings().into())));
+            }
+            Seen::Param(c) | Seen::Column(c) => {
+                if self.binary {
+                    // An execute's columns: its binary rows are split by their types.
+                    self.types.push(c.column_type);
+                }
                 d.kind = "ColumnDefinition";
                 f.push(("schema", Value::Text(c.schema().to_vec())));
                 f.push(("table", Value::Text(c.table().to_vec())));
@@ -454,6 +496,15 @@ impl Conversation {
                 d.kind = "EOF";
                 f.push(("warnings", Value::Int(e.warnings.into())));
                 f.push(("status", Value::List(e.status.names())));
+            }
+            Seen::Row if self.binary => {
+                d.kind = "BinaryRow";
+                self.binary_cells
+                    .parse_types(p, self.types.iter().copied())?;
+                let cells = (0..self.types.len())
+                    .map(|i| self.binary_cells.get(p, i).map(<[u8]>::to_vec))
+                    .collect();
+                f.push(("values", Value::Cells(cells)));
             }
             Seen::Row => {
                 d.kind = "Row";

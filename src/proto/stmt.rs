@@ -1,0 +1,213 @@
+//! Prepared statements in the engine: COM_STMT_PREPARE and the definitions after its
+//! PREPARE_OK, COM_STMT_EXECUTE (long values sent ahead with COM_STMT_SEND_LONG_DATA), whose
+//! response is read like a query's with binary rows, COM_STMT_RESET and COM_STMT_CLOSE.
+//! Packet layouts: `codec::stmt`, protocol-notes/prepared-statements.md.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use bytes::BytesMut;
+
+use crate::codec::command::{COM_STMT_PREPARE, COM_STMT_RESET};
+use crate::codec::resultset::ColumnDefinition;
+use crate::codec::stmt::{
+    encode_stmt_close, encode_stmt_execute, encode_stmt_send_long_data, long_data_params,
+    StmtExecute,
+};
+use crate::codec::value::ToParam;
+use crate::codec::{ErrorKind, Packet, ParseError};
+use crate::error::Error;
+
+use super::engine::server_error;
+use super::response::{Expect, Seen};
+use super::{Engine, Step};
+
+/// A string or byte-string parameter at least this long is sent ahead of the execute with
+/// COM_STMT_SEND_LONG_DATA rather than inside it.
+pub const LONG_DATA_THRESHOLD: usize = 1 << 20;
+
+/// Largest piece of a long value per COM_STMT_SEND_LONG_DATA packet (the server appends the
+/// pieces; each packet stays far below any `max_allowed_packet`).
+const LONG_DATA_PIECE: usize = 1 << 20;
+
+/// Tells engines apart, so that a statement is executed only on the connection that prepared
+/// it (statement ids are per connection).
+static NEXT_ENGINE: AtomicU64 = AtomicU64::new(1);
+
+pub(super) fn new_engine_token() -> u64 {
+    NEXT_ENGINE.fetch_add(1, Ordering::Relaxed)
+}
+
+/// A statement prepared on a connection, as the server described it.
+#[derive(Debug, Clone)]
+pub struct Statement {
+    id: u32,
+    params: Vec<ColumnDefinition>,
+    columns: Vec<ColumnDefinition>,
+    warnings: u16,
+    engine: u64,
+}
+
+impl Statement {
+    /// The server's statement id.
+    pub fn id(&self) -> u32 {
+        self.id
+    }
+
+    /// The parameter definitions (one per `?`). MariaDB types them all as NULL; the values
+    /// given to an execute decide the types.
+    pub fn params(&self) -> &[ColumnDefinition] {
+        &self.params
+    }
+
+    /// The result columns as the prepare described them (an execute's own definitions, which
+    /// its rows are read with, may be more precise).
+    pub fn columns(&self) -> &[ColumnDefinition] {
+        &self.columns
+    }
+
+    /// Warnings the prepare raised.
+    pub fn warnings(&self) -> u16 {
+        self.warnings
+    }
+}
+
+impl Engine {
+    /// Queues COM_STMT_PREPARE; its response is then read with [`Engine::prepare_step`].
+    pub fn start_prepare(&mut self, sql: &str) -> Result<(), Error> {
+        self.start(&[&[COM_STMT_PREPARE], sql.as_bytes()], Expect::PrepareOk)?;
+        self.prepared = None;
+        Ok(())
+    }
+
+    /// Reads a prepare response: PREPARE_OK and the parameter and column definitions.
+    pub fn prepare_step(&mut self) -> Step<Statement> {
+        self.check()?;
+        loop {
+            if !matches!(
+                self.resp.expect(),
+                Expect::PrepareOk | Expect::PrepareDefs { .. }
+            ) {
+                return Err(Error::Usage("no prepare response is being read".into()));
+            }
+            let Some(f) = self.poll_frame()? else {
+                return Ok(None);
+            };
+            let seen = self.resp.on_server(&f.payload).map_err(|e| self.proto(e))?;
+            match (seen, self.prepared.as_mut()) {
+                (Seen::Err(e), _) => {
+                    self.finish_if_done();
+                    return Err(server_error(e));
+                }
+                (Seen::PrepareOk(ok), _) => {
+                    let cap = |n: u16| usize::from(n).min(1024);
+                    self.prepared = Some(Statement {
+                        id: ok.statement_id,
+                        params: Vec::with_capacity(cap(ok.num_params)),
+                        columns: Vec::with_capacity(cap(ok.num_columns)),
+                        warnings: ok.warnings(),
+                        engine: self.token,
+                    });
+                }
+                (Seen::Param(c), Some(p)) => p.params.push(c),
+                (Seen::Column(c), Some(p)) => p.columns.push(c),
+                (Seen::ColumnsEof(_), Some(_)) => {}
+                _ => {
+                    return Err(self.proto(ParseError::new(
+                        Packet::PrepareOk,
+                        "header",
+                        ErrorKind::Unexpected,
+                    )))
+                }
+            }
+            if self.resp.is_idle() {
+                self.finish_response();
+                if let Some(p) = self.prepared.take() {
+                    return Ok(Some(p));
+                }
+            }
+        }
+    }
+
+    /// Queues COM_STMT_EXECUTE of `stmt` with `params` (after a COM_STMT_SEND_LONG_DATA for
+    /// each value of at least [`LONG_DATA_THRESHOLD`] bytes); its response is read like a
+    /// query's ([`Engine::head_step`], [`Engine::row_step`]), with binary rows. A statement
+    /// of another connection, or a wrong number of parameters, is refused before anything is
+    /// queued.
+    pub fn start_execute(
+        &mut self,
+        stmt: &Statement,
+        params: &[&dyn ToParam],
+    ) -> Result<(), Error> {
+        self.check()?;
+        if stmt.engine != self.token {
+            return Err(Error::Usage(
+                "the statement was prepared on another connection".into(),
+            ));
+        }
+        if params.len() != stmt.params.len() {
+            return Err(Error::Usage(format!(
+                "the statement takes {} parameter(s), {} given",
+                stmt.params.len(),
+                params.len()
+            )));
+        }
+        if !self.is_idle() {
+            return Err(Error::Usage(
+                "a command was started while the previous response is still unread (drain it \
+                 first)"
+                    .into(),
+            ));
+        }
+        let num_params = u16::try_from(params.len())
+            .map_err(|_| Error::Usage("more than 65535 parameters".into()))?;
+        let mut exec = BytesMut::new();
+        let e = StmtExecute {
+            long_data_threshold: Some(LONG_DATA_THRESHOLD),
+            ..StmtExecute::new(stmt.id, num_params, params)
+        };
+        encode_stmt_execute(&mut exec, &e, self.caps)
+            .map_err(|e| Error::Usage(format!("the parameters cannot be sent: {e}")))?;
+        // Each piece of a long value is a command of its own (sequence id 0), answered by
+        // nothing; the execute then leaves those values out.
+        let mut piece = BytesMut::new();
+        for (param, data) in long_data_params(params, LONG_DATA_THRESHOLD) {
+            for chunk in data.chunks(LONG_DATA_PIECE) {
+                piece.clear();
+                encode_stmt_send_long_data(&mut piece, stmt.id, param, chunk);
+                self.codec.set_seq(0);
+                self.queue_packet(&[&piece]);
+            }
+        }
+        self.start(&[&exec], Expect::Head)?;
+        self.binary = true;
+        Ok(())
+    }
+
+    /// Queues COM_STMT_RESET of `stmt` (long data sent so far is dropped, a cursor closed);
+    /// answered by one OK or ERR ([`Engine::simple_step`]).
+    pub fn start_reset_statement(&mut self, stmt: &Statement) -> Result<(), Error> {
+        self.check_owner(stmt)?;
+        let mut b = BytesMut::with_capacity(5);
+        b.extend_from_slice(&[COM_STMT_RESET]);
+        b.extend_from_slice(&stmt.id.to_le_bytes());
+        self.start(&[&b], Expect::Simple)
+    }
+
+    /// Queues COM_STMT_CLOSE of `stmt`. The server does not answer it.
+    pub fn start_close_statement(&mut self, stmt: &Statement) -> Result<(), Error> {
+        self.check_owner(stmt)?;
+        let mut b = BytesMut::with_capacity(5);
+        encode_stmt_close(&mut b, stmt.id);
+        self.start(&[&b], Expect::Idle)
+    }
+
+    fn check_owner(&self, stmt: &Statement) -> Result<(), Error> {
+        if stmt.engine == self.token {
+            Ok(())
+        } else {
+            Err(Error::Usage(
+                "the statement was prepared on another connection".into(),
+            ))
+        }
+    }
+}
