@@ -191,13 +191,16 @@ pub fn raw(w: &str, p: &Params, prepared: bool) -> Res<Measured> {
 /// One body for both mywire APIs: `mywire` (async, on tokio) and `mywire_sync`
 /// (`mywire::session::blocking`, no runtime). `$aw` is `.await` or nothing.
 ///
-/// `std_parse`: the cells are taken as bytes and decoded exactly as the zero-mysql handler does
+/// `Mode::Std`: the cells are taken as bytes and decoded exactly as the zero-mysql handler does
 /// (INT and DOUBLE with the standard library's parsers, the rest checked as UTF-8): the same
-/// work on the same protocol, to compare the two clients like with like.
+/// work on the same protocol, to compare the two clients like with like. `Mode::Prepared`:
+/// bulk and roundtrip run a statement prepared before the clock starts (binary rows, the same
+/// typed getters), like `raw-ps`.
 macro_rules! mywire_client {
     ($name:ident, $session:path, [$($aw:tt)*], $($kw:tt)*) => {
         #[allow(clippy::drop_non_drop)]
-        pub $($kw)* fn $name(w: &str, p: &Params, std_parse: bool) -> Res<Measured> {
+        pub $($kw)* fn $name(w: &str, p: &Params, mode: Mode) -> Res<Measured> {
+            let std_parse = mode == Mode::Std;
             use mywire::codec::value::{DateTime, Decimal};
             use mywire::Options;
             use $session as Session;
@@ -217,9 +220,16 @@ macro_rules! mywire_client {
             let m = match w {
                 "bulk" | "bulk1k" => {
                     let sql = if w == "bulk" { BULK_SQL } else { BULK_1K_SQL };
+                    let st = match mode {
+                        Mode::Prepared => Some(s.prepare(sql)$($aw)*?),
+                        _ => None,
+                    };
                     let tm = Timer::start();
                     let (mut rows, mut sum, mut bytes) = (0u64, 0i64, 0usize);
-                    let mut rs = s.query(sql)$($aw)*?;
+                    let mut rs = match &st {
+                        Some(st) => s.execute(st, &[])$($aw)*?,
+                        None => s.query(sql)$($aw)*?,
+                    };
                     if std_parse {
                         let mut score_sum = 0f64;
                         while let Some(row) = rs.next_row()$($aw)*? {
@@ -264,10 +274,17 @@ macro_rules! mywire_client {
                     tm.stop(0, bulk_check(rows, sum))
                 }
                 "roundtrip" => {
+                    let st = match mode {
+                        Mode::Prepared => Some(s.prepare("SELECT 1")$($aw)*?),
+                        _ => None,
+                    };
                     let tm = Timer::start();
                     let mut sum = 0i64;
                     for _ in 0..p.n {
-                        let mut rs = s.query("SELECT 1")$($aw)*?;
+                        let mut rs = match &st {
+                            Some(st) => s.execute(st, &[])$($aw)*?,
+                            None => s.query("SELECT 1")$($aw)*?,
+                        };
                         while let Some(row) = rs.next_row()$($aw)*? {
                             sum += row.get::<i64>(0)?.unwrap_or(0);
                         }
@@ -305,9 +322,17 @@ macro_rules! mywire_client {
 mywire_client!(mywire_common, mywire::Session, [.await], async);
 mywire_client!(mywire_sync, mywire::session::blocking::Session, [],);
 
-pub async fn mywire(w: &str, p: &Params, std_parse: bool) -> Res<Measured> {
+/// How a mywire client decodes (see [`mywire_client`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Typed,
+    Std,
+    Prepared,
+}
+
+pub async fn mywire(w: &str, p: &Params, mode: Mode) -> Res<Measured> {
     if w != "pipeline" {
-        return mywire_common(w, p, std_parse).await;
+        return mywire_common(w, p, mode).await;
     }
     let mut s = mywire::Session::connect(mywire::Options::from_url(&p.url)?).await?;
     let tm = Timer::start();

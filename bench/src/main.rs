@@ -63,7 +63,7 @@ const TEXT_CLIENTS: &[&str] = &[
     "mysql_async",
     "sqlx-text",
 ];
-const PS_CLIENTS: &[&str] = &["raw-ps", "sqlx"];
+const PS_CLIENTS: &[&str] = &["raw-ps", "mywire-ps", "mywire-sync-ps", "sqlx"];
 const CLI_CLIENTS: &[&str] = &["mariadb-cli", "mywire-cli"];
 const WORKLOADS: &[&str] = &[
     "bulk",
@@ -84,6 +84,8 @@ fn clients_for(w: &str) -> Vec<&'static str> {
             .chain(PS_CLIENTS)
             .copied()
             .filter(|c| *c != "mywire-std")
+            // Their blob run would be the text protocol's.
+            .filter(|c| w != "blob" || !c.starts_with("mywire"))
             .collect(),
         "ping" | "connect" => vec![
             "raw",
@@ -105,6 +107,10 @@ fn protocol(c: &str, w: &str) -> &'static str {
         (_, "ping" | "connect") => "-",
         (_, "pipeline") => "text, pipelined",
         ("raw-ps", _) => "binary (prepared), framing only",
+        ("mywire-ps" | "mywire-sync-ps", "bulk" | "bulk1k") => {
+            "binary (prepared); every cell typed"
+        }
+        ("mywire-ps" | "mywire-sync-ps", _) => "binary (prepared)",
         ("sqlx", "bulk" | "bulk1k") => "binary (prepared); every cell typed",
         ("sqlx", _) => "binary (prepared)",
         ("mywire-std" | "zero-mysql" | "zero-mysql-sync", "bulk" | "bulk1k") => {
@@ -121,7 +127,10 @@ fn protocol(c: &str, w: &str) -> &'static str {
 fn baseline(c: &str, w: &str) -> &'static str {
     match (c, w) {
         (_, "cli") => "mariadb-cli",
-        ("raw-ps" | "sqlx", "bulk" | "bulk1k" | "roundtrip" | "blob") => "raw-ps",
+        (
+            "raw-ps" | "mywire-ps" | "mywire-sync-ps" | "sqlx",
+            "bulk" | "bulk1k" | "roundtrip" | "blob",
+        ) => "raw-ps",
         _ => "raw",
     }
 }
@@ -347,9 +356,11 @@ fn child(args: &[String]) {
     let r = match client.as_str() {
         "raw" => clients::raw(w, &p, false),
         "raw-ps" => clients::raw(w, &p, true),
-        "mywire" => rt.block_on(clients::mywire(w, &p, false)),
-        "mywire-std" => rt.block_on(clients::mywire(w, &p, true)),
-        "mywire-sync" => clients::mywire_sync(w, &p, false),
+        "mywire" => rt.block_on(clients::mywire(w, &p, clients::Mode::Typed)),
+        "mywire-std" => rt.block_on(clients::mywire(w, &p, clients::Mode::Std)),
+        "mywire-ps" => rt.block_on(clients::mywire(w, &p, clients::Mode::Prepared)),
+        "mywire-sync" => clients::mywire_sync(w, &p, clients::Mode::Typed),
+        "mywire-sync-ps" => clients::mywire_sync(w, &p, clients::Mode::Prepared),
         "zero-mysql" => rt.block_on(clients::zero_mysql(w, &p)),
         "zero-mysql-sync" => clients::zero_mysql_sync(w, &p),
         "mysql_async" => rt.block_on(clients::mysql_async(w, &p)),

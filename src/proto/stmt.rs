@@ -160,7 +160,9 @@ impl Engine {
         }
         let num_params = u16::try_from(params.len())
             .map_err(|_| Error::Usage("more than 65535 parameters".into()))?;
-        let mut exec = BytesMut::new();
+        // Room for the fixed part and a small value per parameter: no regrowth in the usual
+        // case (a larger value grows it once).
+        let mut exec = BytesMut::with_capacity(params.len().saturating_mul(16).saturating_add(32));
         let e = StmtExecute {
             long_data_threshold: Some(LONG_DATA_THRESHOLD),
             ..StmtExecute::new(stmt.id, num_params, params)
