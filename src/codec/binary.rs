@@ -16,7 +16,7 @@ use bytes::{BufMut, BytesMut};
 use super::error::{ErrorKind, Packet, ParseResult};
 use super::flags::ColumnType;
 use super::reader::Reader;
-use super::resultset::ColumnDefinition;
+use super::resultset::{CellRanges, ColumnDefinition};
 use super::value::ToParam;
 use super::writer::put_lenenc_bytes;
 
@@ -123,15 +123,12 @@ pub fn put_binary_cell(out: &mut BytesMut, t: ColumnType, value: &[u8]) {
     }
 }
 
-/// Byte ranges of the cells of one binary row; `start == NULL_CELL` marks SQL NULL. Reused
-/// across rows so that reading a row allocates nothing.
+/// Byte ranges of the cells of one binary row. Reused across rows so that reading a row
+/// allocates nothing.
 #[derive(Debug, Clone, Default)]
 pub struct BinaryRowCells {
-    cells: Vec<(usize, usize)>,
+    cells: CellRanges,
 }
-
-/// Marker for a NULL cell in [`BinaryRowCells`].
-const NULL_CELL: usize = usize::MAX;
 
 impl BinaryRowCells {
     /// An empty set of cells.
@@ -158,8 +155,7 @@ impl BinaryRowCells {
     {
         let types = types.into_iter();
         let columns = types.len();
-        self.cells.clear();
-        self.cells.reserve(columns.min(4096));
+        self.cells.start(columns);
         let mut r = Reader::new(row, Packet::BinaryRow);
         if r.u8("header")? != 0x00 {
             return Err(r.error("header", ErrorKind::InvalidValue));
@@ -175,11 +171,11 @@ impl BinaryRowCells {
         }
         for (i, t) in types.enumerate() {
             if bit_is_set(bitmap, i.saturating_add(2)) {
-                self.cells.push((NULL_CELL, 0));
+                self.cells.push_null();
             } else {
                 let v = take_value(&mut r, t, "value")?;
                 let end = r.position();
-                self.cells.push((end.saturating_sub(v.len()), end));
+                self.cells.push(end.saturating_sub(v.len()), end);
             }
         }
         r.finish("trailing")
@@ -192,21 +188,18 @@ impl BinaryRowCells {
 
     /// True when there are no cells.
     pub fn is_empty(&self) -> bool {
-        self.cells.is_empty()
+        self.cells.len() == 0
     }
 
     /// The bytes of cell `i` within `row` (`None` for NULL or out of range): the fixed bytes
     /// of a number, the bytes after the length byte of a temporal, the string of any other type.
     pub fn get<'a>(&self, row: &'a [u8], i: usize) -> Option<&'a [u8]> {
-        match self.cells.get(i) {
-            Some(&(s, e)) if s != NULL_CELL => row.get(s..e),
-            _ => None,
-        }
+        self.cells.get(row, i)
     }
 
     /// True if cell `i` is NULL.
     pub fn is_null(&self, i: usize) -> bool {
-        matches!(self.cells.get(i), Some(&(NULL_CELL, _)))
+        self.cells.is_null(i)
     }
 }
 

@@ -284,15 +284,59 @@ pub fn encode_column_definition(c: &ColumnDefinition, out: &mut BytesMut) {
     c.fields().encode(out);
 }
 
-/// Byte ranges of the cells of one text row; `start == NULL_CELL` marks SQL NULL.
-/// Reused across rows so that reading a row allocates nothing.
+/// Byte ranges of the cells of one row, text or binary (the parsers fill it, both row types
+/// read it); `start == NULL_CELL` marks SQL NULL. Reused across rows so that reading a row
+/// allocates nothing.
 #[derive(Debug, Clone, Default)]
-pub struct RowCells {
+pub(crate) struct CellRanges {
     cells: Vec<(usize, usize)>,
 }
 
-/// Marker for a NULL cell in [`RowCells`].
+/// Marker for a NULL cell in [`CellRanges`].
 const NULL_CELL: usize = usize::MAX;
+
+impl CellRanges {
+    /// Empties it for a row of `columns` cells.
+    pub(crate) fn start(&mut self, columns: usize) {
+        self.cells.clear();
+        self.cells.reserve(columns.min(4096));
+    }
+
+    /// Appends a NULL cell.
+    pub(crate) fn push_null(&mut self) {
+        self.cells.push((NULL_CELL, 0));
+    }
+
+    /// Appends the cell at `start..end` of the row.
+    pub(crate) fn push(&mut self, start: usize, end: usize) {
+        self.cells.push((start, end));
+    }
+
+    /// Number of cells.
+    pub(crate) fn len(&self) -> usize {
+        self.cells.len()
+    }
+
+    /// The bytes of cell `i` within `row` (`None` for NULL or out of range).
+    pub(crate) fn get<'a>(&self, row: &'a [u8], i: usize) -> Option<&'a [u8]> {
+        match self.cells.get(i) {
+            Some(&(s, e)) if s != NULL_CELL => row.get(s..e),
+            _ => None,
+        }
+    }
+
+    /// True if cell `i` is NULL.
+    pub(crate) fn is_null(&self, i: usize) -> bool {
+        matches!(self.cells.get(i), Some(&(NULL_CELL, _)))
+    }
+}
+
+/// Byte ranges of the cells of one text row. Reused across rows so that reading a row
+/// allocates nothing.
+#[derive(Debug, Clone, Default)]
+pub struct RowCells {
+    cells: CellRanges,
+}
 
 impl RowCells {
     /// An empty set of cells.
@@ -302,8 +346,7 @@ impl RowCells {
 
     /// Parses a text row with exactly `columns` cells into `self` (replacing what was there).
     pub fn parse(&mut self, row: &[u8], columns: usize) -> ParseResult<()> {
-        self.cells.clear();
-        self.cells.reserve(columns.min(4096));
+        self.cells.start(columns);
         let truncated = |field| ParseError::new(Packet::Row, field, ErrorKind::Truncated);
         let mut pos = 0usize;
         for _ in 0..columns {
@@ -313,7 +356,7 @@ impl RowCells {
                 None => return Err(truncated("value_length")),
                 Some(&n @ 0..=0xFA) => (pos.saturating_add(1), usize::from(n)),
                 Some(0xFB) => {
-                    self.cells.push((NULL_CELL, 0));
+                    self.cells.push_null();
                     pos = pos.saturating_add(1);
                     continue;
                 }
@@ -332,7 +375,7 @@ impl RowCells {
                 .checked_add(len)
                 .filter(|&e| e <= row.len())
                 .ok_or_else(|| truncated("value"))?;
-            self.cells.push((start, end));
+            self.cells.push(start, end);
             pos = end;
         }
         if pos == row.len() {
@@ -353,20 +396,17 @@ impl RowCells {
 
     /// True when there are no cells.
     pub fn is_empty(&self) -> bool {
-        self.cells.is_empty()
+        self.cells.len() == 0
     }
 
     /// The bytes of cell `i` within `row` (`None` for NULL or out of range).
     pub fn get<'a>(&self, row: &'a [u8], i: usize) -> Option<&'a [u8]> {
-        match self.cells.get(i) {
-            Some(&(s, e)) if s != NULL_CELL => row.get(s..e),
-            _ => None,
-        }
+        self.cells.get(row, i)
     }
 
     /// True if cell `i` is NULL.
     pub fn is_null(&self, i: usize) -> bool {
-        matches!(self.cells.get(i), Some(&(NULL_CELL, _)))
+        self.cells.is_null(i)
     }
 }
 
