@@ -102,22 +102,31 @@ impl<'a> Row<'a> {
 
     /// Cell `i` converted to `T` by its column type: `Ok(None)` for NULL, an error if the
     /// value does not fit `T` (never a wrong value).
+    #[inline]
     pub fn get<T: FromValue<'a>>(&self, i: usize) -> Result<Option<T>, Error> {
-        let col = self.columns.get(i).ok_or_else(|| {
-            Error::Usage(format!(
-                "column index {i} out of range ({} columns)",
-                self.columns.len()
-            ))
-        })?;
-        let Some(b) = self.bytes(i) else {
-            return Ok(None);
+        let Some(col) = self.columns.get(i) else {
+            return Err(self.no_column(i));
         };
-        match self.cells {
-            Cells::Text(_) => T::from_text(b, col.column_type, col.flags),
-            Cells::Binary(_) => T::from_binary(b, col.column_type, col.flags),
-        }
-        .map(Some)
-        .map_err(Error::Value)
+        let (col_type, flags) = (col.column_type, col.flags);
+        let r = match self.cells {
+            Cells::Text(c) => match c.get(self.payload, i) {
+                None => return Ok(None),
+                Some(b) => T::from_text(b, col_type, flags),
+            },
+            Cells::Binary(c) => match c.get(self.payload, i) {
+                None => return Ok(None),
+                Some(b) => T::from_binary(b, col_type, flags),
+            },
+        };
+        r.map(Some).map_err(Error::Value)
+    }
+
+    #[cold]
+    fn no_column(&self, i: usize) -> Error {
+        Error::Usage(format!(
+            "column index {i} out of range ({} columns)",
+            self.columns.len()
+        ))
     }
 
     /// Cell `i` as text, `None` for NULL: a text row's bytes (lossy UTF-8); a binary row's
