@@ -81,6 +81,8 @@ pub enum Typed {
     Text(Vec<u8>),
     /// Sent before with COM_STMT_SEND_LONG_DATA: the number of bytes sent.
     LongData(u64),
+    /// A COM_STMT_BULK_EXECUTE indicator without a value: `DEFAULT` or `IGNORE`.
+    Indicator(&'static str),
 }
 
 /// One decoded packet.
@@ -820,8 +822,8 @@ impl Conversation {
                         .map(|(v, t)| match v {
                             BulkValue::Value(b) => typed(b, t.column_type, t.column_flags()),
                             BulkValue::Null => Typed::Null,
-                            BulkValue::Default => Typed::Text(b"DEFAULT".to_vec()),
-                            BulkValue::Ignore => Typed::Text(b"IGNORE".to_vec()),
+                            BulkValue::Default => Typed::Indicator("DEFAULT"),
+                            BulkValue::Ignore => Typed::Indicator("IGNORE"),
                         })
                         .collect();
                     f.push(("first_row", Value::Typed(values)));

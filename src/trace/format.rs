@@ -92,6 +92,7 @@ fn json_value(out: &mut String, v: &Value) {
                     Typed::Number(n) => out.push_str(n),
                     Typed::Text(b) => json_bytes(out, b),
                     Typed::LongData(n) => out.push_str(&format!("{{\"long_data\":{n}}}")),
+                    Typed::Indicator(i) => out.push_str(&format!("{{\"indicator\":\"{i}\"}}")),
                 }
             }
             out.push(']');
@@ -217,6 +218,7 @@ fn text_value(out: &mut String, v: &Value) {
                     Typed::Number(n) => out.push_str(n),
                     Typed::Text(b) => text_quoted(out, b),
                     Typed::LongData(n) => out.push_str(&format!("<long data {n} bytes>")),
+                    Typed::Indicator(i) => out.push_str(i),
                 }
             }
             out.push(']');

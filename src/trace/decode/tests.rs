@@ -15,10 +15,11 @@ use crate::codec::binary::encode_binary_row;
 use crate::codec::response::{encode_eof, encode_ok, EofPacket, OkPacket};
 use crate::codec::resultset::ColumnFields;
 use crate::codec::stmt::{
-    encode_stmt_close, encode_stmt_execute, encode_stmt_fetch, encode_stmt_prepare,
-    encode_stmt_reset, encode_stmt_send_long_data, PrepareOk, StmtExecute, CURSOR_TYPE_READ_ONLY,
+    encode_stmt_bulk_execute, encode_stmt_close, encode_stmt_execute, encode_stmt_fetch,
+    encode_stmt_prepare, encode_stmt_reset, encode_stmt_send_long_data, BulkParam, PrepareOk,
+    StmtExecute, BULK_SEND_TYPES_TO_SERVER, CURSOR_TYPE_READ_ONLY,
 };
-use crate::codec::value::{Date, DateTime, Decimal, ToParam};
+use crate::codec::value::{Date, DateTime, Decimal, ParamType, ToParam};
 use crate::codec::{CapabilityFlags, ColumnFlags, ColumnType, StatusFlags};
 use crate::trace::format::{render, Format};
 use crate::trace::Direction;
@@ -434,4 +435,41 @@ fn execute_without_types_never_bound() {
     let d = execute(&mut c, 1, 1, &[&"a"], false, None);
     assert_eq!(d.field("params"), Some(&Value::Unknown));
     assert_eq!(d.field("sql"), Some(&Value::Text(b"SELECT ?".to_vec())));
+}
+
+/// MariaDB's bulk execute: the rows counted, the first shown typed, the types remembered.
+#[test]
+fn bulk_execute() {
+    let mut c = Conv::new(true);
+    let sql = "INSERT INTO t VALUES (?, ?)";
+    c.prepare(sql, 4, &[ColumnType::VAR_STRING; 2], &[]);
+    let types = [
+        ParamType::signed(ColumnType::LONGLONG),
+        ParamType::signed(ColumnType::VAR_STRING),
+    ];
+    let rows = [
+        [BulkParam::Value(&1i64), BulkParam::Default],
+        [BulkParam::Null, BulkParam::Value(&"b")],
+        [BulkParam::Value(&3i64), BulkParam::Ignore],
+    ];
+    for flags in [BULK_SEND_TYPES_TO_SERVER, 0] {
+        let d = c.client(|b| encode_stmt_bulk_execute(b, 4, flags, &types, &rows).unwrap());
+        assert_eq!(d.kind, "COM_STMT_BULK_EXECUTE");
+        assert_eq!(d.field("sql"), Some(&Value::Text(sql.into())));
+        assert_eq!(d.field("rows"), Some(&Value::Int(3)));
+        assert_eq!(
+            d.field("first_row"),
+            Some(&Value::Typed(vec![num("1"), Typed::Indicator("DEFAULT")]))
+        );
+        let t = render(&d, Format::Text, false);
+        assert!(t.contains("first_row=[1, DEFAULT]"), "{t}");
+        let j = render(&d, Format::Json, false);
+        assert!(
+            j.contains(r#""first_row":[1,{"indicator":"DEFAULT"}]"#),
+            "{j}"
+        );
+        // The response is not followed; the next command is decoded again.
+        assert_eq!(c.ok().kind, "Response");
+    }
+    assert_eq!(c.c.errors, 0);
 }
