@@ -479,6 +479,7 @@ impl Conversation {
                 self.types.clear();
                 self.preparing = None;
                 self.executing = None;
+                self.pending_prepare = None;
                 match cmd {
                     Command::Query(sql) => f.push(("sql", Value::Text(sql.to_vec()))),
                     Command::InitDb(db) => f.push(("schema", Value::Text(db.to_vec()))),
