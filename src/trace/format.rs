@@ -8,7 +8,7 @@ use std::io::Write;
 
 use bytes::Bytes;
 
-use super::decode::{hex, Conversation, Decoded, Value};
+use super::decode::{hex, Conversation, Decoded, Typed, Value};
 use super::{PacketEvent, Phase, Tracer};
 
 /// Output format of a trace.
@@ -81,6 +81,23 @@ fn json_value(out: &mut String, v: &Value) {
             out.push(']');
         }
         Value::Redacted(n) => json_str(out, &format!("<redacted {n} bytes>")),
+        Value::Typed(l) => {
+            out.push('[');
+            for (i, t) in l.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                match t {
+                    Typed::Null => out.push_str("null"),
+                    Typed::Number(n) => out.push_str(n),
+                    Typed::Text(b) => json_bytes(out, b),
+                    Typed::LongData(n) => out.push_str(&format!("{{\"long_data\":{n}}}")),
+                    Typed::Indicator(i) => out.push_str(&format!("{{\"indicator\":\"{i}\"}}")),
+                }
+            }
+            out.push(']');
+        }
+        Value::Unknown => out.push_str("null"),
     }
 }
 
@@ -190,6 +207,23 @@ fn text_value(out: &mut String, v: &Value) {
             out.push(']');
         }
         Value::Redacted(n) => out.push_str(&format!("<redacted {n} bytes>")),
+        Value::Typed(l) => {
+            out.push('[');
+            for (i, t) in l.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                match t {
+                    Typed::Null => out.push_str("NULL"),
+                    Typed::Number(n) => out.push_str(n),
+                    Typed::Text(b) => text_quoted(out, b),
+                    Typed::LongData(n) => out.push_str(&format!("<long data {n} bytes>")),
+                    Typed::Indicator(i) => out.push_str(i),
+                }
+            }
+            out.push(']');
+        }
+        Value::Unknown => out.push_str("<unknown>"),
     }
 }
 

@@ -1,0 +1,475 @@
+//! A recorded prepared-statement conversation, built with the codec's encoders, decoded.
+
+// Test code: a failed unwrap, expect, panic or index is a failed test.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use bytes::{BufMut, Bytes, BytesMut};
+
+use super::{Conversation, Decoded, Typed, Value};
+use crate::codec::binary::encode_binary_row;
+use crate::codec::response::{encode_eof, encode_ok, EofPacket, OkPacket};
+use crate::codec::resultset::ColumnFields;
+use crate::codec::stmt::{
+    encode_stmt_bulk_execute, encode_stmt_close, encode_stmt_execute, encode_stmt_fetch,
+    encode_stmt_prepare, encode_stmt_reset, encode_stmt_send_long_data, BulkParam, PrepareOk,
+    StmtExecute, BULK_SEND_TYPES_TO_SERVER, CURSOR_TYPE_READ_ONLY,
+};
+use crate::codec::value::{Date, DateTime, Decimal, ParamType, ToParam};
+use crate::codec::{CapabilityFlags, ColumnFlags, ColumnType, StatusFlags};
+use crate::trace::format::{render, Format};
+use crate::trace::Direction;
+
+struct Conv {
+    c: Conversation,
+    caps: CapabilityFlags,
+    eof: bool,
+    seq: u8,
+}
+
+impl Conv {
+    fn new(deprecate_eof: bool) -> Self {
+        let mut caps = CapabilityFlags::PROTOCOL_41
+            | CapabilityFlags::TRANSACTIONS
+            | CapabilityFlags::SECURE_CONNECTION;
+        if deprecate_eof {
+            caps |= CapabilityFlags::DEPRECATE_EOF;
+        }
+        Conv {
+            c: Conversation::after_handshake(caps, true),
+            caps,
+            eof: !deprecate_eof,
+            seq: 0,
+        }
+    }
+
+    fn client(&mut self, build: impl FnOnce(&mut BytesMut)) -> Decoded {
+        let mut b = BytesMut::new();
+        build(&mut b);
+        self.seq = 1;
+        let d = self.c.packet(Direction::ClientToServer, 0, b.freeze());
+        assert_ne!(d.kind, "Malformed", "{d:?}");
+        d
+    }
+
+    fn server(&mut self, payload: BytesMut) -> Decoded {
+        let seq = self.seq;
+        self.seq = self.seq.wrapping_add(1);
+        let d = self
+            .c
+            .packet(Direction::ServerToClient, seq, payload.freeze());
+        assert_ne!(d.kind, "Malformed", "{d:?}");
+        d
+    }
+
+    fn ok(&mut self) -> Decoded {
+        let mut b = BytesMut::new();
+        encode_ok(&OkPacket::default(), 0x00, self.caps, &mut b);
+        self.server(b)
+    }
+
+    /// The EOF after definitions (nothing with CLIENT_DEPRECATE_EOF).
+    fn defs_eof(&mut self) {
+        if self.eof {
+            let mut b = BytesMut::new();
+            encode_eof(
+                &EofPacket {
+                    warnings: 0,
+                    status: StatusFlags::AUTOCOMMIT,
+                },
+                &mut b,
+            );
+            assert_eq!(self.server(b).kind, "EOF");
+        }
+    }
+
+    /// The end of the rows: an EOF, or an OK with header 0xFE.
+    fn rows_end(&mut self) -> Decoded {
+        let mut b = BytesMut::new();
+        if self.eof {
+            encode_eof(
+                &EofPacket {
+                    warnings: 0,
+                    status: StatusFlags::AUTOCOMMIT,
+                },
+                &mut b,
+            );
+        } else {
+            encode_ok(&OkPacket::default(), 0xFE, self.caps, &mut b);
+        }
+        self.server(b)
+    }
+
+    fn def(&mut self, name: &str, t: ColumnType, flags: ColumnFlags) -> Decoded {
+        let mut b = BytesMut::new();
+        ColumnFields {
+            catalog: b"def",
+            schema: b"",
+            table: b"",
+            org_table: b"",
+            name: name.as_bytes(),
+            org_name: b"",
+            extended_metadata: None,
+            charset: 63,
+            column_length: 20,
+            column_type: t,
+            flags,
+            decimals: 0,
+        }
+        .encode(&mut b);
+        self.server(b)
+    }
+
+    fn prepare(&mut self, sql: &str, id: u32, params: &[ColumnType], columns: &[ColumnType]) {
+        let d = self.client(|b| encode_stmt_prepare(b, sql.as_bytes()));
+        assert_eq!(d.kind, "COM_STMT_PREPARE");
+        assert_eq!(d.field("sql"), Some(&Value::Text(sql.as_bytes().to_vec())));
+        let mut b = BytesMut::new();
+        PrepareOk {
+            statement_id: id,
+            num_columns: u16::try_from(columns.len()).unwrap(),
+            num_params: u16::try_from(params.len()).unwrap(),
+            warning_count: Some(0),
+            metadata: None,
+        }
+        .encode(&mut b);
+        let d = self.server(b);
+        assert_eq!(d.kind, "PrepareOK");
+        assert_eq!(d.field("statement_id"), Some(&Value::Int(id.into())));
+        assert_eq!(d.field("sql"), Some(&Value::Text(sql.as_bytes().to_vec())));
+        for &t in params {
+            assert_eq!(
+                self.def("?", t, ColumnFlags::empty()).kind,
+                "ParamDefinition"
+            );
+        }
+        if !params.is_empty() {
+            self.defs_eof();
+        }
+        for &t in columns {
+            assert_eq!(
+                self.def("c", t, ColumnFlags::empty()).kind,
+                "ColumnDefinition"
+            );
+        }
+        if !columns.is_empty() {
+            self.defs_eof();
+        }
+        assert!(self.c.is_idle());
+    }
+}
+
+fn num(s: &str) -> Typed {
+    Typed::Number(s.into())
+}
+
+fn text(s: &str) -> Typed {
+    Typed::Text(s.as_bytes().to_vec())
+}
+
+fn execute(
+    c: &mut Conv,
+    id: u32,
+    num_params: u16,
+    params: &[&dyn ToParam],
+    send_types: bool,
+    long: Option<usize>,
+) -> Decoded {
+    let caps = c.caps;
+    let d = c.client(|b| {
+        let mut e = StmtExecute::new(id, num_params, params);
+        e.send_types = send_types;
+        e.long_data_threshold = long;
+        encode_stmt_execute(b, &e, caps).unwrap();
+    });
+    assert_eq!(d.kind, "COM_STMT_EXECUTE");
+    assert_eq!(d.field("statement_id"), Some(&Value::Int(id.into())));
+    d
+}
+
+fn conversation(deprecate_eof: bool) {
+    let mut c = Conv::new(deprecate_eof);
+    let insert = "INSERT INTO t (i, d, n, b) VALUES (?, ?, ?, ?)";
+    c.prepare(insert, 7, &[ColumnType::VAR_STRING; 4], &[]);
+
+    // Long data for parameter 3, in two chunks.
+    let long = "x".repeat(300);
+    for chunk in [&long[..200], &long[200..]] {
+        let d = c.client(|b| encode_stmt_send_long_data(b, 7, 3, chunk.as_bytes()));
+        assert_eq!(d.kind, "COM_STMT_SEND_LONG_DATA");
+        assert_eq!(d.field("statement_id"), Some(&Value::Int(7)));
+        assert_eq!(d.field("param_id"), Some(&Value::Int(3)));
+        assert_eq!(d.field("data_len"), Some(&Value::Int(chunk.len() as u64)));
+        assert_eq!(d.field("sql"), Some(&Value::Text(insert.into())));
+        assert!(c.c.is_idle());
+    }
+
+    // The first execute sends its types; a NULL, a DECIMAL, the long data.
+    let dec = Decimal::parse("-123.450").unwrap();
+    let d = execute(
+        &mut c,
+        7,
+        4,
+        &[&42i64, &dec, &None::<i32>, &long.as_str()],
+        true,
+        Some(100),
+    );
+    assert_eq!(d.field("sql"), Some(&Value::Text(insert.into())));
+    assert_eq!(d.field("new_params_bound"), Some(&Value::Bool(true)));
+    assert_eq!(
+        d.field("params"),
+        Some(&Value::Typed(vec![
+            num("42"),
+            text("-123.450"),
+            Typed::Null,
+            Typed::LongData(300)
+        ]))
+    );
+    assert_eq!(
+        d.field("flags"),
+        Some(&Value::List(vec!["CURSOR_TYPE_NO_CURSOR".into()]))
+    );
+    let t = render(&d, Format::Text, false);
+    assert!(
+        t.contains(r#"params=[42, "-123.450", NULL, <long data 300 bytes>]"#),
+        "{t}"
+    );
+    let j = render(&d, Format::Json, false);
+    assert!(
+        j.contains(r#""params":[42,"-123.450",null,{"long_data":300}]"#),
+        "{j}"
+    );
+    assert_eq!(c.ok().kind, "OK");
+
+    // The second sends none: the types bound by the first are used.
+    let dec = Decimal::parse("0.5").unwrap();
+    let d = execute(
+        &mut c,
+        7,
+        4,
+        &[&-1i64, &dec, &None::<i32>, &"short"],
+        false,
+        None,
+    );
+    assert_eq!(d.field("new_params_bound"), Some(&Value::Bool(false)));
+    assert_eq!(
+        d.field("params"),
+        Some(&Value::Typed(vec![
+            num("-1"),
+            text("0.5"),
+            Typed::Null,
+            text("short")
+        ]))
+    );
+    assert_eq!(c.ok().kind, "OK");
+
+    // A SELECT with a date parameter and binary rows.
+    let select = "SELECT ? + 1 AS n, NOW() AS d, ? AS f";
+    c.prepare(
+        select,
+        8,
+        &[ColumnType::LONGLONG, ColumnType::DOUBLE],
+        &[
+            ColumnType::LONGLONG,
+            ColumnType::DATETIME,
+            ColumnType::DOUBLE,
+        ],
+    );
+    let when = DateTime::new(Date::new(2024, 2, 29).unwrap(), 13, 5, 9, 250_000).unwrap();
+    let d = execute(&mut c, 8, 2, &[&41u64, &2.5f64], true, None);
+    assert_eq!(d.field("sql"), Some(&Value::Text(select.into())));
+    assert_eq!(
+        d.field("param_types"),
+        Some(&Value::List(vec![
+            "LONGLONG UNSIGNED".into(),
+            "DOUBLE".into()
+        ]))
+    );
+    assert_eq!(
+        d.field("params"),
+        Some(&Value::Typed(vec![num("41"), num("2.5")]))
+    );
+    assert_eq!(c.server(BytesMut::from(&[3u8][..])).kind, "ColumnCount");
+    assert_eq!(
+        c.def("n", ColumnType::LONGLONG, ColumnFlags::UNSIGNED).kind,
+        "ColumnDefinition"
+    );
+    c.def("d", ColumnType::DATETIME, ColumnFlags::empty());
+    c.def("f", ColumnType::DOUBLE, ColumnFlags::empty());
+    c.defs_eof();
+    let mut b = BytesMut::new();
+    encode_binary_row(&[&u64::MAX, &when, &-0.25f64], &mut b);
+    let d = c.server(b);
+    assert_eq!(d.kind, "BinaryRow");
+    assert_eq!(
+        d.field("values"),
+        Some(&Value::Cells(vec![
+            Some(u64::MAX.to_string().into_bytes()),
+            Some(b"2024-02-29 13:05:09.25".to_vec()),
+            Some(b"-0.25".to_vec()),
+        ]))
+    );
+    let mut b = BytesMut::new();
+    encode_binary_row(&[&None::<u64>, &when, &None::<f64>], &mut b);
+    let d = c.server(b);
+    assert_eq!(
+        d.field("values")
+            .map(|v| matches!(v, Value::Cells(c) if c[0].is_none() && c[2].is_none())),
+        Some(true)
+    );
+    c.rows_end();
+    assert!(c.c.is_idle());
+
+    // A cursor, then a fetch: the rows are split by the execute's columns.
+    let d = c.client(|b| {
+        let p: [&dyn ToParam; 2] = [&1u64, &1.0f64];
+        let mut e = StmtExecute::new(8, 2, &p);
+        e.flags = CURSOR_TYPE_READ_ONLY;
+        e.send_types = false;
+        encode_stmt_execute(b, &e, CapabilityFlags::empty()).unwrap();
+    });
+    assert_eq!(
+        d.field("flags"),
+        Some(&Value::List(vec!["CURSOR_TYPE_READ_ONLY".into()]))
+    );
+    c.server(BytesMut::from(&[3u8][..]));
+    c.def("n", ColumnType::LONGLONG, ColumnFlags::UNSIGNED);
+    c.def("d", ColumnType::DATETIME, ColumnFlags::empty());
+    c.def("f", ColumnType::DOUBLE, ColumnFlags::empty());
+    c.defs_eof();
+    c.rows_end();
+    let d = c.client(|b| encode_stmt_fetch(b, 8, 10));
+    assert_eq!(d.kind, "COM_STMT_FETCH");
+    assert_eq!(d.field("rows"), Some(&Value::Int(10)));
+    assert_eq!(d.field("sql"), Some(&Value::Text(select.into())));
+    let mut b = BytesMut::new();
+    encode_binary_row(&[&2u64, &when, &1.5f64], &mut b);
+    let d = c.server(b);
+    assert_eq!(d.kind, "BinaryRow");
+    assert_eq!(
+        d.field("values"),
+        Some(&Value::Cells(vec![
+            Some(b"2".to_vec()),
+            Some(b"2024-02-29 13:05:09.25".to_vec()),
+            Some(b"1.5".to_vec()),
+        ]))
+    );
+    c.rows_end();
+
+    let d = c.client(|b| encode_stmt_reset(b, 8));
+    assert_eq!(d.kind, "COM_STMT_RESET");
+    assert_eq!(d.field("sql"), Some(&Value::Text(select.into())));
+    assert_eq!(c.ok().kind, "OK");
+
+    // Close forgets the statement: a later execute of its id is decoded without it.
+    let d = c.client(|b| encode_stmt_close(b, 7));
+    assert_eq!(d.kind, "COM_STMT_CLOSE");
+    assert_eq!(d.field("sql"), Some(&Value::Text(insert.into())));
+    assert!(c.c.is_idle());
+    let d = execute(&mut c, 7, 1, &[&5i32], true, None);
+    assert_eq!(d.field("sql"), Some(&Value::Unknown));
+    assert_eq!(d.field("params"), Some(&Value::Unknown));
+    assert!(render(&d, Format::Text, false).contains("sql=<unknown>"));
+    assert!(render(&d, Format::Json, false).contains(r#""sql":null"#));
+    assert_eq!(c.c.errors, 0);
+}
+
+#[test]
+fn prepared_statements_with_deprecate_eof() {
+    conversation(true);
+}
+
+#[test]
+fn prepared_statements_with_eof_packets() {
+    conversation(false);
+}
+
+/// A capture begun after the prepare: statements it never saw decode without their SQL.
+#[test]
+fn statements_never_prepared_decode_without_sql() {
+    let mut c = Conv::new(true);
+    let d = c.client(|b| encode_stmt_send_long_data(b, 3, 0, b"abc"));
+    assert_eq!(d.field("sql"), Some(&Value::Unknown));
+    let d = c.client(|b| encode_stmt_fetch(b, 3, 1));
+    assert_eq!(d.field("rows"), Some(&Value::Int(1)));
+    let mut b = BytesMut::new();
+    encode_binary_row(&[&1i64], &mut b);
+    let d = c.server(b);
+    assert_eq!(d.kind, "BinaryRow");
+    assert_eq!(d.field("values"), Some(&Value::Unknown));
+    c.rows_end();
+    let d = c.client(|b| {
+        b.put_u8(0x17);
+        b.put_u32_le(3);
+        b.put_u8(0);
+        b.put_u32_le(1);
+        b.put_slice(&[0, 1, 8, 0, 1, 0, 0, 0, 0, 0, 0, 0]);
+    });
+    assert_eq!(d.kind, "COM_STMT_EXECUTE");
+    assert_eq!(d.field("statement_id"), Some(&Value::Int(3)));
+    assert_eq!(d.field("params"), Some(&Value::Unknown));
+    // A truncated header is still a malformed packet.
+    let d = c.c.packet(
+        Direction::ClientToServer,
+        0,
+        Bytes::from_static(&[0x17, 3, 0]),
+    );
+    assert_eq!(d.kind, "Malformed");
+}
+
+/// A prepare answered, then an execute without types (bound before the capture's statement
+/// was seen executing): the header shows, the values are unknown.
+#[test]
+fn execute_without_types_never_bound() {
+    let mut c = Conv::new(true);
+    c.prepare(
+        "SELECT ?",
+        1,
+        &[ColumnType::VAR_STRING],
+        &[ColumnType::VAR_STRING],
+    );
+    let d = execute(&mut c, 1, 1, &[&"a"], false, None);
+    assert_eq!(d.field("params"), Some(&Value::Unknown));
+    assert_eq!(d.field("sql"), Some(&Value::Text(b"SELECT ?".to_vec())));
+}
+
+/// MariaDB's bulk execute: the rows counted, the first shown typed, the types remembered.
+#[test]
+fn bulk_execute() {
+    let mut c = Conv::new(true);
+    let sql = "INSERT INTO t VALUES (?, ?)";
+    c.prepare(sql, 4, &[ColumnType::VAR_STRING; 2], &[]);
+    let types = [
+        ParamType::signed(ColumnType::LONGLONG),
+        ParamType::signed(ColumnType::VAR_STRING),
+    ];
+    let rows = [
+        [BulkParam::Value(&1i64), BulkParam::Default],
+        [BulkParam::Null, BulkParam::Value(&"b")],
+        [BulkParam::Value(&3i64), BulkParam::Ignore],
+    ];
+    for flags in [BULK_SEND_TYPES_TO_SERVER, 0] {
+        let d = c.client(|b| encode_stmt_bulk_execute(b, 4, flags, &types, &rows).unwrap());
+        assert_eq!(d.kind, "COM_STMT_BULK_EXECUTE");
+        assert_eq!(d.field("sql"), Some(&Value::Text(sql.into())));
+        assert_eq!(d.field("rows"), Some(&Value::Int(3)));
+        assert_eq!(
+            d.field("first_row"),
+            Some(&Value::Typed(vec![num("1"), Typed::Indicator("DEFAULT")]))
+        );
+        let t = render(&d, Format::Text, false);
+        assert!(t.contains("first_row=[1, DEFAULT]"), "{t}");
+        let j = render(&d, Format::Json, false);
+        assert!(
+            j.contains(r#""first_row":[1,{"indicator":"DEFAULT"}]"#),
+            "{j}"
+        );
+        // The response is not followed; the next command is decoded again.
+        assert_eq!(c.ok().kind, "Response");
+    }
+    assert_eq!(c.c.errors, 0);
+}
