@@ -12,6 +12,11 @@ TARGETS=("$@")
 if [ ${#TARGETS[@]} -eq 0 ]; then
     TARGETS=(frame handshake client_hello auth_switch ok_err_eof column_definition row value url session capture conversation)
 fi
+# ASan keeps freed memory in a quarantine (256 MB by default) to catch use-after-free; with
+# -rss_limit_mb=256 that alone ends a long run in a false OOM (the RSS counts the quarantine).
+# 32 MB still catches a use of recently freed memory and keeps long runs within the limit. The
+# caller's ASAN_OPTIONS come after the default, so they win (ASan takes the last value given).
+export ASAN_OPTIONS="quarantine_size_mb=32${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 FUZZ_FLAGS=(-max_total_time="$SECONDS_PER_TARGET" -rss_limit_mb=256 -malloc_limit_mb=128
             -timeout=10 -print_final_stats=1 ${FUZZ_SEED:+-seed=$FUZZ_SEED})
 # The frame target deliberately builds 16 MiB chunks (continuations) and a 32 MiB max payload.
