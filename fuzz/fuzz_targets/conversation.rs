@@ -24,7 +24,11 @@ fuzz_target!(|data: &[u8]| {
         let d = conv.packet(dir, flags >> 1, Bytes::copy_from_slice(payload));
         let _ = render(&d, Format::Text, true);
         let json = render(&d, Format::Json, true);
-        if d.fields.iter().any(|(_, v)| matches!(v, Value::Redacted(_))) && payload.len() >= 4 {
+        if d.fields
+            .iter()
+            .any(|(_, v)| matches!(v, Value::Redacted(_)))
+            && payload.len() >= 4
+        {
             let hex: String = payload.iter().map(|b| format!("{b:02x}")).collect();
             assert!(!json.contains(&hex), "redacted packet shown in hex");
         }
