@@ -9,7 +9,11 @@ fuzz_target!(|data: &[u8]| {
     let Some((&port, capture)) = data.split_first() else {
         return;
     };
-    let port = if port & 1 == 0 { 3306 } else { u16::from(port) << 4 };
+    let port = if port & 1 == 0 {
+        3306
+    } else {
+        u16::from(port) << 4
+    };
     if let Ok(d) = decode_capture(capture, port, true) {
         for c in &d.conversations {
             assert!(c.packets.len() <= capture.len(), "more packets than bytes");

@@ -32,6 +32,9 @@
 )]
 #![no_main]
 use std::borrow::Cow;
+use std::fmt::{self, Write as _};
+use std::io::Write as _;
+use std::sync::OnceLock;
 
 use arbitrary::Arbitrary;
 use bytes::BytesMut;
@@ -216,8 +219,9 @@ struct Input {
     cmds: Vec<Cmd>,
 }
 
-fn body_bytes(b: &Body) -> BytesMut {
-    let mut out = BytesMut::new();
+/// Encodes `b` into `out` (cleared first; one buffer serves every packet of the script).
+fn body_bytes(b: &Body, out: &mut BytesMut) {
+    out.clear();
     match b {
         Body::Ok {
             fe,
@@ -236,7 +240,7 @@ fn body_bytes(b: &Body) -> BytesMut {
                 session_state: Vec::new(),
             };
             let caps = CapabilityFlags::PROTOCOL_41 | CapabilityFlags::SESSION_TRACK;
-            encode_ok(&ok, if *fe { 0xFE } else { 0 }, caps, &mut out);
+            encode_ok(&ok, if *fe { 0xFE } else { 0 }, caps, out);
         }
         Body::Err {
             code,
@@ -248,16 +252,16 @@ fn body_bytes(b: &Body) -> BytesMut {
                 sql_state: *state,
                 message: message.clone(),
             },
-            &mut out,
+            out,
         ),
         Body::Eof { warnings, status } => encode_eof(
             &EofPacket {
                 warnings: *warnings,
                 status: StatusFlags(*status),
             },
-            &mut out,
+            out,
         ),
-        Body::ColumnCount(n) => put_lenenc(&mut out, *n),
+        Body::ColumnCount(n) => put_lenenc(out, *n),
         Body::Column {
             name,
             table,
@@ -280,10 +284,10 @@ fn body_bytes(b: &Body) -> BytesMut {
             flags: ColumnFlags(*flags),
             decimals: *dec,
         }
-        .encode(&mut out),
+        .encode(out),
         Body::Row(cells) => {
             let cells: Vec<Option<&[u8]>> = cells.iter().map(|c| c.as_deref()).collect();
-            encode_row(&cells, &mut out);
+            encode_row(&cells, out);
         }
         Body::LocalInfile(name) => {
             out.extend_from_slice(&[0xFB]);
@@ -294,7 +298,7 @@ fn body_bytes(b: &Body) -> BytesMut {
                 plugin: plugin.name().unwrap_or_default(),
                 data: data.clone(),
             },
-            &mut out,
+            out,
         ),
         Body::AuthMore(d) => {
             out.extend_from_slice(&[0x01]);
@@ -302,7 +306,6 @@ fn body_bytes(b: &Body) -> BytesMut {
         }
         Body::Raw(r) => out.extend_from_slice(r),
     }
-    out
 }
 
 /// The server's bytes, and where its greeting ends (nothing after it may arrive before the
@@ -342,15 +345,16 @@ fn script(inp: &Input) -> (Vec<u8>, usize) {
             );
         }
     }
-    let mut wire = Vec::new();
+    let mut wire = Vec::with_capacity(greeting.len() + 4 + 64 * inp.packets.len().min(256));
     let len = greeting.len() as u32;
     wire.extend_from_slice(&len.to_le_bytes()[..3]);
     wire.push(0);
     wire.extend_from_slice(&greeting);
     let greeting_end = wire.len();
     let mut seq: u8 = 0;
+    let mut body = BytesMut::new();
     for p in inp.packets.iter().take(256) {
-        let body = body_bytes(&p.body);
+        body_bytes(&p.body, &mut body);
         seq = match p.seq_sel {
             0..=95 => seq.wrapping_add(1),
             96..=191 => seq.wrapping_add(2),
@@ -418,6 +422,21 @@ fn config(inp: &Input) -> ConnectConfig {
             // Deterministic RSA padding: the two runs must send the same bytes.
             rng_seed: Some([7; 32]),
         },
+    }
+}
+
+/// The pipelined queries, `DO 0` to `DO 511`, formatted once for the whole fuzzing run.
+fn pipeline_queries() -> &'static [String] {
+    static QUERIES: OnceLock<Vec<String>> = OnceLock::new();
+    QUERIES.get_or_init(|| (0..512).map(|i| format!("DO {i}")).collect())
+}
+
+/// A formatter destination that keeps nothing.
+struct Discard;
+
+impl fmt::Write for Discard {
+    fn write_str(&mut self, _: &str) -> fmt::Result {
+        Ok(())
     }
 }
 
@@ -507,10 +526,14 @@ impl Driver<'_> {
         self.log.extend_from_slice(b);
     }
 
+    /// Notes the error's message (formatted straight into the log, length first).
     fn note_err(&mut self, e: &Error) {
         self.note(b'E');
-        let s = e.to_string();
-        self.note_bytes(s.as_bytes());
+        let at = self.log.len();
+        self.log.extend_from_slice(&[0; 4]);
+        write!(self.log, "{e}").unwrap();
+        let n = (self.log.len() - at - 4) as u32;
+        self.log[at..at + 4].copy_from_slice(&n.to_le_bytes());
     }
 
     /// A fatal error breaks the engine for good; returns true if the session is over.
@@ -555,7 +578,9 @@ impl Driver<'_> {
                 return Ok(());
             }
             let row = self.e.row();
-            let mut cells = Vec::new();
+            // Straight into the log: a row marker, then each cell (0: NULL, 1: length, bytes).
+            let cells = &mut self.log;
+            cells.push(b'r');
             for i in 0..row.len() {
                 let _ = row.get::<i64>(i);
                 let _ = row.get::<&str>(i);
@@ -572,8 +597,7 @@ impl Driver<'_> {
             }
             let _ = row.get::<u8>(row.len());
             assert_eq!(row.packet().len(), row.payload().len());
-            self.note(b'r');
-            self.note_bytes(&cells);
+            cells.push(b';');
         }
         Ok(())
     }
@@ -629,7 +653,7 @@ impl Driver<'_> {
     fn pipeline(&mut self, n: u16, take: u16, rows: u8) -> Result<(), Error> {
         self.ready()?;
         let n = usize::from(n % 512);
-        let mut cursor = self.e.queue_pipeline((0..n).map(|i| format!("DO {i}")))?;
+        let mut cursor = self.e.queue_pipeline(&pipeline_queries()[..n])?;
         let total = cursor.len();
         assert_eq!(total, n);
         self.e.top_up();
@@ -791,9 +815,10 @@ fn run(inp: &Input, wire: &[u8], greeting_end: usize, chunks: &[u16]) -> (Vec<u8
         chunks,
         next_chunk: 0,
         read_space: inp.read_space,
-        sent: Vec::new(),
+        // Room for a typical session's bytes up front: fewer reallocations per input.
+        sent: Vec::with_capacity(1024),
         plaintext: None,
-        log: Vec::new(),
+        log: Vec::with_capacity(1024),
     };
     match d.connect() {
         Err(e) => {
@@ -811,8 +836,9 @@ fn run(inp: &Input, wire: &[u8], greeting_end: usize, chunks: &[u16]) -> (Vec<u8
                 d.e.handshake().display_version().len(),
                 d.e.capabilities(),
                 d.e.phase(),
-                format!("{:?}", d.e),
             );
+            // Formatted (it must not panic), but into nothing: no String per input.
+            write!(Discard, "{:?}", d.e).unwrap();
             for c in inp.cmds.iter().take(MAX_CMDS) {
                 match d.command(c) {
                     Ok(true) => break,
