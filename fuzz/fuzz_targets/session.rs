@@ -47,7 +47,7 @@ use mywire::codec::response::{encode_eof, encode_err, encode_ok, EofPacket, ErrP
 use mywire::codec::resultset::{encode_row, ColumnFields};
 use mywire::codec::writer::put_lenenc;
 use mywire::codec::{ColumnFlags, ColumnType};
-use mywire::proto::{ConnectConfig, ConnectEvent, Engine, Step};
+use mywire::proto::{client_capabilities, ConnectConfig, ConnectEvent, Engine, Step};
 use mywire::Error;
 use mywire_fuzz::{largest, reset_largest, PeakAlloc};
 
@@ -379,20 +379,12 @@ fn script(inp: &Input) -> (Vec<u8>, usize) {
 }
 
 fn config(inp: &Input) -> ConnectConfig {
-    let mut caps = CapabilityFlags::LONG_PASSWORD
-        | CapabilityFlags::LONG_FLAG
-        | CapabilityFlags::PROTOCOL_41
-        | CapabilityFlags::TRANSACTIONS
-        | CapabilityFlags::SECURE_CONNECTION
-        | CapabilityFlags::MULTI_RESULTS
-        | CapabilityFlags::PS_MULTI_RESULTS
-        | CapabilityFlags::PLUGIN_AUTH
-        | CapabilityFlags::PLUGIN_AUTH_LENENC_CLIENT_DATA
-        | CapabilityFlags::CONNECT_ATTRS;
-    caps.set(CapabilityFlags::CONNECT_WITH_DB, inp.with_database);
-    caps.set(CapabilityFlags::MULTI_STATEMENTS, inp.multi_statements);
-    caps.set(CapabilityFlags::DEPRECATE_EOF, inp.deprecate_eof);
-    caps.set(CapabilityFlags::SESSION_TRACK, inp.session_track);
+    let caps = client_capabilities(
+        inp.with_database,
+        inp.multi_statements,
+        inp.deprecate_eof,
+        inp.session_track,
+    );
     let tls = inp.tls % 3;
     ConnectConfig {
         capabilities: caps,

@@ -29,6 +29,33 @@ pub enum ConnectEvent {
     Connected,
 }
 
+/// The capabilities a client asks for: the ones always wanted, plus a default database,
+/// multi-statements, CLIENT_DEPRECATE_EOF and session tracking as chosen. Never
+/// CLIENT_LOCAL_FILES: a server must not be invited to ask for files. (The sessions build
+/// their [`ConnectConfig`] with it, and so does the session fuzz target.)
+pub fn client_capabilities(
+    database: bool,
+    multi_statements: bool,
+    deprecate_eof: bool,
+    session_track: bool,
+) -> CapabilityFlags {
+    let mut c = CapabilityFlags::LONG_PASSWORD
+        | CapabilityFlags::LONG_FLAG
+        | CapabilityFlags::PROTOCOL_41
+        | CapabilityFlags::TRANSACTIONS
+        | CapabilityFlags::SECURE_CONNECTION
+        | CapabilityFlags::MULTI_RESULTS
+        | CapabilityFlags::PS_MULTI_RESULTS
+        | CapabilityFlags::PLUGIN_AUTH
+        | CapabilityFlags::PLUGIN_AUTH_LENENC_CLIENT_DATA
+        | CapabilityFlags::CONNECT_ATTRS;
+    c.set(CapabilityFlags::CONNECT_WITH_DB, database);
+    c.set(CapabilityFlags::MULTI_STATEMENTS, multi_statements);
+    c.set(CapabilityFlags::DEPRECATE_EOF, deprecate_eof);
+    c.set(CapabilityFlags::SESSION_TRACK, session_track);
+    c
+}
+
 /// Everything the connection phase needs from the options, prepared by the driver (files are
 /// read before the first byte arrives, so a bad file fails the same way whatever the server
 /// offers).

@@ -43,7 +43,7 @@ mod stmt;
 #[cfg(test)]
 mod tests;
 
-pub use connect::{ConnectConfig, ConnectEvent};
+pub use connect::{client_capabilities, ConnectConfig, ConnectEvent};
 pub use engine::{Engine, PIPELINE_WINDOW, PIPELINE_WINDOW_BYTES};
 pub use pipeline::PipelineCursor;
 pub use row::Row;

@@ -37,22 +37,12 @@ pub(crate) fn connect_error(opts: &Options, e: std::io::Error) -> Error {
 }
 
 fn wanted_capabilities(opts: &Options) -> CapabilityFlags {
-    let mut c = CapabilityFlags::LONG_PASSWORD
-        | CapabilityFlags::LONG_FLAG
-        | CapabilityFlags::PROTOCOL_41
-        | CapabilityFlags::TRANSACTIONS
-        | CapabilityFlags::SECURE_CONNECTION
-        | CapabilityFlags::MULTI_RESULTS
-        | CapabilityFlags::PS_MULTI_RESULTS
-        | CapabilityFlags::PLUGIN_AUTH
-        | CapabilityFlags::PLUGIN_AUTH_LENENC_CLIENT_DATA
-        | CapabilityFlags::CONNECT_ATTRS;
-    c.set(CapabilityFlags::CONNECT_WITH_DB, opts.database.is_some());
-    c.set(CapabilityFlags::MULTI_STATEMENTS, opts.multi_statements);
-    c.set(CapabilityFlags::DEPRECATE_EOF, opts.deprecate_eof);
-    c.set(CapabilityFlags::SESSION_TRACK, opts.session_track);
-    // Never CLIENT_LOCAL_FILES: a server must not be invited to ask for files.
-    c
+    crate::proto::client_capabilities(
+        opts.database.is_some(),
+        opts.multi_statements,
+        opts.deprecate_eof,
+        opts.session_track,
+    )
 }
 
 /// What the driver needs at the TLS point.
