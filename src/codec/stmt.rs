@@ -5,17 +5,33 @@
 //! The encoders append one command payload (command byte first) to a `BytesMut`, as
 //! [`Command::encode`](super::command::Command::encode) does; framing is the caller's. The
 //! parsers of the client commands are for test servers, traces and fuzz round trips.
+//!
+//! This module holds COM_STMT_PREPARE and its response, and COM_STMT_EXECUTE with the
+//! parameter block it shares with COM_QUERY. The rest is in submodules, re-exported here:
+//! `simple` (COM_STMT_SEND_LONG_DATA, RESET, CLOSE, FETCH), `bulk` (MariaDB's
+//! COM_STMT_BULK_EXECUTE) and `attributes` (COM_QUERY with query attributes).
 
 // Offsets are computed with checked arithmetic: a length from the wire never wraps.
 #![deny(clippy::arithmetic_side_effects)]
 
+mod attributes;
+mod bulk;
+mod simple;
+
+pub use attributes::{encode_query_with_attributes, parse_query_with_attributes, QueryAttribute};
+pub use bulk::{
+    encode_stmt_bulk_execute, parse_stmt_bulk_execute, BulkExecuteRequest, BulkParam, BulkValue,
+    Indicator, BULK_SEND_TYPES_TO_SERVER, BULK_SEND_UNIT_RESULTS,
+};
+pub use simple::{
+    encode_stmt_close, encode_stmt_fetch, encode_stmt_reset, encode_stmt_send_long_data,
+    parse_stmt_command, StmtCommand,
+};
+
 use bytes::{BufMut, BytesMut};
 
 use super::binary::{bit_is_set, null_bitmap_len, set_bit, take_value};
-use super::command::{
-    COM_QUERY, COM_STMT_BULK_EXECUTE, COM_STMT_CLOSE, COM_STMT_EXECUTE, COM_STMT_FETCH,
-    COM_STMT_PREPARE, COM_STMT_RESET, COM_STMT_SEND_LONG_DATA,
-};
+use super::command::{COM_STMT_EXECUTE, COM_STMT_PREPARE};
 use super::error::{ErrorKind, Packet, ParseError, ParseResult};
 use super::flags::CapabilityFlags;
 use super::reader::Reader;
@@ -43,39 +59,6 @@ pub const PARAMETER_COUNT_AVAILABLE: u8 = 0x08;
 /// prepare's response is read ("direct execution"); if the prepare failed the execute fails
 /// with an unknown-statement error.
 pub const DIRECT_STATEMENT_ID: u32 = 0xFFFF_FFFF;
-
-/// COM_STMT_BULK_EXECUTE flags: the server answers with a result set of the affected rows and
-/// generated ids of every row (needs MARIADB_CLIENT_BULK_UNIT_RESULTS, MariaDB 11.5+).
-pub const BULK_SEND_UNIT_RESULTS: u16 = 64;
-/// COM_STMT_BULK_EXECUTE flags: the parameter types follow.
-pub const BULK_SEND_TYPES_TO_SERVER: u16 = 128;
-
-/// A COM_STMT_BULK_EXECUTE indicator: what one parameter of one row is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[repr(u8)]
-pub enum Indicator {
-    /// A value follows.
-    None = 0,
-    /// SQL NULL (no value follows).
-    Null = 1,
-    /// The column's default (INSERT / UPDATE).
-    Default = 2,
-    /// The default for an INSERT; the column is left alone by an UPDATE.
-    Ignore = 3,
-}
-
-impl Indicator {
-    /// The indicator of a byte, if it is one.
-    pub const fn from_u8(b: u8) -> Option<Indicator> {
-        Some(match b {
-            0 => Indicator::None,
-            1 => Indicator::Null,
-            2 => Indicator::Default,
-            3 => Indicator::Ignore,
-            _ => return None,
-        })
-    }
-}
 
 // ---------------------------------------------------------------------------------------------
 // COM_STMT_PREPARE and its response
@@ -525,346 +508,6 @@ pub fn parse_stmt_execute<'a>(
     }
     r.finish("trailing")?;
     Ok(req)
-}
-
-// ---------------------------------------------------------------------------------------------
-// COM_STMT_SEND_LONG_DATA, RESET, CLOSE, FETCH
-// ---------------------------------------------------------------------------------------------
-
-/// Appends COM_STMT_SEND_LONG_DATA: statement id `int<4>`, parameter id `int<2>`, then `data`
-/// to the end of the packet. No response; repeated sends append to the parameter. The
-/// parameter's value is then left out of the next COM_STMT_EXECUTE.
-pub fn encode_stmt_send_long_data(
-    out: &mut BytesMut,
-    statement_id: u32,
-    param_id: u16,
-    data: &[u8],
-) {
-    out.put_u8(COM_STMT_SEND_LONG_DATA);
-    out.put_u32_le(statement_id);
-    out.put_u16_le(param_id);
-    out.put_slice(data);
-}
-
-/// Appends COM_STMT_RESET (statement id): discards long data sent for the statement and closes
-/// its cursor. Answered with OK or ERR.
-pub fn encode_stmt_reset(out: &mut BytesMut, statement_id: u32) {
-    out.put_u8(COM_STMT_RESET);
-    out.put_u32_le(statement_id);
-}
-
-/// Appends COM_STMT_CLOSE (statement id): deallocates the statement. The server sends no
-/// response at all.
-pub fn encode_stmt_close(out: &mut BytesMut, statement_id: u32) {
-    out.put_u8(COM_STMT_CLOSE);
-    out.put_u32_le(statement_id);
-}
-
-/// Appends COM_STMT_FETCH: statement id `int<4>`, number of rows `int<4>`, for a statement
-/// executed with a cursor. Answered with up to `num_rows` binary rows and an EOF (or OK with
-/// DEPRECATE_EOF) whose status says whether the cursor has more (LAST_ROW_SENT when not).
-pub fn encode_stmt_fetch(out: &mut BytesMut, statement_id: u32, num_rows: u32) {
-    out.put_u8(COM_STMT_FETCH);
-    out.put_u32_le(statement_id);
-    out.put_u32_le(num_rows);
-}
-
-/// A parsed COM_STMT_SEND_LONG_DATA, RESET, CLOSE or FETCH.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StmtCommand<'a> {
-    /// COM_STMT_SEND_LONG_DATA.
-    SendLongData {
-        /// Statement id.
-        statement_id: u32,
-        /// Parameter id.
-        param_id: u16,
-        /// The data (to the end of the packet).
-        data: &'a [u8],
-    },
-    /// COM_STMT_RESET.
-    Reset(u32),
-    /// COM_STMT_CLOSE.
-    Close(u32),
-    /// COM_STMT_FETCH.
-    Fetch {
-        /// Statement id.
-        statement_id: u32,
-        /// Rows asked for.
-        num_rows: u32,
-    },
-}
-
-/// Parses COM_STMT_SEND_LONG_DATA, RESET, CLOSE or FETCH (command byte included).
-pub fn parse_stmt_command(payload: &[u8]) -> ParseResult<StmtCommand<'_>> {
-    let mut r = Reader::new(payload, Packet::Command);
-    let code = r.u8("command")?;
-    let statement_id = r.u32("statement_id")?;
-    let c = match code {
-        COM_STMT_SEND_LONG_DATA => {
-            let param_id = r.u16("param_id")?;
-            StmtCommand::SendLongData {
-                statement_id,
-                param_id,
-                data: r.eof_bytes(),
-            }
-        }
-        COM_STMT_RESET => StmtCommand::Reset(statement_id),
-        COM_STMT_CLOSE => StmtCommand::Close(statement_id),
-        COM_STMT_FETCH => StmtCommand::Fetch {
-            statement_id,
-            num_rows: r.u32("num_rows")?,
-        },
-        _ => return Err(r.error("command", ErrorKind::InvalidValue)),
-    };
-    r.finish("trailing")?;
-    Ok(c)
-}
-
-// ---------------------------------------------------------------------------------------------
-// COM_STMT_BULK_EXECUTE (MariaDB)
-// ---------------------------------------------------------------------------------------------
-
-/// One parameter of one row of a COM_STMT_BULK_EXECUTE.
-#[derive(Clone, Copy)]
-pub enum BulkParam<'a> {
-    /// A value (a NULL value, [`ToParam::is_null`], is sent as [`Indicator::Null`]).
-    Value(&'a dyn ToParam),
-    /// SQL NULL.
-    Null,
-    /// The column's default.
-    Default,
-    /// The default for an INSERT, left alone by an UPDATE.
-    Ignore,
-}
-
-impl std::fmt::Debug for BulkParam<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            BulkParam::Value(v) => write!(f, "Value({:?})", v.param_type()),
-            BulkParam::Null => f.write_str("Null"),
-            BulkParam::Default => f.write_str("Default"),
-            BulkParam::Ignore => f.write_str("Ignore"),
-        }
-    }
-}
-
-/// Appends MariaDB's COM_STMT_BULK_EXECUTE (needs MARIADB_CLIENT_STMT_BULK_OPERATIONS):
-/// `0xFA`, statement id `int<4>`, bulk flags `int<2>`, the types (2 bytes each) when `flags`
-/// has [`BULK_SEND_TYPES_TO_SERVER`], then for every row and every parameter an indicator byte
-/// and, for [`Indicator::None`], the value in its binary form.
-///
-/// `types` declares every parameter's type (sent only with [`BULK_SEND_TYPES_TO_SERVER`]); a
-/// value must have its parameter's declared type. Errors (nothing is appended): no rows, a
-/// row whose width is not `types.len()`, or a value of another type.
-pub fn encode_stmt_bulk_execute<'p, R>(
-    out: &mut BytesMut,
-    statement_id: u32,
-    flags: u16,
-    types: &[ParamType],
-    rows: &[R],
-) -> ParseResult<()>
-where
-    R: AsRef<[BulkParam<'p>]>,
-{
-    if rows.is_empty() {
-        return Err(exec_error("rows", ErrorKind::InvalidValue));
-    }
-    for row in rows {
-        let row = row.as_ref();
-        if row.len() != types.len() {
-            return Err(exec_error("row_width", ErrorKind::InvalidValue));
-        }
-        for (p, t) in row.iter().zip(types) {
-            if let BulkParam::Value(v) = p {
-                if !v.is_null() && v.param_type() != *t {
-                    return Err(exec_error("parameter_type", ErrorKind::InvalidValue));
-                }
-            }
-        }
-    }
-    out.put_u8(COM_STMT_BULK_EXECUTE);
-    out.put_u32_le(statement_id);
-    out.put_u16_le(flags);
-    if flags & BULK_SEND_TYPES_TO_SERVER != 0 {
-        for t in types {
-            out.put_slice(&t.to_bytes());
-        }
-    }
-    for row in rows {
-        for p in row.as_ref() {
-            match p {
-                BulkParam::Value(v) if !v.is_null() => {
-                    out.put_u8(Indicator::None as u8);
-                    v.encode_value(out);
-                }
-                BulkParam::Value(_) | BulkParam::Null => out.put_u8(Indicator::Null as u8),
-                BulkParam::Default => out.put_u8(Indicator::Default as u8),
-                BulkParam::Ignore => out.put_u8(Indicator::Ignore as u8),
-            }
-        }
-    }
-    Ok(())
-}
-
-/// One parameter of one row of a parsed COM_STMT_BULK_EXECUTE.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BulkValue<'a> {
-    /// A value's bytes (as [`ParamValue::Value`]).
-    Value(&'a [u8]),
-    /// NULL.
-    Null,
-    /// DEFAULT.
-    Default,
-    /// IGNORE.
-    Ignore,
-}
-
-/// A parsed COM_STMT_BULK_EXECUTE.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BulkExecuteRequest<'a> {
-    /// The statement id.
-    pub statement_id: u32,
-    /// The bulk flags.
-    pub flags: u16,
-    /// The parameter types (sent, or given to the parser).
-    pub types: Vec<ParamType>,
-    /// The rows.
-    pub rows: Vec<Vec<BulkValue<'a>>>,
-}
-
-/// Parses a COM_STMT_BULK_EXECUTE payload (command byte included) of a statement with
-/// `num_params` parameters; `bound` are the types when the packet does not send them. Rows run
-/// to the end of the packet; there must be at least one.
-pub fn parse_stmt_bulk_execute<'a>(
-    payload: &'a [u8],
-    num_params: u16,
-    bound: &[ParamType],
-) -> ParseResult<BulkExecuteRequest<'a>> {
-    let mut r = Reader::new(payload, Packet::StmtExecute);
-    if r.u8("command")? != COM_STMT_BULK_EXECUTE {
-        return Err(r.error("command", ErrorKind::InvalidValue));
-    }
-    let statement_id = r.u32("statement_id")?;
-    let flags = r.u16("bulk_flags")?;
-    let n = usize::from(num_params);
-    let types: Vec<ParamType> = if flags & BULK_SEND_TYPES_TO_SERVER != 0 {
-        let mut t = Vec::with_capacity(n.min(r.remaining() / 2));
-        for _ in 0..n {
-            let a = r.u8("parameter_type")?;
-            let b = r.u8("parameter_type")?;
-            t.push(ParamType::from_bytes([a, b]));
-        }
-        t
-    } else if bound.len() >= n {
-        bound.iter().take(n).copied().collect()
-    } else {
-        return Err(r.error("parameter_type", ErrorKind::Unexpected));
-    };
-    if n == 0 {
-        // Rows of no parameters carry no bytes: "until the end of the packet" never ends.
-        return Err(r.error("parameter_count", ErrorKind::InvalidValue));
-    }
-    let mut rows = Vec::new();
-    loop {
-        let mut row = Vec::with_capacity(n.min(r.remaining()));
-        for t in &types {
-            let ind = r.u8("indicator")?;
-            row.push(match Indicator::from_u8(ind) {
-                Some(Indicator::None) => {
-                    BulkValue::Value(take_value(&mut r, t.column_type, "parameter_value")?)
-                }
-                Some(Indicator::Null) => BulkValue::Null,
-                Some(Indicator::Default) => BulkValue::Default,
-                Some(Indicator::Ignore) => BulkValue::Ignore,
-                None => return Err(r.error("indicator", ErrorKind::InvalidValue)),
-            });
-        }
-        rows.push(row);
-        if r.is_empty() {
-            break;
-        }
-    }
-    Ok(BulkExecuteRequest {
-        statement_id,
-        flags,
-        types,
-        rows,
-    })
-}
-
-// ---------------------------------------------------------------------------------------------
-// COM_QUERY with query attributes (MySQL 8.0.23+)
-// ---------------------------------------------------------------------------------------------
-
-/// Appends COM_QUERY as it must be sent once CLIENT_QUERY_ATTRIBUTES is negotiated:
-/// `0x03`, `parameter_count` `int<lenenc>`, `parameter_set_count` `int<lenenc>` = 1, and when
-/// the count is not zero the NULL bitmap, `new_params_bind_flag` = 1, every attribute's type
-/// and name, the values; then the SQL text. With the capability every COM_QUERY carries this
-/// prefix, `00 01` when there are no attributes.
-///
-/// Errors (nothing is appended): more than 65535 attributes.
-pub fn encode_query_with_attributes(
-    out: &mut BytesMut,
-    sql: &[u8],
-    attributes: &[(&[u8], &dyn ToParam)],
-) -> ParseResult<()> {
-    let n = attributes.len();
-    if u16::try_from(n).is_err() {
-        return Err(exec_error("parameter_count", ErrorKind::TooLarge));
-    }
-    out.put_u8(COM_QUERY);
-    put_lenenc(out, n as u64);
-    put_lenenc(out, 1);
-    if n > 0 {
-        let names: Vec<&[u8]> = attributes.iter().map(|(name, _)| *name).collect();
-        let values: Vec<&dyn ToParam> = attributes.iter().map(|(_, v)| *v).collect();
-        put_params(out, &values, Some(&names), true, None);
-    }
-    out.put_slice(sql);
-    Ok(())
-}
-
-/// One query attribute of a parsed COM_QUERY.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct QueryAttribute<'a> {
-    /// Its name.
-    pub name: &'a [u8],
-    /// Its type.
-    pub param_type: ParamType,
-    /// Its value.
-    pub value: ParamValue<'a>,
-}
-
-/// Parses a COM_QUERY payload (command byte included) sent with CLIENT_QUERY_ATTRIBUTES:
-/// the attributes, then the SQL text.
-pub fn parse_query_with_attributes(
-    payload: &[u8],
-) -> ParseResult<(Vec<QueryAttribute<'_>>, &[u8])> {
-    let mut r = Reader::new(payload, Packet::StmtExecute);
-    if r.u8("command")? != COM_QUERY {
-        return Err(r.error("command", ErrorKind::InvalidValue));
-    }
-    let n = r.lenenc("parameter_count")?;
-    let n = u16::try_from(n).map_err(|_| r.error("parameter_count", ErrorKind::TooLarge))?;
-    if r.lenenc("parameter_set_count")? != 1 {
-        return Err(r.error("parameter_set_count", ErrorKind::InvalidValue));
-    }
-    let mut attrs = Vec::new();
-    if n > 0 {
-        let p = read_params(&mut r, usize::from(n), true, &[], &[])?;
-        if !p.types_sent {
-            // A query has no statement to take bound types from.
-            return Err(r.error("new_params_bind_flag", ErrorKind::InvalidValue));
-        }
-        for ((name, param_type), value) in p.names.into_iter().zip(p.types).zip(p.values) {
-            attrs.push(QueryAttribute {
-                name,
-                param_type,
-                value,
-            });
-        }
-    }
-    Ok((attrs, r.eof_bytes()))
 }
 
 #[cfg(test)]

@@ -1,0 +1,343 @@
+//! Prepared statements as the decoder follows them: what it remembers of each statement (its
+//! SQL, parameter count, bound types, result columns, long data), the decoding of the
+//! COM_STMT_* client packets against that memory, the PREPARE_OK that fills it, and the
+//! binary rows split by the remembered column types.
+
+use bytes::Bytes;
+
+use super::fields::{lossy, Fields, Typed, Value};
+use super::Conversation;
+use crate::codec::error::{ErrorKind, Packet};
+use crate::codec::reader::Reader;
+use crate::codec::stmt::{
+    parse_stmt_bulk_execute, parse_stmt_command, parse_stmt_execute, BulkValue, ParamValue,
+    PrepareOk, StmtCommand, BULK_SEND_TYPES_TO_SERVER, BULK_SEND_UNIT_RESULTS,
+    CURSOR_TYPE_FOR_UPDATE, CURSOR_TYPE_READ_ONLY, CURSOR_TYPE_SCROLLABLE, DIRECT_STATEMENT_ID,
+    PARAMETER_COUNT_AVAILABLE,
+};
+use crate::codec::value::{FromValue, ParamType};
+use crate::codec::{ColumnFlags, ColumnType, ParseError};
+
+/// What the decoder remembers of a prepared statement.
+#[derive(Debug, Default)]
+pub(super) struct Statement {
+    /// Its SQL (`None` if the prepare was not seen).
+    sql: Option<Vec<u8>>,
+    num_params: u16,
+    /// The parameter types bound by the last execute that sent types.
+    types: Vec<ParamType>,
+    /// The result columns (from the prepare response, then from each execute's).
+    pub(super) columns: Vec<(ColumnType, ColumnFlags)>,
+    /// Parameters sent with COM_STMT_SEND_LONG_DATA since the last execute: id and length.
+    long_data: Vec<(u16, u64)>,
+}
+
+/// At most this many statements are remembered (the servers' default
+/// `max_prepared_stmt_count` is 16382); past it a prepare is shown but not remembered.
+pub(super) const MAX_STATEMENTS: usize = 16384;
+
+impl Conversation {
+    /// The statement an id names: MariaDB's [`DIRECT_STATEMENT_ID`] is the one prepared last.
+    pub(super) fn statement_id(&self, id: u32) -> u32 {
+        match (id, self.last_prepared) {
+            (DIRECT_STATEMENT_ID, Some(last)) => last,
+            _ => id,
+        }
+    }
+
+    /// The `sql` field of a statement.
+    fn sql_of(&self, id: u32) -> Value {
+        match self.statements.get(&id).and_then(|s| s.sql.as_ref()) {
+            Some(sql) => Value::Text(sql.clone()),
+            None => Value::Unknown,
+        }
+    }
+
+    /// COM_STMT_EXECUTE: the header always; the parameters when the statement is known (its
+    /// parameter count, and the types bound before when the execute sends none).
+    pub(super) fn stmt_execute(&mut self, f: &mut Fields, p: &[u8]) -> Result<(), ParseError> {
+        let mut r = Reader::new(p, Packet::StmtExecute);
+        r.u8("command")?;
+        let wire_id = r.u32("statement_id")?;
+        let flags = r.u8("flags")?;
+        let iterations = r.u32("iteration_count")?;
+        let id = self.statement_id(wire_id);
+        f.push(("statement_id", Value::Int(wire_id.into())));
+        f.push(("sql", self.sql_of(id)));
+        f.push(("flags", Value::List(execute_flag_names(flags))));
+        if iterations != 1 {
+            f.push(("iteration_count", Value::Int(iterations.into())));
+        }
+        self.binary = true;
+        self.executing = Some(id);
+        let caps = self.resp.capabilities();
+        self.types_known = self.statements.contains_key(&id);
+        let Some(st) = self.statements.get_mut(&id) else {
+            f.push(("params", Value::Unknown));
+            return Ok(());
+        };
+        self.types.clone_from(&st.columns);
+        let long: Vec<u16> = st.long_data.iter().map(|&(i, _)| i).collect();
+        let req = match parse_stmt_execute(p, st.num_params, caps, &st.types, &long) {
+            Ok(req) => req,
+            // Types bound by an execute before the capture began: the values cannot be split.
+            Err(e) if e.field == "parameter_type" && e.kind == ErrorKind::Unexpected => {
+                f.push(("new_params_bound", Value::Bool(false)));
+                f.push(("params", Value::Unknown));
+                st.long_data.clear();
+                return Ok(());
+            }
+            Err(e) => return Err(e),
+        };
+        if st.num_params > 0 || !req.values.is_empty() {
+            f.push(("new_params_bound", Value::Bool(req.types_sent)));
+            f.push((
+                "param_types",
+                Value::List(req.types.iter().map(|&t| param_type_name(t)).collect()),
+            ));
+        }
+        if req.names.iter().any(|n| !n.is_empty()) {
+            f.push((
+                "param_names",
+                Value::List(req.names.iter().map(|n| lossy(n)).collect()),
+            ));
+        }
+        let values = req
+            .types
+            .iter()
+            .zip(&req.values)
+            .enumerate()
+            .map(|(i, (&t, v))| match v {
+                ParamValue::Null => Typed::Null,
+                ParamValue::LongData => Typed::LongData(
+                    st.long_data
+                        .iter()
+                        .find(|&&(id, _)| usize::from(id) == i)
+                        .map_or(0, |&(_, n)| n),
+                ),
+                ParamValue::Value(b) => typed(b, t.column_type, t.column_flags()),
+            })
+            .collect();
+        f.push(("params", Value::Typed(values)));
+        if req.types_sent {
+            st.types = req.types;
+        }
+        st.long_data.clear();
+        Ok(())
+    }
+
+    /// COM_STMT_SEND_LONG_DATA, CLOSE, RESET, FETCH.
+    pub(super) fn stmt_command(&mut self, f: &mut Fields, p: &[u8]) -> Result<(), ParseError> {
+        match parse_stmt_command(p)? {
+            StmtCommand::SendLongData {
+                statement_id,
+                param_id,
+                data,
+            } => {
+                let id = self.statement_id(statement_id);
+                f.push(("statement_id", Value::Int(statement_id.into())));
+                f.push(("sql", self.sql_of(id)));
+                f.push(("param_id", Value::Int(param_id.into())));
+                f.push(("data_len", Value::Int(data.len() as u64)));
+                if let Some(st) = self.statements.get_mut(&id) {
+                    let n = data.len() as u64;
+                    match st.long_data.iter_mut().find(|(i, _)| *i == param_id) {
+                        Some((_, len)) => *len = len.saturating_add(n),
+                        // Bounded by the statement's parameters.
+                        None if param_id < st.num_params => st.long_data.push((param_id, n)),
+                        None => {}
+                    }
+                }
+            }
+            StmtCommand::Reset(statement_id) => {
+                let id = self.statement_id(statement_id);
+                f.push(("statement_id", Value::Int(statement_id.into())));
+                f.push(("sql", self.sql_of(id)));
+                if let Some(st) = self.statements.get_mut(&id) {
+                    st.long_data.clear();
+                }
+            }
+            StmtCommand::Close(statement_id) => {
+                let id = self.statement_id(statement_id);
+                f.push(("statement_id", Value::Int(statement_id.into())));
+                f.push(("sql", self.sql_of(id)));
+                self.statements.remove(&id);
+            }
+            StmtCommand::Fetch {
+                statement_id,
+                num_rows,
+            } => {
+                let id = self.statement_id(statement_id);
+                f.push(("statement_id", Value::Int(statement_id.into())));
+                f.push(("sql", self.sql_of(id)));
+                f.push(("rows", Value::Int(num_rows.into())));
+                // The rows are the cursor's: the columns of the statement's execute.
+                self.binary = true;
+                self.executing = Some(id);
+                self.types_known = self.statements.contains_key(&id);
+                if let Some(st) = self.statements.get(&id) {
+                    self.types.clone_from(&st.columns);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// MariaDB's COM_STMT_BULK_EXECUTE: the header always; the rows when the statement is
+    /// known.
+    pub(super) fn stmt_bulk_execute(&mut self, f: &mut Fields, p: &[u8]) -> Result<(), ParseError> {
+        let mut r = Reader::new(p, Packet::StmtExecute);
+        r.u8("command")?;
+        let wire_id = r.u32("statement_id")?;
+        let flags = r.u16("bulk_flags")?;
+        let id = self.statement_id(wire_id);
+        f.push(("statement_id", Value::Int(wire_id.into())));
+        f.push(("sql", self.sql_of(id)));
+        f.push(("flags", Value::List(bulk_flag_names(flags))));
+        let Some(st) = self.statements.get_mut(&id) else {
+            f.push(("rows", Value::Unknown));
+            return Ok(());
+        };
+        match parse_stmt_bulk_execute(p, st.num_params, &st.types) {
+            Ok(req) => {
+                f.push(("rows", Value::Int(req.rows.len() as u64)));
+                if let Some(first) = req.rows.first() {
+                    let values = first
+                        .iter()
+                        .zip(&req.types)
+                        .map(|(v, t)| match v {
+                            BulkValue::Value(b) => typed(b, t.column_type, t.column_flags()),
+                            BulkValue::Null => Typed::Null,
+                            BulkValue::Default => Typed::Indicator("DEFAULT"),
+                            BulkValue::Ignore => Typed::Indicator("IGNORE"),
+                        })
+                        .collect();
+                    f.push(("first_row", Value::Typed(values)));
+                }
+                if flags & BULK_SEND_TYPES_TO_SERVER != 0 {
+                    st.types = req.types;
+                }
+            }
+            Err(e) if e.field == "parameter_type" && e.kind == ErrorKind::Unexpected => {
+                f.push(("rows", Value::Unknown));
+            }
+            Err(e) => return Err(e),
+        }
+        Ok(())
+    }
+
+    /// COM_STMT_PREPARE_OK: the statement is remembered (with the SQL of the pending prepare)
+    /// and its parameter and column definitions follow.
+    pub(super) fn prepare_ok(&mut self, f: &mut Fields, ok: PrepareOk) {
+        let sql = self.pending_prepare.take();
+        f.push(("statement_id", Value::Int(ok.statement_id.into())));
+        f.push(("sql", sql.clone().map_or(Value::Unknown, Value::Text)));
+        f.push(("columns", Value::Int(ok.num_columns.into())));
+        f.push(("params", Value::Int(ok.num_params.into())));
+        f.push(("warnings", Value::Int(ok.warnings().into())));
+        if self.statements.len() < MAX_STATEMENTS || self.statements.contains_key(&ok.statement_id)
+        {
+            self.statements.insert(
+                ok.statement_id,
+                Statement {
+                    sql,
+                    num_params: ok.num_params,
+                    ..Statement::default()
+                },
+            );
+        }
+        self.preparing = Some(ok.statement_id);
+        self.last_prepared = Some(ok.statement_id);
+    }
+
+    /// A binary row of an execute or fetch whose column types are known: its cells decoded by
+    /// those types.
+    pub(super) fn binary_row(&mut self, f: &mut Fields, p: &Bytes) -> Result<(), ParseError> {
+        self.binary_cells
+            .parse_types(p, self.types.iter().map(|&(t, _)| t))?;
+        let cells = self
+            .types
+            .iter()
+            .enumerate()
+            .map(|(i, &(t, fl))| {
+                self.binary_cells.get(p, i).map(|b| {
+                    String::from_binary(b, t, fl).map_or_else(|_| b.to_vec(), String::into_bytes)
+                })
+            })
+            .collect();
+        f.push(("values", Value::Cells(cells)));
+        Ok(())
+    }
+}
+
+/// A binary value (parameter or cell) decoded by its type: numbers as numbers, everything
+/// else as the text [`String::from_binary`] makes of it, or the raw bytes when it refuses.
+fn typed(b: &[u8], t: ColumnType, flags: ColumnFlags) -> Typed {
+    let number = matches!(
+        t,
+        ColumnType::TINY
+            | ColumnType::SHORT
+            | ColumnType::LONG
+            | ColumnType::INT24
+            | ColumnType::LONGLONG
+            | ColumnType::YEAR
+            | ColumnType::FLOAT
+            | ColumnType::DOUBLE
+    );
+    match String::from_binary(b, t, flags) {
+        Ok(s) if number => Typed::Number(s),
+        Ok(s) => Typed::Text(s.into_bytes()),
+        Err(_) => Typed::Text(b.to_vec()),
+    }
+}
+
+fn param_type_name(t: ParamType) -> String {
+    if t.unsigned {
+        format!("{} UNSIGNED", t.column_type)
+    } else {
+        t.column_type.to_string()
+    }
+}
+
+/// The flags of COM_STMT_EXECUTE by name (the cursor type and PARAMETER_COUNT_AVAILABLE).
+fn execute_flag_names(flags: u8) -> Vec<String> {
+    let mut v = Vec::new();
+    let mut rest = flags;
+    for (bit, name) in [
+        (CURSOR_TYPE_READ_ONLY, "CURSOR_TYPE_READ_ONLY"),
+        (CURSOR_TYPE_FOR_UPDATE, "CURSOR_TYPE_FOR_UPDATE"),
+        (CURSOR_TYPE_SCROLLABLE, "CURSOR_TYPE_SCROLLABLE"),
+        (PARAMETER_COUNT_AVAILABLE, "PARAMETER_COUNT_AVAILABLE"),
+    ] {
+        if flags & bit != 0 {
+            v.push(name.to_string());
+            rest &= !bit;
+        }
+    }
+    if rest != 0 {
+        v.push(format!("0x{rest:02x}"));
+    }
+    if flags & (CURSOR_TYPE_READ_ONLY | CURSOR_TYPE_FOR_UPDATE | CURSOR_TYPE_SCROLLABLE) == 0 {
+        v.insert(0, "CURSOR_TYPE_NO_CURSOR".to_string());
+    }
+    v
+}
+
+/// The flags of COM_STMT_BULK_EXECUTE by name.
+fn bulk_flag_names(flags: u16) -> Vec<String> {
+    let mut v = Vec::new();
+    let mut rest = flags;
+    for (bit, name) in [
+        (BULK_SEND_UNIT_RESULTS, "SEND_UNIT_RESULTS"),
+        (BULK_SEND_TYPES_TO_SERVER, "SEND_TYPES_TO_SERVER"),
+    ] {
+        if flags & bit != 0 {
+            v.push(name.to_string());
+            rest &= !bit;
+        }
+    }
+    if rest != 0 {
+        v.push(format!("0x{rest:04x}"));
+    }
+    v
+}
