@@ -245,7 +245,13 @@ impl Engine {
                         Err(_) => Some(()),
                     },
                     Expect::PrepareOk | Expect::PrepareDefs { .. } => match self.prepare_step() {
-                        Ok(r) => r.map(|_| ()),
+                        // Nobody took the statement: close it, or it would stay allocated on
+                        // the server (against its max_prepared_stmt_count) until disconnect.
+                        Ok(Some(st)) => {
+                            self.queue_close_statement(st.id());
+                            Some(())
+                        }
+                        Ok(None) => None,
                         Err(e) if e.is_fatal() => return Err(e),
                         Err(_) => Some(()),
                     },

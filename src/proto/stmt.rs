@@ -203,6 +203,15 @@ impl Engine {
         self.start(&[&b], Expect::Idle)
     }
 
+    /// Queues COM_STMT_CLOSE of statement `id` while draining (the engine is between
+    /// responses: the close goes out before the next command).
+    pub(super) fn queue_close_statement(&mut self, id: u32) {
+        let mut b = BytesMut::with_capacity(5);
+        encode_stmt_close(&mut b, id);
+        self.codec.set_seq(0);
+        self.queue_packet(&[&b]);
+    }
+
     fn check_owner(&self, stmt: &Statement) -> Result<(), Error> {
         if stmt.engine == self.token {
             Ok(())

@@ -276,3 +276,58 @@ fn drain_an_abandoned_result() {
     assert_eq!(log, ["completed 3"]);
     assert_eq!(packets(&tx).len(), 3);
 }
+
+/// A prepare whose response nobody read (its future dropped, say) is drained by the next
+/// command, and the statement it made is closed, so it does not stay allocated on the server.
+#[test]
+fn an_abandoned_prepare_is_closed_by_the_drain() {
+    use crate::codec::stmt::PrepareOk;
+    for deprecate_eof in [true, false] {
+        let (log, tx) = same_for_all_chunks(&CHUNKS, |chunk| {
+            let mut s = connect_bytes();
+            let mut b = BytesMut::new();
+            PrepareOk {
+                statement_id: 7,
+                num_columns: 1,
+                num_params: 1,
+                warning_count: Some(0),
+                metadata: None,
+            }
+            .encode(&mut b);
+            s.extend(pkt(1, &b));
+            s.extend(coldef(2, "?"));
+            let mut seq = 3;
+            if !deprecate_eof {
+                s.extend(eof(seq, StatusFlags::AUTOCOMMIT));
+                seq += 1;
+            }
+            s.extend(coldef(seq, "a"));
+            seq += 1;
+            if !deprecate_eof {
+                s.extend(eof(seq, StatusFlags::AUTOCOMMIT));
+            }
+            s.extend(ok(1, StatusFlags::AUTOCOMMIT, 0));
+            let mut w = Wire::new(chunk, &s);
+            let mut e = connected(&mut w, deprecate_eof);
+            e.start_prepare("SELECT ?").unwrap();
+            w.take_tx(&mut e);
+            // The caller walks away; the next command drains first.
+            w.drive(&mut e, |e| e.drain_step(None)).unwrap();
+            e.start_simple(Command::Ping).unwrap();
+            w.take_tx(&mut e);
+            w.drive(&mut e, |e| e.simple_step()).unwrap();
+            assert!(e.is_idle() && w.all_read());
+            (vec![format!("idle {}", e.is_idle())], w.tx)
+        });
+        assert_eq!(log, ["idle true"]);
+        let p = packets(&tx);
+        assert_eq!(p.len(), 3, "prepare, close, ping: {p:?}");
+        assert_eq!(p[0].1[0], 0x16);
+        assert_eq!(
+            p[1],
+            (0, vec![0x19, 7, 0, 0, 0]),
+            "COM_STMT_CLOSE of statement 7"
+        );
+        assert_eq!(p[2], (0, vec![0x0e]));
+    }
+}
