@@ -292,4 +292,82 @@ fn blocking_session_prepares_and_executes() {
     assert!(r.next_row().unwrap().is_none());
     s.close_statement(st).unwrap();
     s.ping().unwrap();
+    for i in 0..3i32 {
+        let mut r = s.exec("SELECT ? * 3", &[&i]).unwrap();
+        let row = r.next_row().unwrap().unwrap();
+        assert_eq!(row.get::<i32>(0).unwrap(), Some(i * 3));
+    }
+    assert_eq!(s.engine().cached_statements(), 1);
+}
+
+/// The session's own counters: (Com_stmt_prepare, Com_stmt_close).
+async fn stmt_counters(s: &mut Session) -> (u64, u64) {
+    let mut r = s
+        .query(
+            "SELECT VARIABLE_NAME, VARIABLE_VALUE FROM information_schema.SESSION_STATUS \
+             WHERE VARIABLE_NAME IN ('COM_STMT_PREPARE', 'COM_STMT_CLOSE')",
+        )
+        .await
+        .unwrap();
+    let (mut prepare, mut close) = (0, 0);
+    while let Some(row) = r.next_row().await.unwrap() {
+        let v: u64 = row.get(1).unwrap().unwrap();
+        match row.get::<&str>(0).unwrap().unwrap() {
+            "COM_STMT_PREPARE" => prepare = v,
+            "COM_STMT_CLOSE" => close = v,
+            other => panic!("{other}"),
+        }
+    }
+    (prepare, close)
+}
+
+async fn exec_one(s: &mut Session, sql: &str) -> i64 {
+    let mut r = s.exec(sql, &[&1i64]).await.unwrap();
+    let v = r
+        .next_row()
+        .await
+        .unwrap()
+        .unwrap()
+        .get::<i64>(0)
+        .unwrap()
+        .unwrap();
+    while r.next_row().await.unwrap().is_some() {}
+    v
+}
+
+/// `exec` prepares a statement once and keeps it; the least recently used is closed when the
+/// cache is full, so the server never holds more than `stmt-cache` of them for the session.
+#[tokio::test]
+async fn exec_caches_statements_and_closes_the_evicted() {
+    let u = format!("{}?stmt-cache=2", server().url());
+    let mut s = Session::connect(Options::from_url(&u).unwrap())
+        .await
+        .unwrap();
+    let base = stmt_counters(&mut s).await;
+    let (a, b, c) = ("SELECT ? + 0", "SELECT ? + 1", "SELECT ? + 2");
+    assert_eq!(exec_one(&mut s, a).await, 1);
+    assert_eq!(exec_one(&mut s, b).await, 2);
+    assert_eq!(exec_one(&mut s, a).await, 1); // cached
+    assert_eq!(exec_one(&mut s, c).await, 3); // evicts b, the least recently used
+    assert_eq!(exec_one(&mut s, a).await, 1); // still cached
+    assert_eq!(exec_one(&mut s, b).await, 2); // prepared again, evicts c
+    assert_eq!(s.engine().cached_statements(), 2);
+    let now = stmt_counters(&mut s).await;
+    assert_eq!((now.0 - base.0, now.1 - base.1), (4, 2), "prepares, closes");
+    // COM_RESET_CONNECTION drops the server's statements: the cache forgets them too.
+    s.reset().await.unwrap();
+    assert_eq!(s.engine().cached_statements(), 0);
+    assert_eq!(exec_one(&mut s, a).await, 1);
+
+    // stmt-cache=0: nothing is kept beyond the statement running.
+    let u = format!("{}?stmt-cache=0", server().url());
+    let mut s = Session::connect(Options::from_url(&u).unwrap())
+        .await
+        .unwrap();
+    let base = stmt_counters(&mut s).await;
+    for _ in 0..3 {
+        assert_eq!(exec_one(&mut s, a).await, 1);
+    }
+    let now = stmt_counters(&mut s).await;
+    assert_eq!((now.0 - base.0, now.1 - base.1), (3, 2), "prepares, closes");
 }

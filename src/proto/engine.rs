@@ -17,7 +17,7 @@ use crate::trace::{Direction, PacketEvent, Phase, Tracer};
 use super::connect::ConnectState;
 use super::raw::RawExchange;
 use super::response::{expect_for, Expect, Response};
-use super::stmt::{new_engine_token, Statement};
+use super::stmt::{new_engine_token, Statement, StmtCache};
 use super::{PipelineCursor, Step};
 
 /// Most pipelined commands in flight (written, response not yet complete).
@@ -84,6 +84,8 @@ pub struct Engine {
     pub(super) binary_cells: BinaryRowCells,
     /// A COM_STMT_PREPARE response being read: what it said so far.
     pub(super) prepared: Option<Statement>,
+    /// Statements kept prepared by SQL text.
+    pub(super) stmt_cache: StmtCache,
     /// This engine's identity (statements are executed only where they were prepared).
     pub(super) token: u64,
     /// Commands written whose responses have not started: (what the response looks like,
@@ -166,6 +168,7 @@ impl Engine {
             binary: false,
             binary_cells: BinaryRowCells::new(),
             prepared: None,
+            stmt_cache: StmtCache::default(),
             token: new_engine_token(),
             pending: VecDeque::new(),
             inflight_bytes: 0,
@@ -493,7 +496,12 @@ impl Engine {
 
     /// Queues a command answered by one OK or ERR ([`Engine::simple_step`]).
     pub fn start_simple(&mut self, cmd: Command<'_>) -> Result<(), Error> {
-        self.start_expecting(cmd, Expect::Simple)
+        self.start_expecting(cmd, Expect::Simple)?;
+        if cmd == Command::ResetConnection {
+            // The server drops every prepared statement of the session.
+            self.forget_statements();
+        }
+        Ok(())
     }
 
     /// Queues a command answered by one string packet ([`Engine::text_step`]).

@@ -257,6 +257,22 @@ impl Session {
         Ok(QueryResult { s: self, id })
     }
 
+    /// A cached prepared statement for `sql`, executed (see [`super::Session::exec`]).
+    pub fn exec(&mut self, sql: &str, params: &[&dyn ToParam]) -> Result<QueryResult<'_>, Error> {
+        self.ready()?;
+        if !self.engine.start_execute_cached(sql, params)? {
+            self.engine.start_prepare(sql)?;
+            let st = self.respond(|e| e.prepare_step())?;
+            self.engine.cache_statement(sql, st)?;
+            if !self.engine.start_execute_cached(sql, params)? {
+                return Err(Error::Usage("the statement cache lost a statement".into()));
+            }
+        }
+        let id = self.engine.completed();
+        self.respond(|e| e.head_step())?;
+        Ok(QueryResult { s: self, id })
+    }
+
     /// COM_STMT_RESET (see [`super::Session::reset_statement`]).
     pub fn reset_statement(&mut self, stmt: &Statement) -> Result<(), Error> {
         self.ready()?;

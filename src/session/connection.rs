@@ -320,6 +320,30 @@ impl Session {
         Ok(QueryResult::new(self, id))
     }
 
+    /// Runs `sql` as a prepared statement with `params`, preparing it only the first time:
+    /// the session keeps the statements it prepared this way by SQL text (`stmt-cache` of
+    /// them, 32 by default; the least recently used is closed to make room, so the cache never
+    /// holds more than that many of the server's `max_prepared_stmt_count`). The result is
+    /// [`Session::execute`]'s.
+    pub async fn exec(
+        &mut self,
+        sql: &str,
+        params: &[&dyn ToParam],
+    ) -> Result<QueryResult<'_>, Error> {
+        self.ready().await?;
+        if !self.engine.start_execute_cached(sql, params)? {
+            self.engine.start_prepare(sql)?;
+            let st = self.respond(|e| e.prepare_step()).await?;
+            self.engine.cache_statement(sql, st)?;
+            if !self.engine.start_execute_cached(sql, params)? {
+                return Err(Error::Usage("the statement cache lost a statement".into()));
+            }
+        }
+        let id = self.engine.completed();
+        self.respond(|e| e.head_step()).await?;
+        Ok(QueryResult::new(self, id))
+    }
+
     /// COM_STMT_RESET: drops long data sent for `stmt` and closes its cursor.
     pub async fn reset_statement(&mut self, stmt: &Statement) -> Result<(), Error> {
         self.ready().await?;

@@ -10,6 +10,7 @@
 //! | `multi-statements` | allow several `;`-separated statements per query | false |
 //! | `deprecate-eof` | negotiate CLIENT_DEPRECATE_EOF | true |
 //! | `session-track` | negotiate CLIENT_SESSION_TRACK | true |
+//! | `stmt-cache` | statements `exec` keeps prepared, by SQL text (least recently used closed first; 0 = none) | 32 |
 //! | `connect-timeout` | seconds to connect and authenticate (0 = none) | 10 |
 //! | `read-timeout`, `write-timeout` | seconds per read / write (0 = none) | none |
 //! | `local-infile` | accepted only as `false`: LOCAL INFILE is never served | false |
@@ -120,6 +121,8 @@ pub struct Options {
     pub deprecate_eof: bool,
     /// Negotiate CLIENT_SESSION_TRACK.
     pub session_track: bool,
+    /// Statements [`crate::Session::exec`] keeps prepared (0 = none).
+    pub stmt_cache: usize,
     /// Time limit for connecting and authenticating.
     pub connect_timeout: Option<Duration>,
     /// Time limit for each read from the server.
@@ -226,6 +229,7 @@ impl Default for Options {
             multi_statements: false,
             deprecate_eof: true,
             session_track: true,
+            stmt_cache: 32,
             connect_timeout: Some(Duration::from_secs(10)),
             read_timeout: None,
             write_timeout: None,
@@ -256,6 +260,7 @@ impl std::fmt::Debug for Options {
             .field("multi_statements", &self.multi_statements)
             .field("deprecate_eof", &self.deprecate_eof)
             .field("session_track", &self.session_track)
+            .field("stmt_cache", &self.stmt_cache)
             .field("connect_timeout", &self.connect_timeout)
             .field("read_timeout", &self.read_timeout)
             .field("write_timeout", &self.write_timeout)
@@ -438,6 +443,12 @@ impl Options {
             "multi-statements" => self.multi_statements = parse_bool(&key, v)?,
             "deprecate-eof" => self.deprecate_eof = parse_bool(&key, v)?,
             "session-track" => self.session_track = parse_bool(&key, v)?,
+            "stmt-cache" => {
+                self.stmt_cache =
+                    v.parse().ok().filter(|n| *n <= 16_384).ok_or_else(|| {
+                        config(format!("`stmt-cache` must be 0 to 16384, not `{v}`"))
+                    })?;
+            }
             "connect-timeout" => self.connect_timeout = parse_secs(&key, v)?,
             "read-timeout" => self.read_timeout = parse_secs(&key, v)?,
             "write-timeout" => self.write_timeout = parse_secs(&key, v)?,

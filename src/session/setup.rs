@@ -112,8 +112,10 @@ pub(crate) fn prepare(opts: &Options, unix: bool) -> Result<(Engine, TlsSetup), 
             rng_seed: None,
         },
     };
+    let mut engine = Engine::connect(opts.max_packet, cfg);
+    engine.set_stmt_cache(opts.stmt_cache);
     Ok((
-        Engine::connect(opts.max_packet, cfg),
+        engine,
         TlsSetup {
             mode,
             config: tls_config,
