@@ -32,6 +32,7 @@
     clippy::cast_possible_wrap
 )]
 
+mod buffers;
 mod connect;
 mod engine;
 mod pipeline;
