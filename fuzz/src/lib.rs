@@ -54,53 +54,42 @@ pub const COLUMN_TYPES: &[u8] = &[
 /// Calls every `FromValue::from_text` getter on `cell` as a column of type `ty`; none may panic.
 /// Returns how many succeeded (so the work is not optimised away).
 pub fn all_getters(cell: &[u8], ty: ColumnType, flags: ColumnFlags) -> usize {
-    fn g<'a, T: FromValue<'a>>(b: &'a [u8], ty: ColumnType, f: ColumnFlags) -> usize {
-        usize::from(T::from_text(b, ty, f).is_ok())
-    }
-    g::<u8>(cell, ty, flags)
-        + g::<u16>(cell, ty, flags)
-        + g::<u32>(cell, ty, flags)
-        + g::<u64>(cell, ty, flags)
-        + g::<i8>(cell, ty, flags)
-        + g::<i16>(cell, ty, flags)
-        + g::<i32>(cell, ty, flags)
-        + g::<i64>(cell, ty, flags)
-        + g::<bool>(cell, ty, flags)
-        + g::<f32>(cell, ty, flags)
-        + g::<f64>(cell, ty, flags)
-        + g::<Decimal<'_>>(cell, ty, flags)
-        + g::<Date>(cell, ty, flags)
-        + g::<DateTime>(cell, ty, flags)
-        + g::<Time>(cell, ty, flags)
-        + g::<&str>(cell, ty, flags)
-        + g::<String>(cell, ty, flags)
-        + g::<&[u8]>(cell, ty, flags)
-        + g::<Vec<u8>>(cell, ty, flags)
+    every_getter(cell, ty, flags, false)
 }
 
 /// Calls every `FromValue::from_binary` getter on `cell` as a binary cell of a column of type
 /// `ty`; none may panic. Returns how many succeeded.
 pub fn all_binary_getters(cell: &[u8], ty: ColumnType, flags: ColumnFlags) -> usize {
-    fn g<'a, T: FromValue<'a>>(b: &'a [u8], ty: ColumnType, f: ColumnFlags) -> usize {
-        usize::from(T::from_binary(b, ty, f).is_ok())
+    every_getter(cell, ty, flags, true)
+}
+
+fn every_getter(cell: &[u8], ty: ColumnType, flags: ColumnFlags, binary: bool) -> usize {
+    fn g<'a, T: FromValue<'a>>(b: &'a [u8], ty: ColumnType, f: ColumnFlags, bin: bool) -> usize {
+        let r = if bin {
+            T::from_binary(b, ty, f)
+        } else {
+            T::from_text(b, ty, f)
+        };
+        usize::from(r.is_ok())
     }
-    g::<u8>(cell, ty, flags)
-        + g::<u16>(cell, ty, flags)
-        + g::<u32>(cell, ty, flags)
-        + g::<u64>(cell, ty, flags)
-        + g::<i8>(cell, ty, flags)
-        + g::<i16>(cell, ty, flags)
-        + g::<i32>(cell, ty, flags)
-        + g::<i64>(cell, ty, flags)
-        + g::<bool>(cell, ty, flags)
-        + g::<f32>(cell, ty, flags)
-        + g::<f64>(cell, ty, flags)
-        + g::<Decimal<'_>>(cell, ty, flags)
-        + g::<Date>(cell, ty, flags)
-        + g::<DateTime>(cell, ty, flags)
-        + g::<Time>(cell, ty, flags)
-        + g::<&str>(cell, ty, flags)
-        + g::<String>(cell, ty, flags)
-        + g::<&[u8]>(cell, ty, flags)
-        + g::<Vec<u8>>(cell, ty, flags)
+    let (c, t, f, b) = (cell, ty, flags, binary);
+    g::<u8>(c, t, f, b)
+        + g::<u16>(c, t, f, b)
+        + g::<u32>(c, t, f, b)
+        + g::<u64>(c, t, f, b)
+        + g::<i8>(c, t, f, b)
+        + g::<i16>(c, t, f, b)
+        + g::<i32>(c, t, f, b)
+        + g::<i64>(c, t, f, b)
+        + g::<bool>(c, t, f, b)
+        + g::<f32>(c, t, f, b)
+        + g::<f64>(c, t, f, b)
+        + g::<Decimal<'_>>(c, t, f, b)
+        + g::<Date>(c, t, f, b)
+        + g::<DateTime>(c, t, f, b)
+        + g::<Time>(c, t, f, b)
+        + g::<&str>(c, t, f, b)
+        + g::<String>(c, t, f, b)
+        + g::<&[u8]>(c, t, f, b)
+        + g::<Vec<u8>>(c, t, f, b)
 }
