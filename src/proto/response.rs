@@ -327,12 +327,13 @@ impl Response {
     ) -> Result<Seen, ParseError> {
         if params > 0 {
             let c = parse_column_definition(p, self.ext_metadata)?;
-            self.expect = Expect::prepare_defs(params - 1, params_eof, columns, columns_eof);
+            self.expect =
+                Expect::prepare_defs(params.saturating_sub(1), params_eof, columns, columns_eof);
             return Ok(Seen::Param(c));
         }
         if !params_eof && columns > 0 {
             let c = parse_column_definition(p, self.ext_metadata)?;
-            self.expect = Expect::prepare_defs(0, false, columns - 1, columns_eof);
+            self.expect = Expect::prepare_defs(0, false, columns.saturating_sub(1), columns_eof);
             return Ok(Seen::Column(c));
         }
         // An EOF's place. With inferred capabilities it may not be there: a packet that is no
