@@ -8,10 +8,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use bytes::BytesMut;
 
 use crate::codec::command::{COM_STMT_PREPARE, COM_STMT_RESET};
+use crate::codec::frame::PacketCodec;
 use crate::codec::resultset::ColumnDefinition;
 use crate::codec::stmt::{
     encode_stmt_close, encode_stmt_execute, encode_stmt_send_long_data, long_data_params,
-    StmtExecute,
+    StmtExecute, CURSOR_TYPE_NO_CURSOR,
 };
 use crate::codec::value::ToParam;
 use crate::codec::{ErrorKind, Packet, ParseError};
@@ -234,19 +235,17 @@ impl Engine {
         stmt: &Statement,
         params: &[&dyn ToParam],
     ) -> Result<(), Error> {
+        self.start_execute_flags(stmt, params, CURSOR_TYPE_NO_CURSOR)
+    }
+
+    /// [`Engine::start_execute`] with the flags byte (a `CURSOR_TYPE_*`).
+    pub(super) fn start_execute_flags(
+        &mut self,
+        stmt: &Statement,
+        params: &[&dyn ToParam],
+        flags: u8,
+    ) -> Result<(), Error> {
         self.check()?;
-        if stmt.engine != self.token {
-            return Err(Error::Usage(
-                "the statement was prepared on another connection".into(),
-            ));
-        }
-        if params.len() != stmt.params.len() {
-            return Err(Error::Usage(format!(
-                "the statement takes {} parameter(s), {} given",
-                stmt.params.len(),
-                params.len()
-            )));
-        }
         if !self.is_idle() {
             return Err(Error::Usage(
                 "a command was started while the previous response is still unread (drain it \
@@ -254,17 +253,47 @@ impl Engine {
                     .into(),
             ));
         }
-        let num_params = u16::try_from(params.len())
-            .map_err(|_| Error::Usage("more than 65535 parameters".into()))?;
         // Room for the fixed part and a small value per parameter: no regrowth in the usual
         // case (a larger value grows it once).
+        let mut out = BytesMut::with_capacity(params.len().saturating_mul(16).saturating_add(40));
+        let seq = self.encode_execute(&mut out, stmt, params, flags)?;
+        let len = out.len();
+        self.push_unsent(out, &[(len, seq)], Expect::Head, true);
+        self.top_up();
+        Ok(())
+    }
+
+    /// Appends COM_STMT_EXECUTE of `stmt` with `params` as framed packets to `out`, after a
+    /// COM_STMT_SEND_LONG_DATA command (sequence id 0, no answer) per piece of each value of
+    /// at least [`LONG_DATA_THRESHOLD`] bytes; returns the sequence id the response starts
+    /// with. A statement of another connection, or a wrong number of parameters, is refused
+    /// with nothing appended.
+    pub(super) fn encode_execute(
+        &self,
+        out: &mut BytesMut,
+        stmt: &Statement,
+        params: &[&dyn ToParam],
+        flags: u8,
+    ) -> Result<u8, Error> {
+        self.check_owner(stmt)?;
+        if params.len() != stmt.params.len() {
+            return Err(Error::Usage(format!(
+                "the statement takes {} parameter(s), {} given",
+                stmt.params.len(),
+                params.len()
+            )));
+        }
+        let num_params = u16::try_from(params.len())
+            .map_err(|_| Error::Usage("more than 65535 parameters".into()))?;
         let mut exec = BytesMut::with_capacity(params.len().saturating_mul(16).saturating_add(32));
         let e = StmtExecute {
             long_data_threshold: Some(LONG_DATA_THRESHOLD),
+            flags,
             ..StmtExecute::new(stmt.id, num_params, params)
         };
         encode_stmt_execute(&mut exec, &e, self.caps)
             .map_err(|e| Error::Usage(format!("the parameters cannot be sent: {e}")))?;
+        let mut codec = PacketCodec::new(self.codec.max_payload());
         // Each piece of a long value is a command of its own (sequence id 0), answered by
         // nothing; the execute then leaves those values out.
         let mut piece = BytesMut::new();
@@ -272,13 +301,13 @@ impl Engine {
             for chunk in data.chunks(LONG_DATA_PIECE) {
                 piece.clear();
                 encode_stmt_send_long_data(&mut piece, stmt.id, param, chunk);
-                self.codec.set_seq(0);
-                self.queue_packet(&[&piece]);
+                codec.set_seq(0);
+                codec.encode_parts(&[&piece], out);
             }
         }
-        self.start(&[&exec], Expect::Head)?;
-        self.binary = true;
-        Ok(())
+        codec.set_seq(0);
+        codec.encode_parts(&[&exec], out);
+        Ok(codec.next_seq())
     }
 
     /// Queues COM_STMT_RESET of `stmt` (long data sent so far is dropped, a cursor closed);
@@ -308,7 +337,7 @@ impl Engine {
         self.queue_packet(&[&b]);
     }
 
-    fn check_owner(&self, stmt: &Statement) -> Result<(), Error> {
+    pub(super) fn check_owner(&self, stmt: &Statement) -> Result<(), Error> {
         if stmt.engine == self.token {
             Ok(())
         } else {
