@@ -81,6 +81,10 @@ pub struct Engine {
     /// The current result's rows are binary (a prepared statement's), split into these.
     pub(super) binary: bool,
     pub(super) binary_cells: BinaryRowCells,
+    /// The cursor the current execute opened: its statement id and rows per COM_STMT_FETCH.
+    pub(super) cursor: Option<(u32, u32)>,
+    /// Rows per COM_STMT_FETCH for executes (0: no cursor).
+    pub(super) fetch_size: u32,
     /// A COM_STMT_PREPARE response being read: what it said so far.
     pub(super) prepared: Option<Statement>,
     /// Statements kept prepared by SQL text.
@@ -167,6 +171,8 @@ impl Engine {
             cells: RowCells::new(),
             binary: false,
             binary_cells: BinaryRowCells::new(),
+            cursor: None,
+            fetch_size: 0,
             prepared: None,
             stmt_cache: StmtCache::default(),
             token: new_engine_token(),

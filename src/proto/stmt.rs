@@ -9,13 +9,14 @@ use bytes::BytesMut;
 
 use crate::codec::command::{COM_STMT_PREPARE, COM_STMT_RESET};
 use crate::codec::frame::PacketCodec;
+use crate::codec::response::ErrPacket;
 use crate::codec::resultset::ColumnDefinition;
 use crate::codec::stmt::{
-    encode_stmt_close, encode_stmt_execute, encode_stmt_send_long_data, long_data_params,
-    StmtExecute, CURSOR_TYPE_NO_CURSOR,
+    encode_stmt_close, encode_stmt_execute, encode_stmt_fetch, encode_stmt_send_long_data,
+    long_data_params, StmtExecute, CURSOR_TYPE_NO_CURSOR, CURSOR_TYPE_READ_ONLY,
 };
 use crate::codec::value::ToParam;
-use crate::codec::{ErrorKind, Packet, ParseError};
+use crate::codec::{ErrorKind, Packet, ParseError, StatusFlags};
 use crate::error::Error;
 
 use super::engine::server_error;
@@ -122,6 +123,21 @@ impl StmtCache {
     }
 }
 
+/// ER_UNSUPPORTED_PS: the statement cannot be prepared.
+pub const ER_UNSUPPORTED_PS: u16 = 1295;
+
+/// A prepare's ERR as the public error; ER_UNSUPPORTED_PS says what to do instead.
+fn prepare_error(e: ErrPacket) -> Error {
+    let unsupported = e.code == ER_UNSUPPORTED_PS;
+    let mut err = server_error(e);
+    if let (true, Error::Server(s)) = (unsupported, &mut err) {
+        s.message.push_str(
+            " (the server cannot prepare this statement; run it with `query`, the text protocol)",
+        );
+    }
+    err
+}
+
 impl Engine {
     /// Sets how many statements [`Engine::start_execute_cached`] keeps prepared (0 turns the
     /// cache off: each statement is closed when the next one is prepared).
@@ -193,7 +209,7 @@ impl Engine {
             match (seen, self.prepared.as_mut()) {
                 (Seen::Err(e), _) => {
                     self.finish_if_done();
-                    return Err(server_error(e));
+                    return Err(prepare_error(e));
                 }
                 (Seen::PrepareOk(ok), _) => {
                     let cap = |n: u16| usize::from(n).min(1024);
@@ -225,7 +241,8 @@ impl Engine {
         }
     }
 
-    /// Queues COM_STMT_EXECUTE of `stmt` with `params` (after a COM_STMT_SEND_LONG_DATA for
+    /// Queues COM_STMT_EXECUTE of `stmt` with `params` (with a cursor when a fetch size is
+    /// set, [`Engine::set_fetch_size`]; after a COM_STMT_SEND_LONG_DATA for
     /// each value of at least [`LONG_DATA_THRESHOLD`] bytes); its response is read like a
     /// query's ([`Engine::head_step`], [`Engine::row_step`]), with binary rows. A statement
     /// of another connection, or a wrong number of parameters, is refused before anything is
@@ -235,7 +252,16 @@ impl Engine {
         stmt: &Statement,
         params: &[&dyn ToParam],
     ) -> Result<(), Error> {
-        self.start_execute_flags(stmt, params, CURSOR_TYPE_NO_CURSOR)
+        match self.fetch_size {
+            0 => self.start_execute_flags(stmt, params, CURSOR_TYPE_NO_CURSOR),
+            n => self.start_execute_cursor(stmt, params, n),
+        }
+    }
+
+    /// Makes [`Engine::start_execute`] open a cursor and fetch `rows` rows at a time (0: no
+    /// cursor, the whole result is sent at once).
+    pub fn set_fetch_size(&mut self, rows: u32) {
+        self.fetch_size = rows;
     }
 
     /// [`Engine::start_execute`] with the flags byte (a `CURSOR_TYPE_*`).
@@ -260,6 +286,7 @@ impl Engine {
         let len = out.len();
         self.push_unsent(out, &[(len, seq)], Expect::Head, true);
         self.top_up();
+        self.cursor = None;
         Ok(())
     }
 
@@ -308,6 +335,46 @@ impl Engine {
         codec.set_seq(0);
         codec.encode_parts(&[&exec], out);
         Ok(codec.next_seq())
+    }
+
+    /// Queues COM_STMT_EXECUTE of `stmt` with a read-only cursor: the server keeps the result
+    /// and sends it `rows_per_fetch` rows at a time in answer to COM_STMT_FETCH, which the
+    /// engine sends whenever the rows of the previous one have been read
+    /// ([`Engine::row_step`] goes on across them). Rows left unread are not fetched; the
+    /// cursor then stays open on the server until the statement is executed again, reset or
+    /// closed. A statement without a result set answers with its OK as usual.
+    pub fn start_execute_cursor(
+        &mut self,
+        stmt: &Statement,
+        params: &[&dyn ToParam],
+        rows_per_fetch: u32,
+    ) -> Result<(), Error> {
+        self.start_execute_flags(stmt, params, CURSOR_TYPE_READ_ONLY)?;
+        self.cursor = Some((stmt.id, rows_per_fetch.max(1)));
+        Ok(())
+    }
+
+    /// At the end of a cursor execute's head or of a fetch's rows, with the server's `status`:
+    /// when the cursor has rows left, queues COM_STMT_FETCH for the next ones and expects its
+    /// rows (true); otherwise the cursor is done (false).
+    pub(super) fn cursor_fetch(&mut self, status: StatusFlags) -> bool {
+        match self.cursor {
+            Some((id, rows))
+                if status.contains(StatusFlags::CURSOR_EXISTS)
+                    && !status.contains(StatusFlags::LAST_ROW_SENT) =>
+            {
+                let mut b = BytesMut::with_capacity(9);
+                encode_stmt_fetch(&mut b, id, rows);
+                self.codec.set_seq(0);
+                self.queue_packet(&[&b]);
+                self.resp.set(Expect::Rows);
+                true
+            }
+            _ => {
+                self.cursor = None;
+                false
+            }
+        }
     }
 
     /// Queues COM_STMT_RESET of `stmt` (long data sent so far is dropped, a cursor closed);

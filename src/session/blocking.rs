@@ -273,6 +273,21 @@ impl Session {
         Ok(QueryResult { s: self, id })
     }
 
+    /// COM_STMT_EXECUTE with a read-only cursor (see [`super::Session::execute_cursor`]).
+    pub fn execute_cursor(
+        &mut self,
+        stmt: &Statement,
+        params: &[&dyn ToParam],
+        rows_per_fetch: u32,
+    ) -> Result<QueryResult<'_>, Error> {
+        self.ready()?;
+        self.engine
+            .start_execute_cursor(stmt, params, rows_per_fetch)?;
+        let id = self.engine.completed();
+        self.respond(|e| e.head_step())?;
+        Ok(QueryResult { s: self, id })
+    }
+
     /// One statement for many rows of parameters (see [`super::Session::exec_batch`]).
     pub fn exec_batch<'p, R: AsRef<[&'p dyn ToParam]>>(
         &mut self,

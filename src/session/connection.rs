@@ -344,6 +344,24 @@ impl Session {
         Ok(QueryResult::new(self, id))
     }
 
+    /// COM_STMT_EXECUTE with a read-only cursor: like [`Session::execute`], but the server
+    /// keeps the result and sends it `rows_per_fetch` rows at a time, each batch fetched
+    /// (COM_STMT_FETCH) once the previous one has been read. The `fetch-size` option does
+    /// this for every execute. Rows left unread are not fetched.
+    pub async fn execute_cursor(
+        &mut self,
+        stmt: &Statement,
+        params: &[&dyn ToParam],
+        rows_per_fetch: u32,
+    ) -> Result<QueryResult<'_>, Error> {
+        self.ready().await?;
+        self.engine
+            .start_execute_cursor(stmt, params, rows_per_fetch)?;
+        let id = self.engine.completed();
+        self.respond(|e| e.head_step()).await?;
+        Ok(QueryResult::new(self, id))
+    }
+
     /// Executes `stmt` once per row of `rows` (each row one value per `?`) and adds up the
     /// OKs. On MariaDB this is COM_STMT_BULK_EXECUTE: the rows go in as few commands as fit
     /// ([`crate::proto::BULK_CHUNK_BYTES`] each), one round trip per command. Elsewhere, or

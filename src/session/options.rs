@@ -11,6 +11,7 @@
 //! | `deprecate-eof` | negotiate CLIENT_DEPRECATE_EOF | true |
 //! | `session-track` | negotiate CLIENT_SESSION_TRACK | true |
 //! | `bulk` | `exec_batch` uses COM_STMT_BULK_EXECUTE where the server has it (MariaDB); `false`: pipelined executes | true |
+//! | `fetch-size` | rows per COM_STMT_FETCH: `execute` / `exec` open a read-only cursor and fetch the result this many rows at a time (0 = no cursor) | 0 |
 //! | `stmt-cache` | statements `exec` keeps prepared, by SQL text (least recently used closed first; 0 = none) | 32 |
 //! | `connect-timeout` | seconds to connect and authenticate (0 = none) | 10 |
 //! | `read-timeout`, `write-timeout` | seconds per read / write (0 = none) | none |
@@ -127,6 +128,9 @@ pub struct Options {
     /// [`crate::Session::exec_batch`] sends COM_STMT_BULK_EXECUTE where the server has it;
     /// false: one pipelined COM_STMT_EXECUTE per row.
     pub bulk: bool,
+    /// [`crate::Session::execute`] and [`crate::Session::exec`] open a read-only cursor and
+    /// fetch this many rows at a time (0: no cursor).
+    pub fetch_size: u32,
     /// Time limit for connecting and authenticating.
     pub connect_timeout: Option<Duration>,
     /// Time limit for each read from the server.
@@ -235,6 +239,7 @@ impl Default for Options {
             session_track: true,
             stmt_cache: 32,
             bulk: true,
+            fetch_size: 0,
             connect_timeout: Some(Duration::from_secs(10)),
             read_timeout: None,
             write_timeout: None,
@@ -267,6 +272,7 @@ impl std::fmt::Debug for Options {
             .field("session_track", &self.session_track)
             .field("stmt_cache", &self.stmt_cache)
             .field("bulk", &self.bulk)
+            .field("fetch_size", &self.fetch_size)
             .field("connect_timeout", &self.connect_timeout)
             .field("read_timeout", &self.read_timeout)
             .field("write_timeout", &self.write_timeout)
@@ -450,6 +456,13 @@ impl Options {
             "deprecate-eof" => self.deprecate_eof = parse_bool(&key, v)?,
             "session-track" => self.session_track = parse_bool(&key, v)?,
             "bulk" => self.bulk = parse_bool(&key, v)?,
+            "fetch-size" => {
+                self.fetch_size = v.parse().map_err(|_| {
+                    config(format!(
+                        "`fetch-size` must be a row count (0 = no cursor), not `{v}`"
+                    ))
+                })?;
+            }
             "stmt-cache" => {
                 self.stmt_cache =
                     v.parse().ok().filter(|n| *n <= 16_384).ok_or_else(|| {
