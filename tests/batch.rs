@@ -15,49 +15,19 @@
 
 mod support;
 
-use std::sync::{Arc, Mutex};
-
-use mywire::trace::{Direction, PacketEvent, Tracer};
 use mywire::{Error, Options, Session, ToParam};
+use support::commands::CommandLog;
 use support::server;
-
-/// Counts the commands the client sends, by command byte.
-#[derive(Clone, Default)]
-struct Commands(Arc<Mutex<Vec<u8>>>);
-
-impl Tracer for Commands {
-    fn packet(&mut self, ev: &PacketEvent<'_>) {
-        if ev.direction == Direction::ClientToServer && ev.seq == 0 {
-            if let Some(&c) = ev.payload.first() {
-                self.0.lock().unwrap().push(c);
-            }
-        }
-    }
-}
-
-impl Commands {
-    fn count(&self, code: u8) -> usize {
-        self.0
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|&&c| c == code)
-            .count()
-    }
-    fn clear(&self) {
-        self.0.lock().unwrap().clear();
-    }
-}
 
 const BULK: u8 = 0xFA;
 const EXECUTE: u8 = 0x17;
 
-async fn connect(extra: &str) -> (Session, Commands) {
+async fn connect(extra: &str) -> (Session, CommandLog) {
     let u = format!("{}?{extra}", server().url());
     let mut s = Session::connect(Options::from_url(&u).unwrap())
         .await
         .unwrap_or_else(|e| panic!("connect {u}: {e}"));
-    let t = Commands::default();
+    let t = CommandLog::default();
     s.set_tracer(Some(Box::new(t.clone())));
     (s, t)
 }

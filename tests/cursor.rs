@@ -15,43 +15,18 @@
 
 mod support;
 
-use std::sync::{Arc, Mutex};
-
-use mywire::trace::{Direction, PacketEvent, Tracer};
 use mywire::{Options, Session, ToParam};
+use support::commands::CommandLog;
 use support::server;
 
 const FETCH: u8 = 0x1c;
 
-/// Counts the commands the client sends, by command byte.
-#[derive(Clone, Default)]
-struct Commands(Arc<Mutex<Vec<u8>>>);
-
-impl Tracer for Commands {
-    fn packet(&mut self, ev: &PacketEvent<'_>) {
-        if ev.direction == Direction::ClientToServer && ev.seq == 0 {
-            if let Some(&c) = ev.payload.first() {
-                self.0.lock().unwrap().push(c);
-            }
-        }
-    }
-}
-
-impl Commands {
-    fn take(&self, code: u8) -> usize {
-        let mut v = self.0.lock().unwrap();
-        let n = v.iter().filter(|&&c| c == code).count();
-        v.clear();
-        n
-    }
-}
-
-async fn connect(extra: &str) -> (Session, Commands) {
+async fn connect(extra: &str) -> (Session, CommandLog) {
     let u = format!("{}?{extra}", server().url());
     let mut s = Session::connect(Options::from_url(&u).unwrap())
         .await
         .unwrap_or_else(|e| panic!("connect {u}: {e}"));
-    let t = Commands::default();
+    let t = CommandLog::default();
     s.set_tracer(Some(Box::new(t.clone())));
     (s, t)
 }
@@ -64,7 +39,7 @@ async fn a_cursor_fetches_the_result_in_batches() {
             .prepare("SELECT seq, CONCAT('row-', seq) FROM seq_1_to_10000 WHERE seq > ?")
             .await
             .unwrap();
-        t.take(FETCH);
+        t.take_count(FETCH);
         let mut r = s.execute_cursor(&st, &[&0i32], 300).await.unwrap();
         assert_eq!(r.columns().len(), 2);
         let (mut n, mut sum) = (0u64, 0i64);
@@ -78,7 +53,7 @@ async fn a_cursor_fetches_the_result_in_batches() {
         drop(r);
         assert_eq!((n, sum), (10_000, 10_000 * 10_001 / 2), "eof={eof}");
         // 10,000 rows 300 at a time: 34 fetches (the last one ends the cursor).
-        assert_eq!(t.take(FETCH), 34, "eof={eof}");
+        assert_eq!(t.take_count(FETCH), 34, "eof={eof}");
         // The statement runs again, with and without a cursor.
         let mut r = s.execute_cursor(&st, &[&9_990i32], 3).await.unwrap();
         let mut got = Vec::new();
@@ -87,7 +62,7 @@ async fn a_cursor_fetches_the_result_in_batches() {
         }
         drop(r);
         assert_eq!(got, (9_991..=10_000).collect::<Vec<_>>());
-        assert_eq!(t.take(FETCH), 4);
+        assert_eq!(t.take_count(FETCH), 4);
         let mut r = s.execute(&st, &[&9_998i32]).await.unwrap();
         let mut n = 0;
         while r.next_row().await.unwrap().is_some() {
@@ -95,7 +70,7 @@ async fn a_cursor_fetches_the_result_in_batches() {
         }
         drop(r);
         assert_eq!(n, 2);
-        assert_eq!(t.take(FETCH), 0);
+        assert_eq!(t.take_count(FETCH), 0);
     }
 }
 
@@ -121,7 +96,7 @@ async fn empty_results_statements_without_rows_and_abandoned_cursors() {
     assert_eq!(r.affected_rows(), 2);
     drop(r);
     // Half-read: the rest is not fetched; the next command works, and so does the statement.
-    t.take(FETCH);
+    t.take_count(FETCH);
     let mut r = s.execute_cursor(&st, &[&0i32], 10).await.unwrap();
     for _ in 0..15 {
         r.next_row().await.unwrap().unwrap();
@@ -133,7 +108,7 @@ async fn empty_results_statements_without_rows_and_abandoned_cursors() {
         Some(2)
     );
     drop(r);
-    assert_eq!(t.take(FETCH), 2, "only the batches that were read");
+    assert_eq!(t.take_count(FETCH), 2, "only the batches that were read");
     let mut r = s.execute_cursor(&st, &[&990i32], 4).await.unwrap();
     let mut n = 0;
     while r.next_row().await.unwrap().is_some() {
@@ -154,7 +129,7 @@ async fn the_fetch_size_option_turns_cursors_on_for_exec() {
         }
         drop(r);
         assert_eq!(n, 500);
-        assert_eq!(t.take(FETCH), 8);
+        assert_eq!(t.take_count(FETCH), 8);
     }
     assert!(Options::from_url("mysql://h/?fetch-size=x").is_err());
 }

@@ -87,6 +87,8 @@ pub struct Engine {
     pub(super) fetch_size: u32,
     /// A COM_STMT_PREPARE response being read: what it said so far.
     pub(super) prepared: Option<Statement>,
+    /// Statements to close (COM_STMT_CLOSE) before the next command.
+    pub(super) closes: Vec<u32>,
     /// Statements kept prepared by SQL text.
     pub(super) stmt_cache: StmtCache,
     /// This engine's identity (statements are executed only where they were prepared).
@@ -174,6 +176,7 @@ impl Engine {
             cursor: None,
             fetch_size: 0,
             prepared: None,
+            closes: Vec::new(),
             stmt_cache: StmtCache::default(),
             token: new_engine_token(),
             pending: VecDeque::new(),
@@ -313,6 +316,7 @@ impl Engine {
                     .into(),
             ));
         }
+        self.flush_closes();
         self.codec.set_seq(0);
         self.queue_packet(parts);
         self.resp.set(next);
@@ -397,6 +401,7 @@ impl Engine {
         expect: Expect,
         binary: bool,
     ) {
+        self.flush_closes();
         let mut all = all.freeze();
         for &(len, seq) in cuts {
             self.unsent.push_back(Queued {

@@ -14,6 +14,7 @@ use crate::codec::resultset::ColumnDefinition;
 use crate::codec::stmt::{
     encode_stmt_close, encode_stmt_execute, encode_stmt_fetch, encode_stmt_send_long_data,
     long_data_params, StmtExecute, CURSOR_TYPE_NO_CURSOR, CURSOR_TYPE_READ_ONLY,
+    DIRECT_STATEMENT_ID,
 };
 use crate::codec::value::ToParam;
 use crate::codec::{ErrorKind, Packet, ParseError, StatusFlags};
@@ -174,6 +175,14 @@ impl Engine {
         Ok(())
     }
 
+    /// [`Engine::cache_statement`] of a statement already executed (direct execution): with
+    /// a cache of size 0 it is not looked up again.
+    pub fn cache_executed(&mut self, sql: &str, st: Statement) -> Result<(), Error> {
+        self.cache_statement(sql, st)?;
+        self.stmt_cache.fresh = false;
+        Ok(())
+    }
+
     /// Empties the statement cache without closing anything (the server has dropped them:
     /// COM_RESET_CONNECTION).
     pub(super) fn forget_statements(&mut self) {
@@ -310,13 +319,25 @@ impl Engine {
                 params.len()
             )));
         }
+        self.encode_execute_id(out, stmt.id, params, flags)
+    }
+
+    /// [`Engine::encode_execute`] of statement `id` (unchecked: `params` are taken to be its
+    /// parameters; with [`DIRECT_STATEMENT_ID`], those of the statement prepared just before).
+    fn encode_execute_id(
+        &self,
+        out: &mut BytesMut,
+        id: u32,
+        params: &[&dyn ToParam],
+        flags: u8,
+    ) -> Result<u8, Error> {
         let num_params = u16::try_from(params.len())
             .map_err(|_| Error::Usage("more than 65535 parameters".into()))?;
         let mut exec = BytesMut::with_capacity(params.len().saturating_mul(16).saturating_add(32));
         let e = StmtExecute {
             long_data_threshold: Some(LONG_DATA_THRESHOLD),
             flags,
-            ..StmtExecute::new(stmt.id, num_params, params)
+            ..StmtExecute::new(id, num_params, params)
         };
         encode_stmt_execute(&mut exec, &e, self.caps)
             .map_err(|e| Error::Usage(format!("the parameters cannot be sent: {e}")))?;
@@ -327,7 +348,7 @@ impl Engine {
         for (param, data) in long_data_params(params, LONG_DATA_THRESHOLD) {
             for chunk in data.chunks(LONG_DATA_PIECE) {
                 piece.clear();
-                encode_stmt_send_long_data(&mut piece, stmt.id, param, chunk);
+                encode_stmt_send_long_data(&mut piece, id, param, chunk);
                 codec.set_seq(0);
                 codec.encode_parts(&[&piece], out);
             }
@@ -335,6 +356,58 @@ impl Engine {
         codec.set_seq(0);
         codec.encode_parts(&[&exec], out);
         Ok(codec.next_seq())
+    }
+
+    /// True when [`Engine::start_prepare_execute`] can run `params`: the server is MariaDB
+    /// (statement id 0xFFFFFFFF names the statement prepared just before, MariaDB 10.2+) and
+    /// no value is long enough for COM_STMT_SEND_LONG_DATA (which needs the real id), nor is
+    /// a fetch size set (executes then open cursors).
+    pub fn can_prepare_execute(&self, params: &[&dyn ToParam]) -> bool {
+        self.handshake.is_mariadb()
+            && self.fetch_size == 0
+            && long_data_params(params, LONG_DATA_THRESHOLD)
+                .next()
+                .is_none()
+    }
+
+    /// MariaDB's direct execution: queues COM_STMT_PREPARE of `sql` and, right behind it in
+    /// the same write, COM_STMT_EXECUTE of statement id 0xFFFFFFFF ("the one just prepared")
+    /// with `params`: one round trip. Read the prepare response with [`Engine::prepare_step`],
+    /// then the execute's like any execute's ([`Engine::head_step`]). When the prepare fails
+    /// the server fails the execute too (it runs no other statement). See
+    /// [`Engine::can_prepare_execute`].
+    pub fn start_prepare_execute(
+        &mut self,
+        sql: &str,
+        params: &[&dyn ToParam],
+    ) -> Result<(), Error> {
+        self.check()?;
+        if !self.can_prepare_execute(params) {
+            return Err(Error::Usage(
+                "direct execution needs MariaDB and no long data".into(),
+            ));
+        }
+        if !self.is_idle() {
+            return Err(Error::Usage(
+                "a command was started while the previous response is still unread (drain it \
+                 first)"
+                    .into(),
+            ));
+        }
+        let mut prep = BytesMut::with_capacity(sql.len().saturating_add(8));
+        let mut codec = PacketCodec::new(self.codec.max_payload());
+        codec.set_seq(0);
+        codec.encode_parts(&[&[COM_STMT_PREPARE], sql.as_bytes()], &mut prep);
+        let prep_cut = (prep.len(), codec.next_seq());
+        let mut exec = BytesMut::with_capacity(params.len().saturating_mul(16).saturating_add(40));
+        let seq = self.encode_execute_id(&mut exec, DIRECT_STATEMENT_ID, params, 0)?;
+        let exec_len = exec.len();
+        self.push_unsent(prep, &[prep_cut], Expect::PrepareOk, false);
+        self.push_unsent(exec, &[(exec_len, seq)], Expect::Head, true);
+        self.top_up();
+        self.prepared = None;
+        self.cursor = None;
+        Ok(())
     }
 
     /// Queues COM_STMT_EXECUTE of `stmt` with a read-only cursor: the server keeps the result
@@ -395,13 +468,25 @@ impl Engine {
         self.start(&[&b], Expect::Idle)
     }
 
-    /// Queues COM_STMT_CLOSE of statement `id` while draining (the engine is between
-    /// responses: the close goes out before the next command).
+    /// Closes statement `id` (COM_STMT_CLOSE, no answer) ahead of the next command: it goes
+    /// out when a command is next queued, never in the middle of a response.
     pub(super) fn queue_close_statement(&mut self, id: u32) {
+        self.closes.push(id);
+    }
+
+    /// Writes the COM_STMT_CLOSEs owed (the engine is between responses: a command is being
+    /// started).
+    pub(super) fn flush_closes(&mut self) {
+        if self.closes.is_empty() {
+            return;
+        }
         let mut b = BytesMut::with_capacity(5);
-        encode_stmt_close(&mut b, id);
-        self.codec.set_seq(0);
-        self.queue_packet(&[&b]);
+        for id in std::mem::take(&mut self.closes) {
+            b.clear();
+            encode_stmt_close(&mut b, id);
+            self.codec.set_seq(0);
+            self.queue_packet(&[&b]);
+        }
     }
 
     pub(super) fn check_owner(&self, stmt: &Statement) -> Result<(), Error> {

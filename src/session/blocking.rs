@@ -260,7 +260,21 @@ impl Session {
     /// A cached prepared statement for `sql`, executed (see [`super::Session::exec`]).
     pub fn exec(&mut self, sql: &str, params: &[&dyn ToParam]) -> Result<QueryResult<'_>, Error> {
         self.ready()?;
-        if !self.engine.start_execute_cached(sql, params)? {
+        let cached = self.engine.start_execute_cached(sql, params)?;
+        if !cached && self.engine.can_prepare_execute(params) {
+            // MariaDB: prepare and execute in one round trip.
+            self.engine.start_prepare_execute(sql, params)?;
+            let st = self.respond(|e| e.prepare_step())?;
+            let want = st.params().len();
+            self.engine.cache_executed(sql, st)?;
+            if want != params.len() {
+                // The server refuses the execute; its answer is drained by the next call.
+                return Err(Error::Usage(format!(
+                    "the statement takes {want} parameter(s), {} given",
+                    params.len()
+                )));
+            }
+        } else if !cached {
             self.engine.start_prepare(sql)?;
             let st = self.respond(|e| e.prepare_step())?;
             self.engine.cache_statement(sql, st)?;

@@ -323,7 +323,9 @@ impl Session {
     /// Runs `sql` as a prepared statement with `params`, preparing it only the first time:
     /// the session keeps the statements it prepared this way by SQL text (`stmt-cache` of
     /// them, 32 by default; the least recently used is closed to make room, so the cache never
-    /// holds more than that many of the server's `max_prepared_stmt_count`). The result is
+    /// holds more than that many of the server's `max_prepared_stmt_count`). On MariaDB the
+    /// first run prepares and executes in one round trip (direct execution, statement id
+    /// 0xFFFFFFFF), unless a value goes by long data or a fetch size is set. The result is
     /// [`Session::execute`]'s.
     pub async fn exec(
         &mut self,
@@ -331,7 +333,21 @@ impl Session {
         params: &[&dyn ToParam],
     ) -> Result<QueryResult<'_>, Error> {
         self.ready().await?;
-        if !self.engine.start_execute_cached(sql, params)? {
+        let cached = self.engine.start_execute_cached(sql, params)?;
+        if !cached && self.engine.can_prepare_execute(params) {
+            // MariaDB: prepare and execute in one round trip.
+            self.engine.start_prepare_execute(sql, params)?;
+            let st = self.respond(|e| e.prepare_step()).await?;
+            let want = st.params().len();
+            self.engine.cache_executed(sql, st)?;
+            if want != params.len() {
+                // The server refuses the execute; its answer is drained by the next call.
+                return Err(Error::Usage(format!(
+                    "the statement takes {want} parameter(s), {} given",
+                    params.len()
+                )));
+            }
+        } else if !cached {
             self.engine.start_prepare(sql)?;
             let st = self.respond(|e| e.prepare_step()).await?;
             self.engine.cache_statement(sql, st)?;

@@ -37,6 +37,7 @@
 //! [`skip_or_fail()`]).
 
 pub mod certs;
+pub mod commands;
 pub mod tls_server;
 
 use std::ffi::OsString;
