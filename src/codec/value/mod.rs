@@ -92,10 +92,12 @@ mod binary;
 mod number;
 pub mod param;
 mod temporal;
+mod text;
 
 pub use number::Decimal;
 pub use param::{Param, ParamType, ToParam};
 pub use temporal::{Date, DateTime, Time, ValueError};
+pub use text::{binary_as_text, write_binary_as_text, MAX_ZEROFILL_WIDTH, NOT_FIXED_DEC};
 
 // ---------------------------------------------------------------------------------------------
 // Column classes
