@@ -361,3 +361,40 @@ fn property_float_six_digits() {
         prop_assert_eq!(back, want, "{}", s);
     });
 }
+
+/// Hostile cells and column definitions: never a panic, and the text of a fixed-size cell is
+/// bounded (at most the ZEROFILL cap, or a 30-decimal float's ~340 characters).
+#[test]
+fn property_any_cell_any_column_is_bounded() {
+    use proptest::prelude::*;
+    proptest!(|(
+        cell in proptest::collection::vec(any::<u8>(), 0..16),
+        ty in any::<u8>(),
+        flags in any::<u16>(),
+        decimals in any::<u8>(),
+        length in any::<u32>(),
+    )| {
+        let c = col(ColumnType(ty), ColumnFlags(flags), decimals, length);
+        if let Ok(t) = binary_as_text(&cell, &c) {
+            prop_assert!(t.len() <= cell.len().max(MAX_ZEROFILL_WIDTH).max(400), "{}", t.len());
+        }
+    });
+}
+
+/// Integers: the text reads back, by the text getter, as the value the binary getter gives.
+#[test]
+fn property_integers_agree_with_the_getters() {
+    use crate::codec::value::FromValue;
+    use proptest::prelude::*;
+    proptest!(|(v in any::<i64>(), unsigned in any::<bool>())| {
+        let flags = if unsigned { ColumnFlags::UNSIGNED } else { NOF };
+        let cell = v.to_le_bytes();
+        let c = col(ColumnType::LONGLONG, flags, 0, 20);
+        let t = text(&cell, &c);
+        let by_text = i128::from(i64::from_text(t.as_bytes(), ColumnType::LONGLONG, flags).unwrap_or(0))
+            + i128::from(u64::from_text(t.as_bytes(), ColumnType::LONGLONG, flags).unwrap_or(0));
+        let by_binary = i128::from(i64::from_binary(&cell, ColumnType::LONGLONG, flags).unwrap_or(0))
+            + i128::from(u64::from_binary(&cell, ColumnType::LONGLONG, flags).unwrap_or(0));
+        prop_assert_eq!(by_text, by_binary, "{}", t);
+    });
+}
