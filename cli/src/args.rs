@@ -63,6 +63,14 @@ pub struct Args {
     /// Continue a script after a statement fails (the exit status is still 1).
     #[arg(short = 'f', long)]
     pub force: bool,
+
+    /// Run every statement as a prepared statement (COM_STMT_PREPARE, COM_STMT_EXECUTE,
+    /// COM_STMT_CLOSE; binary rows) instead of COM_QUERY. The output is the same bytes: binary
+    /// values are printed as the server prints them as text. `-e` text is split into
+    /// statements (`;`) first. A statement the server cannot prepare (error 1295, e.g.
+    /// `PREPARE`, `EXECUTE`) is an error; run it without --prepared.
+    #[arg(long)]
+    pub prepared: bool,
 }
 
 /// Subcommands.

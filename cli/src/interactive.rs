@@ -4,13 +4,12 @@ use mywire::Session;
 use rustyline::error::ReadlineError;
 use rustyline::DefaultEditor;
 
-use crate::exec_print;
-use crate::run::Format;
 use crate::splitter::Splitter;
+use crate::{exec_print, Mode};
 
 /// Reads statements at a prompt until `exit`, `quit` or end of input. Errors are printed and
 /// the prompt goes on, unless the connection is lost. Returns false if it was.
-pub fn run(rt: &tokio::runtime::Runtime, session: &mut Session, format: Format) -> bool {
+pub fn run(rt: &tokio::runtime::Runtime, session: &mut Session, mode: Mode) -> bool {
     let mut editor = match DefaultEditor::new() {
         Ok(e) => e,
         Err(e) => {
@@ -45,7 +44,7 @@ pub fn run(rt: &tokio::runtime::Runtime, session: &mut Session, format: Format) 
             break;
         }
         for st in splitter.push_line(&line) {
-            if let Err(e) = exec_print(rt, session, &st.sql, format, None) {
+            if let Err(e) = exec_print(rt, session, &st.sql, mode, None) {
                 if e.is_fatal() {
                     return false;
                 }

@@ -1,7 +1,7 @@
 //! `mywire`: run SQL on a MySQL/MariaDB server and print the results like the `mariadb` client.
 //!
 //! `mywire [--url URL] [-h HOST] [-P PORT] [-u USER] [-p PASSWORD] [-D DATABASE] [-S SOCKET]
-//! [-e SQL] [--batch | --table] [--force] [--ssl-mode MODE …] [--trace …] [--trace-file FILE]`
+//! [-e SQL] [--batch | --table] [--force] [--prepared] [--ssl-mode MODE …] [--trace …] [--trace-file FILE]`
 //!
 //! `mywire decode CAPTURE [--port PORT] [--format text|json] [--hex] [--secrets]`
 //!
@@ -23,7 +23,7 @@ use clap::Parser;
 use mywire::{Error, Session};
 
 use args::{Args, Command};
-use run::{execute, Failure, Format};
+use run::{execute, execute_prepared, Failure, Format};
 use splitter::Splitter;
 
 /// Output buffer size: large, so that streaming a big result makes few `write` calls.
@@ -103,10 +103,14 @@ fn run_session(rt: &tokio::runtime::Runtime, mut session: Session, args: &Args) 
         // As the mariadb client: a script on standard input gets batch output.
         Format::Batch
     };
+    let mode = Mode {
+        format,
+        prepared: args.prepared,
+    };
     let ok = match &args.execute {
-        Some(sql) => run_one(rt, &mut session, sql, format),
-        None if stdin_tty => interactive::run(rt, &mut session, format),
-        None => run_script(rt, &mut session, format, args.force),
+        Some(sql) => run_one(rt, &mut session, sql, mode),
+        None if stdin_tty => interactive::run(rt, &mut session, mode),
+        None => run_script(rt, &mut session, mode, args.force),
     };
     // The server closes the session anyway; a failing COM_QUIT changes nothing.
     let _ = rt.block_on(session.close());
@@ -158,23 +162,39 @@ fn strip_os_error(s: &str) -> &str {
     }
 }
 
-/// Runs `sql` (the `-e` text, or one statement) with output to stdout; prints an error to
-/// stderr (`line` adds `at line N`).
+/// How statements are run and printed.
+#[derive(Debug, Clone, Copy)]
+pub struct Mode {
+    /// Table or batch output.
+    pub format: Format,
+    /// `--prepared`: each statement through COM_STMT_PREPARE / EXECUTE / CLOSE.
+    pub prepared: bool,
+}
+
+/// Runs `sql` (the `-e` text, or one statement; one statement when `mode.prepared`) with
+/// output to stdout; prints an error to stderr (`line` adds `at line N`).
 pub fn exec_print(
     rt: &tokio::runtime::Runtime,
     session: &mut Session,
     sql: &str,
-    format: Format,
+    mode: Mode,
     line: Option<usize>,
 ) -> Result<(), Failure> {
     let stdout = io::stdout();
     let mut out = BufWriter::with_capacity(OUT_BUFFER, stdout.lock());
-    let r = rt.block_on(execute(session, sql, format, &mut out));
+    let r = if mode.prepared {
+        rt.block_on(execute_prepared(session, sql, mode.format, &mut out))
+    } else {
+        rt.block_on(execute(session, sql, mode.format, &mut out))
+    };
     // Rows printed before an error are kept, and come out before the message.
     let flushed = out.flush();
     if let Err(e) = &r {
         if !is_broken_pipe(e) {
             eprintln!("{}", terminal_safe(&e.message(line)));
+            if let Some(hint) = e.hint() {
+                eprintln!("{hint}");
+            }
         }
     }
     r?;
@@ -185,15 +205,30 @@ fn is_broken_pipe(f: &Failure) -> bool {
     matches!(f, Failure::Output(e) if e.kind() == io::ErrorKind::BrokenPipe)
 }
 
-fn run_one(rt: &tokio::runtime::Runtime, session: &mut Session, sql: &str, format: Format) -> bool {
-    exec_print(rt, session, sql, format, None).is_ok()
+/// The `-e` text: one query (several statements go as a multi-statement query), or with
+/// `--prepared` its statements one by one, stopping at the first that fails (a prepared
+/// statement is a single statement; the server rejects `SELECT 1; SELECT 2` with a syntax
+/// error at the second).
+fn run_one(rt: &tokio::runtime::Runtime, session: &mut Session, sql: &str, mode: Mode) -> bool {
+    if !mode.prepared {
+        return exec_print(rt, session, sql, mode, None).is_ok();
+    }
+    let mut splitter = Splitter::new();
+    let mut statements = Vec::new();
+    for line in sql.split_inclusive('\n') {
+        statements.extend(splitter.push_line(line));
+    }
+    statements.extend(splitter.finish());
+    statements
+        .iter()
+        .all(|st| exec_print(rt, session, &st.sql, mode, None).is_ok())
 }
 
 /// Statements from standard input, `;`-terminated. Stops at the first error unless `force`.
 fn run_script(
     rt: &tokio::runtime::Runtime,
     session: &mut Session,
-    format: Format,
+    mode: Mode,
     force: bool,
 ) -> bool {
     let mut input = io::stdin().lock();
@@ -211,7 +246,7 @@ fn run_script(
             }
         };
         for st in statements {
-            if let Err(e) = exec_print(rt, session, &st.sql, format, Some(st.line)) {
+            if let Err(e) = exec_print(rt, session, &st.sql, mode, Some(st.line)) {
                 ok = false;
                 if !force || e.is_fatal() {
                     return false;

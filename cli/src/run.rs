@@ -3,7 +3,11 @@
 use std::fmt;
 use std::io::{self, Write};
 
-use mywire::{Error, Session};
+use std::ops::Range;
+
+use mywire::codec::value::write_binary_as_text;
+use mywire::session::{QueryResult, Row};
+use mywire::{Error, ServerError, Session};
 
 use crate::batch;
 use crate::table::{self, Table};
@@ -17,11 +21,16 @@ pub enum Format {
     Table,
 }
 
+/// ER_UNSUPPORTED_PS: "This command is not supported in the prepared statement protocol yet".
+pub const ER_UNSUPPORTED_PS: u16 = 1295;
+
 /// Why a statement failed: the server or connection, or writing the output.
 #[derive(Debug)]
 pub enum Failure {
     /// An error from the session (server error, lost connection, …).
     Db(Error),
+    /// With `--prepared`: the server cannot prepare this statement (ER_UNSUPPORTED_PS).
+    Unpreparable(ServerError),
     /// Standard output could not be written.
     Output(io::Error),
 }
@@ -50,7 +59,19 @@ impl Failure {
                 None => e.to_string(),
             },
             Failure::Db(e) => format!("mywire: {e}"),
+            Failure::Unpreparable(e) => Failure::Db(Error::Server(e.clone())).message(line),
             Failure::Output(e) => format!("mywire: cannot write the output: {e}"),
+        }
+    }
+
+    /// A line of advice printed after [`Failure::message`], if any.
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            Failure::Unpreparable(_) => Some(
+                "mywire: this statement cannot be run as a prepared statement; run it without \
+                 --prepared",
+            ),
+            _ => None,
         }
     }
 
@@ -58,6 +79,7 @@ impl Failure {
     pub fn is_fatal(&self) -> bool {
         match self {
             Failure::Db(e) => e.is_fatal(),
+            Failure::Unpreparable(_) => false,
             Failure::Output(_) => true,
         }
     }
@@ -78,7 +100,19 @@ pub async fn execute<W: Write>(
     format: Format,
     out: &mut W,
 ) -> Result<(), Failure> {
-    let mut result = session.query(sql).await?;
+    let result = session.query(sql).await?;
+    print_results(result, format, out).await
+}
+
+/// Prints every result of a response (text or binary rows alike): a binary row's cells go
+/// through [`cells`], so both print the same bytes.
+pub async fn print_results<W: Write>(
+    mut result: QueryResult<'_>,
+    format: Format,
+    out: &mut W,
+) -> Result<(), Failure> {
+    let mut buf = Vec::new();
+    let mut spans = Vec::new();
     loop {
         if result.is_result_set() {
             match format {
@@ -89,7 +123,12 @@ pub async fn execute<W: Write>(
                             first = false;
                             batch::write_header(out, row.columns().iter().map(|c| c.name_bytes()))?;
                         }
-                        batch::write_row(out, (0..row.len()).map(|i| row.bytes(i)))?;
+                        if row.is_binary() {
+                            cells(&row, &mut buf, &mut spans)?;
+                            batch::write_row(out, spans.iter().map(|s| cell(&buf, s)))?;
+                        } else {
+                            batch::write_row(out, (0..row.len()).map(|i| row.bytes(i)))?;
+                        }
                     }
                 }
                 Format::Table => {
@@ -100,11 +139,24 @@ pub async fn execute<W: Write>(
                             .map(|c| (c.name().into_owned(), c.column_type.is_numeric())),
                     );
                     while let Some(row) = result.next_row().await? {
-                        t.push(
-                            (0..row.len())
-                                .map(|i| row.text(i).map(|c| c.into_owned()))
-                                .collect(),
-                        );
+                        if row.is_binary() {
+                            cells(&row, &mut buf, &mut spans)?;
+                            t.push(
+                                spans
+                                    .iter()
+                                    .map(|s| {
+                                        cell(&buf, s)
+                                            .map(|c| String::from_utf8_lossy(c).into_owned())
+                                    })
+                                    .collect(),
+                            );
+                        } else {
+                            t.push(
+                                (0..row.len())
+                                    .map(|i| row.text(i).map(|c| c.into_owned()))
+                                    .collect(),
+                            );
+                        }
                     }
                     out.write_all(t.render().as_bytes())?;
                     out.write_all(b"\n")?;
@@ -119,4 +171,64 @@ pub async fn execute<W: Write>(
         }
     }
     Ok(())
+}
+
+/// The cells of a binary row as the text protocol would send them
+/// ([`mywire::codec::value::write_binary_as_text`]), all in `buf`; `spans[i]` is cell `i`'s
+/// range in it, `None` for NULL. A malformed cell is an error (never a guessed value).
+fn cells(
+    row: &Row<'_>,
+    buf: &mut Vec<u8>,
+    spans: &mut Vec<Option<Range<usize>>>,
+) -> Result<(), Failure> {
+    buf.clear();
+    spans.clear();
+    for (i, col) in row.columns().iter().enumerate().take(row.len()) {
+        spans.push(match row.bytes(i) {
+            None => None,
+            Some(b) => {
+                let start = buf.len();
+                write_binary_as_text(b, col, buf).map_err(|e| Failure::Db(Error::Value(e)))?;
+                Some(start..buf.len())
+            }
+        });
+    }
+    Ok(())
+}
+
+fn cell<'b>(buf: &'b [u8], span: &Option<Range<usize>>) -> Option<&'b [u8]> {
+    span.as_ref()
+        .map(|r| buf.get(r.clone()).unwrap_or_default())
+}
+
+/// Runs one statement as a prepared statement (COM_STMT_PREPARE, COM_STMT_EXECUTE without
+/// parameters, COM_STMT_CLOSE) and prints its results as [`execute`] does. A statement the
+/// server cannot prepare is [`Failure::Unpreparable`].
+pub async fn execute_prepared<W: Write>(
+    session: &mut Session,
+    sql: &str,
+    format: Format,
+    out: &mut W,
+) -> Result<(), Failure> {
+    let stmt = match session.prepare(sql).await {
+        Ok(s) => s,
+        Err(Error::Server(e)) if e.code == ER_UNSUPPORTED_PS => {
+            return Err(Failure::Unpreparable(e))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let printed = match session.execute(&stmt, &[]).await {
+        Ok(result) => print_results(result, format, out).await,
+        Err(e) => Err(e.into()),
+    };
+    // Closed whatever happened (the session drains what is left of the response first), so
+    // a script run with --force does not pile statements up on the server; a broken session
+    // has nothing left to close.
+    let closed = if session.is_broken() {
+        Ok(())
+    } else {
+        session.close_statement(stmt).await
+    };
+    printed?;
+    closed.map_err(Failure::from)
 }

@@ -4,7 +4,7 @@ use bytes::Bytes;
 
 use crate::codec::binary::BinaryRowCells;
 use crate::codec::resultset::{ColumnDefinition, RowCells};
-use crate::codec::value::FromValue;
+use crate::codec::value::{binary_as_text, FromValue};
 use crate::error::Error;
 
 /// The cells of a row, as split by the protocol it came in.
@@ -129,14 +129,24 @@ impl<'a> Row<'a> {
         ))
     }
 
-    /// Cell `i` as text, `None` for NULL: a text row's bytes (lossy UTF-8); a binary row's
-    /// value formatted as the text protocol would send it, where the value layer can (see
-    /// [`FromValue`] for `String`), else its bytes as lossy UTF-8.
+    /// Cell `i` as text, `None` for NULL: a text row's bytes (lossy UTF-8, zero-copy when
+    /// valid); a binary row's value formatted exactly as the server's text protocol sends it
+    /// ([`binary_as_text`]: `FLOAT` with 6 significant digits, `DATETIME(n)` with `n` fraction
+    /// digits, `ZEROFILL` padding, …; borrowed for the length-encoded types), or its bytes as
+    /// lossy UTF-8 if the cell is malformed.
     pub fn text(&self, i: usize) -> Option<std::borrow::Cow<'a, str>> {
+        use std::borrow::Cow;
         let b = self.bytes(i)?;
         if let (Cells::Binary(_), Some(col)) = (self.cells, self.columns.get(i)) {
-            if let Ok(s) = String::from_binary(b, col.column_type, col.flags) {
-                return Some(std::borrow::Cow::Owned(s));
+            match binary_as_text(b, col) {
+                Ok(Cow::Borrowed(t)) => return Some(String::from_utf8_lossy(t)),
+                Ok(Cow::Owned(t)) => {
+                    return Some(Cow::Owned(match String::from_utf8(t) {
+                        Ok(s) => s,
+                        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+                    }))
+                }
+                Err(_) => {}
             }
         }
         Some(String::from_utf8_lossy(b))

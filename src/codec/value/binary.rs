@@ -309,20 +309,20 @@ pub(super) fn string(
 }
 
 /// A small stack buffer for formatting one float (the longest `{:e}` of an f64 is 24 bytes).
-struct StackText {
+pub(super) struct StackText {
     buf: [u8; 40],
     len: usize,
 }
 
 impl StackText {
-    fn new() -> Self {
+    pub(super) fn new() -> Self {
         StackText {
             buf: [0; 40],
             len: 0,
         }
     }
 
-    fn as_str(&self) -> &str {
+    pub(super) fn as_str(&self) -> &str {
         self.buf
             .get(..self.len)
             .and_then(|b| std::str::from_utf8(b).ok())

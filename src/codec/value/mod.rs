@@ -54,6 +54,11 @@
 //! | `&str`, `&[u8]` | `InvalidValue`: a borrowed getter lends the cell's text, and a binary number or temporal has none (**differs** from text, which lends `"42"`) | `InvalidValue` | `InvalidValue` | `InvalidValue` |
 //! | `String`, `Vec<u8>` | the decimal text (as text, except that `ZEROFILL` padding is not reproduced) | Rust's shortest round-trip text (**differs** from the server's text: MariaDB prints `FLOAT` with 6 significant digits and uses exponents such as `1e100`) | `YYYY-MM-DD` for `DATE`, else the [`DateTime`] `Display`: fraction trimmed (**differs** from a `DATETIME(n)` column's text, which has exactly `n` fraction digits) | the [`Time`] `Display` (fraction trimmed, likewise) |
 //!
+//! The `String` getter's text of a binary cell is Rust's, not the server's. The server's exact
+//! text (which needs the column's `decimals` and `column_length` too: `FLOAT` with 6
+//! significant digits, `DATETIME(n)` with `n` fraction digits, `ZEROFILL` padding) is
+//! [`binary_as_text`]'s, which [`Row::text`](crate::proto::Row::text) uses.
+//!
 //! Malformed binary cells: a cell whose size does not fit its column type (3 bytes for a
 //! `LONG`, a temporal of length 5), a non-finite `FLOAT`/`DOUBLE`, a `TIME` sign byte other
 //! than 0 or 1 are `InvalidValue`; a temporal part out of range (month 13, hour 24, a `TIME`
@@ -92,10 +97,12 @@ mod binary;
 mod number;
 pub mod param;
 mod temporal;
+pub mod text;
 
 pub use number::Decimal;
 pub use param::{Param, ParamType, ToParam};
 pub use temporal::{Date, DateTime, Time, ValueError};
+pub use text::{binary_as_text, write_binary_as_text, MAX_ZEROFILL_WIDTH, NOT_FIXED_DEC};
 
 // ---------------------------------------------------------------------------------------------
 // Column classes
