@@ -48,7 +48,10 @@ pub fn client_capabilities(
         | CapabilityFlags::PS_MULTI_RESULTS
         | CapabilityFlags::PLUGIN_AUTH
         | CapabilityFlags::PLUGIN_AUTH_LENENC_CLIENT_DATA
-        | CapabilityFlags::CONNECT_ATTRS;
+        | CapabilityFlags::CONNECT_ATTRS
+        // MySQL 8.0.23+: every COM_QUERY then carries an attribute block (empty unless the
+        // caller gives attributes); MariaDB does not offer it.
+        | CapabilityFlags::QUERY_ATTRIBUTES;
     c.set(CapabilityFlags::CONNECT_WITH_DB, database);
     c.set(CapabilityFlags::MULTI_STATEMENTS, multi_statements);
     c.set(CapabilityFlags::DEPRECATE_EOF, deprecate_eof);

@@ -10,6 +10,8 @@ use crate::codec::frame::{Frame, PacketCodec};
 use crate::codec::handshake::Handshake;
 use crate::codec::response::{ErrPacket, OkPacket};
 use crate::codec::resultset::{ColumnDefinition, RowCells};
+use crate::codec::stmt::encode_query_with_attributes;
+use crate::codec::value::ToParam;
 use crate::codec::{CapabilityFlags, MariaDbCapabilities, ParseError, StatusFlags};
 use crate::error::{Error, ServerError};
 use crate::trace::{Direction, PacketEvent, Phase, Tracer};
@@ -326,7 +328,47 @@ impl Engine {
 
     /// Queues COM_QUERY; its response is then read with [`Engine::head_step`].
     pub fn start_query(&mut self, sql: &str) -> Result<(), Error> {
-        self.start(&[&[COM_QUERY], sql.as_bytes()], Expect::Head)
+        self.start(&[self.query_prefix(), sql.as_bytes()], Expect::Head)
+    }
+
+    /// What precedes the SQL text of a COM_QUERY: the command byte, and with
+    /// CLIENT_QUERY_ATTRIBUTES an empty attribute block (`parameter_count` 0,
+    /// `parameter_set_count` 1).
+    fn query_prefix(&self) -> &'static [u8] {
+        if self.caps.contains(CapabilityFlags::QUERY_ATTRIBUTES) {
+            &[COM_QUERY, 0, 1]
+        } else {
+            &[COM_QUERY]
+        }
+    }
+
+    /// Queues COM_QUERY with query attributes (name, value), which the server makes
+    /// available to the statement (MySQL 8.0.23+: `mysql_query_attribute_string(name)`);
+    /// refused when the server did not negotiate CLIENT_QUERY_ATTRIBUTES (MariaDB never does).
+    pub fn start_query_with_attributes(
+        &mut self,
+        sql: &str,
+        attributes: &[(&str, &dyn ToParam)],
+    ) -> Result<(), Error> {
+        self.require_attributes()?;
+        let attrs: Vec<(&[u8], &dyn ToParam)> =
+            attributes.iter().map(|(n, v)| (n.as_bytes(), *v)).collect();
+        let mut b = BytesMut::with_capacity(sql.len().saturating_add(64));
+        encode_query_with_attributes(&mut b, sql.as_bytes(), &attrs)
+            .map_err(|e| Error::Usage(format!("the attributes cannot be sent: {e}")))?;
+        self.start(&[&b], Expect::Head)
+    }
+
+    pub(super) fn require_attributes(&self) -> Result<(), Error> {
+        if self.caps.contains(CapabilityFlags::QUERY_ATTRIBUTES) {
+            Ok(())
+        } else {
+            Err(Error::Usage(
+                "the server does not take query attributes (CLIENT_QUERY_ATTRIBUTES, MySQL \
+                 8.0.23 and later; MariaDB has none)"
+                    .into(),
+            ))
+        }
     }
 
     /// Queues a command answered by one OK or ERR ([`Engine::simple_step`]).
@@ -384,7 +426,7 @@ impl Engine {
         for q in queries {
             codec.set_seq(0);
             let before = all.len();
-            codec.encode_parts(&[&[COM_QUERY], q.as_ref().as_bytes()], &mut all);
+            codec.encode_parts(&[self.query_prefix(), q.as_ref().as_bytes()], &mut all);
             cuts.push((all.len().saturating_sub(before), codec.next_seq()));
         }
         let total = cuts.len();

@@ -280,6 +280,17 @@ impl Engine {
         params: &[&dyn ToParam],
         flags: u8,
     ) -> Result<(), Error> {
+        self.start_execute_full(stmt, params, &[], flags)
+    }
+
+    /// [`Engine::start_execute_flags`] with query attributes after the parameters.
+    fn start_execute_full(
+        &mut self,
+        stmt: &Statement,
+        params: &[&dyn ToParam],
+        attributes: &[(&str, &dyn ToParam)],
+        flags: u8,
+    ) -> Result<(), Error> {
         self.check()?;
         if !self.is_idle() {
             return Err(Error::Usage(
@@ -291,7 +302,8 @@ impl Engine {
         // Room for the fixed part and a small value per parameter: no regrowth in the usual
         // case (a larger value grows it once).
         let mut out = BytesMut::with_capacity(params.len().saturating_mul(16).saturating_add(40));
-        let seq = self.encode_execute(&mut out, stmt, params, flags)?;
+        self.check_params(stmt, params)?;
+        let seq = self.encode_execute_full(&mut out, stmt.id, params, attributes, flags)?;
         let len = out.len();
         self.push_unsent(out, &[(len, seq)], Expect::Head, true);
         self.top_up();
@@ -311,6 +323,12 @@ impl Engine {
         params: &[&dyn ToParam],
         flags: u8,
     ) -> Result<u8, Error> {
+        self.check_params(stmt, params)?;
+        self.encode_execute_id(out, stmt.id, params, flags)
+    }
+
+    /// Refuses a statement of another connection, or a wrong number of parameters.
+    fn check_params(&self, stmt: &Statement, params: &[&dyn ToParam]) -> Result<(), Error> {
         self.check_owner(stmt)?;
         if params.len() != stmt.params.len() {
             return Err(Error::Usage(format!(
@@ -319,7 +337,7 @@ impl Engine {
                 params.len()
             )));
         }
-        self.encode_execute_id(out, stmt.id, params, flags)
+        Ok(())
     }
 
     /// [`Engine::encode_execute`] of statement `id` (unchecked: `params` are taken to be its
@@ -331,13 +349,46 @@ impl Engine {
         params: &[&dyn ToParam],
         flags: u8,
     ) -> Result<u8, Error> {
+        self.encode_execute_full(out, id, params, &[], flags)
+    }
+
+    /// [`Engine::encode_execute_id`] with query attributes after the parameters (names and
+    /// values; CLIENT_QUERY_ATTRIBUTES only).
+    fn encode_execute_full(
+        &self,
+        out: &mut BytesMut,
+        id: u32,
+        params: &[&dyn ToParam],
+        attributes: &[(&str, &dyn ToParam)],
+        flags: u8,
+    ) -> Result<u8, Error> {
         let num_params = u16::try_from(params.len())
             .map_err(|_| Error::Usage("more than 65535 parameters".into()))?;
         let mut exec = BytesMut::with_capacity(params.len().saturating_mul(16).saturating_add(32));
+        // With attributes the values are the parameters then the attributes, and every
+        // value has a name (empty for a parameter).
+        let (values, names): (Vec<&dyn ToParam>, Vec<&[u8]>) = if attributes.is_empty() {
+            (Vec::new(), Vec::new())
+        } else {
+            params
+                .iter()
+                .map(|p| (*p, &b""[..]))
+                .chain(attributes.iter().map(|(n, v)| (*v, n.as_bytes())))
+                .unzip()
+        };
         let e = StmtExecute {
             long_data_threshold: Some(LONG_DATA_THRESHOLD),
             flags,
-            ..StmtExecute::new(id, num_params, params)
+            names: &names,
+            ..StmtExecute::new(
+                id,
+                num_params,
+                if attributes.is_empty() {
+                    params
+                } else {
+                    &values
+                },
+            )
         };
         encode_stmt_execute(&mut exec, &e, self.caps)
             .map_err(|e| Error::Usage(format!("the parameters cannot be sent: {e}")))?;
@@ -356,6 +407,19 @@ impl Engine {
         codec.set_seq(0);
         codec.encode_parts(&[&exec], out);
         Ok(codec.next_seq())
+    }
+
+    /// Queues COM_STMT_EXECUTE of `stmt` with `params` and query attributes (name, value)
+    /// after them (MySQL 8.0.23+; refused when CLIENT_QUERY_ATTRIBUTES was not negotiated).
+    /// Read like [`Engine::start_execute`]'s.
+    pub fn start_execute_with_attributes(
+        &mut self,
+        stmt: &Statement,
+        params: &[&dyn ToParam],
+        attributes: &[(&str, &dyn ToParam)],
+    ) -> Result<(), Error> {
+        self.require_attributes()?;
+        self.start_execute_full(stmt, params, attributes, CURSOR_TYPE_NO_CURSOR)
     }
 
     /// True when [`Engine::start_prepare_execute`] can run `params`: the server is MariaDB

@@ -235,6 +235,34 @@ impl Session {
         Ok(self.engine.last_ok().clone())
     }
 
+    /// COM_QUERY with query attributes (see [`super::Session::query_with_attributes`]).
+    pub fn query_with_attributes(
+        &mut self,
+        sql: &str,
+        attributes: &[(&str, &dyn ToParam)],
+    ) -> Result<QueryResult<'_>, Error> {
+        self.ready()?;
+        self.engine.start_query_with_attributes(sql, attributes)?;
+        let id = self.engine.completed();
+        self.respond(|e| e.head_step())?;
+        Ok(QueryResult { s: self, id })
+    }
+
+    /// COM_STMT_EXECUTE with query attributes (see [`super::Session::execute_with_attributes`]).
+    pub fn execute_with_attributes(
+        &mut self,
+        stmt: &Statement,
+        params: &[&dyn ToParam],
+        attributes: &[(&str, &dyn ToParam)],
+    ) -> Result<QueryResult<'_>, Error> {
+        self.ready()?;
+        self.engine
+            .start_execute_with_attributes(stmt, params, attributes)?;
+        let id = self.engine.completed();
+        self.respond(|e| e.head_step())?;
+        Ok(QueryResult { s: self, id })
+    }
+
     // ---- prepared statements ------------------------------------------------------------
 
     /// COM_STMT_PREPARE (see [`super::Session::prepare`]).

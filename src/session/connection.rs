@@ -293,6 +293,38 @@ impl Session {
         Ok(self.engine.last_ok().clone())
     }
 
+    /// COM_QUERY with query attributes, name and value pairs the statement can read
+    /// (MySQL 8.0.23+, `mysql_query_attribute_string('name')`); otherwise like
+    /// [`Session::query`]. A server without CLIENT_QUERY_ATTRIBUTES (MariaDB, older MySQL)
+    /// gets nothing: [`Error::Usage`] says why.
+    pub async fn query_with_attributes(
+        &mut self,
+        sql: &str,
+        attributes: &[(&str, &dyn ToParam)],
+    ) -> Result<QueryResult<'_>, Error> {
+        self.ready().await?;
+        self.engine.start_query_with_attributes(sql, attributes)?;
+        let id = self.engine.completed();
+        self.respond(|e| e.head_step()).await?;
+        Ok(QueryResult::new(self, id))
+    }
+
+    /// COM_STMT_EXECUTE with query attributes after the parameters (MySQL 8.0.23+); otherwise
+    /// like [`Session::execute`].
+    pub async fn execute_with_attributes(
+        &mut self,
+        stmt: &Statement,
+        params: &[&dyn ToParam],
+        attributes: &[(&str, &dyn ToParam)],
+    ) -> Result<QueryResult<'_>, Error> {
+        self.ready().await?;
+        self.engine
+            .start_execute_with_attributes(stmt, params, attributes)?;
+        let id = self.engine.completed();
+        self.respond(|e| e.head_step()).await?;
+        Ok(QueryResult::new(self, id))
+    }
+
     // ---- prepared statements ------------------------------------------------------------
 
     /// COM_STMT_PREPARE: prepares `sql` (with `?` placeholders) on the server. The statement

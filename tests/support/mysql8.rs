@@ -117,6 +117,12 @@ impl Conn {
         }
     }
 
+    /// Reads the client's next command (sequence id 0 again); `None` at EOF.
+    pub async fn recv_command(&mut self) -> R<Option<Frame>> {
+        self.codec.set_seq(0);
+        self.recv_opt().await
+    }
+
     /// Reads exactly one packet from the socket, not a byte more (the client may send its TLS
     /// ClientHello right behind the SSLRequest, and those bytes belong to the TLS acceptor).
     pub async fn recv_exact(&mut self) -> R<Frame> {
