@@ -51,6 +51,9 @@ pub enum Error {
     Value(ParseError),
     /// The API was used in a way that cannot work (e.g. a column index out of range).
     Usage(String),
+    /// A batch of executes (`exec_batch`) failed: the first error, the rows it concerns, and
+    /// what the commands that succeeded did.
+    Batch(Box<crate::proto::BatchError>),
 }
 
 impl fmt::Display for Error {
@@ -69,6 +72,7 @@ impl fmt::Display for Error {
             ),
             Error::Value(e) => write!(f, "value conversion failed: {e}"),
             Error::Usage(e) => f.write_str(e),
+            Error::Batch(e) => e.fmt(f),
         }
     }
 }
@@ -78,6 +82,7 @@ impl Error {
     pub fn server_error(&self) -> Option<&ServerError> {
         match self {
             Error::Server(e) => Some(e),
+            Error::Batch(b) => b.error.server_error(),
             _ => None,
         }
     }
@@ -98,6 +103,7 @@ impl std::error::Error for Error {
             Error::Protocol(e) => Some(e),
             Error::Auth(e) => Some(e),
             Error::Value(e) => Some(e),
+            Error::Batch(e) => Some(e.as_ref()),
             _ => None,
         }
     }

@@ -51,7 +51,7 @@ pub mod trace;
 
 pub use codec::value::ToParam;
 pub use error::{Error, ServerError};
-pub use proto::Statement;
+pub use proto::{BatchError, BatchResult, Statement};
 pub use session::{Options, Session};
 
 /// The README's examples, compiled as doctests so they stay true.

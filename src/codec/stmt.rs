@@ -20,8 +20,9 @@ mod simple;
 
 pub use attributes::{encode_query_with_attributes, parse_query_with_attributes, QueryAttribute};
 pub use bulk::{
-    encode_stmt_bulk_execute, parse_stmt_bulk_execute, BulkExecuteRequest, BulkParam, BulkValue,
-    Indicator, BULK_SEND_TYPES_TO_SERVER, BULK_SEND_UNIT_RESULTS,
+    encode_stmt_bulk_execute, parse_stmt_bulk_execute, put_bulk_head, put_bulk_param,
+    BulkExecuteRequest, BulkParam, BulkValue, Indicator, BULK_SEND_TYPES_TO_SERVER,
+    BULK_SEND_UNIT_RESULTS,
 };
 pub use simple::{
     encode_stmt_close, encode_stmt_fetch, encode_stmt_reset, encode_stmt_send_long_data,

@@ -56,6 +56,9 @@ pub fn client_capabilities(
     c
 }
 
+/// The MariaDB extended capabilities the client asks for: COM_STMT_BULK_EXECUTE.
+pub const MARIADB_WANTED: MariaDbCapabilities = MariaDbCapabilities::STMT_BULK_OPERATIONS;
+
 /// Everything the connection phase needs from the options, prepared by the driver (files are
 /// read before the first byte arrives, so a bad file fails the same way whatever the server
 /// offers).
@@ -170,6 +173,13 @@ impl Engine {
                         )));
                     }
                     self.caps = cfg.capabilities & hs.capabilities;
+                    // MariaDB's extended capabilities are sent only to a MariaDB server (its
+                    // greeting has CLIENT_MYSQL clear, and so then has our response).
+                    self.mariadb_caps = if hs.is_mariadb() {
+                        MARIADB_WANTED & hs.mariadb_capabilities
+                    } else {
+                        MariaDbCapabilities::empty()
+                    };
                     self.on_greeting_status(hs.status);
                     self.handshake = hs;
                     // The TLS policy is enforced here, before any byte leaves the client: a
@@ -202,7 +212,8 @@ impl Engine {
                             self.caps,
                             cfg.max_packet,
                             cfg.collation,
-                            MariaDbCapabilities::empty(),
+                            // MariaDB takes the extended capabilities from this packet.
+                            self.mariadb_caps,
                             &mut payload,
                         );
                         self.queue_packet(&[&payload]);
@@ -331,7 +342,7 @@ impl Engine {
             capabilities: self.caps,
             max_packet_size: cfg.max_packet,
             charset: cfg.collation,
-            mariadb_capabilities: MariaDbCapabilities::empty(),
+            mariadb_capabilities: self.mariadb_caps,
             user: cfg.user.clone(),
             auth_response: first,
             database: cfg.database.clone(),

@@ -10,7 +10,7 @@ use crate::codec::frame::{Frame, PacketCodec};
 use crate::codec::handshake::Handshake;
 use crate::codec::response::{ErrPacket, OkPacket};
 use crate::codec::resultset::{ColumnDefinition, RowCells};
-use crate::codec::{CapabilityFlags, ParseError, StatusFlags};
+use crate::codec::{CapabilityFlags, MariaDbCapabilities, ParseError, StatusFlags};
 use crate::error::{Error, ServerError};
 use crate::trace::{Direction, PacketEvent, Phase, Tracer};
 
@@ -27,6 +27,19 @@ pub const PIPELINE_WINDOW: usize = 256;
 /// Most bytes of pipelined commands in flight (at least one command is always allowed).
 pub const PIPELINE_WINDOW_BYTES: usize = 256 * 1024;
 
+/// A pipelined command encoded and waiting for room in the in-flight window.
+#[derive(Debug)]
+pub(super) struct Queued {
+    /// The command's packets, headers included (an execute's long data pieces first).
+    pub(super) bytes: Bytes,
+    /// What its response looks like.
+    pub(super) expect: Expect,
+    /// The sequence id of its response's first packet.
+    pub(super) seq: u8,
+    /// Its result rows are binary (an execute).
+    pub(super) binary: bool,
+}
+
 /// The state machine of one connection. See the [module documentation](super).
 pub struct Engine {
     pub(super) codec: PacketCodec,
@@ -39,6 +52,8 @@ pub struct Engine {
     pub(super) spare_next: usize,
     pub(super) handshake: Handshake,
     pub(super) caps: CapabilityFlags,
+    /// The negotiated MariaDB extended capabilities (empty with MySQL).
+    pub(super) mariadb_caps: MariaDbCapabilities,
     status: StatusFlags,
     last_ok: OkPacket,
     broken: Option<String>,
@@ -66,6 +81,10 @@ pub struct Engine {
     /// The current result's rows are binary (a prepared statement's), split into these.
     pub(super) binary: bool,
     pub(super) binary_cells: BinaryRowCells,
+    /// The cursor the current execute opened: its statement id and rows per COM_STMT_FETCH.
+    pub(super) cursor: Option<(u32, u32)>,
+    /// Rows per COM_STMT_FETCH for executes (0: no cursor).
+    pub(super) fetch_size: u32,
     /// A COM_STMT_PREPARE response being read: what it said so far.
     pub(super) prepared: Option<Statement>,
     /// Statements kept prepared by SQL text.
@@ -73,14 +92,14 @@ pub struct Engine {
     /// This engine's identity (statements are executed only where they were prepared).
     pub(super) token: u64,
     /// Commands written whose responses have not started: (what the response looks like,
-    /// first response seq, command bytes).
-    pending: VecDeque<(Expect, u8, usize)>,
+    /// first response seq, command bytes, binary rows).
+    pending: VecDeque<(Expect, u8, usize, bool)>,
     /// Bytes of pipelined commands written whose responses are not complete.
     inflight_bytes: usize,
     /// Bytes of the command whose response is being read (pipelined commands only).
     current_bytes: usize,
     /// Pipelined commands encoded but not yet queued for sending (bounded in-flight window).
-    pub(super) unsent: VecDeque<(Bytes, Expect, u8)>,
+    pub(super) unsent: VecDeque<Queued>,
     /// Responses completed since connect; identifies "the current response".
     completed: u64,
     /// The open raw exchange (send_command / read_packet), if any.
@@ -131,10 +150,11 @@ impl Engine {
                 capabilities: CapabilityFlags::empty(),
                 charset: 0,
                 status: StatusFlags::empty(),
-                mariadb_capabilities: crate::codec::MariaDbCapabilities::empty(),
+                mariadb_capabilities: MariaDbCapabilities::empty(),
                 auth_plugin: None,
             },
             caps: CapabilityFlags::empty(),
+            mariadb_caps: MariaDbCapabilities::empty(),
             status: StatusFlags::empty(),
             last_ok: OkPacket::default(),
             broken: None,
@@ -151,6 +171,8 @@ impl Engine {
             cells: RowCells::new(),
             binary: false,
             binary_cells: BinaryRowCells::new(),
+            cursor: None,
+            fetch_size: 0,
             prepared: None,
             stmt_cache: StmtCache::default(),
             token: new_engine_token(),
@@ -361,13 +383,29 @@ impl Engine {
             codec.encode_parts(&[&[COM_QUERY], q.as_ref().as_bytes()], &mut all);
             cuts.push((all.len().saturating_sub(before), codec.next_seq()));
         }
-        let mut all = all.freeze();
         let total = cuts.len();
-        for (len, seq) in cuts {
-            self.unsent
-                .push_back((all.split_to(len), Expect::Head, seq));
-        }
+        self.push_unsent(all, &cuts, Expect::Head, false);
         Ok(PipelineCursor::new(self.completed, total))
+    }
+
+    /// Queues the commands encoded one after another in `all` (`cuts`: each one's length and
+    /// its response's first sequence id) for [`Engine::top_up`] to send.
+    pub(super) fn push_unsent(
+        &mut self,
+        all: BytesMut,
+        cuts: &[(usize, u8)],
+        expect: Expect,
+        binary: bool,
+    ) {
+        let mut all = all.freeze();
+        for &(len, seq) in cuts {
+            self.unsent.push_back(Queued {
+                bytes: all.split_to(len.min(all.len())),
+                expect,
+                seq,
+                binary,
+            });
+        }
     }
 
     /// Moves queued pipelined commands to the transmit buffer while the in-flight window has
@@ -380,30 +418,39 @@ impl Engine {
             return false;
         }
         let mut moved = false;
-        while let Some((bytes, _, _)) = self.unsent.front() {
+        while let Some(q) = self.unsent.front() {
             let in_flight = self.pending.len() + usize::from(self.busy());
             if in_flight >= PIPELINE_WINDOW
                 || (in_flight > 0
-                    && self.inflight_bytes.saturating_add(bytes.len()) > PIPELINE_WINDOW_BYTES)
+                    && self.inflight_bytes.saturating_add(q.bytes.len()) > PIPELINE_WINDOW_BYTES)
             {
                 break;
             }
-            let Some((bytes, expect, seq)) = self.unsent.pop_front() else {
+            let Some(Queued {
+                bytes,
+                expect,
+                seq,
+                binary,
+            }) = self.unsent.pop_front()
+            else {
                 break;
             };
             self.inflight_bytes = self.inflight_bytes.saturating_add(bytes.len());
             if self.busy() {
-                self.pending.push_back((expect, seq, bytes.len()));
+                self.pending.push_back((expect, seq, bytes.len(), binary));
             } else {
                 self.resp.set(expect);
                 self.codec.set_seq(seq);
                 self.current_bytes = bytes.len();
+                self.binary = binary;
             }
             if self.tracer.is_some() {
+                // Every packet of the command (an execute's long data pieces come first).
                 let mut dec = PacketCodec::new(usize::MAX);
                 let mut b = BytesMut::from(&bytes[..]);
-                if let Ok(Some(f)) = dec.decode_frame(&mut b) {
+                while let Ok(Some(f)) = dec.decode_frame(&mut b) {
                     self.trace_out(f.seq, &[&f.payload]);
+                    dec.set_seq(0);
                 }
             }
             self.wbuf.extend_from_slice(&bytes);
@@ -430,10 +477,11 @@ impl Engine {
         self.inflight_bytes = self.inflight_bytes.saturating_sub(self.current_bytes);
         self.current_bytes = 0;
         match self.pending.pop_front() {
-            Some((expect, seq, size)) => {
+            Some((expect, seq, size, binary)) => {
                 self.resp.set(expect);
                 self.codec.set_seq(seq);
                 self.current_bytes = size;
+                self.binary = binary;
             }
             None => self.resp.set(Expect::Idle),
         }
@@ -466,6 +514,11 @@ impl Engine {
     /// The negotiated capabilities.
     pub fn capabilities(&self) -> CapabilityFlags {
         self.caps
+    }
+
+    /// The negotiated MariaDB extended capabilities (empty with a MySQL server).
+    pub fn mariadb_capabilities(&self) -> MariaDbCapabilities {
+        self.mariadb_caps
     }
 
     /// The server status from the latest OK / EOF.

@@ -32,6 +32,7 @@
     clippy::cast_possible_wrap
 )]
 
+mod batch;
 mod buffers;
 mod connect;
 mod engine;
@@ -44,6 +45,7 @@ mod stmt;
 #[cfg(test)]
 mod tests;
 
+pub use batch::{BatchError, BatchResult, ExecBatch, BULK_CHUNK_BYTES};
 pub use connect::{client_capabilities, ConnectConfig, ConnectEvent};
 pub use engine::{Engine, PIPELINE_WINDOW, PIPELINE_WINDOW_BYTES};
 pub use pipeline::PipelineCursor;

@@ -62,6 +62,11 @@ impl PipelineCursor {
         self.taken = self.taken.saturating_add(1);
     }
 
+    /// The last `n` commands of the batch will not be sent (dropped after an error).
+    pub fn cut(&mut self, n: usize) {
+        self.total = self.total.saturating_sub(n).max(self.taken);
+    }
+
     /// Gives the rest of the batch up (after an error that ends it).
     pub fn give_up(&mut self) {
         self.taken = self.total;

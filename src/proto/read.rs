@@ -66,7 +66,13 @@ impl Engine {
                         .reserve(usize::try_from(count.min(1024)).unwrap_or(1024));
                 }
                 Seen::Column(c) => self.columns.push(c),
-                Seen::ColumnsEof(_) => {}
+                Seen::ColumnsEof(e) => {
+                    // The execute opened a cursor: its rows are fetched (the response machine
+                    // ended the response at this EOF).
+                    if self.resp.is_idle() && !self.cursor_fetch(e.status) {
+                        self.finish_response();
+                    }
+                }
                 _ => return Err(self.unexpected(Packet::ColumnDefinition)),
             }
         }
@@ -123,7 +129,12 @@ impl Engine {
                 Err(server_error(e))
             }
             Seen::RowsEnd { ok, .. } => {
+                let status = ok.status;
                 self.on_ok(ok);
+                if self.resp.is_idle() && self.cursor_fetch(status) {
+                    // The next rows are fetched: they are read once they arrive.
+                    return Ok(None);
+                }
                 self.finish_if_done();
                 Ok(Some(false))
             }
@@ -224,13 +235,18 @@ impl Engine {
             } else {
                 match self.resp.expect() {
                     Expect::Idle => Some(()),
-                    Expect::Rows => match self.row_step() {
-                        Ok(r) => r.map(|_| ()),
-                        // An ERR ending rows nobody is waiting for belongs to the abandoned
-                        // statement, not to the command that is draining it.
-                        Err(e) if e.is_fatal() => return Err(e),
-                        Err(_) => Some(()),
-                    },
+                    Expect::Rows => {
+                        // Rows nobody reads are not fetched: an open cursor stays open on the
+                        // server until the statement is executed again, reset or closed.
+                        self.cursor = None;
+                        match self.row_step() {
+                            Ok(r) => r.map(|_| ()),
+                            // An ERR ending rows nobody is waiting for belongs to the abandoned
+                            // statement, not to the command that is draining it.
+                            Err(e) if e.is_fatal() => return Err(e),
+                            Err(_) => Some(()),
+                        }
+                    }
                     Expect::Simple | Expect::Text => {
                         self.poll_frame()?.map(|_| self.finish_response())
                     }

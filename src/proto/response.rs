@@ -246,7 +246,13 @@ impl Response {
                     if self.inferred {
                         self.caps.set(CapabilityFlags::DEPRECATE_EOF, false);
                     }
-                    self.expect = Expect::Rows;
+                    // An execute that opened a cursor (SERVER_STATUS_CURSOR_EXISTS) ends
+                    // here: its rows come in answer to COM_STMT_FETCH.
+                    self.expect = if e.status.contains(StatusFlags::CURSOR_EXISTS) {
+                        Expect::Idle
+                    } else {
+                        Expect::Rows
+                    };
                     Ok(Seen::ColumnsEof(e))
                 } else {
                     self.expect = Expect::Rows;

@@ -8,13 +8,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use bytes::BytesMut;
 
 use crate::codec::command::{COM_STMT_PREPARE, COM_STMT_RESET};
+use crate::codec::frame::PacketCodec;
+use crate::codec::response::ErrPacket;
 use crate::codec::resultset::ColumnDefinition;
 use crate::codec::stmt::{
-    encode_stmt_close, encode_stmt_execute, encode_stmt_send_long_data, long_data_params,
-    StmtExecute,
+    encode_stmt_close, encode_stmt_execute, encode_stmt_fetch, encode_stmt_send_long_data,
+    long_data_params, StmtExecute, CURSOR_TYPE_NO_CURSOR, CURSOR_TYPE_READ_ONLY,
 };
 use crate::codec::value::ToParam;
-use crate::codec::{ErrorKind, Packet, ParseError};
+use crate::codec::{ErrorKind, Packet, ParseError, StatusFlags};
 use crate::error::Error;
 
 use super::engine::server_error;
@@ -121,6 +123,21 @@ impl StmtCache {
     }
 }
 
+/// ER_UNSUPPORTED_PS: the statement cannot be prepared.
+pub const ER_UNSUPPORTED_PS: u16 = 1295;
+
+/// A prepare's ERR as the public error; ER_UNSUPPORTED_PS says what to do instead.
+fn prepare_error(e: ErrPacket) -> Error {
+    let unsupported = e.code == ER_UNSUPPORTED_PS;
+    let mut err = server_error(e);
+    if let (true, Error::Server(s)) = (unsupported, &mut err) {
+        s.message.push_str(
+            " (the server cannot prepare this statement; run it with `query`, the text protocol)",
+        );
+    }
+    err
+}
+
 impl Engine {
     /// Sets how many statements [`Engine::start_execute_cached`] keeps prepared (0 turns the
     /// cache off: each statement is closed when the next one is prepared).
@@ -192,7 +209,7 @@ impl Engine {
             match (seen, self.prepared.as_mut()) {
                 (Seen::Err(e), _) => {
                     self.finish_if_done();
-                    return Err(server_error(e));
+                    return Err(prepare_error(e));
                 }
                 (Seen::PrepareOk(ok), _) => {
                     let cap = |n: u16| usize::from(n).min(1024);
@@ -224,7 +241,8 @@ impl Engine {
         }
     }
 
-    /// Queues COM_STMT_EXECUTE of `stmt` with `params` (after a COM_STMT_SEND_LONG_DATA for
+    /// Queues COM_STMT_EXECUTE of `stmt` with `params` (with a cursor when a fetch size is
+    /// set, [`Engine::set_fetch_size`]; after a COM_STMT_SEND_LONG_DATA for
     /// each value of at least [`LONG_DATA_THRESHOLD`] bytes); its response is read like a
     /// query's ([`Engine::head_step`], [`Engine::row_step`]), with binary rows. A statement
     /// of another connection, or a wrong number of parameters, is refused before anything is
@@ -234,19 +252,26 @@ impl Engine {
         stmt: &Statement,
         params: &[&dyn ToParam],
     ) -> Result<(), Error> {
+        match self.fetch_size {
+            0 => self.start_execute_flags(stmt, params, CURSOR_TYPE_NO_CURSOR),
+            n => self.start_execute_cursor(stmt, params, n),
+        }
+    }
+
+    /// Makes [`Engine::start_execute`] open a cursor and fetch `rows` rows at a time (0: no
+    /// cursor, the whole result is sent at once).
+    pub fn set_fetch_size(&mut self, rows: u32) {
+        self.fetch_size = rows;
+    }
+
+    /// [`Engine::start_execute`] with the flags byte (a `CURSOR_TYPE_*`).
+    pub(super) fn start_execute_flags(
+        &mut self,
+        stmt: &Statement,
+        params: &[&dyn ToParam],
+        flags: u8,
+    ) -> Result<(), Error> {
         self.check()?;
-        if stmt.engine != self.token {
-            return Err(Error::Usage(
-                "the statement was prepared on another connection".into(),
-            ));
-        }
-        if params.len() != stmt.params.len() {
-            return Err(Error::Usage(format!(
-                "the statement takes {} parameter(s), {} given",
-                stmt.params.len(),
-                params.len()
-            )));
-        }
         if !self.is_idle() {
             return Err(Error::Usage(
                 "a command was started while the previous response is still unread (drain it \
@@ -254,17 +279,48 @@ impl Engine {
                     .into(),
             ));
         }
-        let num_params = u16::try_from(params.len())
-            .map_err(|_| Error::Usage("more than 65535 parameters".into()))?;
         // Room for the fixed part and a small value per parameter: no regrowth in the usual
         // case (a larger value grows it once).
+        let mut out = BytesMut::with_capacity(params.len().saturating_mul(16).saturating_add(40));
+        let seq = self.encode_execute(&mut out, stmt, params, flags)?;
+        let len = out.len();
+        self.push_unsent(out, &[(len, seq)], Expect::Head, true);
+        self.top_up();
+        self.cursor = None;
+        Ok(())
+    }
+
+    /// Appends COM_STMT_EXECUTE of `stmt` with `params` as framed packets to `out`, after a
+    /// COM_STMT_SEND_LONG_DATA command (sequence id 0, no answer) per piece of each value of
+    /// at least [`LONG_DATA_THRESHOLD`] bytes; returns the sequence id the response starts
+    /// with. A statement of another connection, or a wrong number of parameters, is refused
+    /// with nothing appended.
+    pub(super) fn encode_execute(
+        &self,
+        out: &mut BytesMut,
+        stmt: &Statement,
+        params: &[&dyn ToParam],
+        flags: u8,
+    ) -> Result<u8, Error> {
+        self.check_owner(stmt)?;
+        if params.len() != stmt.params.len() {
+            return Err(Error::Usage(format!(
+                "the statement takes {} parameter(s), {} given",
+                stmt.params.len(),
+                params.len()
+            )));
+        }
+        let num_params = u16::try_from(params.len())
+            .map_err(|_| Error::Usage("more than 65535 parameters".into()))?;
         let mut exec = BytesMut::with_capacity(params.len().saturating_mul(16).saturating_add(32));
         let e = StmtExecute {
             long_data_threshold: Some(LONG_DATA_THRESHOLD),
+            flags,
             ..StmtExecute::new(stmt.id, num_params, params)
         };
         encode_stmt_execute(&mut exec, &e, self.caps)
             .map_err(|e| Error::Usage(format!("the parameters cannot be sent: {e}")))?;
+        let mut codec = PacketCodec::new(self.codec.max_payload());
         // Each piece of a long value is a command of its own (sequence id 0), answered by
         // nothing; the execute then leaves those values out.
         let mut piece = BytesMut::new();
@@ -272,13 +328,53 @@ impl Engine {
             for chunk in data.chunks(LONG_DATA_PIECE) {
                 piece.clear();
                 encode_stmt_send_long_data(&mut piece, stmt.id, param, chunk);
-                self.codec.set_seq(0);
-                self.queue_packet(&[&piece]);
+                codec.set_seq(0);
+                codec.encode_parts(&[&piece], out);
             }
         }
-        self.start(&[&exec], Expect::Head)?;
-        self.binary = true;
+        codec.set_seq(0);
+        codec.encode_parts(&[&exec], out);
+        Ok(codec.next_seq())
+    }
+
+    /// Queues COM_STMT_EXECUTE of `stmt` with a read-only cursor: the server keeps the result
+    /// and sends it `rows_per_fetch` rows at a time in answer to COM_STMT_FETCH, which the
+    /// engine sends whenever the rows of the previous one have been read
+    /// ([`Engine::row_step`] goes on across them). Rows left unread are not fetched; the
+    /// cursor then stays open on the server until the statement is executed again, reset or
+    /// closed. A statement without a result set answers with its OK as usual.
+    pub fn start_execute_cursor(
+        &mut self,
+        stmt: &Statement,
+        params: &[&dyn ToParam],
+        rows_per_fetch: u32,
+    ) -> Result<(), Error> {
+        self.start_execute_flags(stmt, params, CURSOR_TYPE_READ_ONLY)?;
+        self.cursor = Some((stmt.id, rows_per_fetch.max(1)));
         Ok(())
+    }
+
+    /// At the end of a cursor execute's head or of a fetch's rows, with the server's `status`:
+    /// when the cursor has rows left, queues COM_STMT_FETCH for the next ones and expects its
+    /// rows (true); otherwise the cursor is done (false).
+    pub(super) fn cursor_fetch(&mut self, status: StatusFlags) -> bool {
+        match self.cursor {
+            Some((id, rows))
+                if status.contains(StatusFlags::CURSOR_EXISTS)
+                    && !status.contains(StatusFlags::LAST_ROW_SENT) =>
+            {
+                let mut b = BytesMut::with_capacity(9);
+                encode_stmt_fetch(&mut b, id, rows);
+                self.codec.set_seq(0);
+                self.queue_packet(&[&b]);
+                self.resp.set(Expect::Rows);
+                true
+            }
+            _ => {
+                self.cursor = None;
+                false
+            }
+        }
     }
 
     /// Queues COM_STMT_RESET of `stmt` (long data sent so far is dropped, a cursor closed);
@@ -308,7 +404,7 @@ impl Engine {
         self.queue_packet(&[&b]);
     }
 
-    fn check_owner(&self, stmt: &Statement) -> Result<(), Error> {
+    pub(super) fn check_owner(&self, stmt: &Statement) -> Result<(), Error> {
         if stmt.engine == self.token {
             Ok(())
         } else {

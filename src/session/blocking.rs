@@ -32,7 +32,7 @@ use crate::codec::frame::Frame;
 use crate::codec::response::OkPacket;
 use crate::codec::resultset::ColumnDefinition;
 use crate::codec::value::ToParam;
-use crate::proto::{ConnectEvent, Engine, PipelineCursor, Row, Statement, Step};
+use crate::proto::{BatchResult, ConnectEvent, Engine, PipelineCursor, Row, Statement, Step};
 use crate::trace::Tracer;
 use crate::Error;
 
@@ -271,6 +271,33 @@ impl Session {
         let id = self.engine.completed();
         self.respond(|e| e.head_step())?;
         Ok(QueryResult { s: self, id })
+    }
+
+    /// COM_STMT_EXECUTE with a read-only cursor (see [`super::Session::execute_cursor`]).
+    pub fn execute_cursor(
+        &mut self,
+        stmt: &Statement,
+        params: &[&dyn ToParam],
+        rows_per_fetch: u32,
+    ) -> Result<QueryResult<'_>, Error> {
+        self.ready()?;
+        self.engine
+            .start_execute_cursor(stmt, params, rows_per_fetch)?;
+        let id = self.engine.completed();
+        self.respond(|e| e.head_step())?;
+        Ok(QueryResult { s: self, id })
+    }
+
+    /// One statement for many rows of parameters (see [`super::Session::exec_batch`]).
+    pub fn exec_batch<'p, R: AsRef<[&'p dyn ToParam]>>(
+        &mut self,
+        stmt: &Statement,
+        rows: &[R],
+    ) -> Result<BatchResult, Error> {
+        self.ready()?;
+        let mut b = self.engine.start_exec_batch(stmt, rows, self.opts.bulk)?;
+        self.drive(|e| e.exec_batch_step(&mut b))?;
+        b.finish()
     }
 
     /// COM_STMT_RESET (see [`super::Session::reset_statement`]).

@@ -17,7 +17,7 @@ use crate::codec::response::OkPacket;
 use crate::codec::value::ToParam;
 use crate::codec::{CapabilityFlags, StatusFlags};
 use crate::error::Error;
-use crate::proto::{ConnectEvent, Engine, Statement, Step};
+use crate::proto::{BatchResult, ConnectEvent, Engine, Statement, Step};
 use crate::trace::Tracer;
 
 use super::options::Options;
@@ -342,6 +342,42 @@ impl Session {
         let id = self.engine.completed();
         self.respond(|e| e.head_step()).await?;
         Ok(QueryResult::new(self, id))
+    }
+
+    /// COM_STMT_EXECUTE with a read-only cursor: like [`Session::execute`], but the server
+    /// keeps the result and sends it `rows_per_fetch` rows at a time, each batch fetched
+    /// (COM_STMT_FETCH) once the previous one has been read. The `fetch-size` option does
+    /// this for every execute. Rows left unread are not fetched.
+    pub async fn execute_cursor(
+        &mut self,
+        stmt: &Statement,
+        params: &[&dyn ToParam],
+        rows_per_fetch: u32,
+    ) -> Result<QueryResult<'_>, Error> {
+        self.ready().await?;
+        self.engine
+            .start_execute_cursor(stmt, params, rows_per_fetch)?;
+        let id = self.engine.completed();
+        self.respond(|e| e.head_step()).await?;
+        Ok(QueryResult::new(self, id))
+    }
+
+    /// Executes `stmt` once per row of `rows` (each row one value per `?`) and adds up the
+    /// OKs. On MariaDB this is COM_STMT_BULK_EXECUTE: the rows go in as few commands as fit
+    /// ([`crate::proto::BULK_CHUNK_BYTES`] each), one round trip per command. Elsewhere, or
+    /// with the `bulk` option off, one COM_STMT_EXECUTE per row, pipelined. Every row's width
+    /// is checked before anything is sent. A server error is [`Error::Batch`]: the first
+    /// error, the rows it concerns and what the rest did (commands not yet sent are dropped).
+    /// Rows of result sets are skipped.
+    pub async fn exec_batch<'p, R: AsRef<[&'p dyn ToParam]>>(
+        &mut self,
+        stmt: &Statement,
+        rows: &[R],
+    ) -> Result<BatchResult, Error> {
+        self.ready().await?;
+        let mut b = self.engine.start_exec_batch(stmt, rows, self.opts.bulk)?;
+        self.drive(|e| e.exec_batch_step(&mut b)).await?;
+        b.finish()
     }
 
     /// COM_STMT_RESET: drops long data sent for `stmt` and closes its cursor.

@@ -10,6 +10,8 @@
 //! | `multi-statements` | allow several `;`-separated statements per query | false |
 //! | `deprecate-eof` | negotiate CLIENT_DEPRECATE_EOF | true |
 //! | `session-track` | negotiate CLIENT_SESSION_TRACK | true |
+//! | `bulk` | `exec_batch` uses COM_STMT_BULK_EXECUTE where the server has it (MariaDB); `false`: pipelined executes | true |
+//! | `fetch-size` | rows per COM_STMT_FETCH: `execute` / `exec` open a read-only cursor and fetch the result this many rows at a time (0 = no cursor) | 0 |
 //! | `stmt-cache` | statements `exec` keeps prepared, by SQL text (least recently used closed first; 0 = none) | 32 |
 //! | `connect-timeout` | seconds to connect and authenticate (0 = none) | 10 |
 //! | `read-timeout`, `write-timeout` | seconds per read / write (0 = none) | none |
@@ -123,6 +125,12 @@ pub struct Options {
     pub session_track: bool,
     /// Statements [`crate::Session::exec`] keeps prepared (0 = none).
     pub stmt_cache: usize,
+    /// [`crate::Session::exec_batch`] sends COM_STMT_BULK_EXECUTE where the server has it;
+    /// false: one pipelined COM_STMT_EXECUTE per row.
+    pub bulk: bool,
+    /// [`crate::Session::execute`] and [`crate::Session::exec`] open a read-only cursor and
+    /// fetch this many rows at a time (0: no cursor).
+    pub fetch_size: u32,
     /// Time limit for connecting and authenticating.
     pub connect_timeout: Option<Duration>,
     /// Time limit for each read from the server.
@@ -230,6 +238,8 @@ impl Default for Options {
             deprecate_eof: true,
             session_track: true,
             stmt_cache: 32,
+            bulk: true,
+            fetch_size: 0,
             connect_timeout: Some(Duration::from_secs(10)),
             read_timeout: None,
             write_timeout: None,
@@ -261,6 +271,8 @@ impl std::fmt::Debug for Options {
             .field("deprecate_eof", &self.deprecate_eof)
             .field("session_track", &self.session_track)
             .field("stmt_cache", &self.stmt_cache)
+            .field("bulk", &self.bulk)
+            .field("fetch_size", &self.fetch_size)
             .field("connect_timeout", &self.connect_timeout)
             .field("read_timeout", &self.read_timeout)
             .field("write_timeout", &self.write_timeout)
@@ -443,6 +455,14 @@ impl Options {
             "multi-statements" => self.multi_statements = parse_bool(&key, v)?,
             "deprecate-eof" => self.deprecate_eof = parse_bool(&key, v)?,
             "session-track" => self.session_track = parse_bool(&key, v)?,
+            "bulk" => self.bulk = parse_bool(&key, v)?,
+            "fetch-size" => {
+                self.fetch_size = v.parse().map_err(|_| {
+                    config(format!(
+                        "`fetch-size` must be a row count (0 = no cursor), not `{v}`"
+                    ))
+                })?;
+            }
             "stmt-cache" => {
                 self.stmt_cache =
                     v.parse().ok().filter(|n| *n <= 16_384).ok_or_else(|| {

@@ -114,6 +114,7 @@ pub(crate) fn prepare(opts: &Options, unix: bool) -> Result<(Engine, TlsSetup), 
     };
     let mut engine = Engine::connect(opts.max_packet, cfg);
     engine.set_stmt_cache(opts.stmt_cache);
+    engine.set_fetch_size(opts.fetch_size);
     Ok((
         engine,
         TlsSetup {

@@ -106,6 +106,19 @@ where
             }
         }
     }
+    put_bulk_head(out, statement_id, flags, types);
+    for row in rows {
+        for p in row.as_ref() {
+            put_bulk_param(out, *p);
+        }
+    }
+    Ok(())
+}
+
+/// Appends the head of a COM_STMT_BULK_EXECUTE: `0xFA`, the statement id, `flags`, and the
+/// types when `flags` has [`BULK_SEND_TYPES_TO_SERVER`]. The rows follow, each parameter by
+/// [`put_bulk_param`].
+pub fn put_bulk_head(out: &mut BytesMut, statement_id: u32, flags: u16, types: &[ParamType]) {
     out.put_u8(COM_STMT_BULK_EXECUTE);
     out.put_u32_le(statement_id);
     out.put_u16_le(flags);
@@ -114,20 +127,21 @@ where
             out.put_slice(&t.to_bytes());
         }
     }
-    for row in rows {
-        for p in row.as_ref() {
-            match p {
-                BulkParam::Value(v) if !v.is_null() => {
-                    out.put_u8(Indicator::None as u8);
-                    v.encode_value(out);
-                }
-                BulkParam::Value(_) | BulkParam::Null => out.put_u8(Indicator::Null as u8),
-                BulkParam::Default => out.put_u8(Indicator::Default as u8),
-                BulkParam::Ignore => out.put_u8(Indicator::Ignore as u8),
-            }
+}
+
+/// Appends one parameter of one row: its indicator and, for a value, the value's binary form
+/// (a NULL value, [`ToParam::is_null`], is [`Indicator::Null`]). The caller checks that a
+/// value has its parameter's declared type.
+pub fn put_bulk_param(out: &mut BytesMut, p: BulkParam<'_>) {
+    match p {
+        BulkParam::Value(v) if !v.is_null() => {
+            out.put_u8(Indicator::None as u8);
+            v.encode_value(out);
         }
+        BulkParam::Value(_) | BulkParam::Null => out.put_u8(Indicator::Null as u8),
+        BulkParam::Default => out.put_u8(Indicator::Default as u8),
+        BulkParam::Ignore => out.put_u8(Indicator::Ignore as u8),
     }
-    Ok(())
 }
 
 /// One parameter of one row of a parsed COM_STMT_BULK_EXECUTE.
