@@ -256,21 +256,14 @@ macro_rules! mywire_insert {
                 .zip(&times)
                 .map(|(r, t)| -> [&dyn ToParam; 5] { [&r.id, &r.k, &r.name, &r.score, t] })
                 .collect();
-            // STUB until main's exec_batch lands: `opts.bulk = false` for Way::Pipelined.
-            let opts = mywire::Options::from_url(&p.url)?;
+            let mut opts = mywire::Options::from_url(&p.url)?;
+            opts.bulk = way != Way::Pipelined;
             let mut s = Session::connect(opts)$($aw)*?;
             let st = s.prepare(INSERT_SQL)$($aw)*?;
             let mut sql = String::new();
             let m = timed_insert!(p, n, {
                 match way {
-                    Way::Bulk | Way::Pipelined => {
-                        // STUB until main's exec_batch lands: one execute per row.
-                        let mut a = 0;
-                        for r in &refs {
-                            a += s.execute(&st, r)$($aw)*?.affected_rows();
-                        }
-                        a
-                    }
+                    Way::Bulk | Way::Pipelined => s.exec_batch(&st, &refs)$($aw)*?.affected_rows,
                     Way::Rows => {
                         let mut a = 0;
                         for r in &refs {
