@@ -3,17 +3,37 @@
 //!
 //! ```text
 //! cargo run --release -p mywire-bench -- [--quick] [--only W,W] [--clients C,C]
-//!     [--pinned | --unpinned | --both] [--reps N] [--url URL] [--out FILE]
-//!     [--compare-exe PATH [--compare-label L]] [--server-defaults]
+//!     [--pinned | --unpinned | --both] [--reps N] [--rows N] [--insert-rows N] [--url URL]
+//!     [--out FILE] [--compare-exe PATH [--compare-label L]] [--server-defaults]
 //! ```
+//!
+//! Clients and workloads (`catalog.rs`): the text clients (`raw`, `mywire`, `mywire-sync`,
+//! `mywire-std`, `zero-mysql`, `zero-mysql-sync`, `mysql_async`, `sqlx-text`) and the prepared
+//! ones (`raw-ps`, `mywire-ps`, `mywire-sync-ps`, `zero-mysql-ps`, `zero-mysql-sync-ps`,
+//! `mysql_async-ps`, `sqlx`) run `bulk`, `bulk1k` and `roundtrip`; a prepared client prepares
+//! its statement before the clock starts and reads binary rows with its own typed decoding
+//! (`peers_ps.rs` for zero-mysql's `FromRow` tuples and mysql_async's `exec_iter` /
+//! `exec_first`). `insert` (`insert.rs`) puts `--insert-rows` rows (100,000; 10,000 with
+//! `--quick`) of (INT, BIGINT, VARCHAR(32), DOUBLE, DATETIME) into a table truncated before
+//! each run and verified after it (count and sums, through a second connection, untimed), one
+//! client for each way: `mywire-bulk` / `mywire-sync-bulk` (`exec_batch`, COM_STMT_BULK_EXECUTE
+//! on MariaDB), `mywire-ps-pipelined` (`exec_batch` with `bulk = false`: pipelined executes),
+//! `mywire-ps-rows` (one awaited `execute` per row), `mywire-multirow` (text INSERTs of 1,000
+//! rows through `query_drop`), `raw-ps` (one COM_STMT_EXECUTE per row, encoded by hand, framing
+//! only), `zero-mysql-bulk` (`exec_bulk_insert_or_update`), `mysql_async-bulk` (`exec_batch`)
+//! and `sqlx` (one `query().bind()….execute()` per row). The lines under each table state the
+//! issue's targets (`targets.rs`): prepared wall against raw-ps, client CPU against the peers'
+//! binary paths, and the bulk insert against the other ways. `bench/scripts/prepared.sh` runs
+//! the full measurement of these.
 //!
 //! `--compare-exe PATH`: another build of this harness (e.g. an older mywire's `bench/`). Each
 //! mywire client row (`mywire`, `mywire-sync`, `mywire-std`) gets a twin, `mywire@L`, whose
 //! child is run from PATH instead of this binary, against the same server and data, in the
 //! same alternating order (right after its own row). L is `--compare-label`, else the short
 //! commit of the git checkout PATH lives in. The child protocol (`--run CLIENT WORKLOAD --url
-//! … --n … --connects … --blob … [--cpu 0]`, one `RESULT` line back) is unchanged since the
-//! harness began, so any earlier build answers it. A second table puts the two side by side.
+//! … --n … --connects … --blob … [--insert-rows …] [--cpu 0]`, one `RESULT` line back) is
+//! unchanged since the harness began apart from `--insert-rows`, which older builds ignore, so
+//! any earlier build answers it. A second table puts the two side by side.
 //!
 //! `--server-defaults`: the throwaway server keeps InnoDB's defaults (128 MiB buffer pool) in
 //! place of the 1 GiB pool and the tuning flags.
@@ -38,102 +58,29 @@
     clippy::indexing_slicing
 )]
 
+mod catalog;
+mod cli;
 mod clients;
+mod insert;
 mod measure;
+mod peers;
+mod peers_ps;
 mod raw;
+mod report;
 mod server;
+mod stats;
+mod targets;
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use catalog::{clients_for, CLI_CLIENTS, INSERT_CLIENTS, PS_CLIENTS, TEXT_CLIENTS, WORKLOADS};
+use cli::{cli_command, files_equal, mywire_cli, run_external, CliSpec};
 use clients::Params;
-
-/// Text-protocol clients, then prepared-statement clients.
-const TEXT_CLIENTS: &[&str] = &[
-    "raw",
-    "mywire",
-    "mywire-sync",
-    "mywire-std",
-    "zero-mysql",
-    "zero-mysql-sync",
-    "mysql_async",
-    "sqlx-text",
-];
-const PS_CLIENTS: &[&str] = &["raw-ps", "mywire-ps", "mywire-sync-ps", "sqlx"];
-const CLI_CLIENTS: &[&str] = &["mariadb-cli", "mywire-cli"];
-const WORKLOADS: &[&str] = &[
-    "bulk",
-    "bulk1k",
-    "roundtrip",
-    "ping",
-    "connect",
-    "pipeline",
-    "blob",
-    "cli",
-];
-
-fn clients_for(w: &str) -> Vec<&'static str> {
-    match w {
-        "bulk" | "bulk1k" => TEXT_CLIENTS.iter().chain(PS_CLIENTS).copied().collect(),
-        "roundtrip" | "blob" => TEXT_CLIENTS
-            .iter()
-            .chain(PS_CLIENTS)
-            .copied()
-            .filter(|c| *c != "mywire-std")
-            // Their blob run would be the text protocol's.
-            .filter(|c| w != "blob" || !c.starts_with("mywire"))
-            .collect(),
-        "ping" | "connect" => vec![
-            "raw",
-            "mywire",
-            "mywire-sync",
-            "zero-mysql",
-            "zero-mysql-sync",
-            "mysql_async",
-            "sqlx",
-        ],
-        "pipeline" => vec!["raw", "mywire"],
-        "cli" => CLI_CLIENTS.to_vec(),
-        _ => vec![],
-    }
-}
-
-fn protocol(c: &str, w: &str) -> &'static str {
-    match (c, w) {
-        (_, "ping" | "connect") => "-",
-        (_, "pipeline") => "text, pipelined",
-        ("raw-ps", _) => "binary (prepared), framing only",
-        ("mywire-ps" | "mywire-sync-ps", "bulk" | "bulk1k") => {
-            "binary (prepared); every cell typed"
-        }
-        ("mywire-ps" | "mywire-sync-ps", _) => "binary (prepared)",
-        ("sqlx", "bulk" | "bulk1k") => "binary (prepared); every cell typed",
-        ("sqlx", _) => "binary (prepared)",
-        ("mywire-std" | "zero-mysql" | "zero-mysql-sync", "bulk" | "bulk1k") => {
-            "text; INT/DOUBLE std-parsed, rest UTF-8 checked"
-        }
-        ("raw", _) => "text, framing only",
-        ("mywire" | "mywire-sync", "bulk" | "bulk1k") => "text; every cell typed",
-        ("mysql_async" | "sqlx-text", "bulk" | "bulk1k") => "text; every cell typed",
-        ("mariadb-cli" | "mywire-cli", _) => "text, CLI to /dev/null",
-        _ => "text",
-    }
-}
-
-fn baseline(c: &str, w: &str) -> &'static str {
-    match (c, w) {
-        (_, "cli") => "mariadb-cli",
-        (
-            "raw-ps" | "mywire-ps" | "mywire-sync-ps" | "sqlx",
-            "bulk" | "bulk1k" | "roundtrip" | "blob",
-        ) => "raw-ps",
-        _ => "raw",
-    }
-}
+use stats::{fmt_dur, fmt_mib, Key, Sample};
 
 /// The mywire clients that `--compare-exe` runs a second time from the other build.
 const COMPARABLE: &[&str] = &["mywire", "mywire-sync", "mywire-std"];
@@ -187,17 +134,6 @@ fn exe_commit(exe: &std::path::Path) -> Option<String> {
     Some(if dirty { format!("{rev}+dirty") } else { rev })
 }
 
-#[derive(Debug, Clone, Default)]
-struct Sample {
-    wall: Duration,
-    cpu: Duration,
-    /// The server's CPU time around the whole child (local server only).
-    srv_cpu: Option<Duration>,
-    peak_kb: u64,
-    base_kb: u64,
-    check: String,
-}
-
 struct Cfg {
     quick: bool,
     only: Vec<String>,
@@ -210,6 +146,7 @@ struct Cfg {
     n: usize,
     connects: usize,
     blob: usize,
+    insert_rows: usize,
     compare_exe: Option<PathBuf>,
     compare_label: String,
     server_defaults: bool,
@@ -218,11 +155,12 @@ struct Cfg {
 fn usage() -> ! {
     eprintln!(
         "usage: mywire-bench [--quick] [--only W,W] [--clients C,C] [--pinned|--unpinned|--both] \
-         [--reps N] [--rows N] [--url URL] [--out FILE] [--compare-exe PATH [--compare-label L]] \
+         [--reps N] [--rows N] [--insert-rows N] [--url URL] [--out FILE] [--compare-exe PATH [--compare-label L]] \
          [--server-defaults]\n  workloads: {WORKLOADS:?}\n  clients: {:?}",
         TEXT_CLIENTS
             .iter()
             .chain(PS_CLIENTS)
+            .chain(INSERT_CLIENTS)
             .chain(CLI_CLIENTS)
             .collect::<Vec<_>>()
     );
@@ -263,6 +201,7 @@ fn main() {
         n: 20_000,
         connects: 1_000,
         blob: 64 << 20,
+        insert_rows: 100_000,
         compare_exe: None,
         compare_label: String::new(),
         server_defaults: false,
@@ -270,6 +209,7 @@ fn main() {
     let mut label = None;
     let mut reps = None;
     let mut rows = None;
+    let mut insert_rows = None;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         let mut val = || it.next().cloned().unwrap_or_else(|| usage());
@@ -282,6 +222,7 @@ fn main() {
             "--both" => cfg.modes = vec![true, false],
             "--reps" => reps = Some(val().parse().unwrap_or_else(|_| usage())),
             "--rows" => rows = Some(val().parse().unwrap_or_else(|_| usage())),
+            "--insert-rows" => insert_rows = Some(val().parse().unwrap_or_else(|_| usage())),
             "--url" => cfg.url = Some(val()),
             "--out" => cfg.out = Some(PathBuf::from(val())),
             "--compare-exe" => cfg.compare_exe = Some(PathBuf::from(val())),
@@ -296,6 +237,10 @@ fn main() {
         cfg.n = 2_000;
         cfg.connects = 100;
         cfg.blob = 16 << 20;
+        cfg.insert_rows = 10_000;
+    }
+    if let Some(r) = insert_rows {
+        cfg.insert_rows = r;
     }
     if let Some(r) = reps {
         cfg.reps = r;
@@ -331,6 +276,7 @@ fn child(args: &[String]) {
         n: 0,
         connects: 0,
         blob: 0,
+        insert_rows: 0,
     };
     let mut cpu = None;
     let mut it = args[2..].iter();
@@ -341,6 +287,7 @@ fn child(args: &[String]) {
             "--n" => p.n = v.parse().unwrap_or(0),
             "--connects" => p.connects = v.parse().unwrap_or(0),
             "--blob" => p.blob = v.parse().unwrap_or(0),
+            "--insert-rows" => p.insert_rows = v.parse().unwrap_or(0),
             "--cpu" => cpu = v.parse::<usize>().ok(),
             _ => {}
         }
@@ -353,7 +300,32 @@ fn child(args: &[String]) {
         .build()
         .expect("runtime");
     let w = workload.as_str();
-    let r = match client.as_str() {
+    let n = p.insert_rows;
+    let r = match (client.as_str(), w) {
+        ("raw-ps", "insert") => insert::raw_ps(&p, n),
+        ("mywire-bulk", _) => rt.block_on(insert::mywire(&p, n, insert::Way::Bulk)),
+        ("mywire-sync-bulk", _) => insert::mywire_sync(&p, n, insert::Way::Bulk),
+        ("mywire-ps-pipelined", _) => rt.block_on(insert::mywire(&p, n, insert::Way::Pipelined)),
+        ("mywire-ps-rows", _) => rt.block_on(insert::mywire(&p, n, insert::Way::Rows)),
+        ("mywire-multirow", _) => rt.block_on(insert::mywire(&p, n, insert::Way::MultiRow)),
+        ("zero-mysql-bulk", _) => rt.block_on(insert::zero_mysql_bulk(&p, n)),
+        ("mysql_async-bulk", _) => rt.block_on(insert::mysql_async_bulk(&p, n)),
+        ("sqlx", "insert") => rt.block_on(insert::sqlx(&p, n)),
+        _ => child_select(&rt, &client, w, &p),
+    };
+    drop(rt);
+    report(r);
+}
+
+/// The `bulk` … `blob` workloads' clients.
+fn child_select(
+    rt: &tokio::runtime::Runtime,
+    client: &str,
+    w: &str,
+    p: &Params,
+) -> clients::Res<clients::Measured> {
+    let p = p.clone();
+    match client {
         "raw" => clients::raw(w, &p, false),
         "raw-ps" => clients::raw(w, &p, true),
         "mywire" => rt.block_on(clients::mywire(w, &p, clients::Mode::Typed)),
@@ -361,14 +333,19 @@ fn child(args: &[String]) {
         "mywire-ps" => rt.block_on(clients::mywire(w, &p, clients::Mode::Prepared)),
         "mywire-sync" => clients::mywire_sync(w, &p, clients::Mode::Typed),
         "mywire-sync-ps" => clients::mywire_sync(w, &p, clients::Mode::Prepared),
-        "zero-mysql" => rt.block_on(clients::zero_mysql(w, &p)),
-        "zero-mysql-sync" => clients::zero_mysql_sync(w, &p),
-        "mysql_async" => rt.block_on(clients::mysql_async(w, &p)),
-        "sqlx" => rt.block_on(clients::sqlx(w, &p, false)),
-        "sqlx-text" => rt.block_on(clients::sqlx(w, &p, true)),
+        "zero-mysql" => rt.block_on(peers::zero_mysql(w, &p)),
+        "zero-mysql-sync" => peers::zero_mysql_sync(w, &p),
+        "mysql_async" => rt.block_on(peers::mysql_async(w, &p)),
+        "sqlx" => rt.block_on(peers::sqlx(w, &p, false)),
+        "sqlx-text" => rt.block_on(peers::sqlx(w, &p, true)),
+        "zero-mysql-ps" => rt.block_on(peers_ps::zero_mysql_ps(w, &p)),
+        "zero-mysql-sync-ps" => peers_ps::zero_mysql_sync_ps(w, &p),
+        "mysql_async-ps" => rt.block_on(peers_ps::mysql_async_ps(w, &p)),
         c => Err(format!("unknown client {c}").into()),
-    };
-    drop(rt);
+    }
+}
+
+fn report(r: clients::Res<clients::Measured>) {
     match r {
         Ok(m) => {
             println!(
@@ -398,91 +375,9 @@ fn setup_sql(rows: usize) -> String {
          '2024-01-01 00:00:00' + INTERVAL seq SECOND, seq/7, \
          IF(seq%10=0, NULL, REPEAT('x', seq%50)) FROM seq_1_to_{rows};\n\
          CREATE TABLE blobt (id INT PRIMARY KEY, b LONGBLOB);\n\
-         ANALYZE TABLE t;"
+         {}ANALYZE TABLE t;",
+        insert::TABLE_SQL
     )
-}
-
-/// The mywire CLI if it has `--batch` ($MYWIRE_CLI, else `mywire` beside this binary).
-fn mywire_cli() -> Option<PathBuf> {
-    let p = std::env::var_os("MYWIRE_CLI")
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::current_exe()
-                .ok()?
-                .parent()
-                .map(|d| d.join("mywire"))
-        })?;
-    let out = Command::new(&p)
-        .arg("--help")
-        .stdin(Stdio::null())
-        .output()
-        .ok()?;
-    let text =
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
-    text.contains("--batch").then_some(p)
-}
-
-struct CliSpec {
-    port: u16,
-    mywire: Option<PathBuf>,
-}
-
-fn cli_command(c: &str, spec: &CliSpec, url: &str) -> Option<Command> {
-    match c {
-        "mariadb-cli" => {
-            let mut cmd = Command::new("mariadb");
-            cmd.args([
-                "--no-defaults",
-                "--skip-ssl",
-                "--protocol=TCP",
-                "-h127.0.0.1",
-            ])
-            .arg(format!("-P{}", spec.port))
-            .arg(format!("-u{}", server::USER))
-            .arg(format!("-p{}", server::PASSWORD))
-            .arg(server::DATABASE)
-            .args(["--batch", "--quick", "-e", clients::BULK_SQL]);
-            Some(cmd)
-        }
-        "mywire-cli" => {
-            let mut cmd = Command::new(spec.mywire.as_ref()?);
-            cmd.args(["--url", url, "--batch", "-e", clients::BULK_SQL]);
-            Some(cmd)
-        }
-        _ => None,
-    }
-}
-
-/// Runs an external command with stdout to `out`; wall time and rusage of the child (wait4).
-fn run_external(mut cmd: Command, pinned: bool, out: Stdio) -> Result<Sample, String> {
-    cmd.stdin(Stdio::null())
-        .stdout(out)
-        .stderr(Stdio::inherit());
-    if pinned {
-        unsafe {
-            cmd.pre_exec(|| {
-                measure::set_affinity(0, &[0]).map_err(|e| std::io::Error::other(e.to_string()))
-            });
-        }
-    }
-    let t = Instant::now();
-    let child = cmd.spawn().map_err(|e| format!("spawn: {e}"))?;
-    let pid = child.id() as i32;
-    let mut status = 0;
-    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
-    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut ru) };
-    let wall = t.elapsed();
-    if r != pid || !libc::WIFEXITED(status) || libc::WEXITSTATUS(status) != 0 {
-        return Err(format!("external command failed (status {status})"));
-    }
-    Ok(Sample {
-        wall,
-        cpu: measure::tv(ru.ru_utime) + measure::tv(ru.ru_stime),
-        srv_cpu: None,
-        peak_kb: ru.ru_maxrss as u64,
-        base_kb: 0,
-        check: String::new(),
-    })
 }
 
 /// Runs one (client, workload) child. `client` may be a `--compare-exe` twin (`mywire@L`):
@@ -506,6 +401,7 @@ fn run_child(
         .args(["--n", &cfg.n.to_string()])
         .args(["--connects", &cfg.connects.to_string()])
         .args(["--blob", &cfg.blob.to_string()])
+        .args(["--insert-rows", &cfg.insert_rows.to_string()])
         .stdin(Stdio::null())
         .stderr(Stdio::inherit());
     if pinned {
@@ -549,55 +445,6 @@ fn pin_server(srv: &server::Server, pinned: bool) {
     for tid in srv.tids() {
         let _ = measure::set_affinity(tid, cpus);
     }
-}
-
-fn median_dur(v: &mut [Duration]) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
-
-fn median_u64(v: &mut [u64]) -> u64 {
-    v.sort();
-    v[v.len() / 2]
-}
-
-fn fmt_dur(d: Duration) -> String {
-    let s = d.as_secs_f64();
-    if s >= 1.0 {
-        format!("{s:.3} s")
-    } else if s >= 1e-3 {
-        format!("{:.1} ms", s * 1e3)
-    } else {
-        format!("{:.1} µs", s * 1e6)
-    }
-}
-
-fn fmt_mib(kb: u64) -> String {
-    format!("{:.1} MiB", kb as f64 / 1024.0)
-}
-
-type Key = (bool, String, String); // (pinned, workload, client)
-
-/// Medians of one (mode, workload, client).
-struct Med {
-    wall: Duration,
-    cpu: Duration,
-    srv_cpu: Option<Duration>,
-    rss: u64,
-}
-
-fn med(samples: &BTreeMap<Key, Vec<Sample>>, pinned: bool, w: &str, c: &str) -> Option<Med> {
-    let v = samples.get(&(pinned, w.to_string(), c.to_string()))?;
-    let mut wall: Vec<_> = v.iter().map(|s| s.wall).collect();
-    let mut cpu: Vec<_> = v.iter().map(|s| s.cpu).collect();
-    let mut srv: Vec<_> = v.iter().filter_map(|s| s.srv_cpu).collect();
-    let mut rss: Vec<_> = v.iter().map(|s| s.peak_kb).collect();
-    Some(Med {
-        wall: median_dur(&mut wall),
-        cpu: median_dur(&mut cpu),
-        srv_cpu: (srv.len() == v.len()).then(|| median_dur(&mut srv)),
-        rss: median_u64(&mut rss),
-    })
 }
 
 fn parent(cfg: &Cfg) -> Result<(), String> {
@@ -735,237 +582,11 @@ fn parent(cfg: &Cfg) -> Result<(), String> {
         pin_server(s, false);
     }
 
-    // Checks must agree across the clients of a workload. The raw baselines only frame, so
-    // they report fewer facts: their check must be a prefix of the others' (`rows=N`).
-    for &w in &workloads {
-        let mut seen: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
-        for ((_, ww, c), v) in &samples {
-            if ww == w && !c.starts_with("raw") {
-                for s in v {
-                    seen.entry(s.check.clone()).or_default().insert(c.clone());
-                }
-            }
-        }
-        for ((_, ww, c), v) in &samples {
-            if ww == w && c.starts_with("raw") && w.starts_with("bulk") {
-                for s in v {
-                    if !seen.keys().all(|k| k.starts_with(&s.check)) {
-                        seen.entry(s.check.clone()).or_default().insert(c.clone());
-                    }
-                }
-            }
-        }
-        if seen.len() > 1 {
-            let parts: Vec<String> = seen
-                .iter()
-                .map(|(k, v)| {
-                    format!(
-                        "`{k}` ({})",
-                        v.iter().cloned().collect::<Vec<_>>().join(", ")
-                    )
-                })
-                .collect();
-            notes.push(format!("{w}: results differ: {}", parts.join("; ")));
-        }
-    }
-
-    let mut md = String::new();
-    md.push_str(&format!(
-        "Parameters: {} rows; roundtrip/ping/pipeline n = {}; connect n = {}; blob {} MiB; {} repetition(s), medians; \
-         server: {}; {builds}.\n\n",
-        cfg.rows, cfg.n, cfg.connects, cfg.blob >> 20, cfg.reps,
-        match (&cfg.url, cfg.server_defaults) {
-            (Some(_), _) => "external (--url)",
-            (None, true) => "InnoDB defaults (--server-defaults)",
-            (None, false) => "1 GiB buffer pool",
-        }
-    ));
-    for &pinned in &cfg.modes {
-        let (lb, la) = load.get(&pinned).cloned().unwrap_or_default();
-        md.push_str(&format!(
-            "### {} (load average before: {lb}; after: {la})\n\n",
-            if pinned {
-                "Pinned: client and server on CPU 0"
-            } else {
-                "Unpinned"
-            }
-        ));
-        md.push_str("| workload | client | protocol | wall | per op | client CPU | server CPU | peak RSS | wall / base | CPU / base |\n");
-        md.push_str("|---|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
-        for &w in &workloads {
-            let ops = match w {
-                "bulk" | "cli" => cfg.rows,
-                "bulk1k" => 1000.min(cfg.rows),
-                "connect" => cfg.connects,
-                "blob" => 1,
-                _ => cfg.n,
-            };
-            for c in run_list(cfg, w) {
-                let c = c.as_str();
-                let Some(Med {
-                    wall,
-                    cpu,
-                    srv_cpu,
-                    rss,
-                }) = med(&samples, pinned, w, c)
-                else {
-                    if w == "cli" && c == "mywire-cli" {
-                        md.push_str(&format!(
-                            "| {w} | {c} | {} | missing | | | | | |\n",
-                            protocol(c, w)
-                        ));
-                    }
-                    continue;
-                };
-                let (cb, _) = split_client(c);
-                let base = med(&samples, pinned, w, baseline(cb, w));
-                let (rw, rc) = match base {
-                    Some(Med {
-                        wall: bw, cpu: bc, ..
-                    }) => (
-                        format!("{:.2}×", wall.as_secs_f64() / bw.as_secs_f64()),
-                        format!("{:.2}×", cpu.as_secs_f64() / bc.as_secs_f64().max(1e-9)),
-                    ),
-                    None => ("".into(), "".into()),
-                };
-                let wrong = samples
-                    .get(&(pinned, w.to_string(), c.to_string()))
-                    .is_some_and(|v| v.iter().any(|s| s.check.contains("BAD")));
-                md.push_str(&format!(
-                    "| {w} | {c}{} | {} | {} | {} | {} | {} | {} | {rw} | {rc} |\n",
-                    if wrong { " ⚠ wrong result" } else { "" },
-                    protocol(cb, w),
-                    fmt_dur(wall),
-                    fmt_dur(wall / ops.max(1) as u32),
-                    fmt_dur(cpu),
-                    srv_cpu.map(fmt_dur).unwrap_or_else(|| "-".into()),
-                    fmt_mib(rss),
-                ));
-            }
-        }
-        md.push('\n');
-        // This build against the --compare-exe build, row by row.
-        if cfg.compare_exe.is_some() {
-            let l = &cfg.compare_label;
-            md.push_str(&format!(
-                "This build (new) against `@{l}` (old), medians of the same run:\n\n\
-                 | workload | client | wall @{l} | wall new | new / old | client CPU @{l} | client CPU new | new / old | server CPU @{l} | server CPU new | new / old |\n\
-                 |---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
-            ));
-            let ratio = |n: Duration, o: Duration| {
-                format!("{:.3}×", n.as_secs_f64() / o.as_secs_f64().max(1e-9))
-            };
-            for &w in &workloads {
-                for c in COMPARABLE {
-                    let twin = format!("{c}@{l}");
-                    let (Some(n), Some(o)) =
-                        (med(&samples, pinned, w, c), med(&samples, pinned, w, &twin))
-                    else {
-                        continue;
-                    };
-                    let (so, sn, sr) = match (o.srv_cpu, n.srv_cpu) {
-                        (Some(a), Some(b)) => (fmt_dur(a), fmt_dur(b), ratio(b, a)),
-                        _ => ("-".into(), "-".into(), "".into()),
-                    };
-                    md.push_str(&format!(
-                        "| {w} | {c} | {} | {} | **{}** | {} | {} | {} | {so} | {sn} | {sr} |\n",
-                        fmt_dur(o.wall),
-                        fmt_dur(n.wall),
-                        ratio(n.wall, o.wall),
-                        fmt_dur(o.cpu),
-                        fmt_dur(n.cpu),
-                        ratio(n.cpu, o.cpu),
-                    ));
-                }
-            }
-            md.push('\n');
-        }
-        // Derived figures.
-        let get = |w: &str, c: &str| samples.get(&(pinned, w.to_string(), c.to_string()));
-        let medw = |w: &str, c: &str| {
-            get(w, c).map(|v| median_dur(&mut v.iter().map(|s| s.wall).collect::<Vec<_>>()))
-        };
-        let twin = format!("mywire@{}", cfg.compare_label);
-        for c in ["mywire", twin.as_str()] {
-            if let (Some(p), Some(s)) = (medw("pipeline", c), medw("roundtrip", c)) {
-                md.push_str(&format!(
-                    "- pipeline: {c} {} SELECT 1 pipelined in {} vs sequential {}: **{:.1}×** the throughput\n",
-                    cfg.n, fmt_dur(p), fmt_dur(s), s.as_secs_f64() / p.as_secs_f64()
-                ));
-            }
-        }
-        for c in TEXT_CLIENTS.iter().chain(PS_CLIENTS) {
-            let rss = |w: &str| {
-                get(w, c).map(|v| median_u64(&mut v.iter().map(|s| s.peak_kb).collect::<Vec<_>>()))
-            };
-            if let (Some(big), Some(small)) = (rss("bulk"), rss("bulk1k")) {
-                md.push_str(&format!(
-                    "- memory, {c}: peak RSS streaming {} rows {} vs 1,000 rows {}: {:.2}×\n",
-                    cfg.rows,
-                    fmt_mib(big),
-                    fmt_mib(small),
-                    big as f64 / small as f64
-                ));
-            }
-        }
-        for c in TEXT_CLIENTS.iter().chain(PS_CLIENTS) {
-            if let Some(v) = get("blob", c) {
-                let mut extra: Vec<u64> = v
-                    .iter()
-                    .map(|s| s.peak_kb.saturating_sub(s.base_kb))
-                    .collect();
-                let e = median_u64(&mut extra);
-                md.push_str(&format!(
-                    "- blob, {c}: peak RSS above the pre-payload RSS {} = **{:.2}** copies of the {} MiB payload\n",
-                    fmt_mib(e), e as f64 * 1024.0 / cfg.blob as f64, cfg.blob >> 20
-                ));
-            }
-        }
-        md.push('\n');
-    }
-    let mut seen_notes = std::collections::BTreeSet::new();
-    notes.retain(|n| seen_notes.insert(n.clone()));
-    if !notes.is_empty() {
-        md.push_str("Notes:\n\n");
-        for n in &notes {
-            md.push_str(&format!("- {n}\n"));
-        }
-        md.push('\n');
-    }
-    md.push_str(&format!("Total harness time {:.0?}.\n", started.elapsed()));
+    let md = report::markdown(cfg, &samples, &load, notes, &builds, &workloads, started);
     println!("{md}");
     if let Some(p) = &cfg.out {
         let mut f = std::fs::File::create(p).map_err(|e| e.to_string())?;
         f.write_all(md.as_bytes()).map_err(|e| e.to_string())?;
     }
     Ok(())
-}
-
-fn files_equal(a: &std::path::Path, b: &std::path::Path) -> bool {
-    use std::io::Read;
-    let (Ok(fa), Ok(fb)) = (std::fs::File::open(a), std::fs::File::open(b)) else {
-        return false;
-    };
-    let (mut ra, mut rb) = (std::io::BufReader::new(fa), std::io::BufReader::new(fb));
-    let (mut ba, mut bb) = (vec![0u8; 1 << 16], vec![0u8; 1 << 16]);
-    loop {
-        let na = read_full(&mut ra, &mut ba);
-        let nb = read_full(&mut rb, &mut bb);
-        if na != nb || ba[..na] != bb[..nb] {
-            return false;
-        }
-        if na == 0 {
-            return true;
-        }
-    }
-    fn read_full(r: &mut impl Read, b: &mut [u8]) -> usize {
-        let mut n = 0;
-        while n < b.len() {
-            match r.read(&mut b[n..]) {
-                Ok(0) | Err(_) => break,
-                Ok(k) => n += k,
-            }
-        }
-        n
-    }
 }

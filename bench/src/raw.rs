@@ -339,6 +339,27 @@ impl Raw {
         self.response()
     }
 
+    /// COM_STMT_EXECUTE with `n` (< 9) non-NULL parameters: their types (two bytes each) and
+    /// their binary values, already encoded; frames the response (an OK for an INSERT).
+    pub fn execute_params(
+        &mut self,
+        id: u32,
+        n: u8,
+        types: &[u8],
+        values: &[u8],
+    ) -> io::Result<u64> {
+        let mut p = [0u8; 12];
+        p[0] = 0x17;
+        p[1..5].copy_from_slice(&id.to_le_bytes());
+        p[5] = 0;
+        p[6..10].copy_from_slice(&1u32.to_le_bytes());
+        p[10] = 0; // null bitmap: one byte for up to 8 parameters, none NULL
+        p[11] = 1; // new params bound
+        debug_assert!(n > 0 && n < 9 && types.len() == 2 * usize::from(n));
+        self.send(&[&p, types, values])?;
+        self.response()
+    }
+
     /// COM_STMT_EXECUTE with one LONG_BLOB parameter.
     pub fn execute_blob(&mut self, id: u32, blob: &[u8]) -> io::Result<u64> {
         let mut p = Vec::with_capacity(32);
