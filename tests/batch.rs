@@ -226,3 +226,45 @@ fn the_blocking_session_has_exec_batch() {
         s.query_drop(&format!("DROP TABLE {table}")).unwrap();
     }
 }
+
+#[tokio::test]
+async fn pipelined_executes_return_every_result_in_order() {
+    let (mut s, t) = connect("").await;
+    let st = s
+        .prepare("SELECT seq, ? FROM seq_1_to_3 WHERE seq <= ?")
+        .await
+        .unwrap();
+    let labels: Vec<String> = (0..50).map(|i| format!("q{i}")).collect();
+    let limits: Vec<i32> = (0..50).map(|i| i % 4).collect();
+    let rows: Vec<[&dyn ToParam; 2]> = (0..50)
+        .map(|i| [&labels[i] as &dyn ToParam, &limits[i]])
+        .collect();
+    t.clear();
+    let mut p = s.pipeline_executes(&st, &rows).await.unwrap();
+    assert_eq!(p.len(), 50);
+    let mut i = 0;
+    while let Some(r) = p.next().await {
+        let mut r = r.unwrap();
+        let mut n = 0;
+        while let Some(row) = r.next_row().await.unwrap() {
+            assert!(row.is_binary());
+            assert_eq!(row.get::<String>(1).unwrap().unwrap(), labels[i]);
+            n += 1;
+        }
+        assert_eq!(n, i % 4, "result {i}");
+        i += 1;
+    }
+    assert_eq!(i, 50);
+    drop(p);
+    assert_eq!(t.count(EXECUTE), 50);
+    // A pipeline dropped half-read: the rest is drained (or never sent), the session goes on.
+    let mut p = s.pipeline_executes(&st, &rows).await.unwrap();
+    let r = p.next().await.unwrap().unwrap();
+    drop(r);
+    drop(p);
+    let mut r = s.query("SELECT 7").await.unwrap();
+    assert_eq!(
+        r.next_row().await.unwrap().unwrap().get::<i64>(0).unwrap(),
+        Some(7)
+    );
+}

@@ -190,12 +190,8 @@ impl Engine {
                 i = i.saturating_add(end.max(1));
             }
         } else {
-            for (i, r) in rows.iter().enumerate() {
-                starts.push(i);
-                let before = all.len();
-                let seq = self.encode_execute(&mut all, stmt, r.as_ref(), 0)?;
-                cuts.push((all.len().saturating_sub(before), seq));
-            }
+            starts.extend(0..rows.len());
+            self.encode_executes(&mut all, &mut cuts, stmt, rows)?;
         }
         let total = cuts.len();
         let cursor = PipelineCursor::new(self.completed(), total);
@@ -209,6 +205,59 @@ impl Engine {
             failed: None,
             bulk,
         })
+    }
+
+    /// Queues one COM_STMT_EXECUTE of `stmt` per row of `rows`, pipelined like
+    /// [`Engine::queue_pipeline`]'s queries (their responses, result sets included, are read
+    /// in order the same way). Every row is checked before anything is queued.
+    pub fn queue_pipeline_executes<'p, R>(
+        &mut self,
+        stmt: &Statement,
+        rows: &[R],
+    ) -> Result<PipelineCursor, Error>
+    where
+        R: AsRef<[&'p dyn ToParam]>,
+    {
+        self.check()?;
+        if !self.is_idle() {
+            return Err(Error::Usage(
+                "a pipeline was started while a response is still unread".into(),
+            ));
+        }
+        let mut all = BytesMut::new();
+        let mut cuts = Vec::with_capacity(rows.len());
+        self.encode_executes(&mut all, &mut cuts, stmt, rows)?;
+        let cursor = PipelineCursor::new(self.completed(), cuts.len());
+        self.push_unsent(all, &cuts, Expect::Head, true);
+        Ok(cursor)
+    }
+
+    /// Appends one execute per row to `all`, each one's length and response sequence id to
+    /// `cuts`; nothing is appended when a row is refused.
+    fn encode_executes<'p, R>(
+        &self,
+        all: &mut BytesMut,
+        cuts: &mut Vec<(usize, u8)>,
+        stmt: &Statement,
+        rows: &[R],
+    ) -> Result<(), Error>
+    where
+        R: AsRef<[&'p dyn ToParam]>,
+    {
+        let start = all.len();
+        let n = cuts.len();
+        for r in rows {
+            let before = all.len();
+            match self.encode_execute(all, stmt, r.as_ref(), 0) {
+                Ok(seq) => cuts.push((all.len().saturating_sub(before), seq)),
+                Err(e) => {
+                    all.truncate(start);
+                    cuts.truncate(n);
+                    return Err(e);
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Reads the responses of a batch queued by [`Engine::start_exec_batch`], sending the

@@ -398,6 +398,18 @@ impl Session {
         Ok(())
     }
 
+    /// Pipelined executes of one statement (see [`super::Session::pipeline_executes`]).
+    pub fn pipeline_executes<'p, R: AsRef<[&'p dyn ToParam]>>(
+        &mut self,
+        stmt: &Statement,
+        rows: &[R],
+    ) -> Result<Pipeline<'_>, Error> {
+        self.ready()?;
+        let cursor = self.engine.queue_pipeline_executes(stmt, rows)?;
+        self.top_up()?;
+        Ok(Pipeline { s: self, cursor })
+    }
+
     /// Sends every query without waiting in between; the responses come in order from the
     /// returned [`Pipeline`] (see [`super::Session::pipeline`]).
     pub fn pipeline<I, S>(&mut self, queries: I) -> Result<Pipeline<'_>, Error>

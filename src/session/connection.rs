@@ -489,6 +489,21 @@ impl Session {
 
     // ---- pipelining ---------------------------------------------------------------------
 
+    /// Sends one COM_STMT_EXECUTE of `stmt` per row of `rows` without waiting for the
+    /// responses (like [`Session::pipeline`] for queries) and returns them in order, each a
+    /// result whose binary rows are streamed as usual. Rows of the wrong width are refused
+    /// before anything is sent.
+    pub async fn pipeline_executes<'p, R: AsRef<[&'p dyn ToParam]>>(
+        &mut self,
+        stmt: &Statement,
+        rows: &[R],
+    ) -> Result<Pipeline<'_>, Error> {
+        self.ready().await?;
+        let cursor = self.engine.queue_pipeline_executes(stmt, rows)?;
+        self.top_up().await?;
+        Ok(Pipeline::new(self, cursor))
+    }
+
     /// Sends every query in `queries` without waiting for the responses in between, and
     /// returns a [`Pipeline`] that yields each response in order.
     ///
