@@ -195,7 +195,7 @@ impl Engine {
         }
         let total = cuts.len();
         let cursor = PipelineCursor::new(self.completed(), total);
-        self.push_unsent(all, &cuts, Expect::Head, true);
+        self.push_unsent(all, &cuts, Expect::Head, Some(stmt.id()));
         Ok(ExecBatch {
             cursor,
             starts,
@@ -228,7 +228,7 @@ impl Engine {
         let mut cuts = Vec::with_capacity(rows.len());
         self.encode_executes(&mut all, &mut cuts, stmt, rows)?;
         let cursor = PipelineCursor::new(self.completed(), cuts.len());
-        self.push_unsent(all, &cuts, Expect::Head, true);
+        self.push_unsent(all, &cuts, Expect::Head, Some(stmt.id()));
         Ok(cursor)
     }
 

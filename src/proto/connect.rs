@@ -59,8 +59,11 @@ pub fn client_capabilities(
     c
 }
 
-/// The MariaDB extended capabilities the client asks for: COM_STMT_BULK_EXECUTE.
-pub const MARIADB_WANTED: MariaDbCapabilities = MariaDbCapabilities::STMT_BULK_OPERATIONS;
+/// The MariaDB extended capabilities the client asks for: COM_STMT_BULK_EXECUTE, and column
+/// definitions of an execute not resent when unchanged (CACHE_METADATA).
+pub const MARIADB_WANTED: MariaDbCapabilities = MariaDbCapabilities(
+    MariaDbCapabilities::STMT_BULK_OPERATIONS.bits() | MariaDbCapabilities::CACHE_METADATA.bits(),
+);
 
 /// Everything the connection phase needs from the options, prepared by the driver (files are
 /// read before the first byte arrives, so a bad file fails the same way whatever the server
@@ -242,7 +245,10 @@ impl Engine {
                         Some(0x00) => {
                             let ok = parse_ok(&f.payload, self.caps).map_err(|e| self.proto(e))?;
                             self.on_ok(ok);
-                            self.resp.negotiated(self.caps, false, false);
+                            let cache = self
+                                .mariadb_caps
+                                .contains(MariaDbCapabilities::CACHE_METADATA);
+                            self.resp.negotiated(self.caps, false, cache);
                             self.phase = Phase::Command;
                             return Ok(Some(ConnectEvent::Connected));
                         }

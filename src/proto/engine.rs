@@ -38,8 +38,8 @@ pub(super) struct Queued {
     pub(super) expect: Expect,
     /// The sequence id of its response's first packet.
     pub(super) seq: u8,
-    /// Its result rows are binary (an execute).
-    pub(super) binary: bool,
+    /// The statement it executes (its rows are binary); `None` for other commands.
+    pub(super) stmt: Option<u32>,
 }
 
 /// The state machine of one connection. See the [module documentation](super).
@@ -82,6 +82,15 @@ pub struct Engine {
     pub(super) cells: RowCells,
     /// The current result's rows are binary (a prepared statement's), split into these.
     pub(super) binary: bool,
+    /// The statement the current response executes (see [`Engine::set_exec`]).
+    pub(super) exec_stmt: Option<u32>,
+    /// The statement id of the latest PREPARE_OK (what 0xFFFFFFFF names); `None` after a
+    /// prepare was sent and until it succeeds.
+    pub(super) last_prepared: Option<u32>,
+    /// MariaDB's CACHE_METADATA: each open statement's latest column definitions.
+    pub(super) stmt_columns: std::collections::HashMap<u32, Vec<ColumnDefinition>>,
+    /// The current result's column definitions came on the wire (not from the cache).
+    pub(super) columns_sent: bool,
     pub(super) binary_cells: BinaryRowCells,
     /// The cursor the current execute opened: its statement id and rows per COM_STMT_FETCH.
     pub(super) cursor: Option<(u32, u32)>,
@@ -96,8 +105,8 @@ pub struct Engine {
     /// This engine's identity (statements are executed only where they were prepared).
     pub(super) token: u64,
     /// Commands written whose responses have not started: (what the response looks like,
-    /// first response seq, command bytes, binary rows).
-    pending: VecDeque<(Expect, u8, usize, bool)>,
+    /// first response seq, command bytes, the statement executed).
+    pending: VecDeque<(Expect, u8, usize, Option<u32>)>,
     /// Bytes of pipelined commands written whose responses are not complete.
     inflight_bytes: usize,
     /// Bytes of the command whose response is being read (pipelined commands only).
@@ -174,6 +183,10 @@ impl Engine {
             row_range: (0, 0),
             cells: RowCells::new(),
             binary: false,
+            exec_stmt: None,
+            last_prepared: None,
+            stmt_columns: std::collections::HashMap::new(),
+            columns_sent: false,
             binary_cells: BinaryRowCells::new(),
             cursor: None,
             fetch_size: 0,
@@ -322,7 +335,7 @@ impl Engine {
         self.codec.set_seq(0);
         self.queue_packet(parts);
         self.resp.set(next);
-        self.binary = false;
+        self.set_exec(None);
         Ok(())
     }
 
@@ -430,7 +443,7 @@ impl Engine {
             cuts.push((all.len().saturating_sub(before), codec.next_seq()));
         }
         let total = cuts.len();
-        self.push_unsent(all, &cuts, Expect::Head, false);
+        self.push_unsent(all, &cuts, Expect::Head, None);
         Ok(PipelineCursor::new(self.completed, total))
     }
 
@@ -441,7 +454,7 @@ impl Engine {
         all: BytesMut,
         cuts: &[(usize, u8)],
         expect: Expect,
-        binary: bool,
+        stmt: Option<u32>,
     ) {
         self.flush_closes();
         let mut all = all.freeze();
@@ -450,7 +463,7 @@ impl Engine {
                 bytes: all.split_to(len.min(all.len())),
                 expect,
                 seq,
-                binary,
+                stmt,
             });
         }
     }
@@ -477,19 +490,19 @@ impl Engine {
                 bytes,
                 expect,
                 seq,
-                binary,
+                stmt,
             }) = self.unsent.pop_front()
             else {
                 break;
             };
             self.inflight_bytes = self.inflight_bytes.saturating_add(bytes.len());
             if self.busy() {
-                self.pending.push_back((expect, seq, bytes.len(), binary));
+                self.pending.push_back((expect, seq, bytes.len(), stmt));
             } else {
                 self.resp.set(expect);
                 self.codec.set_seq(seq);
                 self.current_bytes = bytes.len();
-                self.binary = binary;
+                self.set_exec(stmt);
             }
             if self.tracer.is_some() {
                 // Every packet of the command (an execute's long data pieces come first).
@@ -524,11 +537,11 @@ impl Engine {
         self.inflight_bytes = self.inflight_bytes.saturating_sub(self.current_bytes);
         self.current_bytes = 0;
         match self.pending.pop_front() {
-            Some((expect, seq, size, binary)) => {
+            Some((expect, seq, size, stmt)) => {
                 self.resp.set(expect);
                 self.codec.set_seq(seq);
                 self.current_bytes = size;
-                self.binary = binary;
+                self.set_exec(stmt);
             }
             None => self.resp.set(Expect::Idle),
         }

@@ -39,6 +39,7 @@ impl Engine {
         }
         self.start(&[payload], Expect::Idle)?;
         let mut tracker = Response::new(self.caps);
+        tracker.negotiated(self.caps, false, self.resp.caches_metadata());
         match parse_command(payload) {
             Ok(cmd) => tracker.on_command(&cmd),
             Err(_) => tracker.set(Expect::Unknown),

@@ -25,6 +25,9 @@ impl Engine {
                 expect,
                 Expect::Head | Expect::Columns { .. } | Expect::ColumnsEnd | Expect::InfileReply
             ) {
+                if std::mem::take(&mut self.columns_sent) {
+                    self.remember_columns();
+                }
                 return Ok(Some(()));
             }
             let Some(f) = self.poll_frame()? else {
@@ -60,10 +63,19 @@ impl Engine {
                     self.resp.on_infile_data(0);
                     self.infile = Some(name);
                 }
-                Seen::ColumnCount { count, .. } => {
-                    self.columns.clear();
-                    self.columns
-                        .reserve(usize::try_from(count.min(1024)).unwrap_or(1024));
+                Seen::ColumnCount {
+                    count,
+                    metadata_follows,
+                } => {
+                    if metadata_follows == Some(false) {
+                        // Not resent: the statement's definitions as last seen.
+                        self.cached_columns(count)?;
+                    } else {
+                        self.columns.clear();
+                        self.columns
+                            .reserve(usize::try_from(count.min(1024)).unwrap_or(1024));
+                        self.columns_sent = self.exec_stmt.is_some();
+                    }
                 }
                 Seen::Column(c) => self.columns.push(c),
                 Seen::ColumnsEof(e) => {

@@ -179,6 +179,12 @@ impl Response {
         }
     }
 
+    /// True when MariaDB's CACHE_METADATA was negotiated (`metadata_follows` after column
+    /// counts).
+    pub fn caches_metadata(&self) -> bool {
+        self.cache_metadata
+    }
+
     /// Sets what was negotiated (the handshake response was seen), including MariaDB's
     /// extended metadata and metadata caching.
     pub fn negotiated(&mut self, caps: CapabilityFlags, ext_metadata: bool, cache_metadata: bool) {

@@ -187,6 +187,7 @@ impl Engine {
     /// COM_RESET_CONNECTION).
     pub(super) fn forget_statements(&mut self) {
         self.stmt_cache.entries.clear();
+        self.stmt_columns.clear();
     }
 
     /// Number of statements in the cache.
@@ -194,10 +195,50 @@ impl Engine {
         self.stmt_cache.entries.len()
     }
 
+    /// Sets what the response about to be read executes: binary rows when `stmt` is some
+    /// (0xFFFFFFFF, direct execution, names the statement prepared just before).
+    pub(super) fn set_exec(&mut self, stmt: Option<u32>) {
+        self.binary = stmt.is_some();
+        self.exec_stmt = match stmt {
+            Some(DIRECT_STATEMENT_ID) => self.last_prepared,
+            s => s,
+        };
+    }
+
+    /// With MariaDB's CACHE_METADATA: the column definitions of the statement being executed
+    /// when the server did not resend them (`metadata_follows` 0), as its prepare or its last
+    /// execute that sent them described them; `count` must match.
+    pub(super) fn cached_columns(&mut self, count: u64) -> Result<(), Error> {
+        let cached = self.exec_stmt.and_then(|id| self.stmt_columns.get(&id));
+        match cached {
+            Some(c) if u64::try_from(c.len()) == Ok(count) => {
+                self.columns.clear();
+                self.columns.extend_from_slice(c);
+                Ok(())
+            }
+            _ => Err(self.proto(ParseError::new(
+                Packet::ColumnCount,
+                "metadata_follows",
+                ErrorKind::Unexpected,
+            ))),
+        }
+    }
+
+    /// Remembers the column definitions just read for the statement being executed (the
+    /// server resends them only when they change).
+    pub(super) fn remember_columns(&mut self) {
+        if let Some(id) = self.exec_stmt {
+            if self.resp.caches_metadata() {
+                self.stmt_columns.insert(id, self.columns.clone());
+            }
+        }
+    }
+
     /// Queues COM_STMT_PREPARE; its response is then read with [`Engine::prepare_step`].
     pub fn start_prepare(&mut self, sql: &str) -> Result<(), Error> {
         self.start(&[&[COM_STMT_PREPARE], sql.as_bytes()], Expect::PrepareOk)?;
         self.prepared = None;
+        self.last_prepared = None;
         Ok(())
     }
 
@@ -221,6 +262,7 @@ impl Engine {
                     return Err(prepare_error(e));
                 }
                 (Seen::PrepareOk(ok), _) => {
+                    self.last_prepared = Some(ok.statement_id);
                     let cap = |n: u16| usize::from(n).min(1024);
                     self.prepared = Some(Statement {
                         id: ok.statement_id,
@@ -242,6 +284,9 @@ impl Engine {
                 }
             }
             if self.resp.is_idle() {
+                if let (Some(p), true) = (&self.prepared, self.resp.caches_metadata()) {
+                    self.stmt_columns.insert(p.id, p.columns.clone());
+                }
                 self.finish_response();
                 if let Some(p) = self.prepared.take() {
                     return Ok(Some(p));
@@ -305,7 +350,7 @@ impl Engine {
         self.check_params(stmt, params)?;
         let seq = self.encode_execute_full(&mut out, stmt.id, params, attributes, flags)?;
         let len = out.len();
-        self.push_unsent(out, &[(len, seq)], Expect::Head, true);
+        self.push_unsent(out, &[(len, seq)], Expect::Head, Some(stmt.id));
         self.top_up();
         self.cursor = None;
         Ok(())
@@ -466,8 +511,14 @@ impl Engine {
         let mut exec = BytesMut::with_capacity(params.len().saturating_mul(16).saturating_add(40));
         let seq = self.encode_execute_id(&mut exec, DIRECT_STATEMENT_ID, params, 0)?;
         let exec_len = exec.len();
-        self.push_unsent(prep, &[prep_cut], Expect::PrepareOk, false);
-        self.push_unsent(exec, &[(exec_len, seq)], Expect::Head, true);
+        self.push_unsent(prep, &[prep_cut], Expect::PrepareOk, None);
+        self.push_unsent(
+            exec,
+            &[(exec_len, seq)],
+            Expect::Head,
+            Some(DIRECT_STATEMENT_ID),
+        );
+        self.last_prepared = None;
         self.top_up();
         self.prepared = None;
         self.cursor = None;
@@ -527,6 +578,7 @@ impl Engine {
     /// Queues COM_STMT_CLOSE of `stmt`. The server does not answer it.
     pub fn start_close_statement(&mut self, stmt: &Statement) -> Result<(), Error> {
         self.check_owner(stmt)?;
+        self.stmt_columns.remove(&stmt.id);
         let mut b = BytesMut::with_capacity(5);
         encode_stmt_close(&mut b, stmt.id);
         self.start(&[&b], Expect::Idle)
@@ -546,6 +598,7 @@ impl Engine {
         }
         let mut b = BytesMut::with_capacity(5);
         for id in std::mem::take(&mut self.closes) {
+            self.stmt_columns.remove(&id);
             b.clear();
             encode_stmt_close(&mut b, id);
             self.codec.set_seq(0);

@@ -8,13 +8,18 @@ use mywire::trace::{Direction, PacketEvent, Tracer};
 /// One command: its command byte and the 4 bytes after it (zeros when shorter).
 pub type Sent = (u8, [u8; 4]);
 
-/// Records the client's commands; clones share the record (install one, keep the other).
+/// Records the client's commands, and counts the server's packets; clones share the record
+/// (install one, keep the other).
 #[derive(Clone, Default)]
-pub struct CommandLog(Arc<Mutex<Vec<Sent>>>);
+pub struct CommandLog(Arc<Mutex<Vec<Sent>>>, Arc<Mutex<usize>>);
 
 impl Tracer for CommandLog {
     fn packet(&mut self, ev: &PacketEvent<'_>) {
-        if ev.direction != Direction::ClientToServer || ev.seq != 0 {
+        if ev.direction == Direction::ServerToClient {
+            *self.1.lock().unwrap() += 1;
+            return;
+        }
+        if ev.seq != 0 {
             return;
         }
         let p = ev.payload;
@@ -54,5 +59,11 @@ impl CommandLog {
     /// Forgets everything recorded.
     pub fn clear(&self) {
         self.0.lock().unwrap().clear();
+        *self.1.lock().unwrap() = 0;
+    }
+
+    /// The server's packets since the last `clear` (or `take_server_packets`), forgotten.
+    pub fn take_server_packets(&self) -> usize {
+        std::mem::take(&mut *self.1.lock().unwrap())
     }
 }

@@ -295,8 +295,21 @@ fn same_for_all_chunks(
     first
 }
 
-/// The recorded greeting and auth OK, for a connection straight into the command phase.
+/// The recorded greeting (minus MariaDB's CACHE_METADATA: the result sets these tests build
+/// have no `metadata_follows` byte) and auth OK, for a connection straight into the command
+/// phase.
 fn connect_bytes() -> Vec<u8> {
+    let mut s = greeting_with(|hs| {
+        let without = hs.mariadb_capabilities.bits()
+            & !crate::codec::MariaDbCapabilities::CACHE_METADATA.bits();
+        hs.mariadb_capabilities = crate::codec::MariaDbCapabilities(without);
+    });
+    s.extend(pkt(2, &AUTH_OK[4..]));
+    s
+}
+
+/// [`connect_bytes`] with the recorded greeting as it is: CACHE_METADATA is negotiated.
+fn connect_bytes_caching_metadata() -> Vec<u8> {
     let mut s = pkt(0, GREETING);
     s.extend(pkt(2, &AUTH_OK[4..]));
     s
@@ -353,3 +366,4 @@ mod failures;
 mod pipeline;
 mod raw;
 mod results;
+mod stmt;
