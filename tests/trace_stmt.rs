@@ -417,3 +417,42 @@ async fn tshark_reads_our_prepared_capture_cleanly_and_agrees() {
     assert_eq!(undecoded, expected);
     let _ = std::fs::remove_file(&file);
 }
+
+/// A recorded capture of the Python connectors' prepared statements (MySQL Connector/Python,
+/// then MariaDB Connector/Python: direct execution, bulk execute, a cursor fetched; written by
+/// `MYWIRE_RECORD_FIXTURE=1 cargo test --test trace_python`) decodes as its golden text and
+/// JSON lines say, without Python or a server.
+#[test]
+fn recorded_python_capture_matches_its_golden_decodes() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let capture = std::fs::read(dir.join("python-prepared.pcapng")).unwrap();
+    for (format, ext) in [(Format::Text, "txt"), (Format::Json, "jsonl")] {
+        let golden = std::fs::read_to_string(dir.join(format!("python-prepared.{ext}"))).unwrap();
+        let port: u16 = golden
+            .lines()
+            .next()
+            .and_then(|l| l.strip_prefix("server port "))
+            .unwrap()
+            .parse()
+            .unwrap();
+        let cap = decode_capture(&capture, port, true).unwrap();
+        assert!(cap.error.is_none());
+        let mut out = format!("server port {port}\n");
+        for (i, c) in cap.conversations.iter().enumerate() {
+            assert!(!c.damaged && !c.started_mid_stream);
+            assert_complete(&c.packets);
+            out.push_str(&format!("== conversation {}\n", i + 1));
+            for d in &c.packets {
+                out.push_str(&render(d, format, false));
+                out.push('\n');
+            }
+        }
+        let diff = golden.lines().zip(out.lines()).position(|(a, b)| a != b);
+        assert!(
+            golden == out,
+            "{ext}: first difference at line {diff:?}:\n{:?}\n{:?}",
+            diff.and_then(|i| golden.lines().nth(i)),
+            diff.and_then(|i| out.lines().nth(i))
+        );
+    }
+}
