@@ -52,6 +52,9 @@ use fields::{lossy, opt_str, push_column, push_err, push_ok};
 use owed::{Owed, OwedKind};
 use stmt::Statement;
 
+/// The `cursor` field of the packet that ends an execute which opened a cursor.
+const CURSOR_OPENED: &str = "opened: rows follow COM_STMT_FETCH";
+
 /// Where the conversation stands outside the command phase's responses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Stage {
@@ -535,10 +538,7 @@ impl Conversation {
                 if self.cursor && e.status.contains(StatusFlags::CURSOR_EXISTS) {
                     // A cursor was opened: its rows come with COM_STMT_FETCH (without
                     // CLIENT_DEPRECATE_EOF this EOF ends the response; with it, an OK does).
-                    f.push((
-                        "cursor",
-                        Value::Str("opened: rows follow COM_STMT_FETCH".into()),
-                    ));
+                    f.push(("cursor", Value::Str(CURSOR_OPENED.into())));
                     self.resp.set(Expect::Idle);
                 }
             }
@@ -567,6 +567,10 @@ impl Conversation {
             Seen::RowsEnd { ok, eof: false } => {
                 d.kind = "OK";
                 push_ok(f, &ok);
+                if self.cursor && ok.status.contains(StatusFlags::CURSOR_EXISTS) {
+                    // With CLIENT_DEPRECATE_EOF the OK after the definitions ends it.
+                    f.push(("cursor", Value::Str(CURSOR_OPENED.into())));
+                }
             }
             Seen::Text => {
                 d.kind = "Statistics";
