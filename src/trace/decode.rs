@@ -23,11 +23,12 @@
 //! ([`Decoded`], [`Value`], [`Typed`]) in `fields`, re-exported here.
 
 mod fields;
+mod owed;
 mod stmt;
 
 pub use fields::{hex, Decoded, Typed, Value};
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
 use bytes::Bytes;
 
@@ -41,12 +42,18 @@ use crate::codec::handshake::{
 };
 use crate::codec::response::{parse_err, parse_ok};
 use crate::codec::resultset::RowCells;
-use crate::codec::{CapabilityFlags, ColumnFlags, ColumnType, MariaDbCapabilities, ParseError};
-use crate::proto::response::{Expect, Response, Seen};
+use crate::codec::{
+    CapabilityFlags, ColumnFlags, ColumnType, MariaDbCapabilities, ParseError, StatusFlags,
+};
+use crate::proto::response::{expect_for, Expect, Response, Seen};
 
 use super::{Direction, Phase};
 use fields::{lossy, opt_str, push_column, push_err, push_ok};
+use owed::{Owed, OwedKind};
 use stmt::Statement;
+
+/// The `cursor` field of the packet that ends an execute which opened a cursor.
+const CURSOR_OPENED: &str = "opened: rows follow COM_STMT_FETCH";
 
 /// Where the conversation stands outside the command phase's responses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,12 +90,23 @@ pub struct Conversation {
     binary_cells: BinaryRowCells,
     /// Prepared statements by id.
     statements: HashMap<u32, Statement>,
-    /// The SQL of the COM_STMT_PREPARE awaiting its response.
-    pending_prepare: Option<Vec<u8>>,
+    /// The COM_STMT_PREPARE whose response is read next, with its SQL (`None` when it was
+    /// over the budget).
+    pending_prepare: Option<Option<Vec<u8>>>,
     /// The statement whose prepare response is being read.
     preparing: Option<u32>,
     /// The statement whose execute or fetch response is being read.
     executing: Option<u32>,
+    /// That execute asked for a cursor: its rows come with COM_STMT_FETCH.
+    cursor: bool,
+    /// The responses owed to the commands sent after the one being read (pipelining).
+    queue: VecDeque<Owed>,
+    /// Bytes of SQL held by queued prepares.
+    queued_sql: usize,
+    /// Bytes of SQL remembered with the statements.
+    sql_bytes: usize,
+    /// A statement or its SQL was not remembered (over the caps): unknown ids may be those.
+    forgot: bool,
     /// The statement prepared last (what MariaDB's
     /// [`DIRECT_STATEMENT_ID`](crate::codec::stmt::DIRECT_STATEMENT_ID) means).
     last_prepared: Option<u32>,
@@ -116,6 +134,11 @@ impl Conversation {
             pending_prepare: None,
             preparing: None,
             executing: None,
+            cursor: false,
+            queue: VecDeque::new(),
+            queued_sql: 0,
+            sql_bytes: 0,
+            forgot: false,
             last_prepared: None,
             redact: redact_secrets,
             auth_plugin_secret: true,
@@ -134,7 +157,7 @@ impl Conversation {
 
     /// True between responses: the last command's response (all its results) is complete.
     pub fn is_idle(&self) -> bool {
-        self.stage == Stage::Command && self.resp.is_idle()
+        self.stage == Stage::Command && self.resp.is_idle() && self.queue.is_empty()
     }
 
     /// False when waiting for the response to a command this decoder cannot follow (its end
@@ -198,6 +221,8 @@ impl Conversation {
             self.stage = Stage::Unsynced;
             self.resp.set(Expect::Idle);
             self.columns = 0;
+            self.queue.clear();
+            self.queued_sql = 0;
         }
     }
 
@@ -386,52 +411,58 @@ impl Conversation {
     /// A client packet of the command phase: a command, or LOCAL INFILE data.
     fn client_command(&mut self, d: &mut Decoded, p: &Bytes) -> Result<(), ParseError> {
         let f = &mut d.fields;
-        match self.resp.expect() {
-            Expect::InfileData => {
-                d.kind = "LocalInfileData";
-                f.push(("data_len", Value::Int(p.len() as u64)));
-                self.resp.on_infile_data(p.len());
-            }
-            // A command: when nothing is owed, or while a response has not started (a
-            // pipelining client, or a response whose shape is unknown).
-            Expect::Idle
-            | Expect::Head
-            | Expect::Simple
-            | Expect::Text
-            | Expect::PrepareOk
-            | Expect::Unknown => {
-                let cmd = parse_command(p)?;
-                d.kind = command_name(cmd.code()).unwrap_or("COM_UNKNOWN");
-                self.binary = false;
-                self.types.clear();
-                self.preparing = None;
-                self.executing = None;
-                self.pending_prepare = None;
-                match cmd {
-                    Command::Query(sql) => f.push(("sql", Value::Text(sql.to_vec()))),
-                    Command::InitDb(db) => f.push(("schema", Value::Text(db.to_vec()))),
-                    Command::Other(COM_STMT_PREPARE, sql) => {
-                        f.push(("sql", Value::Text(sql.to_vec())));
-                        self.pending_prepare = Some(sql.to_vec());
-                    }
-                    Command::Other(COM_STMT_EXECUTE, _) => self.stmt_execute(f, p)?,
-                    Command::Other(COM_STMT_BULK_EXECUTE, _) => self.stmt_bulk_execute(f, p)?,
-                    Command::Other(
-                        COM_STMT_SEND_LONG_DATA | COM_STMT_CLOSE | COM_STMT_RESET | COM_STMT_FETCH,
-                        _,
-                    ) => self.stmt_command(f, p)?,
-                    Command::Other(code, args) => {
-                        f.push(("code", Value::Int(code.into())));
-                        f.push(("args_len", Value::Int(args.len() as u64)));
-                    }
-                    // The server deallocates every prepared statement.
-                    Command::ResetConnection => self.statements.clear(),
-                    Command::Ping | Command::Statistics | Command::Quit => {}
-                }
-                self.resp.on_command(&cmd);
-            }
-            _ => d.kind = "UnexpectedClientPacket",
+        if self.resp.expect() == Expect::InfileData {
+            d.kind = "LocalInfileData";
+            f.push(("data_len", Value::Int(p.len() as u64)));
+            self.resp.on_infile_data(p.len());
+            return Ok(());
         }
+        // A command: when nothing is owed, or sent before the responses owed were read (a
+        // pipelining client); its response is read after theirs.
+        let cmd = parse_command(p)?;
+        d.kind = command_name(cmd.code()).unwrap_or("COM_UNKNOWN");
+        let mut expect = expect_for(&cmd);
+        let kind = match cmd {
+            Command::Query(sql) => {
+                f.push(("sql", Value::Text(sql.to_vec())));
+                OwedKind::Plain
+            }
+            Command::InitDb(db) => {
+                f.push(("schema", Value::Text(db.to_vec())));
+                OwedKind::Plain
+            }
+            Command::Other(COM_STMT_PREPARE, sql) => {
+                f.push(("sql", Value::Text(sql.to_vec())));
+                OwedKind::Prepare(self.keep_queued_sql(sql))
+            }
+            Command::Other(COM_STMT_EXECUTE, _) => self.stmt_execute(f, p)?,
+            Command::Other(COM_STMT_BULK_EXECUTE, _) => {
+                // Answered like an execute: an OK or ERR (a result set with unit results).
+                expect = Expect::Head;
+                self.stmt_bulk_execute(f, p)?
+            }
+            Command::Other(COM_STMT_FETCH, _) => {
+                let id = self.stmt_command(f, p)?;
+                OwedKind::Fetch(id)
+            }
+            Command::Other(COM_STMT_SEND_LONG_DATA | COM_STMT_CLOSE | COM_STMT_RESET, _) => {
+                self.stmt_command(f, p)?;
+                OwedKind::Plain
+            }
+            Command::Other(code, args) => {
+                f.push(("code", Value::Int(code.into())));
+                f.push(("args_len", Value::Int(args.len() as u64)));
+                OwedKind::Plain
+            }
+            // The server deallocates every prepared statement.
+            Command::ResetConnection => {
+                self.statements.clear();
+                self.sql_bytes = 0;
+                OwedKind::Plain
+            }
+            Command::Ping | Command::Statistics | Command::Quit => OwedKind::Plain,
+        };
+        self.owe(Owed { expect, kind });
         Ok(())
     }
 
@@ -446,6 +477,10 @@ impl Conversation {
             Seen::Err(e) => {
                 d.kind = "ERR";
                 push_err(f, &e);
+                if self.pending_prepare.take().is_some() {
+                    // A failed prepare: an execute of the direct id after it names nothing.
+                    self.last_prepared = None;
+                }
             }
             Seen::LocalInfile(name) => {
                 d.kind = "LocalInfileRequest";
@@ -500,6 +535,12 @@ impl Conversation {
                 d.kind = "EOF";
                 f.push(("warnings", Value::Int(e.warnings.into())));
                 f.push(("status", Value::List(e.status.names())));
+                if self.cursor && e.status.contains(StatusFlags::CURSOR_EXISTS) {
+                    // A cursor was opened: its rows come with COM_STMT_FETCH (without
+                    // CLIENT_DEPRECATE_EOF this EOF ends the response; with it, an OK does).
+                    f.push(("cursor", Value::Str(CURSOR_OPENED.into())));
+                    self.resp.set(Expect::Idle);
+                }
             }
             Seen::Row if self.binary && !self.types_known => {
                 // Without the column types the cells cannot be split.
@@ -526,6 +567,10 @@ impl Conversation {
             Seen::RowsEnd { ok, eof: false } => {
                 d.kind = "OK";
                 push_ok(f, &ok);
+                if self.cursor && ok.status.contains(StatusFlags::CURSOR_EXISTS) {
+                    // With CLIENT_DEPRECATE_EOF the OK after the definitions ends it.
+                    f.push(("cursor", Value::Str(CURSOR_OPENED.into())));
+                }
             }
             Seen::Text => {
                 d.kind = "Statistics";
@@ -534,6 +579,7 @@ impl Conversation {
             Seen::Unknown => d.kind = "Response",
             Seen::Unexpected => d.kind = "UnexpectedServerPacket",
         }
+        self.next_owed();
         Ok(())
     }
 
