@@ -9,8 +9,8 @@
 use bytes::Bytes;
 
 use crate::codec::command::{
-    Command, COM_STMT_CLOSE, COM_STMT_EXECUTE, COM_STMT_FETCH, COM_STMT_PREPARE, COM_STMT_RESET,
-    COM_STMT_SEND_LONG_DATA,
+    Command, COM_STMT_BULK_EXECUTE, COM_STMT_CLOSE, COM_STMT_EXECUTE, COM_STMT_FETCH,
+    COM_STMT_PREPARE, COM_STMT_RESET, COM_STMT_SEND_LONG_DATA,
 };
 use crate::codec::response::{
     is_result_end, parse_eof, parse_err, parse_ok, parse_query_response, EofPacket, ErrPacket,
@@ -92,6 +92,8 @@ pub fn expect_for(cmd: &Command<'_>) -> Expect {
             COM_STMT_PREPARE => Expect::PrepareOk,
             // An execute is answered like a query (its rows are binary), a fetch by rows.
             COM_STMT_EXECUTE => Expect::Head,
+            // MariaDB's bulk execute: an OK or ERR (a result set with unit results).
+            COM_STMT_BULK_EXECUTE => Expect::Head,
             COM_STMT_FETCH => Expect::Rows,
             COM_STMT_RESET => Expect::Simple,
             // No response at all.

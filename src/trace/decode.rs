@@ -421,10 +421,18 @@ impl Conversation {
         // pipelining client); its response is read after theirs.
         let cmd = parse_command(p)?;
         d.kind = command_name(cmd.code()).unwrap_or("COM_UNKNOWN");
-        let mut expect = expect_for(&cmd);
+        let expect = expect_for(&cmd);
         let kind = match cmd {
             Command::Query(sql) => {
-                f.push(("sql", Value::Text(sql.to_vec())));
+                if self
+                    .resp
+                    .capabilities()
+                    .contains(CapabilityFlags::QUERY_ATTRIBUTES)
+                {
+                    self.query_with_attributes(f, p)?;
+                } else {
+                    f.push(("sql", Value::Text(sql.to_vec())));
+                }
                 OwedKind::Plain
             }
             Command::InitDb(db) => {
@@ -436,11 +444,7 @@ impl Conversation {
                 OwedKind::Prepare(self.keep_queued_sql(sql))
             }
             Command::Other(COM_STMT_EXECUTE, _) => self.stmt_execute(f, p)?,
-            Command::Other(COM_STMT_BULK_EXECUTE, _) => {
-                // Answered like an execute: an OK or ERR (a result set with unit results).
-                expect = Expect::Head;
-                self.stmt_bulk_execute(f, p)?
-            }
+            Command::Other(COM_STMT_BULK_EXECUTE, _) => self.stmt_bulk_execute(f, p)?,
             Command::Other(COM_STMT_FETCH, _) => {
                 let id = self.stmt_command(f, p)?;
                 OwedKind::Fetch(id)

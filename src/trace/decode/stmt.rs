@@ -11,10 +11,10 @@ use super::Conversation;
 use crate::codec::error::{ErrorKind, Packet};
 use crate::codec::reader::Reader;
 use crate::codec::stmt::{
-    parse_stmt_bulk_execute, parse_stmt_command, parse_stmt_execute, BulkValue, ParamValue,
-    PrepareOk, StmtCommand, StmtExecuteRequest, BULK_SEND_TYPES_TO_SERVER, BULK_SEND_UNIT_RESULTS,
-    CURSOR_TYPE_FOR_UPDATE, CURSOR_TYPE_READ_ONLY, CURSOR_TYPE_SCROLLABLE, DIRECT_STATEMENT_ID,
-    PARAMETER_COUNT_AVAILABLE,
+    parse_query_with_attributes, parse_stmt_bulk_execute, parse_stmt_command, parse_stmt_execute,
+    BulkValue, ParamValue, PrepareOk, StmtCommand, StmtExecuteRequest, BULK_SEND_TYPES_TO_SERVER,
+    BULK_SEND_UNIT_RESULTS, CURSOR_TYPE_FOR_UPDATE, CURSOR_TYPE_READ_ONLY, CURSOR_TYPE_SCROLLABLE,
+    DIRECT_STATEMENT_ID, PARAMETER_COUNT_AVAILABLE,
 };
 use crate::codec::value::{FromValue, ParamType};
 use crate::codec::{ColumnFlags, ColumnType, ParseError};
@@ -244,6 +244,43 @@ impl Conversation {
             let n = st.sql.map_or(0, |s| s.len());
             self.sql_bytes = self.sql_bytes.saturating_sub(n);
         }
+    }
+
+    /// COM_QUERY once CLIENT_QUERY_ATTRIBUTES is negotiated: the attributes (names, types,
+    /// values; none is the common case) and the SQL text after them.
+    pub(super) fn query_with_attributes(
+        &mut self,
+        f: &mut Fields,
+        p: &[u8],
+    ) -> Result<(), ParseError> {
+        let (attrs, sql) = parse_query_with_attributes(p)?;
+        f.push(("sql", Value::Text(sql.to_vec())));
+        if !attrs.is_empty() {
+            f.push((
+                "attribute_names",
+                Value::List(attrs.iter().map(|a| lossy(a.name)).collect()),
+            ));
+            f.push((
+                "attribute_types",
+                Value::List(
+                    attrs
+                        .iter()
+                        .map(|a| param_type_name(a.param_type))
+                        .collect(),
+                ),
+            ));
+            let values = attrs
+                .iter()
+                .map(|a| match a.value {
+                    ParamValue::Value(b) => {
+                        typed(b, a.param_type.column_type, a.param_type.column_flags())
+                    }
+                    ParamValue::Null | ParamValue::LongData => Typed::Null,
+                })
+                .collect();
+            f.push(("attributes", Value::Typed(values)));
+        }
+        Ok(())
     }
 
     /// MariaDB's COM_STMT_BULK_EXECUTE: the header always; the rows when the statement is

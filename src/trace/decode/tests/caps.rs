@@ -125,3 +125,40 @@ fn owed_responses_are_bounded() {
     assert_eq!(c.ok().kind, "OK");
     assert!(c.c.is_idle());
 }
+
+/// With CLIENT_QUERY_ATTRIBUTES negotiated (MySQL 8.0.23+) every COM_QUERY carries an
+/// attribute block before its SQL: the decoder shows the SQL as sent and the attributes,
+/// typed; a plain query's empty block leaves just the SQL.
+#[test]
+fn query_attributes_are_decoded_when_negotiated() {
+    use crate::codec::stmt::encode_query_with_attributes;
+    use crate::codec::CapabilityFlags;
+    use crate::trace::decode::Conversation;
+    let caps = CapabilityFlags::PROTOCOL_41
+        | CapabilityFlags::SECURE_CONNECTION
+        | CapabilityFlags::DEPRECATE_EOF
+        | CapabilityFlags::QUERY_ATTRIBUTES;
+    let mut c = Conv {
+        c: Conversation::after_handshake(caps, true),
+        caps,
+        eof: false,
+        seq: 0,
+    };
+    let d = c.client(|b| encode_query_with_attributes(b, b"SELECT 1", &[]).unwrap());
+    assert_eq!(d.kind, "COM_QUERY");
+    assert_eq!(d.field("sql"), Some(&Value::Text(b"SELECT 1".to_vec())));
+    assert_eq!(d.field("attributes"), None);
+    c.ok();
+    let d = c.client(|b| {
+        encode_query_with_attributes(b, b"SELECT 2", &[(b"trace_id", &"abc"), (b"n", &5i32)])
+            .unwrap()
+    });
+    assert_eq!(d.field("sql"), Some(&Value::Text(b"SELECT 2".to_vec())));
+    assert_eq!(
+        d.field("attribute_names"),
+        Some(&Value::List(vec!["trace_id".into(), "n".into()]))
+    );
+    let line = render(&d, Format::Text, false);
+    assert!(line.contains("trace_id"), "{line}");
+    assert!(line.contains("abc") && line.contains('5'), "{line}");
+}
