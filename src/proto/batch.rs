@@ -180,12 +180,13 @@ impl Engine {
                 starts.push(i);
                 body.clear();
                 let (types, end) = bulk_chunk(&mut body, rows.get(i..).unwrap_or_default());
-                let mut payload = BytesMut::with_capacity(body.len().saturating_add(64));
-                put_bulk_head(&mut payload, stmt.id(), BULK_SEND_TYPES_TO_SERVER, &types);
-                payload.extend_from_slice(&body);
+                let mut head =
+                    BytesMut::with_capacity(types.len().saturating_mul(2).saturating_add(8));
+                put_bulk_head(&mut head, stmt.id(), BULK_SEND_TYPES_TO_SERVER, &types);
                 codec.set_seq(0);
                 let before = all.len();
-                codec.encode_parts(&[&payload], &mut all);
+                all.reserve(head.len().saturating_add(body.len()).saturating_add(8));
+                codec.encode_parts(&[&head, &body], &mut all);
                 cuts.push((all.len().saturating_sub(before), codec.next_seq()));
                 i = i.saturating_add(end.max(1));
             }
