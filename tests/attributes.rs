@@ -186,3 +186,41 @@ async fn mariadb_gets_plain_queries_and_attributes_are_refused() {
         Some(42)
     );
 }
+
+#[tokio::test]
+async fn the_blocking_session_sends_the_same_bytes() {
+    let (addr, h) = mysql8::spawn(script).await;
+    let client = tokio::task::spawn_blocking(move || {
+        let o = Options {
+            host: "127.0.0.1".into(),
+            port: addr.port(),
+            user: "alice".into(),
+            password: "pw".into(),
+            connect_timeout: Some(Duration::from_secs(20)),
+            ..Options::default()
+        };
+        let mut s = mywire::session::blocking::Session::connect(o).unwrap();
+        s.query_drop("SELECT 1").unwrap();
+        let r = s
+            .query_with_attributes("SELECT 2", &[("trace_id", &"abc"), ("n", &5i32)])
+            .unwrap();
+        drop(r);
+        let st = s.prepare("SELECT ?").unwrap();
+        let r = s
+            .execute_with_attributes(&st, &[&7i32], &[("trace_id", &"abc")])
+            .unwrap();
+        drop(r);
+        s.close().unwrap();
+    });
+    client.await.unwrap();
+    let got = tokio::time::timeout(Duration::from_secs(20), h)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(got.len(), 4);
+    assert_eq!(got[0], b"\x03\x00\x01SELECT 1");
+    assert!(got[1].starts_with(&[0x03, 0x02, 0x01, 0x00, 0x01, 0xfd, 0x00, 8]));
+    assert!(got[1].ends_with(b"SELECT 2"));
+    assert!(got[3].starts_with(&[0x17, STMT_ID as u8, 0, 0, 0, 0x00, 1, 0, 0, 0, 0x02]));
+}

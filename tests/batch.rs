@@ -223,6 +223,27 @@ fn the_blocking_session_has_exec_batch() {
         assert_eq!(row.get::<i64>(0).unwrap(), Some(1000));
         assert_eq!(row.get::<i64>(1).unwrap(), Some(999 * 500));
         drop(r);
+        // Pipelined executes, results in order.
+        let sel = s
+            .prepare(&format!("SELECT COUNT(*) FROM {table} WHERE id < ?"))
+            .unwrap();
+        let limits: Vec<i32> = vec![0, 10, 500];
+        let rows: Vec<[&dyn ToParam; 1]> = limits.iter().map(|l| [l as &dyn ToParam]).collect();
+        let mut p = s.pipeline_executes(&sel, &rows).unwrap();
+        let mut got = Vec::new();
+        while let Some(r) = p.next() {
+            let mut r = r.unwrap();
+            got.push(
+                r.next_row()
+                    .unwrap()
+                    .unwrap()
+                    .get::<i64>(0)
+                    .unwrap()
+                    .unwrap(),
+            );
+        }
+        drop(p);
+        assert_eq!(got, [0, 10, 500]);
         s.query_drop(&format!("DROP TABLE {table}")).unwrap();
     }
 }
