@@ -17,7 +17,7 @@ use crate::codec::stmt::{
     DIRECT_STATEMENT_ID,
 };
 use crate::codec::value::ToParam;
-use crate::codec::{ErrorKind, Packet, ParseError, StatusFlags};
+use crate::codec::{CapabilityFlags, ErrorKind, Packet, ParseError, StatusFlags};
 use crate::error::Error;
 
 use super::engine::server_error;
@@ -344,14 +344,17 @@ impl Engine {
                     .into(),
             ));
         }
-        // Room for the fixed part and a small value per parameter: no regrowth in the usual
-        // case (a larger value grows it once).
-        let mut out = BytesMut::with_capacity(params.len().saturating_mul(16).saturating_add(40));
         self.check_params(stmt, params)?;
-        let seq = self.encode_execute_full(&mut out, stmt.id, params, attributes, flags)?;
-        let len = out.len();
-        self.push_unsent(out, &[(len, seq)], Expect::Head, Some(stmt.id));
-        self.top_up();
+        // Nothing is in flight: the packets go straight to the transmit buffer (a pipeline
+        // queues them, [`Engine::encode_execute`]).
+        self.flush_closes();
+        let caps = self.caps;
+        execute_payloads(caps, stmt.id, params, attributes, flags, |p| {
+            self.codec.set_seq(0);
+            self.queue_packet(&[p]);
+        })?;
+        self.resp.set(Expect::Head);
+        self.set_exec(Some(stmt.id));
         self.cursor = None;
         Ok(())
     }
@@ -407,50 +410,11 @@ impl Engine {
         attributes: &[(&str, &dyn ToParam)],
         flags: u8,
     ) -> Result<u8, Error> {
-        let num_params = u16::try_from(params.len())
-            .map_err(|_| Error::Usage("more than 65535 parameters".into()))?;
-        let mut exec = BytesMut::with_capacity(params.len().saturating_mul(16).saturating_add(32));
-        // With attributes the values are the parameters then the attributes, and every
-        // value has a name (empty for a parameter).
-        let (values, names): (Vec<&dyn ToParam>, Vec<&[u8]>) = if attributes.is_empty() {
-            (Vec::new(), Vec::new())
-        } else {
-            params
-                .iter()
-                .map(|p| (*p, &b""[..]))
-                .chain(attributes.iter().map(|(n, v)| (*v, n.as_bytes())))
-                .unzip()
-        };
-        let e = StmtExecute {
-            long_data_threshold: Some(LONG_DATA_THRESHOLD),
-            flags,
-            names: &names,
-            ..StmtExecute::new(
-                id,
-                num_params,
-                if attributes.is_empty() {
-                    params
-                } else {
-                    &values
-                },
-            )
-        };
-        encode_stmt_execute(&mut exec, &e, self.caps)
-            .map_err(|e| Error::Usage(format!("the parameters cannot be sent: {e}")))?;
         let mut codec = PacketCodec::new(self.codec.max_payload());
-        // Each piece of a long value is a command of its own (sequence id 0), answered by
-        // nothing; the execute then leaves those values out.
-        let mut piece = BytesMut::new();
-        for (param, data) in long_data_params(params, LONG_DATA_THRESHOLD) {
-            for chunk in data.chunks(LONG_DATA_PIECE) {
-                piece.clear();
-                encode_stmt_send_long_data(&mut piece, id, param, chunk);
-                codec.set_seq(0);
-                codec.encode_parts(&[&piece], out);
-            }
-        }
-        codec.set_seq(0);
-        codec.encode_parts(&[&exec], out);
+        execute_payloads(self.caps, id, params, attributes, flags, |p| {
+            codec.set_seq(0);
+            codec.encode_parts(&[p], out);
+        })?;
         Ok(codec.next_seq())
     }
 
@@ -615,4 +579,61 @@ impl Engine {
             ))
         }
     }
+}
+
+/// Calls `each` with the payload of every packet of COM_STMT_EXECUTE of statement `id`: a
+/// COM_STMT_SEND_LONG_DATA per piece of each value of at least [`LONG_DATA_THRESHOLD`] bytes
+/// (each a command of its own, sequence id 0, no answer; the execute then leaves the value
+/// out), then the execute, with query attributes after the parameters when there are any
+/// (CLIENT_QUERY_ATTRIBUTES). Nothing is passed to `each` when the execute cannot be encoded.
+fn execute_payloads(
+    caps: CapabilityFlags,
+    id: u32,
+    params: &[&dyn ToParam],
+    attributes: &[(&str, &dyn ToParam)],
+    flags: u8,
+    mut each: impl FnMut(&[u8]),
+) -> Result<(), Error> {
+    let num_params = u16::try_from(params.len())
+        .map_err(|_| Error::Usage("more than 65535 parameters".into()))?;
+    // Room for the fixed part and a small value per parameter: no regrowth in the usual case
+    // (a larger value grows it once).
+    let mut exec = BytesMut::with_capacity(params.len().saturating_mul(16).saturating_add(32));
+    // With attributes the values are the parameters then the attributes, and every value has
+    // a name (empty for a parameter).
+    let (values, names): (Vec<&dyn ToParam>, Vec<&[u8]>) = if attributes.is_empty() {
+        (Vec::new(), Vec::new())
+    } else {
+        params
+            .iter()
+            .map(|p| (*p, &b""[..]))
+            .chain(attributes.iter().map(|(n, v)| (*v, n.as_bytes())))
+            .unzip()
+    };
+    let e = StmtExecute {
+        long_data_threshold: Some(LONG_DATA_THRESHOLD),
+        flags,
+        names: &names,
+        ..StmtExecute::new(
+            id,
+            num_params,
+            if attributes.is_empty() {
+                params
+            } else {
+                &values
+            },
+        )
+    };
+    encode_stmt_execute(&mut exec, &e, caps)
+        .map_err(|e| Error::Usage(format!("the parameters cannot be sent: {e}")))?;
+    let mut piece = BytesMut::new();
+    for (param, data) in long_data_params(params, LONG_DATA_THRESHOLD) {
+        for chunk in data.chunks(LONG_DATA_PIECE) {
+            piece.clear();
+            encode_stmt_send_long_data(&mut piece, id, param, chunk);
+            each(&piece);
+        }
+    }
+    each(&exec);
+    Ok(())
 }
