@@ -90,17 +90,21 @@ async fn script(mut c: mysql8::Conn) -> mysql8::R<Vec<Vec<u8>>> {
     Ok(got)
 }
 
-#[tokio::test]
-async fn queries_and_executes_carry_attributes_to_mysql8() {
-    let (addr, h) = mysql8::spawn(script).await;
-    let o = Options {
+fn scripted_opts(addr: std::net::SocketAddr) -> Options {
+    Options {
         host: "127.0.0.1".into(),
         port: addr.port(),
         user: "alice".into(),
         password: "pw".into(),
         connect_timeout: Some(Duration::from_secs(20)),
         ..Options::default()
-    };
+    }
+}
+
+#[tokio::test]
+async fn queries_and_executes_carry_attributes_to_mysql8() {
+    let (addr, h) = mysql8::spawn(script).await;
+    let o = scripted_opts(addr);
     let mut s = match Session::connect(o).await {
         Ok(s) => s,
         Err(e) => panic!("connect: {e}; server: {:?}", h.await),
@@ -191,14 +195,7 @@ async fn mariadb_gets_plain_queries_and_attributes_are_refused() {
 async fn the_blocking_session_sends_the_same_bytes() {
     let (addr, h) = mysql8::spawn(script).await;
     let client = tokio::task::spawn_blocking(move || {
-        let o = Options {
-            host: "127.0.0.1".into(),
-            port: addr.port(),
-            user: "alice".into(),
-            password: "pw".into(),
-            connect_timeout: Some(Duration::from_secs(20)),
-            ..Options::default()
-        };
+        let o = scripted_opts(addr);
         let mut s = mywire::session::blocking::Session::connect(o).unwrap();
         s.query_drop("SELECT 1").unwrap();
         let r = s

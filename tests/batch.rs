@@ -16,20 +16,14 @@
 mod support;
 
 use mywire::{Error, Options, Session, ToParam};
-use support::commands::CommandLog;
+use support::commands::{connect_logged, CommandLog};
 use support::server;
 
 const BULK: u8 = 0xFA;
 const EXECUTE: u8 = 0x17;
 
 async fn connect(extra: &str) -> (Session, CommandLog) {
-    let u = format!("{}?{extra}", server().url());
-    let mut s = Session::connect(Options::from_url(&u).unwrap())
-        .await
-        .unwrap_or_else(|e| panic!("connect {u}: {e}"));
-    let t = CommandLog::default();
-    s.set_tracer(Some(Box::new(t.clone())));
-    (s, t)
+    connect_logged(extra).await
 }
 
 async fn table_dump(s: &mut Session, table: &str) -> Vec<String> {

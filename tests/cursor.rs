@@ -16,19 +16,13 @@
 mod support;
 
 use mywire::{Options, Session, ToParam};
-use support::commands::CommandLog;
+use support::commands::{connect_logged, CommandLog};
 use support::server;
 
 const FETCH: u8 = 0x1c;
 
 async fn connect(extra: &str) -> (Session, CommandLog) {
-    let u = format!("{}?{extra}", server().url());
-    let mut s = Session::connect(Options::from_url(&u).unwrap())
-        .await
-        .unwrap_or_else(|e| panic!("connect {u}: {e}"));
-    let t = CommandLog::default();
-    s.set_tracer(Some(Box::new(t.clone())));
-    (s, t)
+    connect_logged(extra).await
 }
 
 #[tokio::test]

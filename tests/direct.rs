@@ -14,21 +14,15 @@
 
 mod support;
 
-use mywire::{Error, Options, Session, ToParam};
-use support::commands::CommandLog;
-use support::server;
+use mywire::{Error, Session, ToParam};
+use support::commands::{connect_logged, CommandLog};
 
 const PREPARE: u8 = 0x16;
 const EXECUTE: u8 = 0x17;
 const DIRECT: [u8; 4] = [0xFF; 4];
 
 async fn connect() -> (Session, CommandLog) {
-    let mut s = Session::connect(Options::from_url(&server().url()).unwrap())
-        .await
-        .unwrap();
-    let t = CommandLog::default();
-    s.set_tracer(Some(Box::new(t.clone())));
-    (s, t)
+    connect_logged("").await
 }
 
 async fn one_i64(s: &mut Session, sql: &str, p: &[&dyn ToParam]) -> Result<i64, Error> {

@@ -4,6 +4,7 @@
 use std::sync::{Arc, Mutex};
 
 use mywire::trace::{Direction, PacketEvent, Tracer};
+use mywire::{Options, Session};
 
 /// One command: its command byte and the 4 bytes after it (zeros when shorter).
 pub type Sent = (u8, [u8; 4]);
@@ -66,4 +67,15 @@ impl CommandLog {
     pub fn take_server_packets(&self) -> usize {
         std::mem::take(&mut *self.1.lock().unwrap())
     }
+}
+
+/// A session to the throwaway server (URL parameters `extra`) with a [`CommandLog`] installed.
+pub async fn connect_logged(extra: &str) -> (Session, CommandLog) {
+    let u = format!("{}?{extra}", super::server().url());
+    let mut s = Session::connect(Options::from_url(&u).unwrap())
+        .await
+        .unwrap_or_else(|e| panic!("connect {u}: {e}"));
+    let t = CommandLog::default();
+    s.set_tracer(Some(Box::new(t.clone())));
+    (s, t)
 }
