@@ -99,11 +99,11 @@ impl StmtCache {
         Some(i)
     }
 
-    /// Adds `st` for `sql`; returns the ids of the statements that no longer fit (to close).
-    fn insert(&mut self, sql: &str, st: Statement) -> Vec<u32> {
+    /// Removes entries until one more fits (at most `cap` once it is in; with `cap` 0 the
+    /// newest is kept, it is the one about to run, and goes at the next insertion); returns
+    /// the ids removed (to close).
+    fn make_room(&mut self) -> Vec<u32> {
         let mut evicted = Vec::new();
-        // Keep at most `cap` once this one is in; with `cap` 0 the newest is kept (it is the
-        // one about to run) and goes at the next insertion.
         while self.entries.len() >= self.cap.max(1) {
             let Some(oldest) = self
                 .entries
@@ -117,6 +117,12 @@ impl StmtCache {
             let (_, old, _) = self.entries.swap_remove(oldest);
             evicted.push(old.id);
         }
+        evicted
+    }
+
+    /// Adds `st` for `sql`; returns the ids of the statements that no longer fit (to close).
+    fn insert(&mut self, sql: &str, st: Statement) -> Vec<u32> {
+        let evicted = self.make_room();
         self.tick = self.tick.wrapping_add(1);
         self.entries.push((sql.to_owned(), st, self.tick));
         self.fresh = true;
@@ -173,6 +179,16 @@ impl Engine {
             self.queue_close_statement(id);
         }
         Ok(())
+    }
+
+    /// Before a statement is prepared for the cache: closes the least recently used ones
+    /// that would not fit beside it (the COM_STMT_CLOSEs go out ahead of the prepare), so the
+    /// session never holds more than the cache's size of the server's
+    /// `max_prepared_stmt_count`, not even for a moment.
+    pub fn make_room_in_cache(&mut self) {
+        for id in self.stmt_cache.make_room() {
+            self.queue_close_statement(id);
+        }
     }
 
     /// [`Engine::cache_statement`] of a statement already executed (direct execution): with

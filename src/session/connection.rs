@@ -366,6 +366,9 @@ impl Session {
     ) -> Result<QueryResult<'_>, Error> {
         self.ready().await?;
         let cached = self.engine.start_execute_cached(sql, params)?;
+        if !cached {
+            self.engine.make_room_in_cache();
+        }
         if !cached && self.engine.can_prepare_execute(params) {
             // MariaDB: prepare and execute in one round trip.
             self.engine.start_prepare_execute(sql, params)?;
