@@ -151,9 +151,96 @@ impl BinaryRowCells {
     pub fn parse_types<I>(&mut self, row: &[u8], types: I) -> ParseResult<()>
     where
         I: IntoIterator<Item = ColumnType>,
-        I::IntoIter: ExactSizeIterator,
+        I::IntoIter: ExactSizeIterator + Clone,
     {
         let types = types.into_iter();
+        if self.parse_fast(row, types.clone()) {
+            return Ok(());
+        }
+        self.parse_checked(row, types)
+    }
+
+    /// The common case of [`BinaryRowCells::parse_types`] in one pass over the bytes: true
+    /// when the row is well formed (the cells are then set), false at the first thing that is
+    /// not, and [`BinaryRowCells::parse_checked`] says what.
+    fn parse_fast<I>(&mut self, row: &[u8], types: I) -> bool
+    where
+        I: ExactSizeIterator<Item = ColumnType>,
+    {
+        let columns = types.len();
+        self.cells.start(columns);
+        let bitmap_len = null_bitmap_len(columns, 2);
+        let (Some(0x00), Some(bitmap)) = (row.first(), row.get(1..bitmap_len.saturating_add(1)))
+        else {
+            return false;
+        };
+        // The reserved bits 0 and 1 and the padding bits after bit columns + 1 are clear.
+        let used = columns.saturating_add(2);
+        let last_bits = used % 8;
+        let full = used / 8;
+        let stray = bitmap.first().is_some_and(|b| b & 0b11 != 0)
+            || bitmap
+                .get(full..)
+                .is_some_and(|rest| match rest.split_first() {
+                    Some((&b, tail)) => {
+                        (last_bits != 0 && b >> last_bits != 0)
+                            || (last_bits == 0 && b != 0)
+                            || tail.iter().any(|&t| t != 0)
+                    }
+                    None => false,
+                });
+        if stray {
+            return false;
+        }
+        let mut pos = bitmap_len.saturating_add(1);
+        for (i, t) in types.enumerate() {
+            let bit = i.saturating_add(2);
+            if bitmap
+                .get(bit / 8)
+                .is_some_and(|b| b & (1u8 << (bit % 8)) != 0)
+            {
+                self.cells.push_null();
+                continue;
+            }
+            let (start, len) = match BinaryLayout::of(t) {
+                BinaryLayout::Fixed(n) => (pos, usize::from(n)),
+                BinaryLayout::DateTime => match row.get(pos) {
+                    Some(&n @ (0 | 4 | 7 | 11)) => (pos.saturating_add(1), usize::from(n)),
+                    _ => return false,
+                },
+                BinaryLayout::Time => match row.get(pos) {
+                    Some(&n @ (0 | 8 | 12)) => (pos.saturating_add(1), usize::from(n)),
+                    _ => return false,
+                },
+                BinaryLayout::Null => return false,
+                BinaryLayout::LengthEncoded => match row.get(pos) {
+                    Some(&n @ 0..=0xFA) => (pos.saturating_add(1), usize::from(n)),
+                    Some(0xFC) => match row.get(pos.saturating_add(1)..pos.saturating_add(3)) {
+                        Some(&[a, b]) => (
+                            pos.saturating_add(3),
+                            usize::from(u16::from_le_bytes([a, b])),
+                        ),
+                        _ => return false,
+                    },
+                    // Longer lengths (and malformed ones) take the checked path.
+                    _ => return false,
+                },
+            };
+            let Some(end) = start.checked_add(len).filter(|&e| e <= row.len()) else {
+                return false;
+            };
+            self.cells.push(start, end);
+            pos = end;
+        }
+        pos == row.len()
+    }
+
+    /// [`BinaryRowCells::parse_types`] field by field, with an error naming the field that is
+    /// wrong.
+    fn parse_checked<I>(&mut self, row: &[u8], types: I) -> ParseResult<()>
+    where
+        I: ExactSizeIterator<Item = ColumnType>,
+    {
         let columns = types.len();
         self.cells.start(columns);
         let mut r = Reader::new(row, Packet::BinaryRow);

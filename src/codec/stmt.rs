@@ -337,10 +337,9 @@ pub fn encode_stmt_execute(
     if attrs && e.num_params == 0 && n > 0 {
         flags |= PARAMETER_COUNT_AVAILABLE;
     }
-    out.put_u8(COM_STMT_EXECUTE);
-    out.put_u32_le(e.statement_id);
-    out.put_u8(flags);
-    out.put_u32_le(1);
+    // The fixed part in one write: command, statement id, flags, iteration count 1.
+    let [a, b, c, d] = e.statement_id.to_le_bytes();
+    out.put_slice(&[COM_STMT_EXECUTE, a, b, c, d, flags, 1, 0, 0, 0]);
     if e.num_params == 0 && !(attrs && flags & PARAMETER_COUNT_AVAILABLE != 0) {
         return Ok(());
     }

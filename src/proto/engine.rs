@@ -91,6 +91,10 @@ pub struct Engine {
     pub(super) stmt_columns: std::collections::HashMap<u32, Vec<ColumnDefinition>>,
     /// The current result's column definitions came on the wire (not from the cache).
     pub(super) columns_sent: bool,
+    /// The statement whose latest definitions `columns` holds (CACHE_METADATA), if any.
+    pub(super) columns_of: Option<u32>,
+    /// The execute being encoded (kept between executes).
+    pub(super) exec_buf: BytesMut,
     pub(super) binary_cells: BinaryRowCells,
     /// The cursor the current execute opened: its statement id and rows per COM_STMT_FETCH.
     pub(super) cursor: Option<(u32, u32)>,
@@ -187,6 +191,8 @@ impl Engine {
             last_prepared: None,
             stmt_columns: std::collections::HashMap::new(),
             columns_sent: false,
+            columns_of: None,
+            exec_buf: BytesMut::new(),
             binary_cells: BinaryRowCells::new(),
             cursor: None,
             fetch_size: 0,

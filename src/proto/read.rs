@@ -48,12 +48,14 @@ impl Engine {
             match seen {
                 Seen::Ok(ok) => {
                     self.columns.clear();
+                    self.columns_of = None;
                     self.on_ok(ok);
                     self.finish_if_done();
                     return Ok(Some(()));
                 }
                 Seen::Err(e) => {
                     self.columns.clear();
+                    self.columns_of = None;
                     self.finish_if_done();
                     return Err(server_error(e));
                 }
@@ -72,6 +74,7 @@ impl Engine {
                         self.cached_columns(count)?;
                     } else {
                         self.columns.clear();
+                        self.columns_of = None;
                         self.columns
                             .reserve(usize::try_from(count.min(1024)).unwrap_or(1024));
                         self.columns_sent = self.exec_stmt.is_some();

@@ -32,6 +32,9 @@ pub const LONG_DATA_THRESHOLD: usize = 1 << 20;
 /// pieces; each packet stays far below any `max_allowed_packet`).
 const LONG_DATA_PIECE: usize = 1 << 20;
 
+/// Largest execute buffer kept between executes.
+const EXEC_BUF_KEEP: usize = 64 * 1024;
+
 /// Tells engines apart, so that a statement is executed only on the connection that prepared
 /// it (statement ids are per connection).
 static NEXT_ENGINE: AtomicU64 = AtomicU64::new(1);
@@ -204,6 +207,7 @@ impl Engine {
     pub(super) fn forget_statements(&mut self) {
         self.stmt_cache.entries.clear();
         self.stmt_columns.clear();
+        self.columns_of = None;
     }
 
     /// Number of statements in the cache.
@@ -225,11 +229,21 @@ impl Engine {
     /// when the server did not resend them (`metadata_follows` 0), as its prepare or its last
     /// execute that sent them described them; `count` must match.
     pub(super) fn cached_columns(&mut self, count: u64) -> Result<(), Error> {
+        let count_ok = |n: usize| u64::try_from(n) == Ok(count);
+        // The same statement's definitions are still in place (its last result): nothing to
+        // copy.
+        if self.exec_stmt.is_some()
+            && self.columns_of == self.exec_stmt
+            && count_ok(self.columns.len())
+        {
+            return Ok(());
+        }
         let cached = self.exec_stmt.and_then(|id| self.stmt_columns.get(&id));
         match cached {
-            Some(c) if u64::try_from(c.len()) == Ok(count) => {
+            Some(c) if count_ok(c.len()) => {
                 self.columns.clear();
                 self.columns.extend_from_slice(c);
+                self.columns_of = self.exec_stmt;
                 Ok(())
             }
             _ => Err(self.proto(ParseError::new(
@@ -240,12 +254,21 @@ impl Engine {
         }
     }
 
+    /// Drops what CACHE_METADATA kept for statement `id` (closed).
+    fn forget_columns(&mut self, id: u32) {
+        self.stmt_columns.remove(&id);
+        if self.columns_of == Some(id) {
+            self.columns_of = None;
+        }
+    }
+
     /// Remembers the column definitions just read for the statement being executed (the
     /// server resends them only when they change).
     pub(super) fn remember_columns(&mut self) {
         if let Some(id) = self.exec_stmt {
             if self.resp.caches_metadata() {
                 self.stmt_columns.insert(id, self.columns.clone());
+                self.columns_of = Some(id);
             }
         }
     }
@@ -302,6 +325,7 @@ impl Engine {
             if self.resp.is_idle() {
                 if let (Some(p), true) = (&self.prepared, self.resp.caches_metadata()) {
                     self.stmt_columns.insert(p.id, p.columns.clone());
+                    self.columns_of = None;
                 }
                 self.finish_response();
                 if let Some(p) = self.prepared.take() {
@@ -365,10 +389,16 @@ impl Engine {
         // queues them, [`Engine::encode_execute`]).
         self.flush_closes();
         let caps = self.caps;
-        execute_payloads(caps, stmt.id, params, attributes, flags, |p| {
+        let mut exec = std::mem::take(&mut self.exec_buf);
+        let r = execute_payloads(&mut exec, caps, stmt.id, params, attributes, flags, |p| {
             self.codec.set_seq(0);
             self.queue_packet(&[p]);
-        })?;
+        });
+        // Kept for the next execute unless a large value made it large.
+        if exec.capacity() <= EXEC_BUF_KEEP {
+            self.exec_buf = exec;
+        }
+        r?;
         self.resp.set(Expect::Head);
         self.set_exec(Some(stmt.id));
         self.cursor = None;
@@ -427,7 +457,8 @@ impl Engine {
         flags: u8,
     ) -> Result<u8, Error> {
         let mut codec = PacketCodec::new(self.codec.max_payload());
-        execute_payloads(self.caps, id, params, attributes, flags, |p| {
+        let mut exec = BytesMut::new();
+        execute_payloads(&mut exec, self.caps, id, params, attributes, flags, |p| {
             codec.set_seq(0);
             codec.encode_parts(&[p], out);
         })?;
@@ -558,7 +589,7 @@ impl Engine {
     /// Queues COM_STMT_CLOSE of `stmt`. The server does not answer it.
     pub fn start_close_statement(&mut self, stmt: &Statement) -> Result<(), Error> {
         self.check_owner(stmt)?;
-        self.stmt_columns.remove(&stmt.id);
+        self.forget_columns(stmt.id);
         let mut b = BytesMut::with_capacity(5);
         encode_stmt_close(&mut b, stmt.id);
         self.start(&[&b], Expect::Idle)
@@ -578,7 +609,7 @@ impl Engine {
         }
         let mut b = BytesMut::with_capacity(5);
         for id in std::mem::take(&mut self.closes) {
-            self.stmt_columns.remove(&id);
+            self.forget_columns(id);
             b.clear();
             encode_stmt_close(&mut b, id);
             self.codec.set_seq(0);
@@ -603,6 +634,7 @@ impl Engine {
 /// out), then the execute, with query attributes after the parameters when there are any
 /// (CLIENT_QUERY_ATTRIBUTES). Nothing is passed to `each` when the execute cannot be encoded.
 fn execute_payloads(
+    exec: &mut BytesMut,
     caps: CapabilityFlags,
     id: u32,
     params: &[&dyn ToParam],
@@ -612,9 +644,8 @@ fn execute_payloads(
 ) -> Result<(), Error> {
     let num_params = u16::try_from(params.len())
         .map_err(|_| Error::Usage("more than 65535 parameters".into()))?;
-    // Room for the fixed part and a small value per parameter: no regrowth in the usual case
-    // (a larger value grows it once).
-    let mut exec = BytesMut::with_capacity(params.len().saturating_mul(16).saturating_add(32));
+    // `exec` is a buffer kept for this (its room stays allocated between executes).
+    exec.clear();
     // With attributes the values are the parameters then the attributes, and every value has
     // a name (empty for a parameter).
     let (values, names): (Vec<&dyn ToParam>, Vec<&[u8]>) = if attributes.is_empty() {
@@ -640,7 +671,7 @@ fn execute_payloads(
             },
         )
     };
-    encode_stmt_execute(&mut exec, &e, caps)
+    encode_stmt_execute(exec, &e, caps)
         .map_err(|e| Error::Usage(format!("the parameters cannot be sent: {e}")))?;
     let mut piece = BytesMut::new();
     for (param, data) in long_data_params(params, LONG_DATA_THRESHOLD) {
@@ -650,6 +681,6 @@ fn execute_payloads(
             each(&piece);
         }
     }
-    each(&exec);
+    each(exec);
     Ok(())
 }

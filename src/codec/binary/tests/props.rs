@@ -25,4 +25,34 @@ proptest! {
             }
         }
     }
+
+    /// The one-pass parser and the field-by-field one agree: whenever the fast one accepts a
+    /// row the checked one accepts it with the same cells, and the fast one declines every row
+    /// the checked one refuses (so errors always come from the checked one).
+    #[test]
+    fn the_fast_and_the_checked_parser_agree(
+        row in proptest::collection::vec(prop_oneof![Just(0u8), Just(4), Just(0xfc), Just(0xfd), any::<u8>()], 0..64),
+        codes in proptest::collection::vec(
+            prop_oneof![Just(0x01u8), Just(0x02), Just(0x03), Just(0x05), Just(0x06),
+                Just(0x07), Just(0x0b), Just(0x0c), Just(0xfd), any::<u8>()], 0..12),
+    ) {
+        let mut row = row;
+        if let Some(b) = row.first_mut() { *b = 0; }
+        let t = types(&codes);
+        let mut fast = BinaryRowCells::new();
+        let accepted = fast.parse_fast(&row, t.iter().copied());
+        let mut checked = BinaryRowCells::new();
+        let r = checked.parse_checked(&row, t.iter().copied());
+        if accepted {
+            prop_assert!(r.is_ok(), "{:?}", r);
+            prop_assert_eq!(fast.len(), checked.len());
+            for i in 0..codes.len() {
+                prop_assert_eq!(fast.get(&row, i), checked.get(&row, i));
+                prop_assert_eq!(fast.is_null(i), checked.is_null(i));
+            }
+        }
+        if r.is_err() {
+            prop_assert!(!accepted);
+        }
+    }
 }
