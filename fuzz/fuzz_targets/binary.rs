@@ -24,9 +24,10 @@ use mywire::codec::binary::{
 };
 use mywire::codec::stmt::{
     encode_query_with_attributes, encode_stmt_bulk_execute, encode_stmt_close, encode_stmt_execute,
-    encode_stmt_fetch, encode_stmt_reset, encode_stmt_send_long_data, parse_prepare_ok,
-    parse_query_with_attributes, parse_stmt_bulk_execute, parse_stmt_command, parse_stmt_execute,
-    BulkParam, BulkValue, ParamValue, StmtCommand, StmtExecute,
+    encode_stmt_fetch, encode_stmt_reset, encode_stmt_send_long_data, long_data_params,
+    parse_prepare_ok, parse_query_with_attributes, parse_stmt_bulk_execute, parse_stmt_command,
+    parse_stmt_execute, BulkParam, BulkValue, ParamValue, PrepareOk, ResultsetMetadata,
+    StmtCommand, StmtExecute,
 };
 use mywire::codec::value::{Date, DateTime, Decimal, FromValue, Param, ParamType, Time, ToParam};
 use mywire::codec::{CapabilityFlags, ColumnFlags, ColumnType};
@@ -310,7 +311,100 @@ fn reads_back(p: &Param<'_>, bytes: &[u8]) {
     }
 }
 
-fn params_round_trip(payload: &[u8], caps: CapabilityFlags) {
+/// The execute the engine sends with long data: every string or byte-string parameter of at
+/// least `threshold` bytes goes ahead in COM_STMT_SEND_LONG_DATA pieces (which parse back to
+/// their statement, parameter and bytes), the execute leaves exactly those out, and the rest
+/// still read back as themselves.
+fn long_data_round_trip(params: &[Param<'_>], n: u16, caps: CapabilityFlags, threshold: usize) {
+    let refs: Vec<&dyn ToParam> = params.iter().map(|p| p as &dyn ToParam).collect();
+    let refs = &refs[..];
+    let long: Vec<(u16, &[u8])> = long_data_params(refs, threshold).collect();
+    let ids: Vec<u16> = long.iter().map(|l| l.0).collect();
+    let mut piece = BytesMut::new();
+    for &(param, data) in &long {
+        assert!(data.len() >= threshold);
+        let mut joined = Vec::with_capacity(data.len());
+        // Pieces as the engine cuts them (its 1 MiB, scaled down to the threshold).
+        for chunk in data.chunks(threshold.max(1)) {
+            piece.clear();
+            encode_stmt_send_long_data(&mut piece, 7, param, chunk);
+            match parse_stmt_command(&piece) {
+                Ok(StmtCommand::SendLongData {
+                    statement_id: 7,
+                    param_id,
+                    data,
+                }) if param_id == param => joined.extend_from_slice(data),
+                other => panic!("SEND_LONG_DATA round trip: {other:?}"),
+            }
+        }
+        assert_eq!(joined, data, "the pieces join to the value");
+    }
+    let e = StmtExecute {
+        long_data_threshold: Some(threshold),
+        ..StmtExecute::new(9, n, refs)
+    };
+    let mut out = BytesMut::new();
+    encode_stmt_execute(&mut out, &e, caps).unwrap();
+    let req =
+        parse_stmt_execute(&out, n, caps, &[], &ids).expect("an execute with long data parses");
+    assert_eq!(req.values.len(), params.len());
+    for (i, (p, v)) in params.iter().zip(&req.values).enumerate() {
+        let sent_ahead = ids.contains(&u16::try_from(i).unwrap());
+        match v {
+            ParamValue::LongData => assert!(sent_ahead, "parameter {i} left out"),
+            ParamValue::Null => assert!(p.is_null() && !sent_ahead),
+            ParamValue::Value(b) => {
+                assert!(!sent_ahead, "parameter {i} sent twice");
+                reads_back(p, b);
+            }
+        }
+    }
+}
+
+/// COM_STMT_PREPARE_OK built from fields encodes to bytes that parse to the same fields.
+fn prepare_ok_from_fields(b: &[u8]) {
+    let Some((&[i0, i1, i2, i3, c0, c1, p0, p1, w0, w1, form], _)) = b.split_first_chunk::<11>()
+    else {
+        return;
+    };
+    let warning_count = (form % 4 != 0).then(|| u16::from_le_bytes([w0, w1]));
+    let metadata = match (form % 4, warning_count) {
+        (2, Some(_)) => Some(ResultsetMetadata::None),
+        (3, Some(_)) => Some(ResultsetMetadata::Full),
+        _ => None,
+    };
+    let ok = PrepareOk {
+        statement_id: u32::from_le_bytes([i0, i1, i2, i3]),
+        num_columns: u16::from_le_bytes([c0, c1]),
+        num_params: u16::from_le_bytes([p0, p1]),
+        warning_count,
+        metadata,
+    };
+    let mut caps = CapabilityFlags::empty();
+    caps.set(
+        CapabilityFlags::OPTIONAL_RESULTSET_METADATA,
+        metadata.is_some(),
+    );
+    let mut out = BytesMut::new();
+    ok.encode(&mut out);
+    let len = match (warning_count, metadata) {
+        (None, _) => 9,
+        (Some(_), None) => 12,
+        (Some(_), Some(_)) => 13,
+    };
+    assert_eq!(out.len(), len, "PREPARE_OK length");
+    assert_eq!(
+        parse_prepare_ok(&out, caps),
+        Ok(ok),
+        "PREPARE_OK encode -> parse"
+    );
+    if metadata.is_some() {
+        // Without the capability the 13-byte form is refused (a trailing byte).
+        assert!(parse_prepare_ok(&out, CapabilityFlags::empty()).is_err());
+    }
+}
+
+fn params_round_trip(payload: &[u8], caps: CapabilityFlags, threshold: usize) {
     let params = params_from(payload);
     let refs: Vec<&dyn ToParam> = params.iter().map(|p| p as &dyn ToParam).collect();
     let n = u16::try_from(refs.len()).unwrap();
@@ -324,6 +418,17 @@ fn params_round_trip(payload: &[u8], caps: CapabilityFlags) {
             ParamValue::LongData => panic!("no long data was sent"),
         }
     }
+    // Again without the types (bound by the execute above): the same values.
+    let e = StmtExecute {
+        send_types: false,
+        ..StmtExecute::new(7, n, &refs)
+    };
+    let mut bare = BytesMut::new();
+    encode_stmt_execute(&mut bare, &e, caps).unwrap();
+    let again = parse_stmt_execute(&bare, n, caps, &req.types, &[]).expect("parses without types");
+    assert!(!again.types_sent);
+    assert_eq!(again.values, req.values, "values without the types");
+    long_data_round_trip(&params, n, caps, threshold);
     // The same values as a binary row.
     let mut row = BytesMut::new();
     encode_binary_row(&refs, &mut row);
@@ -376,7 +481,9 @@ fuzz_target!(|data: &[u8]| {
     bulk_round_trip(payload, n16, &bound);
     query_round_trip(payload);
     command_round_trip(payload);
-    params_round_trip(payload, caps);
+    // A long-data threshold from the input: 1..=64 bytes, so that inputs reach it.
+    params_round_trip(payload, caps, usize::from(bits >> 2) + 1);
+    prepare_ok_from_fields(payload);
     // A payload with a command byte in front, for the command parsers.
     let mut with_cmd = BytesMut::with_capacity(payload.len() + 1);
     with_cmd.put_u8(0x17);

@@ -10,14 +10,18 @@
 //! `tls_established` and the script goes on), then runs input-chosen commands: queries (rows
 //! read in full or abandoned part-way, getters called, `next_result` walked), ping / init-db /
 //! reset, statistics, pipelines, raw exchanges (and raw reads/writes outside one), drains and
-//! quit.
+//! quit, and the binary protocol (module `stmt`): prepare, execute with parameters of every
+//! type (one long value through COM_STMT_SEND_LONG_DATA), `exec` through the statement cache,
+//! binary rows read with every getter, reset and close. An input may also be a recorded
+//! exchange with a real server (module `recorded`), the server's bytes verbatim.
 //!
 //! Properties:
 //! - no panic, and no hang (every loop is bounded; libFuzzer's `-timeout` catches the rest);
 //! - no single allocation above 4 x max_packet (1 MiB);
 //! - after a fatal error in the command phase the engine is broken and stays so: `check`, every
 //!   `start_*`, `queue_pipeline` and the raw calls report `Error::Broken` and queue nothing;
-//! - a raw read or write outside a raw exchange is refused and queues nothing;
+//! - a raw read or write outside a raw exchange is refused and queues nothing; so is an execute
+//!   with the wrong number of parameters; COM_STMT_CLOSE waits for no answer;
 //! - the password never appears in what the client sent outside TLS;
 //! - chunking does not matter: the same script fed in the input's chunk sizes and fed whole
 //!   gives the same events, errors, rows and cell values, and the same bytes sent.
@@ -36,20 +40,22 @@ use std::fmt::{self, Write as _};
 use std::io::Write as _;
 use std::sync::OnceLock;
 
-use arbitrary::Arbitrary;
-use bytes::BytesMut;
+use arbitrary::{Arbitrary, Unstructured};
 use libfuzzer_sys::fuzz_target;
 use mywire::codec::auth::AuthConfig;
 use mywire::codec::command::Command;
-use mywire::codec::flags::{CapabilityFlags, MariaDbCapabilities, StatusFlags};
-use mywire::codec::handshake::{encode_auth_switch, encode_handshake, AuthSwitch, Handshake};
-use mywire::codec::response::{encode_eof, encode_err, encode_ok, EofPacket, ErrPacket, OkPacket};
-use mywire::codec::resultset::{encode_row, ColumnFields};
-use mywire::codec::writer::put_lenenc;
-use mywire::codec::{ColumnFlags, ColumnType};
 use mywire::proto::{client_capabilities, ConnectConfig, ConnectEvent, Engine, Step};
-use mywire::Error;
-use mywire_fuzz::{largest, reset_largest, PeakAlloc};
+use mywire::{Error, Statement};
+use mywire_fuzz::{all_binary_getters, all_getters, largest, reset_largest, PeakAlloc};
+
+#[path = "session/recorded.rs"]
+mod recorded;
+#[path = "session/script.rs"]
+mod script;
+#[path = "session/stmt.rs"]
+mod stmt;
+use script::{Greeting, Pkt};
+use stmt::FParam;
 
 #[global_allocator]
 static ALLOC: PeakAlloc = PeakAlloc;
@@ -60,104 +66,6 @@ const MAX_PACKET: usize = 1 << 20;
 const MAX_CMDS: usize = 32;
 const MAX_ROWS: usize = 10_000;
 const MAX_RESULTS: usize = 64;
-
-#[derive(Arbitrary, Debug)]
-enum Plugin {
-    None,
-    Native,
-    CachingSha2,
-    Sha256,
-    Clear,
-    Ed25519,
-    UnixSocket,
-    Other(String),
-}
-
-impl Plugin {
-    fn name(&self) -> Option<String> {
-        Some(
-            match self {
-                Plugin::None => return None,
-                Plugin::Native => "mysql_native_password",
-                Plugin::CachingSha2 => "caching_sha2_password",
-                Plugin::Sha256 => "sha256_password",
-                Plugin::Clear => "mysql_clear_password",
-                Plugin::Ed25519 => "client_ed25519",
-                Plugin::UnixSocket => "unix_socket",
-                Plugin::Other(s) => s,
-            }
-            .to_string(),
-        )
-    }
-}
-
-#[derive(Arbitrary, Debug)]
-struct Greeting {
-    /// An ERR packet (code, message) instead of a greeting.
-    err_instead: Option<(u16, String)>,
-    version: String,
-    connection_id: u32,
-    nonce: [u8; 20],
-    extra_nonce: Vec<u8>,
-    caps: u32,
-    /// Clear CLIENT_PROTOCOL_41 (the client must refuse).
-    no_protocol41: bool,
-    charset: u8,
-    status: u16,
-    mariadb_caps: u32,
-    plugin: Plugin,
-}
-
-#[derive(Arbitrary, Debug)]
-enum Body {
-    Ok {
-        fe: bool,
-        affected: u64,
-        last_id: u64,
-        status: u16,
-        warnings: u16,
-        info: String,
-    },
-    Err {
-        code: u16,
-        state: Option<[u8; 5]>,
-        message: String,
-    },
-    Eof {
-        warnings: u16,
-        status: u16,
-    },
-    ColumnCount(u64),
-    Column {
-        name: Vec<u8>,
-        table: Vec<u8>,
-        ty: u8,
-        flags: u16,
-        charset: u16,
-        len: u32,
-        dec: u8,
-    },
-    Row(Vec<Option<Vec<u8>>>),
-    LocalInfile(Vec<u8>),
-    AuthSwitch {
-        plugin: Plugin,
-        data: Vec<u8>,
-    },
-    AuthMore(Vec<u8>),
-    Raw(Vec<u8>),
-}
-
-#[derive(Arbitrary, Debug)]
-struct Pkt {
-    body: Body,
-    /// Sequence id: 0..=95 previous + 1, 96..=191 previous + 2 (the client spoke), 192..=239
-    /// 1 (first reply to a new command), 240..=255 `arg` as is.
-    seq_sel: u8,
-    /// Framing: 0..=223 valid, 224..=239 payload cut to `arg` bytes (header unchanged),
-    /// 240..=247 header length `arg` (24 bits), 248..=255 no header at all.
-    frame_sel: u8,
-    arg: u32,
-}
 
 #[derive(Arbitrary, Debug, Clone, Copy)]
 enum Simple {
@@ -198,6 +106,29 @@ enum Cmd {
     /// Drain everything owed.
     Drain,
     Quit,
+    /// COM_STMT_PREPARE of `stmt::PREPARE_SQL[n]`; the statement is kept.
+    Prepare(u8),
+    /// COM_STMT_EXECUTE of a kept statement: the parameters cycled to its count (or, `exact`,
+    /// as given: a wrong count is refused), the result read as a query's.
+    Execute {
+        stmt: u8,
+        params: Vec<FParam>,
+        exact: bool,
+        rows: u8,
+        results: u8,
+        drain: bool,
+    },
+    /// `exec(sql, params)` through the statement cache.
+    ExecCached {
+        sql: u8,
+        params: Vec<FParam>,
+        rows: u8,
+    },
+    /// COM_STMT_RESET of a kept statement.
+    ResetStmt(u8),
+    /// COM_STMT_CLOSE of a kept statement (which stays kept: using it again is the server's
+    /// business).
+    CloseStmt(u8),
 }
 
 #[derive(Arbitrary, Debug)]
@@ -214,168 +145,11 @@ struct Input {
     tls: u8,
     /// Read like the blocking driver (`read_space` / `commit_read`) instead of `read_buf`.
     read_space: bool,
+    /// The statement cache's size (mod 5).
+    stmt_cache: u8,
     /// Chunk sizes, cycled (0: everything that is left). Empty: the whole script at once.
     chunks: Vec<u16>,
     cmds: Vec<Cmd>,
-}
-
-/// Encodes `b` into `out` (cleared first; one buffer serves every packet of the script).
-fn body_bytes(b: &Body, out: &mut BytesMut) {
-    out.clear();
-    match b {
-        Body::Ok {
-            fe,
-            affected,
-            last_id,
-            status,
-            warnings,
-            info,
-        } => {
-            let ok = OkPacket {
-                affected_rows: *affected,
-                last_insert_id: *last_id,
-                status: StatusFlags(*status),
-                warnings: *warnings,
-                info: info.clone(),
-                session_state: Vec::new(),
-            };
-            let caps = CapabilityFlags::PROTOCOL_41 | CapabilityFlags::SESSION_TRACK;
-            encode_ok(&ok, if *fe { 0xFE } else { 0 }, caps, out);
-        }
-        Body::Err {
-            code,
-            state,
-            message,
-        } => encode_err(
-            &ErrPacket {
-                code: *code,
-                sql_state: *state,
-                message: message.clone(),
-            },
-            out,
-        ),
-        Body::Eof { warnings, status } => encode_eof(
-            &EofPacket {
-                warnings: *warnings,
-                status: StatusFlags(*status),
-            },
-            out,
-        ),
-        Body::ColumnCount(n) => put_lenenc(out, *n),
-        Body::Column {
-            name,
-            table,
-            ty,
-            flags,
-            charset,
-            len,
-            dec,
-        } => ColumnFields {
-            catalog: b"def",
-            schema: b"",
-            table,
-            org_table: table,
-            name,
-            org_name: name,
-            extended_metadata: None,
-            charset: *charset,
-            column_length: *len,
-            column_type: ColumnType(*ty),
-            flags: ColumnFlags(*flags),
-            decimals: *dec,
-        }
-        .encode(out),
-        Body::Row(cells) => {
-            let cells: Vec<Option<&[u8]>> = cells.iter().map(|c| c.as_deref()).collect();
-            encode_row(&cells, out);
-        }
-        Body::LocalInfile(name) => {
-            out.extend_from_slice(&[0xFB]);
-            out.extend_from_slice(name);
-        }
-        Body::AuthSwitch { plugin, data } => encode_auth_switch(
-            &AuthSwitch {
-                plugin: plugin.name().unwrap_or_default(),
-                data: data.clone(),
-            },
-            out,
-        ),
-        Body::AuthMore(d) => {
-            out.extend_from_slice(&[0x01]);
-            out.extend_from_slice(d);
-        }
-        Body::Raw(r) => out.extend_from_slice(r),
-    }
-}
-
-/// The server's bytes, and where its greeting ends (nothing after it may arrive before the
-/// client has answered it: a server sends nothing before the SSLRequest).
-fn script(inp: &Input) -> (Vec<u8>, usize) {
-    let g = &inp.greeting;
-    let mut greeting = BytesMut::new();
-    match &g.err_instead {
-        Some((code, message)) => encode_err(
-            &ErrPacket {
-                code: *code,
-                sql_state: None,
-                message: message.clone(),
-            },
-            &mut greeting,
-        ),
-        None => {
-            let mut caps = g.caps | CapabilityFlags::PROTOCOL_41.bits();
-            if g.no_protocol41 {
-                caps &= !CapabilityFlags::PROTOCOL_41.bits();
-            }
-            let mut nonce = g.nonce.to_vec();
-            nonce.extend(g.extra_nonce.iter().take(64));
-            encode_handshake(
-                &Handshake {
-                    protocol_version: 10,
-                    server_version: g.version.clone(),
-                    connection_id: g.connection_id,
-                    nonce,
-                    capabilities: CapabilityFlags(caps),
-                    charset: g.charset,
-                    status: StatusFlags(g.status),
-                    mariadb_capabilities: MariaDbCapabilities(g.mariadb_caps),
-                    auth_plugin: g.plugin.name(),
-                },
-                &mut greeting,
-            );
-        }
-    }
-    let mut wire = Vec::with_capacity(greeting.len() + 4 + 64 * inp.packets.len().min(256));
-    let len = greeting.len() as u32;
-    wire.extend_from_slice(&len.to_le_bytes()[..3]);
-    wire.push(0);
-    wire.extend_from_slice(&greeting);
-    let greeting_end = wire.len();
-    let mut seq: u8 = 0;
-    let mut body = BytesMut::new();
-    for p in inp.packets.iter().take(256) {
-        body_bytes(&p.body, &mut body);
-        seq = match p.seq_sel {
-            0..=95 => seq.wrapping_add(1),
-            96..=191 => seq.wrapping_add(2),
-            192..=239 => 1,
-            _ => p.arg as u8,
-        };
-        let body = &body[..body.len().min(0xFF_FFFE)];
-        let mut len = body.len() as u32;
-        let mut payload: &[u8] = body;
-        match p.frame_sel {
-            224..=239 => payload = &body[..body.len().min(p.arg as usize)],
-            240..=247 => len = p.arg & 0xFF_FFFF,
-            _ => {}
-        }
-        if p.frame_sel < 248 {
-            wire.extend_from_slice(&len.to_le_bytes()[..3]);
-            wire.push(seq);
-        }
-        wire.extend_from_slice(payload);
-    }
-    (wire, greeting_end)
 }
 
 fn config(inp: &Input) -> ConnectConfig {
@@ -423,6 +197,12 @@ fn pipeline_queries() -> &'static [String] {
     QUERIES.get_or_init(|| (0..512).map(|i| format!("DO {i}")).collect())
 }
 
+/// Whether `MYWIRE_FUZZ_TRACE` is set (read once).
+fn trace() -> bool {
+    static TRACE: OnceLock<bool> = OnceLock::new();
+    *TRACE.get_or_init(|| std::env::var_os("MYWIRE_FUZZ_TRACE").is_some())
+}
+
 /// A formatter destination that keeps nothing.
 struct Discard;
 
@@ -446,6 +226,14 @@ struct Driver<'a> {
     plaintext: Option<usize>,
     /// What happened, for comparing runs.
     log: Vec<u8>,
+    /// Statements prepared (kept, at most 8).
+    stmts: Vec<Statement>,
+    /// The parameter count of each SQL text `exec` prepared (for its cache hits).
+    exec_counts: Vec<(&'static str, usize)>,
+    /// Whether a long parameter may still be built (one per input: it is 1 MiB).
+    long_left: bool,
+    /// The statement cache's size.
+    cache_cap: usize,
 }
 
 impl Driver<'_> {
@@ -554,6 +342,7 @@ impl Driver<'_> {
         );
         broken(self.e.raw_packet(b"x"), "raw_packet");
         broken(self.e.raw_frame_step().map(|_| ()), "raw_frame_step");
+        self.stmt_calls_broken(e);
         assert_eq!(
             self.e.transmit().len(),
             queued,
@@ -570,9 +359,10 @@ impl Driver<'_> {
                 return Ok(());
             }
             let row = self.e.row();
+            let binary = row.is_binary();
             // Straight into the log: a row marker, then each cell (0: NULL, 1: length, bytes).
             let cells = &mut self.log;
-            cells.push(b'r');
+            cells.push(if binary { b'b' } else { b'r' });
             for i in 0..row.len() {
                 let _ = row.get::<i64>(i);
                 let _ = row.get::<&str>(i);
@@ -580,6 +370,14 @@ impl Driver<'_> {
                 let _ = (row.text(i), row.bytes_shared(i), row.is_null(i));
                 match row.bytes(i) {
                     Some(b) => {
+                        // Every getter on the cell, by the protocol it came in.
+                        let col = &row.columns()[i];
+                        let ok = if binary {
+                            all_binary_getters(b, col.column_type, col.flags)
+                        } else {
+                            all_getters(b, col.column_type, col.flags)
+                        };
+                        cells.push(ok as u8);
                         cells.push(1);
                         cells.extend_from_slice(&(b.len() as u32).to_le_bytes());
                         cells.extend_from_slice(b);
@@ -770,6 +568,18 @@ impl Driver<'_> {
                 assert!(self.e.is_idle() || self.e.in_raw());
                 self.note(b'D');
             }
+            Cmd::Prepare(sql) => self.prepare(*sql)?,
+            Cmd::Execute {
+                stmt,
+                params,
+                exact,
+                rows,
+                results,
+                drain,
+            } => self.execute(*stmt, params, *exact, *rows, *results, *drain)?,
+            Cmd::ExecCached { sql, params, rows } => self.exec_cached(*sql, params, *rows)?,
+            Cmd::ResetStmt(i) => self.reset_statement(*i)?,
+            Cmd::CloseStmt(i) => self.close_statement(*i)?,
             Cmd::Quit => {
                 self.e.check()?;
                 self.flush();
@@ -811,7 +621,12 @@ fn run(inp: &Input, wire: &[u8], greeting_end: usize, chunks: &[u16]) -> (Vec<u8
         sent: Vec::with_capacity(1024),
         plaintext: None,
         log: Vec::with_capacity(1024),
+        stmts: Vec::new(),
+        exec_counts: Vec::new(),
+        long_left: true,
+        cache_cap: usize::from(inp.stmt_cache % 5),
     };
+    d.e.set_stmt_cache(d.cache_cap);
     match d.connect() {
         Err(e) => {
             d.note_err(&e);
@@ -845,6 +660,10 @@ fn run(inp: &Input, wire: &[u8], greeting_end: usize, chunks: &[u16]) -> (Vec<u8
         }
     }
     d.flush();
+    if trace() {
+        // MYWIRE_FUZZ_TRACE=1: what happened, for reading a reproducer or a seed's replay.
+        eprintln!("log: {}", String::from_utf8_lossy(&d.log).escape_debug());
+    }
     let plain = &d.sent[..d.plaintext.unwrap_or(d.sent.len())];
     assert!(
         !plain
@@ -855,8 +674,18 @@ fn run(inp: &Input, wire: &[u8], greeting_end: usize, chunks: &[u16]) -> (Vec<u8
     (d.sent, d.log)
 }
 
-fuzz_target!(|inp: Input| {
-    let (wire, greeting_end) = script(&inp);
+fuzz_target!(|data: &[u8]| {
+    // A recorded exchange (the server's bytes verbatim), or a structured input.
+    let (inp, wire, greeting_end) = match recorded::input(data) {
+        Some((inp, wire)) => (inp, wire.to_vec(), recorded::greeting_end(wire)),
+        None => {
+            let Ok(inp) = Input::arbitrary_take_rest(Unstructured::new(data)) else {
+                return;
+            };
+            let (wire, end) = script::script(&inp);
+            (inp, wire, end)
+        }
+    };
     reset_largest();
     let (sent, log) = run(&inp, &wire, greeting_end, &inp.chunks);
     let peak = largest();

@@ -4,6 +4,9 @@
 //! connects with a tracer, runs a few statements covering many column types, an error, an OK
 //! and a multi-result, and writes each packet payload, in the input format of the target that
 //! parses it, to `CORPUS_DIR/<target>/seed-<kind>-<n>`.
+//!
+//! `record-seeds --session URL [CORPUS_DIR]` records a prepared-statement exchange instead, as
+//! seeds of the whole-session target (module `session`), with and without DEPRECATE_EOF.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -12,6 +15,8 @@ use bytes::Bytes;
 use mywire::codec::resultset::{parse_column_definition, RowCells};
 use mywire::trace::{Direction, PacketEvent, Phase, Tracer};
 use mywire::{Options, Session};
+
+mod session;
 
 #[derive(Default)]
 struct Rec {
@@ -126,7 +131,19 @@ const STATEMENTS: &[&str] = &[
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
-    let mut args = std::env::args().skip(1);
+    let mut args = std::env::args().skip(1).peekable();
+    if args.peek().map(String::as_str) == Some("--session") {
+        args.next();
+        let url = args.next().expect("--session URL [CORPUS_DIR]");
+        let dir = PathBuf::from(args.next().unwrap_or_else(|| "fuzz/corpus".into()));
+        let sep = if url.contains('?') { '&' } else { '?' };
+        for eof in [true, false] {
+            let u = format!("{url}{sep}ssl-mode=DISABLED&deprecate-eof={eof}");
+            let name = if eof { "prepared" } else { "prepared-eof" };
+            session::record(&u, &dir, name).await;
+        }
+        return;
+    }
     let url = args
         .next()
         .unwrap_or_else(|| "mysql://root@127.0.0.1:3306/?multi-statements=true".into());
