@@ -1,4 +1,5 @@
-//! MariaDB's direct execution through `exec`: a statement not yet cached is prepared and
+//! MariaDB's direct execution through `exec` (option `direct-execute`, off by default; the
+//! hazard that keeps it off is in tests/stmt_cache.rs): a statement not yet cached is prepared and
 //! executed in one round trip (COM_STMT_EXECUTE with statement id 0xFFFFFFFF right behind the
 //! COM_STMT_PREPARE); a failing prepare runs nothing (not even the statement prepared before
 //! it); a wrong parameter count is refused and the session goes on; long data takes the
@@ -22,7 +23,7 @@ const EXECUTE: u8 = 0x17;
 const DIRECT: [u8; 4] = [0xFF; 4];
 
 async fn connect() -> (Session, CommandLog) {
-    connect_logged("").await
+    connect_logged("direct-execute=true").await
 }
 
 async fn one_i64(s: &mut Session, sql: &str, p: &[&dyn ToParam]) -> Result<i64, Error> {

@@ -132,14 +132,11 @@ async fn a_cache_below_the_server_limit_runs_200_statements_within_it() {
     two_hundred_statements(7).await;
 }
 
-/// A cache exactly as large as the server's limit. Fails today: `exec` prepares the new
-/// statement first and closes the evicted one only after it (`Engine::cache_statement`), so
-/// with 8 cached the 9th prepare is the server's 9th statement and gets ERR 1461 (seen:
-/// "statement 8: ERROR 1461 (42000): Can't create more than max_prepared_stmt_count statements
-/// (current value: 8)"). The fix is in the cache (evict, and queue the close, before the
-/// prepare), not in this test.
+/// A cache exactly as large as the server's limit: `exec` closes the least recently used
+/// statement before it prepares the next, so the server never holds more than 8 (before that
+/// fix, the 9th prepare got "ERROR 1461 (42000): Can't create more than
+/// max_prepared_stmt_count statements (current value: 8)").
 #[tokio::test]
-#[ignore = "exec closes the evicted statement after preparing the new one: 1461 at the limit"]
 async fn a_cache_of_the_server_limit_runs_200_statements_within_it() {
     let _turn = LOCK.lock().await;
     two_hundred_statements(8).await;
@@ -261,11 +258,12 @@ async fn statements_that_cannot_be_prepared_are_error_1295() {
                 panic!("{sql}: {e:?}")
             };
             assert_eq!(se.code, 1295, "{sql}: {e}");
-            // The message the session adds for 1295 (that the statement cannot be prepared
-            // and `query` runs it): not in the library yet when this was written; enable once
-            // it is there.
-            // let text = e.to_string();
-            // assert!(text.contains("cannot be prepared") && text.contains("query"), "{text}");
+            // The session says that the server cannot prepare it and that `query` runs it.
+            let text = e.to_string();
+            assert!(
+                text.contains("cannot prepare this statement") && text.contains("`query`"),
+                "{text}"
+            );
             assert!(!s.is_broken());
             assert_eq!(s.engine().cached_statements(), 0, "{sql}: nothing cached");
         }

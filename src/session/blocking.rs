@@ -292,7 +292,7 @@ impl Session {
         if !cached {
             self.engine.make_room_in_cache();
         }
-        if !cached && self.engine.can_prepare_execute(params) {
+        if !cached && self.opts.direct_execute && self.engine.can_prepare_execute(params) {
             // MariaDB: prepare and execute in one round trip.
             self.engine.start_prepare_execute(sql, params)?;
             let st = self.respond(|e| e.prepare_step())?;

@@ -355,10 +355,12 @@ impl Session {
     /// Runs `sql` as a prepared statement with `params`, preparing it only the first time:
     /// the session keeps the statements it prepared this way by SQL text (`stmt-cache` of
     /// them, 32 by default; the least recently used is closed to make room, so the cache never
-    /// holds more than that many of the server's `max_prepared_stmt_count`). On MariaDB the
-    /// first run prepares and executes in one round trip (direct execution, statement id
-    /// 0xFFFFFFFF), unless a value goes by long data or a fetch size is set. The result is
-    /// [`Session::execute`]'s.
+    /// holds more than that many of the server's `max_prepared_stmt_count`). With the
+    /// `direct-execute` option on MariaDB the first run prepares and executes in one round
+    /// trip (statement id 0xFFFFFFFF), unless a value goes by long data or a fetch size is
+    /// set; it is off by default because MariaDB 10.11 then runs the statement prepared
+    /// before when the prepare fails for `max_prepared_stmt_count` (see
+    /// protocol-notes/prepared-statements.md). The result is [`Session::execute`]'s.
     pub async fn exec(
         &mut self,
         sql: &str,
@@ -369,7 +371,7 @@ impl Session {
         if !cached {
             self.engine.make_room_in_cache();
         }
-        if !cached && self.engine.can_prepare_execute(params) {
+        if !cached && self.opts.direct_execute && self.engine.can_prepare_execute(params) {
             // MariaDB: prepare and execute in one round trip.
             self.engine.start_prepare_execute(sql, params)?;
             let st = self.respond(|e| e.prepare_step()).await?;

@@ -11,6 +11,7 @@
 //! | `deprecate-eof` | negotiate CLIENT_DEPRECATE_EOF | true |
 //! | `session-track` | negotiate CLIENT_SESSION_TRACK | true |
 //! | `bulk` | `exec_batch` uses COM_STMT_BULK_EXECUTE where the server has it (MariaDB); `false`: pipelined executes | true |
+//! | `direct-execute` | `exec` of a statement not yet cached prepares and executes in one round trip on MariaDB (statement id 0xFFFFFFFF); off because a prepare refused for `max_prepared_stmt_count` makes MariaDB 10.11 run the previously prepared statement instead | false |
 //! | `fetch-size` | rows per COM_STMT_FETCH: `execute` / `exec` open a read-only cursor and fetch the result this many rows at a time (0 = no cursor) | 0 |
 //! | `stmt-cache` | statements `exec` keeps prepared, by SQL text (least recently used closed first; 0 = none) | 32 |
 //! | `connect-timeout` | seconds to connect and authenticate (0 = none) | 10 |
@@ -128,6 +129,11 @@ pub struct Options {
     /// [`crate::Session::exec_batch`] sends COM_STMT_BULK_EXECUTE where the server has it;
     /// false: one pipelined COM_STMT_EXECUTE per row.
     pub bulk: bool,
+    /// [`crate::Session::exec`] prepares and executes a new statement in one round trip on
+    /// MariaDB (direct execution). Off by default: when MariaDB refuses the prepare for
+    /// `max_prepared_stmt_count` (ERR 1461) it runs the statement prepared before it with
+    /// these parameters (seen on 10.11.19, tests/stmt_cache.rs).
+    pub direct_execute: bool,
     /// [`crate::Session::execute`] and [`crate::Session::exec`] open a read-only cursor and
     /// fetch this many rows at a time (0: no cursor).
     pub fetch_size: u32,
@@ -240,6 +246,7 @@ impl Default for Options {
             stmt_cache: 32,
             bulk: true,
             fetch_size: 0,
+            direct_execute: false,
             connect_timeout: Some(Duration::from_secs(10)),
             read_timeout: None,
             write_timeout: None,
@@ -273,6 +280,7 @@ impl std::fmt::Debug for Options {
             .field("stmt_cache", &self.stmt_cache)
             .field("bulk", &self.bulk)
             .field("fetch_size", &self.fetch_size)
+            .field("direct_execute", &self.direct_execute)
             .field("connect_timeout", &self.connect_timeout)
             .field("read_timeout", &self.read_timeout)
             .field("write_timeout", &self.write_timeout)
@@ -456,6 +464,7 @@ impl Options {
             "deprecate-eof" => self.deprecate_eof = parse_bool(&key, v)?,
             "session-track" => self.session_track = parse_bool(&key, v)?,
             "bulk" => self.bulk = parse_bool(&key, v)?,
+            "direct-execute" => self.direct_execute = parse_bool(&key, v)?,
             "fetch-size" => {
                 self.fetch_size = v.parse().map_err(|_| {
                     config(format!(
