@@ -170,13 +170,6 @@ pub trait FromValue<'a>: Sized {
 // Strings and bytes
 // ---------------------------------------------------------------------------------------------
 
-/// `b` as UTF-8 text, if it is (SIMD validation: rows are short strings, where
-/// `std::str::from_utf8` costs several times more).
-#[inline]
-pub(crate) fn utf8(b: &[u8]) -> Option<&str> {
-    simdutf8::basic::from_utf8(b).ok()
-}
-
 impl<'a> FromValue<'a> for &'a str {
     #[inline]
     fn from_text(
@@ -184,7 +177,7 @@ impl<'a> FromValue<'a> for &'a str {
         _col: ColumnType,
         _flags: ColumnFlags,
     ) -> Result<Self, ParseError> {
-        utf8(bytes).ok_or_else(|| err("str", ErrorKind::InvalidText))
+        std::str::from_utf8(bytes).map_err(|_| err("str", ErrorKind::InvalidText))
     }
 
     #[inline]
@@ -204,9 +197,9 @@ impl<'a> FromValue<'a> for String {
         _col: ColumnType,
         _flags: ColumnFlags,
     ) -> Result<Self, ParseError> {
-        utf8(bytes)
+        std::str::from_utf8(bytes)
             .map(str::to_owned)
-            .ok_or_else(|| err("string", ErrorKind::InvalidText))
+            .map_err(|_| err("string", ErrorKind::InvalidText))
     }
 
     #[inline]

@@ -247,7 +247,7 @@ fn float_source(b: &[u8], col: ColumnType) -> Result<&str, ErrorKind> {
     if !valid_float_text(b) {
         return Err(ErrorKind::InvalidText);
     }
-    super::utf8(b).ok_or(ErrorKind::InvalidText)
+    std::str::from_utf8(b).map_err(|_| ErrorKind::InvalidText)
 }
 
 /// Powers of ten that are exact doubles (10^0 to 10^22).
@@ -411,9 +411,9 @@ impl<'a> Decimal<'a> {
         if !valid_decimal_text(b) {
             return Err(err("decimal", ErrorKind::InvalidText));
         }
-        super::utf8(b)
+        std::str::from_utf8(b)
             .map(|s| Decimal(Cow::Borrowed(s)))
-            .ok_or_else(|| err("decimal", ErrorKind::InvalidText))
+            .map_err(|_| err("decimal", ErrorKind::InvalidText))
     }
 
     /// The text, e.g. `"-12.50"`.
