@@ -50,7 +50,7 @@ pub use connect::{client_capabilities, ConnectConfig, ConnectEvent};
 pub use engine::{Engine, PIPELINE_WINDOW, PIPELINE_WINDOW_BYTES};
 pub use pipeline::PipelineCursor;
 pub use row::Row;
-pub use stmt::{Statement, LONG_DATA_THRESHOLD};
+pub use stmt::{Statement, LONG_DATA_THRESHOLD, UNSUPPORTED_PS_HINT};
 
 /// The outcome of one step of the engine: `Ok(None)` means "feed me more bytes".
 pub type Step<T> = Result<Option<T>, crate::Error>;
