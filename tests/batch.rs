@@ -283,3 +283,35 @@ async fn pipelined_executes_return_every_result_in_order() {
         Some(7)
     );
 }
+
+/// Pipelined executes are encoded a window at a time: a batch far larger than the window goes
+/// through whole, and after a failure the rows not yet sent are never sent (only the window in
+/// flight ran).
+#[tokio::test]
+async fn a_pipelined_batch_larger_than_the_window() {
+    let (mut s, t) = connect("bulk=false").await;
+    s.query_drop("CREATE TEMPORARY TABLE big_pipe (id INT PRIMARY KEY)")
+        .await
+        .unwrap();
+    let st = s.prepare("INSERT INTO big_pipe VALUES (?)").await.unwrap();
+    let ids: Vec<i32> = (0..2_000).collect();
+    let rows: Vec<[&dyn ToParam; 1]> = ids.iter().map(|i| [i as &dyn ToParam]).collect();
+    t.clear();
+    assert_eq!(s.exec_batch(&st, &rows).await.unwrap().affected_rows, 2_000);
+    assert_eq!(t.count(EXECUTE), 2_000);
+    s.query_drop("DELETE FROM big_pipe").await.unwrap();
+    // Row 10 repeats row 9's key.
+    let mut ids = ids.clone();
+    ids[10] = 9;
+    let rows: Vec<[&dyn ToParam; 1]> = ids.iter().map(|i| [i as &dyn ToParam]).collect();
+    t.clear();
+    let e = s.exec_batch(&st, &rows).await.unwrap_err();
+    let Error::Batch(b) = &e else { panic!("{e:?}") };
+    assert_eq!(b.failed_rows, 10..11);
+    let sent = t.count(EXECUTE);
+    assert_eq!(sent, mywire::proto::PIPELINE_WINDOW, "one window was sent");
+    assert_eq!(b.done.affected_rows, (sent - 1) as u64);
+    let mut r = s.query("SELECT COUNT(*) FROM big_pipe").await.unwrap();
+    let n = r.next_row().await.unwrap().unwrap().get::<i64>(0).unwrap();
+    assert_eq!(n, Some((sent - 1) as i64));
+}

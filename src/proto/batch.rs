@@ -12,7 +12,7 @@ use crate::codec::MariaDbCapabilities;
 use crate::error::Error;
 
 use super::response::Expect;
-use super::{Engine, PipelineCursor, Statement, Step};
+use super::{Engine, PipelineCursor, Statement, Step, PIPELINE_WINDOW};
 
 /// A COM_STMT_BULK_EXECUTE is closed once its rows take this many bytes (a single larger row
 /// goes alone). Far below the servers' default `max_allowed_packet` (16 MiB on MariaDB), and
@@ -93,6 +93,10 @@ pub struct ExecBatch {
     done: BatchResult,
     failed: Option<(Error, std::ops::Range<usize>)>,
     bulk: bool,
+    /// The first row not encoded yet: commands are encoded as the window drains (one bulk
+    /// command, or up to a window of executes, at a time), so a large batch is never held
+    /// encoded whole.
+    next: usize,
 }
 
 impl ExecBatch {
@@ -136,11 +140,12 @@ impl Engine {
             .contains(MariaDbCapabilities::STMT_BULK_OPERATIONS)
     }
 
-    /// Queues `stmt` executed once per row of `rows`: as COM_STMT_BULK_EXECUTE commands when
+    /// Starts `stmt` executed once per row of `rows`: as COM_STMT_BULK_EXECUTE commands when
     /// `bulk` is asked for and the server has it (and the statement takes parameters), else
     /// as one pipelined COM_STMT_EXECUTE per row. Every row is checked (its width, and that
-    /// the statement is this connection's) before anything is queued. Read the responses with
-    /// [`Engine::exec_batch_step`].
+    /// the statement is this connection's) before anything is sent. [`Engine::exec_batch_step`],
+    /// given the same statement and rows, encodes the commands as they can go out and reads
+    /// the responses.
     pub fn start_exec_batch<'p, R>(
         &mut self,
         stmt: &Statement,
@@ -168,44 +173,62 @@ impl Engine {
                 r.as_ref().len()
             )));
         }
-        let bulk = bulk && self.can_bulk() && width > 0;
-        let mut all = BytesMut::new();
-        let mut cuts = Vec::new();
-        let mut starts = Vec::new();
-        let mut codec = PacketCodec::new(self.codec.max_payload());
-        if bulk {
-            let mut i = 0;
-            let mut body = BytesMut::new();
-            while i < rows.len() {
-                starts.push(i);
-                body.clear();
-                let (types, end) = bulk_chunk(&mut body, rows.get(i..).unwrap_or_default());
-                let mut head =
-                    BytesMut::with_capacity(types.len().saturating_mul(2).saturating_add(8));
-                put_bulk_head(&mut head, stmt.id(), BULK_SEND_TYPES_TO_SERVER, &types);
-                codec.set_seq(0);
-                let before = all.len();
-                all.reserve(head.len().saturating_add(body.len()).saturating_add(8));
-                codec.encode_parts(&[&head, &body], &mut all);
-                cuts.push((all.len().saturating_sub(before), codec.next_seq()));
-                i = i.saturating_add(end.max(1));
-            }
-        } else {
-            starts.extend(0..rows.len());
-            self.encode_executes(&mut all, &mut cuts, stmt, rows)?;
+        if u16::try_from(width).is_err() {
+            return Err(Error::Usage("more than 65535 parameters".into()));
         }
-        let total = cuts.len();
-        let cursor = PipelineCursor::new(self.completed(), total);
-        self.push_unsent(all, &cuts, Expect::Head, Some(stmt.id()));
+        let bulk = bulk && self.can_bulk() && width > 0;
         Ok(ExecBatch {
-            cursor,
-            starts,
+            cursor: PipelineCursor::new(self.completed(), 0),
+            starts: Vec::new(),
             rows: rows.len(),
             at: At::Next,
             done: BatchResult::default(),
             failed: None,
             bulk,
+            next: 0,
         })
+    }
+
+    /// Encodes the next commands of batch `b` once the ones queued before have gone out: one
+    /// COM_STMT_BULK_EXECUTE, or up to [`PIPELINE_WINDOW`] executes. Nothing after an error.
+    fn queue_more_of_batch<'p, R>(
+        &mut self,
+        b: &mut ExecBatch,
+        stmt: &Statement,
+        rows: &[R],
+    ) -> Result<(), Error>
+    where
+        R: AsRef<[&'p dyn ToParam]>,
+    {
+        if b.failed.is_some() || b.next >= rows.len() || !self.unsent.is_empty() {
+            return Ok(());
+        }
+        let rest = rows.get(b.next..).unwrap_or_default();
+        let mut all = BytesMut::new();
+        let mut cuts = Vec::new();
+        if b.bulk {
+            let mut body = BytesMut::new();
+            let (types, taken) = bulk_chunk(&mut body, rest);
+            let mut head = BytesMut::with_capacity(types.len().saturating_mul(2).saturating_add(8));
+            put_bulk_head(&mut head, stmt.id(), BULK_SEND_TYPES_TO_SERVER, &types);
+            let mut codec = PacketCodec::new(self.codec.max_payload());
+            codec.set_seq(0);
+            all.reserve(head.len().saturating_add(body.len()).saturating_add(8));
+            codec.encode_parts(&[&head, &body], &mut all);
+            cuts.push((all.len(), codec.next_seq()));
+            b.starts.push(b.next);
+            b.next = b.next.saturating_add(taken.max(1));
+        } else {
+            let part = rest
+                .get(..PIPELINE_WINDOW.min(rest.len()))
+                .unwrap_or_default();
+            self.encode_executes(&mut all, &mut cuts, stmt, part)?;
+            b.starts.extend(b.next..b.next.saturating_add(part.len()));
+            b.next = b.next.saturating_add(part.len());
+        }
+        b.cursor.extend(cuts.len());
+        self.push_unsent(all, &cuts, Expect::Head, Some(stmt.id()));
+        Ok(())
     }
 
     /// Queues one COM_STMT_EXECUTE of `stmt` per row of `rows`, pipelined like
@@ -265,8 +288,17 @@ impl Engine {
     /// rest of it as the in-flight window allows. `Some(())` when every response sent was
     /// read; then [`ExecBatch::finish`] has the outcome. After the first error the commands
     /// not yet sent are dropped, and the ones in flight read. Rows of result sets are skipped.
-    pub fn exec_batch_step(&mut self, b: &mut ExecBatch) -> Step<()> {
+    pub fn exec_batch_step<'p, R>(
+        &mut self,
+        b: &mut ExecBatch,
+        stmt: &Statement,
+        rows: &[R],
+    ) -> Step<()>
+    where
+        R: AsRef<[&'p dyn ToParam]>,
+    {
         loop {
+            self.queue_more_of_batch(b, stmt, rows)?;
             self.top_up();
             match b.at {
                 At::Rest(id) => {
@@ -278,7 +310,11 @@ impl Engine {
                 }
                 At::Next => {
                     if b.cursor.is_done() {
-                        return Ok(Some(()));
+                        if b.failed.is_some() || b.next >= rows.len() {
+                            return Ok(Some(()));
+                        }
+                        // More rows to encode: the refill above queues them.
+                        continue;
                     }
                     if b.cursor.skip_step(self)?.is_none() {
                         return Ok(None);

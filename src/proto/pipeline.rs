@@ -62,6 +62,11 @@ impl PipelineCursor {
         self.taken = self.taken.saturating_add(1);
     }
 
+    /// `n` more commands were queued for the batch.
+    pub fn extend(&mut self, n: usize) {
+        self.total = self.total.saturating_add(n);
+    }
+
     /// The last `n` commands of the batch will not be sent (dropped after an error).
     pub fn cut(&mut self, n: usize) {
         self.total = self.total.saturating_sub(n).max(self.taken);

@@ -341,7 +341,7 @@ impl Session {
     ) -> Result<BatchResult, Error> {
         self.ready()?;
         let mut b = self.engine.start_exec_batch(stmt, rows, self.opts.bulk)?;
-        self.drive(|e| e.exec_batch_step(&mut b))?;
+        self.drive(|e| e.exec_batch_step(&mut b, stmt, rows))?;
         b.finish()
     }
 

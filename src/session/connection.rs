@@ -429,7 +429,8 @@ impl Session {
     ) -> Result<BatchResult, Error> {
         self.ready().await?;
         let mut b = self.engine.start_exec_batch(stmt, rows, self.opts.bulk)?;
-        self.drive(|e| e.exec_batch_step(&mut b)).await?;
+        self.drive(|e| e.exec_batch_step(&mut b, stmt, rows))
+            .await?;
         b.finish()
     }
 
