@@ -10,8 +10,6 @@ use crate::codec::frame::{Frame, PacketCodec};
 use crate::codec::handshake::Handshake;
 use crate::codec::response::{ErrPacket, OkPacket};
 use crate::codec::resultset::{ColumnDefinition, RowCells};
-use crate::codec::stmt::encode_query_with_attributes;
-use crate::codec::value::ToParam;
 use crate::codec::{CapabilityFlags, MariaDbCapabilities, ParseError, StatusFlags};
 use crate::error::{Error, ServerError};
 use crate::trace::{Direction, PacketEvent, Phase, Tracer};
@@ -20,7 +18,8 @@ use super::buffers::SPARE_FIRST;
 use super::connect::ConnectState;
 use super::raw::RawExchange;
 use super::response::{expect_for, Expect, Response};
-use super::stmt::{new_engine_token, Statement, StmtCache};
+use super::stmt::{new_engine_token, Statement};
+use super::stmt_cache::StmtCache;
 use super::{PipelineCursor, Step};
 
 /// Most pipelined commands in flight (written, response not yet complete).
@@ -358,35 +357,6 @@ impl Engine {
             &[COM_QUERY, 0, 1]
         } else {
             &[COM_QUERY]
-        }
-    }
-
-    /// Queues COM_QUERY with query attributes (name, value), which the server makes
-    /// available to the statement (MySQL 8.0.23+: `mysql_query_attribute_string(name)`);
-    /// refused when the server did not negotiate CLIENT_QUERY_ATTRIBUTES (MariaDB never does).
-    pub fn start_query_with_attributes(
-        &mut self,
-        sql: &str,
-        attributes: &[(&str, &dyn ToParam)],
-    ) -> Result<(), Error> {
-        self.require_attributes()?;
-        let attrs: Vec<(&[u8], &dyn ToParam)> =
-            attributes.iter().map(|(n, v)| (n.as_bytes(), *v)).collect();
-        let mut b = BytesMut::with_capacity(sql.len().saturating_add(64));
-        encode_query_with_attributes(&mut b, sql.as_bytes(), &attrs)
-            .map_err(|e| Error::Usage(format!("the attributes cannot be sent: {e}")))?;
-        self.start(&[&b], Expect::Head)
-    }
-
-    pub(super) fn require_attributes(&self) -> Result<(), Error> {
-        if self.caps.contains(CapabilityFlags::QUERY_ATTRIBUTES) {
-            Ok(())
-        } else {
-            Err(Error::Usage(
-                "the server does not take query attributes (CLIENT_QUERY_ATTRIBUTES, MySQL \
-                 8.0.23 and later; MariaDB has none)"
-                    .into(),
-            ))
         }
     }
 

@@ -32,16 +32,20 @@
     clippy::cast_possible_wrap
 )]
 
+mod attributes;
 mod batch;
 mod buffers;
 mod connect;
+mod cursor;
 mod engine;
+mod metadata;
 mod pipeline;
 mod raw;
 mod read;
 pub mod response;
 mod row;
 mod stmt;
+mod stmt_cache;
 #[cfg(test)]
 mod tests;
 

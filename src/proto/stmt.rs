@@ -12,12 +12,11 @@ use crate::codec::frame::PacketCodec;
 use crate::codec::response::ErrPacket;
 use crate::codec::resultset::ColumnDefinition;
 use crate::codec::stmt::{
-    encode_stmt_close, encode_stmt_execute, encode_stmt_fetch, encode_stmt_send_long_data,
-    long_data_params, StmtExecute, CURSOR_TYPE_NO_CURSOR, CURSOR_TYPE_READ_ONLY,
-    DIRECT_STATEMENT_ID,
+    encode_stmt_close, encode_stmt_execute, encode_stmt_send_long_data, long_data_params,
+    StmtExecute, CURSOR_TYPE_NO_CURSOR, DIRECT_STATEMENT_ID,
 };
 use crate::codec::value::ToParam;
-use crate::codec::{CapabilityFlags, ErrorKind, Packet, ParseError, StatusFlags};
+use crate::codec::{CapabilityFlags, ErrorKind, Packet, ParseError};
 use crate::error::Error;
 
 use super::engine::server_error;
@@ -77,62 +76,6 @@ impl Statement {
     }
 }
 
-/// The statements a session keeps prepared, by SQL text, least recently used evicted first.
-#[derive(Debug, Default)]
-pub(super) struct StmtCache {
-    /// Most statements kept (0: none kept beyond the one in use).
-    cap: usize,
-    entries: Vec<(String, Statement, u64)>,
-    tick: u64,
-    /// A statement was inserted and not yet looked up (with `cap` 0 only that lookup hits).
-    fresh: bool,
-}
-
-impl StmtCache {
-    fn find(&mut self, sql: &str) -> Option<usize> {
-        let fresh = std::mem::take(&mut self.fresh);
-        if self.cap == 0 && !fresh {
-            return None;
-        }
-        let i = self.entries.iter().position(|(s, _, _)| s == sql)?;
-        self.tick = self.tick.wrapping_add(1);
-        if let Some(e) = self.entries.get_mut(i) {
-            e.2 = self.tick;
-        }
-        Some(i)
-    }
-
-    /// Removes entries until one more fits (at most `cap` once it is in; with `cap` 0 the
-    /// newest is kept, it is the one about to run, and goes at the next insertion); returns
-    /// the ids removed (to close).
-    fn make_room(&mut self) -> Vec<u32> {
-        let mut evicted = Vec::new();
-        while self.entries.len() >= self.cap.max(1) {
-            let Some(oldest) = self
-                .entries
-                .iter()
-                .enumerate()
-                .min_by_key(|(_, e)| e.2)
-                .map(|(i, _)| i)
-            else {
-                break;
-            };
-            let (_, old, _) = self.entries.swap_remove(oldest);
-            evicted.push(old.id);
-        }
-        evicted
-    }
-
-    /// Adds `st` for `sql`; returns the ids of the statements that no longer fit (to close).
-    fn insert(&mut self, sql: &str, st: Statement) -> Vec<u32> {
-        let evicted = self.make_room();
-        self.tick = self.tick.wrapping_add(1);
-        self.entries.push((sql.to_owned(), st, self.tick));
-        self.fresh = true;
-        evicted
-    }
-}
-
 /// ER_UNSUPPORTED_PS: the statement cannot be prepared.
 pub const ER_UNSUPPORTED_PS: u16 = 1295;
 
@@ -152,130 +95,6 @@ fn prepare_error(e: ErrPacket) -> Error {
 }
 
 impl Engine {
-    /// Sets how many statements [`Engine::start_execute_cached`] keeps prepared (0 turns the
-    /// cache off: each statement is closed when the next one is prepared).
-    pub fn set_stmt_cache(&mut self, cap: usize) {
-        self.stmt_cache.cap = cap;
-    }
-
-    /// Queues COM_STMT_EXECUTE of the cached statement for `sql` with `params`; `Ok(false)`
-    /// when none is cached (then prepare it, hand it to [`Engine::cache_statement`], and call
-    /// this again).
-    pub fn start_execute_cached(
-        &mut self,
-        sql: &str,
-        params: &[&dyn ToParam],
-    ) -> Result<bool, Error> {
-        let Some(i) = self.stmt_cache.find(sql) else {
-            return Ok(false);
-        };
-        // Out of the cache while it is used (the engine is borrowed mutably), then back.
-        let (key, st, tick) = self.stmt_cache.entries.swap_remove(i);
-        let r = self.start_execute(&st, params);
-        self.stmt_cache.entries.push((key, st, tick));
-        r.map(|()| true)
-    }
-
-    /// Keeps `st`, prepared for `sql`, in the statement cache; statements evicted to make room
-    /// are closed (COM_STMT_CLOSE queued, no answer), so the cache never holds more of the
-    /// server's `max_prepared_stmt_count` than its size.
-    pub fn cache_statement(&mut self, sql: &str, st: Statement) -> Result<(), Error> {
-        self.check_owner(&st)?;
-        for id in self.stmt_cache.insert(sql, st) {
-            self.queue_close_statement(id);
-        }
-        Ok(())
-    }
-
-    /// Before a statement is prepared for the cache: closes the least recently used ones
-    /// that would not fit beside it (the COM_STMT_CLOSEs go out ahead of the prepare), so the
-    /// session never holds more than the cache's size of the server's
-    /// `max_prepared_stmt_count`, not even for a moment.
-    pub fn make_room_in_cache(&mut self) {
-        for id in self.stmt_cache.make_room() {
-            self.queue_close_statement(id);
-        }
-    }
-
-    /// [`Engine::cache_statement`] of a statement already executed (direct execution): with
-    /// a cache of size 0 it is not looked up again.
-    pub fn cache_executed(&mut self, sql: &str, st: Statement) -> Result<(), Error> {
-        self.cache_statement(sql, st)?;
-        self.stmt_cache.fresh = false;
-        Ok(())
-    }
-
-    /// Empties the statement cache without closing anything (the server has dropped them:
-    /// COM_RESET_CONNECTION).
-    pub(super) fn forget_statements(&mut self) {
-        self.stmt_cache.entries.clear();
-        self.stmt_columns.clear();
-        self.columns_of = None;
-    }
-
-    /// Number of statements in the cache.
-    pub fn cached_statements(&self) -> usize {
-        self.stmt_cache.entries.len()
-    }
-
-    /// Sets what the response about to be read executes: binary rows when `stmt` is some
-    /// (0xFFFFFFFF, direct execution, names the statement prepared just before).
-    pub(super) fn set_exec(&mut self, stmt: Option<u32>) {
-        self.binary = stmt.is_some();
-        self.exec_stmt = match stmt {
-            Some(DIRECT_STATEMENT_ID) => self.last_prepared,
-            s => s,
-        };
-    }
-
-    /// With MariaDB's CACHE_METADATA: the column definitions of the statement being executed
-    /// when the server did not resend them (`metadata_follows` 0), as its prepare or its last
-    /// execute that sent them described them; `count` must match.
-    pub(super) fn cached_columns(&mut self, count: u64) -> Result<(), Error> {
-        let count_ok = |n: usize| u64::try_from(n) == Ok(count);
-        // The same statement's definitions are still in place (its last result): nothing to
-        // copy.
-        if self.exec_stmt.is_some()
-            && self.columns_of == self.exec_stmt
-            && count_ok(self.columns.len())
-        {
-            return Ok(());
-        }
-        let cached = self.exec_stmt.and_then(|id| self.stmt_columns.get(&id));
-        match cached {
-            Some(c) if count_ok(c.len()) => {
-                self.columns.clear();
-                self.columns.extend_from_slice(c);
-                self.columns_of = self.exec_stmt;
-                Ok(())
-            }
-            _ => Err(self.proto(ParseError::new(
-                Packet::ColumnCount,
-                "metadata_follows",
-                ErrorKind::Unexpected,
-            ))),
-        }
-    }
-
-    /// Drops what CACHE_METADATA kept for statement `id` (closed).
-    fn forget_columns(&mut self, id: u32) {
-        self.stmt_columns.remove(&id);
-        if self.columns_of == Some(id) {
-            self.columns_of = None;
-        }
-    }
-
-    /// Remembers the column definitions just read for the statement being executed (the
-    /// server resends them only when they change).
-    pub(super) fn remember_columns(&mut self) {
-        if let Some(id) = self.exec_stmt {
-            if self.resp.caches_metadata() {
-                self.stmt_columns.insert(id, self.columns.clone());
-                self.columns_of = Some(id);
-            }
-        }
-    }
-
     /// Queues COM_STMT_PREPARE; its response is then read with [`Engine::prepare_step`].
     pub fn start_prepare(&mut self, sql: &str) -> Result<(), Error> {
         self.start(&[&[COM_STMT_PREPARE], sql.as_bytes()], Expect::PrepareOk)?;
@@ -355,12 +174,6 @@ impl Engine {
         }
     }
 
-    /// Makes [`Engine::start_execute`] open a cursor and fetch `rows` rows at a time (0: no
-    /// cursor, the whole result is sent at once).
-    pub fn set_fetch_size(&mut self, rows: u32) {
-        self.fetch_size = rows;
-    }
-
     /// [`Engine::start_execute`] with the flags byte (a `CURSOR_TYPE_*`).
     pub(super) fn start_execute_flags(
         &mut self,
@@ -372,7 +185,7 @@ impl Engine {
     }
 
     /// [`Engine::start_execute_flags`] with query attributes after the parameters.
-    fn start_execute_full(
+    pub(super) fn start_execute_full(
         &mut self,
         stmt: &Statement,
         params: &[&dyn ToParam],
@@ -468,19 +281,6 @@ impl Engine {
         Ok(codec.next_seq())
     }
 
-    /// Queues COM_STMT_EXECUTE of `stmt` with `params` and query attributes (name, value)
-    /// after them (MySQL 8.0.23+; refused when CLIENT_QUERY_ATTRIBUTES was not negotiated).
-    /// Read like [`Engine::start_execute`]'s.
-    pub fn start_execute_with_attributes(
-        &mut self,
-        stmt: &Statement,
-        params: &[&dyn ToParam],
-        attributes: &[(&str, &dyn ToParam)],
-    ) -> Result<(), Error> {
-        self.require_attributes()?;
-        self.start_execute_full(stmt, params, attributes, CURSOR_TYPE_NO_CURSOR)
-    }
-
     /// True when [`Engine::start_prepare_execute`] can run `params`: the server is MariaDB
     /// (statement id 0xFFFFFFFF names the statement prepared just before, MariaDB 10.2+) and
     /// no value is long enough for COM_STMT_SEND_LONG_DATA (which needs the real id), nor is
@@ -537,46 +337,6 @@ impl Engine {
         self.prepared = None;
         self.cursor = None;
         Ok(())
-    }
-
-    /// Queues COM_STMT_EXECUTE of `stmt` with a read-only cursor: the server keeps the result
-    /// and sends it `rows_per_fetch` rows at a time in answer to COM_STMT_FETCH, which the
-    /// engine sends whenever the rows of the previous one have been read
-    /// ([`Engine::row_step`] goes on across them). Rows left unread are not fetched; the
-    /// cursor then stays open on the server until the statement is executed again, reset or
-    /// closed. A statement without a result set answers with its OK as usual.
-    pub fn start_execute_cursor(
-        &mut self,
-        stmt: &Statement,
-        params: &[&dyn ToParam],
-        rows_per_fetch: u32,
-    ) -> Result<(), Error> {
-        self.start_execute_flags(stmt, params, CURSOR_TYPE_READ_ONLY)?;
-        self.cursor = Some((stmt.id, rows_per_fetch.max(1)));
-        Ok(())
-    }
-
-    /// At the end of a cursor execute's head or of a fetch's rows, with the server's `status`:
-    /// when the cursor has rows left, queues COM_STMT_FETCH for the next ones and expects its
-    /// rows (true); otherwise the cursor is done (false).
-    pub(super) fn cursor_fetch(&mut self, status: StatusFlags) -> bool {
-        match self.cursor {
-            Some((id, rows))
-                if status.contains(StatusFlags::CURSOR_EXISTS)
-                    && !status.contains(StatusFlags::LAST_ROW_SENT) =>
-            {
-                let mut b = BytesMut::with_capacity(9);
-                encode_stmt_fetch(&mut b, id, rows);
-                self.codec.set_seq(0);
-                self.queue_packet(&[&b]);
-                self.resp.set(Expect::Rows);
-                true
-            }
-            _ => {
-                self.cursor = None;
-                false
-            }
-        }
     }
 
     /// Queues COM_STMT_RESET of `stmt` (long data sent so far is dropped, a cursor closed);

@@ -3,7 +3,7 @@
 //! A [`Tracer`] installed on a session sees every logical packet (continuations joined) in both
 //! directions, with its sequence id and the connection phase, before the session acts on it.
 //! The conversation decoder ([`decode`]), built on the codec's parsers, turns those events into
-//! text or JSON lines ([`format`]). Capture files (reading pcap/pcapng, the live pcapng tracer)
+//! text or JSON lines ([`mod@format`]). Capture files (reading pcap/pcapng, the live pcapng tracer)
 //! are in `crate::capture`, behind the `capture` feature.
 
 // Every cast of a wire value is checked (protocol-notes/threat-model.md, row 5): `try_from` with
