@@ -18,37 +18,18 @@
 
 #[path = "support/mysql8.rs"]
 mod mysql8;
+#[path = "support/scripted.rs"]
+mod scripted;
 mod support;
 
 use std::time::Duration;
 
 use bytes::BytesMut;
-use mywire::codec::resultset::ColumnFields;
 use mywire::codec::stmt::PrepareOk;
-use mywire::codec::{ColumnFlags, ColumnType};
+use mywire::codec::ColumnType;
 use mywire::{Error, Options, Session};
 
 const STMT_ID: u32 = 7;
-
-fn column(name: &str, ty: ColumnType) -> Vec<u8> {
-    let mut b = BytesMut::new();
-    ColumnFields {
-        catalog: b"def",
-        schema: b"",
-        table: b"",
-        org_table: b"",
-        name: name.as_bytes(),
-        org_name: b"",
-        extended_metadata: None,
-        charset: 255,
-        column_length: 11,
-        column_type: ty,
-        flags: ColumnFlags::empty(),
-        decimals: 0,
-    }
-    .encode(&mut b);
-    b.to_vec()
-}
 
 /// The scripted server: logs in anyone, answers a plain query, a query with attributes, a
 /// prepare of `SELECT ?` and one execute, each with an OK (the prepare with its definitions);
@@ -80,8 +61,10 @@ async fn script(mut c: mysql8::Conn) -> mysql8::R<Vec<Vec<u8>>> {
                 }
                 .encode(&mut b);
                 c.send(&b).await?;
-                c.send(&column("?", ColumnType::NULL)).await?;
-                c.send(&column("x", ColumnType::LONGLONG)).await?;
+                c.send(&scripted::column_payload("?", ColumnType::NULL))
+                    .await?;
+                c.send(&scripted::column_payload("x", ColumnType::LONGLONG))
+                    .await?;
             }
             _ => c.send_ok().await?,
         }

@@ -60,6 +60,17 @@ fn execute_without_metadata(deprecate_eof: bool, count: u8) -> Vec<u8> {
     s
 }
 
+/// Connects over `w`, prepares the statement of [`prepared`] and starts its execute.
+fn prepare_and_execute(w: &mut Wire, deprecate_eof: bool) -> Engine {
+    let mut e = connected(w, deprecate_eof);
+    e.start_prepare("SELECT ?, ?").unwrap();
+    w.take_tx(&mut e);
+    let st = w.drive(&mut e, |e| e.prepare_step()).unwrap();
+    e.start_execute(&st, &[&1i32]).unwrap();
+    w.take_tx(&mut e);
+    e
+}
+
 #[test]
 fn an_execute_without_metadata_reads_with_the_statements_columns() {
     for deprecate_eof in [true, false] {
@@ -67,12 +78,7 @@ fn an_execute_without_metadata_reads_with_the_statements_columns() {
             let mut s = prepared(deprecate_eof);
             s.extend(execute_without_metadata(deprecate_eof, 2));
             let mut w = Wire::new(chunk, &s);
-            let mut e = connected(&mut w, deprecate_eof);
-            e.start_prepare("SELECT ?, ?").unwrap();
-            w.take_tx(&mut e);
-            let st = w.drive(&mut e, |e| e.prepare_step()).unwrap();
-            e.start_execute(&st, &[&1i32]).unwrap();
-            w.take_tx(&mut e);
+            let mut e = prepare_and_execute(&mut w, deprecate_eof);
             w.drive(&mut e, |e| e.head_step()).unwrap();
             let mut log: Vec<String> = e
                 .columns()
@@ -102,12 +108,7 @@ fn a_count_that_does_not_match_the_cached_columns_is_a_protocol_error() {
         let mut s = prepared(deprecate_eof);
         s.extend(execute_without_metadata(deprecate_eof, 3));
         let mut w = Wire::new(usize::MAX, &s);
-        let mut e = connected(&mut w, deprecate_eof);
-        e.start_prepare("SELECT ?, ?").unwrap();
-        w.take_tx(&mut e);
-        let st = w.drive(&mut e, |e| e.prepare_step()).unwrap();
-        e.start_execute(&st, &[&1i32]).unwrap();
-        w.take_tx(&mut e);
+        let mut e = prepare_and_execute(&mut w, deprecate_eof);
         let err = w.drive(&mut e, |e| e.head_step()).unwrap_err();
         let Error::Protocol(p) = &err else {
             panic!("{err:?}")

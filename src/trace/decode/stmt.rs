@@ -269,14 +269,10 @@ impl Conversation {
                         .collect(),
                 ),
             ));
+            // (Attributes have no long data.)
             let values = attrs
                 .iter()
-                .map(|a| match a.value {
-                    ParamValue::Value(b) => {
-                        typed(b, a.param_type.column_type, a.param_type.column_flags())
-                    }
-                    ParamValue::Null | ParamValue::LongData => Typed::Null,
-                })
+                .map(|a| param_value(a.value, a.param_type, 0))
                 .collect();
             f.push(("attributes", Value::Typed(values)));
         }
@@ -454,6 +450,16 @@ fn typed(b: &[u8], t: ColumnType, flags: ColumnFlags) -> Typed {
     }
 }
 
+/// A parameter (or query attribute) as shown: NULL, long data of `long` bytes, or the value
+/// decoded by its type.
+fn param_value(v: ParamValue<'_>, t: ParamType, long: u64) -> Typed {
+    match v {
+        ParamValue::Null => Typed::Null,
+        ParamValue::LongData => Typed::LongData(long),
+        ParamValue::Value(b) => typed(b, t.column_type, t.column_flags()),
+    }
+}
+
 fn param_type_name(t: ParamType) -> String {
     if t.unsigned {
         format!("{} UNSIGNED", t.column_type)
@@ -462,24 +468,38 @@ fn param_type_name(t: ParamType) -> String {
     }
 }
 
-/// The flags of COM_STMT_EXECUTE by name (the cursor type and PARAMETER_COUNT_AVAILABLE).
-fn execute_flag_names(flags: u8) -> Vec<String> {
+/// The names of the bits of `flags` that `table` names, then what is left in hex (`width`
+/// digits: the field's size).
+fn bit_names(flags: u16, table: &[(u16, &str)], width: usize) -> Vec<String> {
     let mut v = Vec::new();
     let mut rest = flags;
-    for (bit, name) in [
-        (CURSOR_TYPE_READ_ONLY, "CURSOR_TYPE_READ_ONLY"),
-        (CURSOR_TYPE_FOR_UPDATE, "CURSOR_TYPE_FOR_UPDATE"),
-        (CURSOR_TYPE_SCROLLABLE, "CURSOR_TYPE_SCROLLABLE"),
-        (PARAMETER_COUNT_AVAILABLE, "PARAMETER_COUNT_AVAILABLE"),
-    ] {
+    for &(bit, name) in table {
         if flags & bit != 0 {
             v.push(name.to_string());
             rest &= !bit;
         }
     }
     if rest != 0 {
-        v.push(format!("0x{rest:02x}"));
+        v.push(format!("0x{rest:0width$x}"));
     }
+    v
+}
+
+/// The flags of COM_STMT_EXECUTE by name (the cursor type and PARAMETER_COUNT_AVAILABLE).
+fn execute_flag_names(flags: u8) -> Vec<String> {
+    let mut v = bit_names(
+        flags.into(),
+        &[
+            (CURSOR_TYPE_READ_ONLY.into(), "CURSOR_TYPE_READ_ONLY"),
+            (CURSOR_TYPE_FOR_UPDATE.into(), "CURSOR_TYPE_FOR_UPDATE"),
+            (CURSOR_TYPE_SCROLLABLE.into(), "CURSOR_TYPE_SCROLLABLE"),
+            (
+                PARAMETER_COUNT_AVAILABLE.into(),
+                "PARAMETER_COUNT_AVAILABLE",
+            ),
+        ],
+        2,
+    );
     if flags & (CURSOR_TYPE_READ_ONLY | CURSOR_TYPE_FOR_UPDATE | CURSOR_TYPE_SCROLLABLE) == 0 {
         v.insert(0, "CURSOR_TYPE_NO_CURSOR".to_string());
     }
@@ -488,21 +508,14 @@ fn execute_flag_names(flags: u8) -> Vec<String> {
 
 /// The flags of COM_STMT_BULK_EXECUTE by name.
 fn bulk_flag_names(flags: u16) -> Vec<String> {
-    let mut v = Vec::new();
-    let mut rest = flags;
-    for (bit, name) in [
-        (BULK_SEND_UNIT_RESULTS, "SEND_UNIT_RESULTS"),
-        (BULK_SEND_TYPES_TO_SERVER, "SEND_TYPES_TO_SERVER"),
-    ] {
-        if flags & bit != 0 {
-            v.push(name.to_string());
-            rest &= !bit;
-        }
-    }
-    if rest != 0 {
-        v.push(format!("0x{rest:04x}"));
-    }
-    v
+    bit_names(
+        flags,
+        &[
+            (BULK_SEND_UNIT_RESULTS, "SEND_UNIT_RESULTS"),
+            (BULK_SEND_TYPES_TO_SERVER, "SEND_TYPES_TO_SERVER"),
+        ],
+        4,
+    )
 }
 
 /// The number of `?` in `sql`: the parameter count a direct execution is split by before its
@@ -529,15 +542,12 @@ fn push_params(f: &mut Fields, req: &StmtExecuteRequest<'_>, long_data: &[(u16, 
         .iter()
         .zip(&req.values)
         .enumerate()
-        .map(|(i, (&t, v))| match v {
-            ParamValue::Null => Typed::Null,
-            ParamValue::LongData => Typed::LongData(
-                long_data
-                    .iter()
-                    .find(|&&(id, _)| usize::from(id) == i)
-                    .map_or(0, |&(_, n)| n),
-            ),
-            ParamValue::Value(b) => typed(b, t.column_type, t.column_flags()),
+        .map(|(i, (&t, v))| {
+            let long = long_data
+                .iter()
+                .find(|&&(id, _)| usize::from(id) == i)
+                .map_or(0, |&(_, n)| n);
+            param_value(*v, t, long)
         })
         .collect();
     f.push(("params", Value::Typed(values)));
