@@ -10,8 +10,11 @@ pub struct ServerError {
     pub code: u16,
     /// The five-character SQLSTATE (e.g. `28000`), `HY000` when the server sent none.
     pub sql_state: String,
-    /// The message.
+    /// The message, as the server sent it.
     pub message: String,
+    /// Advice mywire adds for this error (not from the server), shown after the message:
+    /// e.g. for ER_UNSUPPORTED_PS on a prepare, that `query` runs the statement.
+    pub hint: Option<&'static str>,
 }
 
 impl fmt::Display for ServerError {
@@ -20,7 +23,11 @@ impl fmt::Display for ServerError {
             f,
             "ERROR {} ({}): {}",
             self.code, self.sql_state, self.message
-        )
+        )?;
+        match self.hint {
+            Some(h) => write!(f, " ({h})"),
+            None => Ok(()),
+        }
     }
 }
 
@@ -138,6 +145,7 @@ mod tests {
             code: 1146,
             sql_state: "42S02".into(),
             message: "Table 'x.y' doesn't exist".into(),
+            hint: None,
         });
         assert_eq!(
             e.to_string(),

@@ -56,7 +56,8 @@ impl Failure {
                     "ERROR {} ({}) at line {n}: {}",
                     e.code, e.sql_state, e.message
                 ),
-                None => e.to_string(),
+                // The server's own text, as mariadb prints it (the CLI gives its own hints).
+                None => format!("ERROR {} ({}): {}", e.code, e.sql_state, e.message),
             },
             Failure::Db(e) => format!("mywire: {e}"),
             Failure::Unpreparable(e) => Failure::Db(Error::Server(e.clone())).message(line),
@@ -212,12 +213,8 @@ pub async fn execute_prepared<W: Write>(
 ) -> Result<(), Failure> {
     let stmt = match session.prepare(sql).await {
         Ok(s) => s,
-        Err(Error::Server(mut e)) if e.code == ER_UNSUPPORTED_PS => {
-            // The server's own text, as mariadb prints it; the hint is the CLI's own line.
-            if let Some(m) = e.message.strip_suffix(mywire::proto::UNSUPPORTED_PS_HINT) {
-                e.message = m.to_owned();
-            }
-            return Err(Failure::Unpreparable(e));
+        Err(Error::Server(e)) if e.code == ER_UNSUPPORTED_PS => {
+            return Err(Failure::Unpreparable(e))
         }
         Err(e) => return Err(e.into()),
     };

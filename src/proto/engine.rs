@@ -145,6 +145,7 @@ pub(crate) fn server_error(e: ErrPacket) -> Error {
             .map(|s| String::from_utf8_lossy(&s).into_owned())
             .unwrap_or_else(|| "HY000".into()),
         message: e.message,
+        hint: None,
     })
 }
 

@@ -79,17 +79,16 @@ impl Statement {
 /// ER_UNSUPPORTED_PS: the statement cannot be prepared.
 pub const ER_UNSUPPORTED_PS: u16 = 1295;
 
-/// What a prepare's ER_UNSUPPORTED_PS gets after the server's message (a client that shows
-/// the server's own text, like the CLI, strips it).
+/// The hint a prepare's ER_UNSUPPORTED_PS carries ([`crate::ServerError::hint`]).
 pub const UNSUPPORTED_PS_HINT: &str =
-    " (the server cannot prepare this statement; run it with `query`, the text protocol)";
+    "the server cannot prepare this statement; run it with `query`, the text protocol";
 
 /// A prepare's ERR as the public error; ER_UNSUPPORTED_PS says what to do instead.
 fn prepare_error(e: ErrPacket) -> Error {
     let unsupported = e.code == ER_UNSUPPORTED_PS;
     let mut err = server_error(e);
     if let (true, Error::Server(s)) = (unsupported, &mut err) {
-        s.message.push_str(UNSUPPORTED_PS_HINT);
+        s.hint = Some(UNSUPPORTED_PS_HINT);
     }
     err
 }
