@@ -49,6 +49,7 @@ pub mod proto;
 pub mod session;
 pub mod trace;
 
+pub use codec::compress::Algorithm as Compression;
 pub use codec::value::ToParam;
 pub use error::{Error, ServerError};
 pub use proto::{BatchError, BatchResult, Statement};

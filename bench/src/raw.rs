@@ -83,6 +83,7 @@ impl Raw {
             database: Some(t.db.as_bytes().to_vec()),
             auth_plugin: Some(b"mysql_native_password".to_vec()),
             attributes: Vec::new(),
+            zstd_level: None,
         };
         let mut payload = BytesMut::new();
         encode_handshake_response(&resp, &mut payload);

@@ -51,6 +51,8 @@ pub enum Packet {
     Options,
     /// A capture file (pcap / pcapng) or a frame inside it.
     Capture,
+    /// A packet of the compressed protocol (its 7-byte header or its payload).
+    Compressed,
 }
 
 impl fmt::Display for Packet {
@@ -76,6 +78,7 @@ impl fmt::Display for Packet {
             Packet::StmtExecute => "COM_STMT_EXECUTE",
             Packet::Options => "options",
             Packet::Capture => "capture",
+            Packet::Compressed => "compressed packet",
         };
         f.write_str(s)
     }

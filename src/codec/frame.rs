@@ -111,9 +111,20 @@ impl PacketCodec {
         self.grow_buffer = on;
     }
 
-    /// Turns sequence checking off (for decoding captures that start mid-stream).
+    /// True unless sequence checking is off.
+    pub fn checks_seq(&self) -> bool {
+        self.check_seq
+    }
+
+    /// Turns sequence checking off (for decoding captures that start mid-stream, and for the
+    /// packets inside compressed ones).
     pub fn set_check_seq(&mut self, on: bool) {
         self.check_seq = on;
+    }
+
+    /// True when `seq` is the sequence id expected next, or checking is off.
+    pub fn seq_ok(&self, seq: u8) -> bool {
+        !self.check_seq || seq == self.next_seq
     }
 
     /// The sequence id expected (or to be used) next.

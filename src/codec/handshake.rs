@@ -170,6 +170,9 @@ pub struct HandshakeResponse {
     /// Connection attributes (sent with CLIENT_CONNECT_ATTRS). Borrowed where the values are
     /// static (a session's default attributes), owned where parsed.
     pub attributes: Vec<(Cow<'static, str>, Cow<'static, str>)>,
+    /// The zstd level the server is to compress with (sent, last, with
+    /// CLIENT_ZSTD_COMPRESSION_ALGORITHM).
+    pub zstd_level: Option<u8>,
 }
 
 /// Appends the 32-byte fixed head shared by SSLRequest and HandshakeResponse41.
@@ -242,12 +245,14 @@ pub fn encode_handshake_response(r: &HandshakeResponse, out: &mut BytesMut) {
     }
     // The parser takes a missing tail (no plugin name, no attributes) as absent, so write
     // each part only when there is something to say; an attribute block needs a name before it
-    // (an empty one if none was given: the wire cannot say "attributes but no plugin").
-    let attrs = caps.contains(CapabilityFlags::CONNECT_ATTRS) && !r.attributes.is_empty();
+    // (an empty one if none was given: the wire cannot say "attributes but no plugin"). The
+    // zstd level comes last, so with it every part its capabilities call for is written.
+    let zstd = caps.contains(CapabilityFlags::ZSTD_COMPRESSION_ALGORITHM);
+    let attrs = caps.contains(CapabilityFlags::CONNECT_ATTRS) && (zstd || !r.attributes.is_empty());
     if caps.contains(CapabilityFlags::PLUGIN_AUTH) {
         match &r.auth_plugin {
             Some(p) => put_nul_bytes(out, p),
-            None if attrs => put_nul_bytes(out, &[]),
+            None if attrs || zstd => put_nul_bytes(out, &[]),
             None => {}
         }
     }
@@ -257,6 +262,9 @@ pub fn encode_handshake_response(r: &HandshakeResponse, out: &mut BytesMut) {
             put_lenenc_bytes(out, k.as_bytes());
             put_lenenc_bytes(out, v.as_bytes());
         }
+    }
+    if zstd {
+        out.put_u8(r.zstd_level.unwrap_or(3));
     }
 }
 
@@ -319,7 +327,9 @@ pub fn parse_client_hello(payload: &[u8]) -> ParseResult<ClientHello> {
             out.attributes.push((k.into(), v.into()));
         }
     }
-    // MariaDB/MySQL may append a zstd level etc.; we never negotiate those, so reject extras.
+    if caps.contains(CapabilityFlags::ZSTD_COMPRESSION_ALGORITHM) && !r.is_empty() {
+        out.zstd_level = Some(r.u8("zstd_compression_level")?);
+    }
     r.finish("handshake_response")?;
     Ok(ClientHello::Response(out))
 }
@@ -430,10 +440,40 @@ mod tests {
             database: Some(b"test".to_vec()),
             auth_plugin: Some(b"mysql_native_password".to_vec()),
             attributes: vec![("_client_name".into(), "mywire".into())],
+            zstd_level: None,
         };
         let mut b = BytesMut::new();
         encode_handshake_response(&r, &mut b);
         assert_eq!(parse_client_hello(&b).unwrap(), ClientHello::Response(r));
+    }
+
+    #[test]
+    fn the_zstd_level_comes_last_after_every_part() {
+        // No attributes and no plugin name: with zstd both are still written (an empty name,
+        // an empty attribute block), or the server would read the level as one of them.
+        let r = HandshakeResponse {
+            capabilities: CapabilityFlags(0x01ae_a205)
+                | CapabilityFlags::CONNECT_ATTRS
+                | CapabilityFlags::PLUGIN_AUTH
+                | CapabilityFlags::ZSTD_COMPRESSION_ALGORITHM,
+            max_packet_size: 1 << 24,
+            charset: 45,
+            user: b"u".to_vec(),
+            zstd_level: Some(7),
+            ..Default::default()
+        };
+        let mut b = BytesMut::new();
+        encode_handshake_response(&r, &mut b);
+        assert_eq!(
+            b[b.len() - 3..],
+            [0, 0, 7],
+            "empty name, empty block, level"
+        );
+        let ClientHello::Response(back) = parse_client_hello(&b).unwrap() else {
+            panic!("not a response")
+        };
+        assert_eq!(back.zstd_level, Some(7));
+        assert_eq!(back.auth_plugin, Some(Vec::new()));
     }
 
     #[test]

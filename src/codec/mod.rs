@@ -15,6 +15,7 @@
 pub mod auth;
 pub mod binary;
 pub mod command;
+pub mod compress;
 pub mod error;
 pub mod flags;
 pub mod frame;

@@ -30,6 +30,9 @@ impl Engine {
     /// The receive buffer with room for a read: an async driver reads into its spare capacity
     /// (`read_buf`), and the engine consumes from its front.
     pub fn read_buf(&mut self) -> &mut BytesMut {
+        if self.zip.is_some() {
+            return self.zip_read_buf();
+        }
         if self.rbuf.capacity() - self.rbuf.len() < READ_CHUNK / 4 {
             // `reserve` reuses the buffer in place when nothing else holds it.
             self.release_consumed();
@@ -44,6 +47,9 @@ impl Engine {
     /// initialized before a read can fill it), not once per read, and read bytes join the
     /// received ones without a copy.
     pub fn read_space(&mut self) -> &mut [u8] {
+        if self.zip.is_some() {
+            return self.zip_read_space();
+        }
         if self.spare.len() < SPARE_MIN {
             self.new_spare();
         }
@@ -92,6 +98,9 @@ impl Engine {
     /// Keeps the first `n` bytes of the room [`Engine::read_space`] offered (what the read
     /// returned) as received bytes.
     pub fn commit_read(&mut self, n: usize) {
+        if self.zip_commit_read(n) {
+            return;
+        }
         let got = self.spare.split_to(n.min(self.spare.len()));
         // O(1): `got` starts where `rbuf` ends, in the same buffer.
         self.rbuf.unsplit(got);
@@ -134,7 +143,10 @@ impl Engine {
     /// that has just sent a command and sees none reads before stepping: the response cannot
     /// have arrived before the command was sent.
     pub fn has_unread_bytes(&self) -> bool {
-        !self.rbuf.is_empty() || self.codec.is_mid_packet() || self.batch_pos < self.batch.len()
+        !self.rbuf.is_empty()
+            || self.codec.is_mid_packet()
+            || self.batch_pos < self.batch.len()
+            || self.zip_has_unread()
     }
 
     /// The next packet of `batch` (refilled from the read buffer when used up), without taking
@@ -173,7 +185,7 @@ impl Engine {
             let Some(end) = pos.checked_add(HEADER).and_then(|s| s.checked_add(len)) else {
                 break;
             };
-            if sq != seq || len > max || end > self.rbuf.len() {
+            if (sq != seq && self.codec.checks_seq()) || len > max || end > self.rbuf.len() {
                 break;
             }
             pos = end;
@@ -211,6 +223,8 @@ mod read_hint_tests {
         Engine::connect(
             1 << 20,
             ConnectConfig {
+                compress: Vec::new(),
+                compress_level: None,
                 capabilities: CapabilityFlags::PROTOCOL_41,
                 wants_tls: false,
                 requires_tls: false,

@@ -7,6 +7,7 @@ use bytes::BytesMut;
 use zeroize::Zeroizing;
 
 use crate::codec::auth::{AuthAction, AuthConfig, AuthError, AuthState, MAX_AUTH_ROUNDS};
+use crate::codec::compress::Algorithm;
 use crate::codec::handshake::{
     encode_handshake_response, encode_ssl_request, parse_auth_more_data, parse_auth_switch,
     parse_handshake, HandshakeResponse,
@@ -101,6 +102,31 @@ pub struct ConnectConfig {
     /// What the auth plugins may do (`secure_transport` and `verified_peer` are filled in by
     /// the engine once it knows whether TLS runs).
     pub auth: AuthConfig,
+    /// Compression algorithms in order of preference: the first the server offers is used;
+    /// none offered (or none given) is an uncompressed connection.
+    pub compress: Vec<Algorithm>,
+    /// The compression level (`None`: the algorithm's default).
+    pub compress_level: Option<i32>,
+}
+
+/// The capability flag that asks for `algorithm`.
+pub fn compression_flag(algorithm: Algorithm) -> CapabilityFlags {
+    match algorithm {
+        Algorithm::Zlib => CapabilityFlags::COMPRESS,
+        Algorithm::Zstd => CapabilityFlags::ZSTD_COMPRESSION_ALGORITHM,
+    }
+}
+
+/// The algorithm negotiated capabilities select (zlib when both flags are set, as the MySQL
+/// docs say the server does).
+pub fn negotiated_compression(caps: CapabilityFlags) -> Option<Algorithm> {
+    if caps.contains(CapabilityFlags::COMPRESS) {
+        Some(Algorithm::Zlib)
+    } else if caps.contains(CapabilityFlags::ZSTD_COMPRESSION_ALGORITHM) {
+        Some(Algorithm::Zstd)
+    } else {
+        None
+    }
 }
 
 impl std::fmt::Debug for ConnectConfig {
@@ -178,7 +204,17 @@ impl Engine {
                             ErrorKind::InvalidValue,
                         )));
                     }
-                    self.caps = cfg.capabilities & hs.capabilities;
+                    let both =
+                        CapabilityFlags::COMPRESS | CapabilityFlags::ZSTD_COMPRESSION_ALGORITHM;
+                    self.caps = cfg.capabilities & hs.capabilities & !both;
+                    // One algorithm: the first of the preferences the server offers.
+                    if let Some(&a) = cfg
+                        .compress
+                        .iter()
+                        .find(|&&a| hs.capabilities.contains(compression_flag(a)))
+                    {
+                        self.caps |= compression_flag(a);
+                    }
                     // MariaDB's extended capabilities are sent only to a MariaDB server (its
                     // greeting has CLIENT_MYSQL clear, and so then has our response).
                     self.mariadb_caps = if hs.is_mariadb() {
@@ -250,6 +286,11 @@ impl Engine {
                                 .contains(MariaDbCapabilities::CACHE_METADATA);
                             self.resp.negotiated(self.caps, false, cache);
                             self.phase = Phase::Command;
+                            // The connection phase is not compressed; everything after its
+                            // OK is, both ways.
+                            if let Some((a, level)) = self.compression_choice(&cfg) {
+                                self.start_compression(a, level);
+                            }
                             return Ok(Some(ConnectEvent::Connected));
                         }
                         Some(0xFF) => {
@@ -318,6 +359,16 @@ impl Engine {
         }
     }
 
+    /// The negotiated algorithm and the level to use with it.
+    fn compression_choice(&self, cfg: &ConnectConfig) -> Option<(Algorithm, i32)> {
+        let a = negotiated_compression(self.caps)?;
+        let level = cfg
+            .compress_level
+            .unwrap_or(a.default_level())
+            .clamp(1, a.max_level());
+        Some((a, level))
+    }
+
     fn send_handshake_response(
         &mut self,
         mut cfg: Box<ConnectConfig>,
@@ -357,6 +408,15 @@ impl Engine {
             database: cfg.database.clone(),
             auth_plugin: Some(auth.plugin_name().as_bytes().to_vec()),
             attributes: std::mem::take(&mut cfg.attributes),
+            zstd_level: None,
+        };
+        let resp = HandshakeResponse {
+            // The level the server compresses with: the same as ours.
+            zstd_level: match self.compression_choice(&cfg) {
+                Some((Algorithm::Zstd, level)) => Some(u8::try_from(level).unwrap_or(3)),
+                _ => None,
+            },
+            ..resp
         };
         let mut payload = BytesMut::new();
         encode_handshake_response(&resp, &mut payload);

@@ -15,6 +15,7 @@ use crate::error::{Error, ServerError};
 use crate::trace::{Direction, PacketEvent, Phase, Tracer};
 
 use super::buffers::SPARE_FIRST;
+use super::compress::Compression;
 use super::connect::ConnectState;
 use super::raw::RawExchange;
 use super::response::{expect_for, Expect, Response};
@@ -60,7 +61,7 @@ pub struct Engine {
     broken: Option<String>,
     pub(super) phase: Phase,
     pub(super) connect: ConnectState,
-    tracer: Option<Box<dyn Tracer>>,
+    pub(super) tracer: Option<Box<dyn Tracer>>,
     /// What the current response looks like, packet by packet (shared with the trace decoder).
     pub(super) resp: Response,
     pub(super) columns: Vec<ColumnDefinition>,
@@ -122,6 +123,8 @@ pub struct Engine {
     pub(super) raw: Option<RawExchange>,
     /// The file a refused LOCAL INFILE request named, until the server's verdict is read.
     pub(super) infile: Option<String>,
+    /// The compressed protocol's state, once negotiated and started.
+    pub(super) zip: Option<Box<Compression>>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -207,6 +210,7 @@ impl Engine {
             completed: 0,
             raw: None,
             infile: None,
+            zip: None,
         }
     }
 
@@ -250,22 +254,26 @@ impl Engine {
     /// Takes one logical packet (continuations joined, sequence id checked) off the receive
     /// buffer, or `None` until it has arrived whole.
     pub(super) fn poll_frame(&mut self) -> Step<Frame> {
-        let f = match self.next_batched() {
-            Some((seq, start, end)) => {
-                if let Err(e) = self.codec.accept_seq(seq) {
-                    return Err(self.proto(e));
+        let f = loop {
+            match self.next_batched() {
+                Some((seq, start, end)) => {
+                    if let Err(e) = self.codec.accept_seq(seq) {
+                        return Err(self.proto(e));
+                    }
+                    self.batch_pos = end;
+                    break Frame {
+                        seq,
+                        payload: self.batch.slice(start..end),
+                    };
                 }
-                self.batch_pos = end;
-                Frame {
-                    seq,
-                    payload: self.batch.slice(start..end),
-                }
+                None => match self.codec.decode_frame(&mut self.rbuf) {
+                    Ok(Some(f)) => break f,
+                    // With compression on, the next compressed packet may complete it.
+                    Ok(None) if self.inflate_next()? => {}
+                    Ok(None) => return Ok(None),
+                    Err(e) => return Err(self.proto(e)),
+                },
             }
-            None => match self.codec.decode_frame(&mut self.rbuf) {
-                Ok(Some(f)) => f,
-                Ok(None) => return Ok(None),
-                Err(e) => return Err(self.proto(e)),
-            },
         };
         if let Some(t) = self.tracer.as_mut() {
             t.packet(&PacketEvent {
@@ -280,7 +288,7 @@ impl Engine {
 
     /// Queues one logical packet (the concatenation of `parts`) with the running sequence id.
     pub(super) fn queue_packet(&mut self, parts: &[&[u8]]) {
-        let seq = self.codec.encode_parts(parts, &mut self.wbuf);
+        let seq = self.send_framed(parts);
         self.trace_out(seq, parts);
     }
 
@@ -473,11 +481,13 @@ impl Engine {
                 break;
             };
             self.inflight_bytes = self.inflight_bytes.saturating_add(bytes.len());
+            // With compression, the response starts at the compressed packets' count.
+            let seq = self.send_commands(&bytes, seq);
             if self.busy() {
                 self.pending.push_back((expect, seq, bytes.len(), stmt));
             } else {
                 self.resp.set(expect);
-                self.codec.set_seq(seq);
+                self.expect_seq(seq);
                 self.current_bytes = bytes.len();
                 self.set_exec(stmt);
             }
@@ -490,7 +500,6 @@ impl Engine {
                     dec.set_seq(0);
                 }
             }
-            self.wbuf.extend_from_slice(&bytes);
             moved = true;
         }
         moved
@@ -516,7 +525,7 @@ impl Engine {
         match self.pending.pop_front() {
             Some((expect, seq, size, stmt)) => {
                 self.resp.set(expect);
-                self.codec.set_seq(seq);
+                self.expect_seq(seq);
                 self.current_bytes = size;
                 self.set_exec(stmt);
             }

@@ -35,6 +35,7 @@
 mod attributes;
 mod batch;
 mod buffers;
+mod compress;
 mod connect;
 mod cursor;
 mod engine;
@@ -50,7 +51,10 @@ mod stmt_cache;
 mod tests;
 
 pub use batch::{BatchError, BatchResult, ExecBatch, BULK_CHUNK_BYTES};
-pub use connect::{client_capabilities, ConnectConfig, ConnectEvent};
+pub use compress::CompressionStats;
+pub use connect::{
+    client_capabilities, compression_flag, negotiated_compression, ConnectConfig, ConnectEvent,
+};
 pub use engine::{Engine, PIPELINE_WINDOW, PIPELINE_WINDOW_BYTES};
 pub use pipeline::PipelineCursor;
 pub use row::Row;

@@ -117,7 +117,7 @@ impl Engine {
         if !self.has_tracer() {
             if let Some((seq, start, end)) = self.next_batched() {
                 let first = self.batch.get(start).copied();
-                if seq == self.codec.next_seq() && !matches!(first, None | Some(0xFE | 0xFF)) {
+                if self.codec.seq_ok(seq) && !matches!(first, None | Some(0xFE | 0xFF)) {
                     self.codec.set_seq(seq.wrapping_add(1));
                     self.batch_pos = end;
                     let payload = self.batch.get(start..end).unwrap_or_default();

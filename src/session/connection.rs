@@ -449,6 +449,18 @@ impl Session {
         self.engine.capabilities()
     }
 
+    /// The negotiated compression algorithm (`None`: uncompressed; see
+    /// [`crate::Options::compress`]).
+    pub fn compression(&self) -> Option<crate::codec::compress::Algorithm> {
+        self.engine.compression()
+    }
+
+    /// Bytes on the wire and plain bytes carried, both ways, since compression started
+    /// (`None`: uncompressed).
+    pub fn compression_stats(&self) -> Option<crate::proto::CompressionStats> {
+        self.engine.compression_stats()
+    }
+
     /// The server status from the latest OK / EOF.
     pub fn status(&self) -> StatusFlags {
         self.engine.status()

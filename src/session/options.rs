@@ -45,6 +45,7 @@ use std::time::Duration;
 
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
+use crate::codec::compress::Algorithm;
 use crate::codec::frame::DEFAULT_MAX_PAYLOAD;
 use crate::Error;
 
@@ -165,6 +166,14 @@ pub struct Options {
     /// Allow `mysql_clear_password` to an unauthenticated peer: plain TCP, or TLS whose
     /// certificate was not verified (`enable-cleartext-plugin`).
     pub enable_cleartext_plugin: bool,
+    /// Protocol compression algorithms in order of preference (`compress=zstd,zlib`; empty:
+    /// uncompressed). The first one the server offers is used; when it offers none the
+    /// connection is uncompressed, as the MySQL protocol has it
+    /// ([`crate::Session::compression`] says what was negotiated).
+    pub compress: Vec<Algorithm>,
+    /// Compression level (`compress-level`, 1–22; zlib takes at most 9); `None`: zlib's 6,
+    /// zstd's 3. With zstd the server compresses at this level too.
+    pub compress_level: Option<i32>,
 }
 
 /// When to use TLS and how much of the server's certificate to check (`ssl-mode`).
@@ -260,6 +269,8 @@ impl Default for Options {
             server_public_key_path: None,
             get_server_public_key: false,
             enable_cleartext_plugin: false,
+            compress: Vec::new(),
+            compress_level: None,
         }
     }
 }
@@ -298,6 +309,8 @@ impl std::fmt::Debug for Options {
             .field("server_public_key_path", &self.server_public_key_path)
             .field("get_server_public_key", &self.get_server_public_key)
             .field("enable_cleartext_plugin", &self.enable_cleartext_plugin)
+            .field("compress", &self.compress)
+            .field("compress_level", &self.compress_level)
             .finish()
     }
 }
@@ -354,6 +367,30 @@ fn parse_bool(key: &str, v: &str) -> Result<bool, Error> {
         "0" | "false" | "no" | "off" => Ok(false),
         _ => Err(config(format!("`{key}` must be true or false, not `{v}`"))),
     }
+}
+
+/// `compress`: algorithms in order of preference, comma-separated (`zlib`, `zstd`;
+/// `uncompressed`, `off` and the false values add none; `on` and the true values mean zlib, as
+/// the classic `--compress` does).
+fn parse_compress(v: &str) -> Result<Vec<Algorithm>, Error> {
+    let mut out = Vec::new();
+    for name in v.split(',').map(str::trim) {
+        let a = match name.to_ascii_lowercase().as_str() {
+            "zlib" | "on" | "true" | "yes" | "1" => Algorithm::Zlib,
+            "zstd" => Algorithm::Zstd,
+            "uncompressed" | "off" | "none" | "false" | "no" | "0" => continue,
+            _ => {
+                return Err(config(format!(
+                    "`compress` takes zlib, zstd or off (a comma-separated list in order of \
+                     preference), not `{name}`"
+                )))
+            }
+        };
+        if !out.contains(&a) {
+            out.push(a);
+        }
+    }
+    Ok(out)
 }
 
 fn parse_secs(key: &str, v: &str) -> Result<Option<Duration>, Error> {
@@ -496,6 +533,17 @@ impl Options {
             "server-public-key-path" => self.server_public_key_path = Some(PathBuf::from(v)),
             "get-server-public-key" => self.get_server_public_key = parse_bool(&key, v)?,
             "enable-cleartext-plugin" => self.enable_cleartext_plugin = parse_bool(&key, v)?,
+            "compress" => self.compress = parse_compress(v)?,
+            "compress-level" => {
+                self.compress_level = Some(
+                    v.parse()
+                        .ok()
+                        .filter(|n| (1..=22).contains(n))
+                        .ok_or_else(|| {
+                            config(format!("`compress-level` must be 1 to 22, not `{v}`"))
+                        })?,
+                );
+            }
             _ => return Err(config(format!("unknown option `{key}`"))),
         }
         Ok(())

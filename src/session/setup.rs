@@ -111,6 +111,8 @@ pub(crate) fn prepare(opts: &Options, unix: bool) -> Result<(Engine, TlsSetup), 
             enable_cleartext_plugin: opts.enable_cleartext_plugin,
             rng_seed: None,
         },
+        compress: opts.compress.clone(),
+        compress_level: opts.compress_level,
     };
     let mut engine = Engine::connect(opts.max_packet, cfg);
     engine.set_stmt_cache(opts.stmt_cache);

@@ -68,10 +68,30 @@ pub struct PacketEvent<'a> {
     pub payload: &'a [u8],
 }
 
+/// One packet of the compressed protocol as the session sent or received it. It comes before
+/// the [`PacketEvent`]s of the packets it carries (a compressed packet may carry several, or a
+/// piece of one).
+#[derive(Debug, Clone, Copy)]
+pub struct CompressedEvent<'a> {
+    /// Direction.
+    pub direction: Direction,
+    /// The compressed sequence id.
+    pub seq: u8,
+    /// Bytes of payload on the wire (after the 7-byte header).
+    pub compressed_len: usize,
+    /// The payload's length before compression; 0 when it was sent uncompressed.
+    pub uncompressed_len: usize,
+    /// The packet as it went over the wire: its header and its (compressed) payload.
+    pub wire: &'a [u8],
+}
+
 /// Receives packet events from a live session.
 pub trait Tracer: Send {
     /// Called for every packet, in order.
     fn packet(&mut self, event: &PacketEvent<'_>);
     /// Called once when TLS starts (after the SSLRequest); later payloads are the plaintext.
     fn tls_started(&mut self) {}
+    /// Called for every packet of the compressed protocol, before the packets it carries (once
+    /// compression is on, after the handshake response).
+    fn compressed(&mut self, _event: &CompressedEvent<'_>) {}
 }

@@ -158,6 +158,8 @@ fn config(deprecate_eof: bool, wants_tls: bool) -> ConnectConfig {
         | CapabilityFlags::CONNECT_ATTRS;
     caps.set(CapabilityFlags::DEPRECATE_EOF, deprecate_eof);
     ConnectConfig {
+        compress: Vec::new(),
+        compress_level: None,
         capabilities: caps,
         wants_tls,
         requires_tls: false,
