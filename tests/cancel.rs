@@ -30,6 +30,7 @@ use std::task::{Context, Poll};
 use mywire::session::{QueryResult, Stream};
 use mywire::{Error, Options, Session};
 use support::server;
+use support::wire::Wire;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
@@ -46,11 +47,8 @@ fn expected() -> Vec<(bool, Vec<String>)> {
     ]
 }
 
-fn url(eof: bool) -> String {
-    format!(
-        "{}?deprecate-eof={eof}&multi-statements=true",
-        server().url()
-    )
+fn url(eof: Wire) -> String {
+    format!("{}?{}&multi-statements=true", server().url(), eof.params())
 }
 
 /// Every row of every result of the next query, as text: this must be exactly `SELECT
@@ -114,7 +112,7 @@ async fn step(r: &mut QueryResult<'_>, seen: &mut Vec<(bool, Vec<String>)>) -> b
 /// (a) Read k steps, drop the result, run the next query; for every k.
 #[tokio::test]
 async fn dropping_the_result_after_k_steps_drains_it() {
-    for eof in [true, false] {
+    for eof in Wire::ALL {
         let mut s = Session::connect(Options::from_url(&url(eof)).unwrap())
             .await
             .unwrap();
@@ -266,7 +264,7 @@ impl AsyncWrite for Metered {
     }
 }
 
-async fn metered_session(eof: bool) -> (Session, Arc<Meter>) {
+async fn metered_session(eof: Wire) -> (Session, Arc<Meter>) {
     let opts = Options::from_url(&url(eof)).unwrap();
     let tcp = TcpStream::connect(server().addr()).await.unwrap();
     tcp.set_nodelay(true).unwrap();
@@ -324,7 +322,7 @@ fn assert_prefix(seen: &[(bool, Vec<String>)], what: &str) {
 /// `next_result` future is dropped wherever it happens to be.
 #[tokio::test]
 async fn cutting_the_response_at_every_byte_never_leaks_rows() {
-    for eof in [true, false] {
+    for eof in Wire::ALL {
         let (mut s, mut m) = metered_session(eof).await;
         // Size of the full response.
         let r0 = m.read.load(Ordering::SeqCst);
@@ -365,7 +363,7 @@ async fn cutting_the_response_at_every_byte_never_leaks_rows() {
 /// future is dropped; the next call must finish the write, drain the answer, and run.
 #[tokio::test]
 async fn cutting_the_request_write_at_every_byte_never_leaks_rows() {
-    for eof in [true, false] {
+    for eof in Wire::ALL {
         let (mut s, m) = metered_session(eof).await;
         let len = 4 + 1 + MULTI.len();
         for n in 0..len {
@@ -386,7 +384,7 @@ async fn cutting_the_request_write_at_every_byte_never_leaks_rows() {
 /// init_db and statistics after a cut must answer for themselves.
 #[tokio::test]
 async fn simple_commands_after_a_cut_get_their_own_answers() {
-    for eof in [true, false] {
+    for eof in Wire::ALL {
         let (mut s, m) = metered_session(eof).await;
         let base = m.read.load(Ordering::SeqCst);
         {
@@ -443,7 +441,7 @@ async fn simple_commands_after_a_cut_get_their_own_answers() {
 /// query (which first drains the rest) is cut after `k` more; the third must still be clean.
 #[tokio::test]
 async fn cutting_the_drain_of_a_cut_query_never_leaks_rows() {
-    for eof in [true, false] {
+    for eof in Wire::ALL {
         let (mut s, m) = metered_session(eof).await;
         let base = m.read.load(Ordering::SeqCst);
         walk(&mut s, &mut Vec::new()).await.unwrap();

@@ -20,13 +20,14 @@ use mywire::codec::{ColumnType, StatusFlags};
 use mywire::{Error, Options, Session};
 use sha2::{Digest, Sha256};
 use support::server;
+use support::wire::Wire;
 
-/// Both ways of ending a result set.
-const EOF_MODES: [bool; 2] = [true, false];
+/// Both ways of ending a result set, uncompressed and compressed.
+const EOF_MODES: [Wire; 4] = Wire::ALL;
 
-/// The test server's URL with `deprecate-eof` and extra parameters (`a=b&c=d`).
-fn url(eof: bool, extra: &str) -> String {
-    let mut u = format!("{}?deprecate-eof={eof}", server().url());
+/// The test server's URL with `deprecate-eof`, `compress` and extra parameters (`a=b&c=d`).
+fn url(eof: Wire, extra: &str) -> String {
+    let mut u = format!("{}?{}", server().url(), eof.params());
     if !extra.is_empty() {
         u.push('&');
         u.push_str(extra);
@@ -34,7 +35,7 @@ fn url(eof: bool, extra: &str) -> String {
     u
 }
 
-async fn connect(eof: bool, extra: &str) -> Session {
+async fn connect(eof: Wire, extra: &str) -> Session {
     let u = url(eof, extra);
     let s = Session::connect(Options::from_url(&u).unwrap())
         .await
@@ -42,8 +43,10 @@ async fn connect(eof: bool, extra: &str) -> Session {
     assert_eq!(
         s.capabilities()
             .contains(mywire::codec::CapabilityFlags::DEPRECATE_EOF),
-        eof
+        eof.deprecate_eof
     );
+    let want = eof.compress.then_some(mywire::Compression::Zlib);
+    assert_eq!(s.compression(), want, "{u}");
     s
 }
 
@@ -293,7 +296,7 @@ async fn schema_and_autocommit_changes_arrive_through_session_tracking() {
         assert!(ok.session_state.is_empty(), "{:?}", ok.session_state);
     }
     // Without CLIENT_SESSION_TRACK nothing is reported, and the OK still parses.
-    let mut s = connect(true, "session-track=false").await;
+    let mut s = connect(Wire::PLAIN, "session-track=false").await;
     let ok = s.query_drop("USE mywire_db2").await.unwrap();
     assert!(ok.session_state.is_empty());
 }
@@ -414,7 +417,7 @@ async fn error_inside_multi_statement_stops_there_and_session_stays_usable() {
 
 #[tokio::test]
 async fn multi_statements_are_refused_unless_negotiated() {
-    let mut s = connect(true, "").await;
+    let mut s = connect(Wire::PLAIN, "").await;
     let e = s.query("SELECT 1; SELECT 2").await.unwrap_err();
     assert_eq!(server_code(&e), 1064);
     assert_eq!(rows(&mut s, "SELECT 'ok'").await, vec![row(&["ok"])]);
@@ -586,7 +589,7 @@ async fn raw_ping_command_reads_an_ok_payload() {
         let col = s.read_packet().await.unwrap();
         let col = mywire::codec::resultset::parse_column_definition(&col.payload, false).unwrap();
         assert_eq!(col.column_type, ColumnType::LONG);
-        if !eof {
+        if !eof.deprecate_eof {
             let e = s.read_packet().await.unwrap();
             assert_eq!(e.payload[0], 0xFE);
         }
@@ -668,7 +671,7 @@ async fn query_of_exactly_one_full_packet_is_followed_by_an_empty_one() {
 
 #[tokio::test]
 async fn read_timeout_breaks_the_session_quickly() {
-    let mut s = connect(true, "read-timeout=0.5").await;
+    let mut s = connect(Wire::PLAIN, "read-timeout=0.5").await;
     let t0 = std::time::Instant::now();
     let e = s.query("SELECT SLEEP(5)").await.unwrap_err();
     assert!(matches!(e, Error::Timeout(_)), "{e:?}");
@@ -679,7 +682,7 @@ async fn read_timeout_breaks_the_session_quickly() {
 
 #[tokio::test]
 async fn row_larger_than_max_packet_is_an_error_not_a_hang() {
-    let mut s = connect(true, "max-packet=1048576").await;
+    let mut s = connect(Wire::PLAIN, "max-packet=1048576").await;
     let mut r = s.query("SELECT REPEAT('a', 2000000)").await.unwrap();
     let e = tokio::time::timeout(std::time::Duration::from_secs(30), r.next_row())
         .await
@@ -753,7 +756,7 @@ async fn raw_exchange_left_unread_must_not_leak_into_next_query() {
 /// a new command before that is a usage error, and the session stays usable after `end_raw`.
 #[tokio::test]
 async fn raw_exchange_of_unknown_command_needs_end_raw() {
-    let mut s = connect(true, "").await;
+    let mut s = connect(Wire::PLAIN, "").await;
     // COM_SLEEP (0x00) is answered with an ERR; the session cannot know that in advance.
     s.send_command(&[0x00]).await.unwrap();
     let f = s.read_packet().await.unwrap();

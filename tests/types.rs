@@ -20,9 +20,10 @@ use mywire::codec::{ColumnFlags, ColumnType, ErrorKind};
 use mywire::session::Row;
 use mywire::{Error, Options, Session};
 use support::server;
+use support::wire::Wire;
 
-async fn connect(eof: bool) -> Session {
-    let url = format!("{}?deprecate-eof={eof}", server().url());
+async fn connect(eof: Wire) -> Session {
+    let url = format!("{}?{}", server().url(), eof.params());
     let mut s = Session::connect(Options::from_url(&url).unwrap())
         .await
         .unwrap();
@@ -288,7 +289,7 @@ fn check_null_row(r: &Row<'_>) {
 
 #[tokio::test]
 async fn every_supported_type_reads_back_exactly() {
-    for eof in [true, false] {
+    for eof in Wire::ALL {
         let mut s = connect(eof).await;
         fill(&mut s).await;
         let mut r = s.query("SELECT * FROM ty ORDER BY id").await.unwrap();
@@ -303,7 +304,7 @@ async fn every_supported_type_reads_back_exactly() {
 #[tokio::test]
 async fn column_definitions_carry_types_flags_decimals_and_charsets() {
     use col::*;
-    for eof in [true, false] {
+    for eof in Wire::ALL {
         let mut s = connect(eof).await;
         fill(&mut s).await;
         let r = s.query("SELECT * FROM ty WHERE 1 = 0").await.unwrap();
@@ -404,7 +405,7 @@ async fn column_definitions_carry_types_flags_decimals_and_charsets() {
 
 #[tokio::test]
 async fn getters_that_do_not_fit_return_value_errors() {
-    for eof in [true, false] {
+    for eof in Wire::ALL {
         let mut s = connect(eof).await;
         let mut r = s
             .query(
@@ -492,7 +493,7 @@ async fn getters_that_do_not_fit_return_value_errors() {
 
 #[tokio::test]
 async fn fractional_and_negative_times_and_datetimes() {
-    for eof in [true, false] {
+    for eof in Wire::ALL {
         let mut s = connect(eof).await;
         let mut r = s
             .query(
@@ -536,7 +537,7 @@ async fn fractional_and_negative_times_and_datetimes() {
 
 #[tokio::test]
 async fn zero_dates_and_unusual_integers() {
-    for eof in [true, false] {
+    for eof in Wire::ALL {
         let mut s = connect(eof).await;
         s.query_drop("SET sql_mode = ''").await.unwrap();
         s.query_drop("CREATE TEMPORARY TABLE z (d DATE, dt DATETIME, zf INT(5) ZEROFILL, y YEAR)")

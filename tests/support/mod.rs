@@ -39,6 +39,7 @@
 pub mod certs;
 pub mod commands;
 pub mod tls_server;
+pub mod wire;
 
 use std::ffi::OsString;
 use std::fs;
