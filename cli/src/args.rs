@@ -218,6 +218,22 @@ pub struct ConnectArgs {
     /// certificate check): the password goes in clear to whoever answers.
     #[arg(long)]
     pub enable_cleartext_plugin: bool,
+
+    /// Compress the protocol (zlib, CLIENT_COMPRESS), as the mariadb client's -C does; the
+    /// connection is uncompressed if the server offers no compression.
+    #[arg(short = 'C', long)]
+    pub compress: bool,
+
+    /// Compression algorithms in order of preference, as MySQL's client spells them:
+    /// `zlib`, `zstd`, `uncompressed` (comma-separated; the first the server offers is used;
+    /// wins over -C).
+    #[arg(long, value_name = "LIST")]
+    pub compression_algorithms: Option<String>,
+
+    /// The zstd level (1-22; default 3). mywire has one level for both algorithms: it is also
+    /// zlib's, capped at 9.
+    #[arg(long, value_name = "N")]
+    pub zstd_compression_level: Option<String>,
 }
 
 /// `-p`: kept as a [`Password`] (zeroed on drop, redacted in `Debug`) from the start.
@@ -291,6 +307,14 @@ impl ConnectArgs {
         if self.enable_cleartext_plugin {
             o.set("enable-cleartext-plugin", "true")?;
         }
+        match (&self.compression_algorithms, self.compress) {
+            (Some(list), _) => o.set("compress", list)?,
+            (None, true) => o.set("compress", "zlib")?,
+            (None, false) => {}
+        }
+        if let Some(n) = &self.zstd_compression_level {
+            o.set("compress-level", n)?;
+        }
         // Several statements in `-e` (and in one line of a script) are sent as one query.
         o.multi_statements = true;
         Ok(())
@@ -312,6 +336,33 @@ mod tests {
 
     fn parse(v: &[&str]) -> Result<Args, clap::Error> {
         Args::try_parse_from(std::iter::once("mywire").chain(v.iter().copied()))
+    }
+
+    #[test]
+    fn compression_flags_as_the_official_clients_spell_them() {
+        use mywire::Compression::{Zlib, Zstd};
+        let o = |v: &[&str]| {
+            parse(&[v, &["-e", "SELECT 1"][..]].concat())
+                .unwrap()
+                .connect
+                .options(None)
+        };
+        assert_eq!(o(&[]).unwrap().compress, []);
+        assert_eq!(o(&["-C"]).unwrap().compress, [Zlib]);
+        assert_eq!(o(&["--compress"]).unwrap().compress, [Zlib]);
+        let a = o(&["--compression-algorithms=zstd,zlib", "-C"]).unwrap();
+        assert_eq!(a.compress, [Zstd, Zlib]);
+        let a = o(&["--compression-algorithms", "uncompressed"]).unwrap();
+        assert_eq!(a.compress, []);
+        let a = o(&["--zstd-compression-level=19", "--compression-algorithms=zstd"]).unwrap();
+        assert_eq!((a.compress, a.compress_level), (vec![Zstd], Some(19)));
+        let e = o(&["--compression-algorithms=lz4"]).unwrap_err();
+        assert!(e.to_string().contains("`compress`"), "{e}");
+        let e = o(&["--zstd-compression-level=0"]).unwrap_err();
+        assert!(e.to_string().contains("`compress-level`"), "{e}");
+        // The URL's parameter, overridden by a flag.
+        let a = parse(&["--url", "mysql://h/?compress=zstd", "-C", "-e", "x"]).unwrap();
+        assert_eq!(a.connect.options(None).unwrap().compress, [Zlib]);
     }
 
     #[test]

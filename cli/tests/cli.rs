@@ -47,10 +47,11 @@ fn success(o: &Output) {
 
 /// `mariadb --batch` on the throwaway server's socket. With `--no-defaults` the client's
 /// character set is utf8mb3 (emoji become `????`); mywire always asks for utf8mb4.
-fn mariadb_batch(s: &support::TestServer, sql: &str) -> Vec<u8> {
+fn mariadb_batch(s: &support::TestServer, sql: &str, flags: &[&str]) -> Vec<u8> {
     let o = s
         .mariadb_command()
         .args(["--batch", "--default-character-set=utf8mb4"])
+        .args(flags)
         .arg("-S")
         .arg(&s.socket)
         .args(["-u", "mywire", "-pmywire-pass", "mywire_test", "-e", sql])
@@ -65,23 +66,42 @@ const TRICKY: &str = r"SELECT 'a\tb' AS 'tab\there', 'c\nd' AS nl, 'e\\f' AS bs,
     42 AS i, -1.50 AS d, 1e100 AS f, 'cr\rhere' AS cr, '\\t is not a tab' AS lit
   UNION ALL SELECT '\t', '\n\n', '\\\\', CHAR(0), 'NULL', NULL, '中文', 0, 0.00, -2.5e-5, '', ' '";
 
+/// The byte-identical comparisons run uncompressed and compressed (`--compress` on both
+/// clients), and the compressed output must equal the uncompressed one.
+const COMPRESS_FLAGS: [&[&str]; 2] = [&[], &["--compress"]];
+
 #[test]
 fn batch_output_is_byte_identical_to_mariadb() {
     let s = require_local_server!();
+    let big = "SELECT seq, REPEAT(CONCAT('r', seq, '\t'), seq % 97) AS r, seq * 1.5 AS f \
+               FROM seq_1_to_20000";
     for sql in [
         TRICKY,
         "SELECT 1 AS a; SELECT 'x' AS b, NULL AS c; SELECT 1 FROM DUAL WHERE 0; DO 1; SELECT 2",
+        big,
     ] {
-        let expected = mariadb_batch(s, sql);
-        let o = mywire_at(&s.url(), &["--batch", "-e", sql], None);
-        success(&o);
-        assert_eq!(
-            String::from_utf8_lossy(&o.stdout),
-            String::from_utf8_lossy(&expected),
-            "for {sql}"
-        );
-        assert_eq!(o.stdout, expected, "for {sql}");
+        let mut outputs = Vec::new();
+        for flags in COMPRESS_FLAGS {
+            let expected = mariadb_batch(s, sql, flags);
+            let args = [flags, &["--batch", "-e", sql][..]].concat();
+            let o = mywire_at(&s.url(), &args, None);
+            success(&o);
+            assert_eq!(
+                String::from_utf8_lossy(&o.stdout),
+                String::from_utf8_lossy(&expected),
+                "for {sql} {flags:?}"
+            );
+            assert_eq!(o.stdout, expected, "for {sql} {flags:?}");
+            outputs.push(o.stdout);
+        }
+        assert!(outputs[0] == outputs[1], "compressed output differs for {sql}");
     }
+    // Both clients did compress.
+    let sql = "SHOW SESSION STATUS LIKE 'Compression'";
+    assert_eq!(mariadb_batch(s, sql, &["--compress"]), b"Variable_name\tValue\nCompression\tON\n");
+    let o = mywire_at(&s.url(), &["-C", "--batch", "-e", sql], None);
+    success(&o);
+    assert_eq!(stdout(&o), "Variable_name\tValue\nCompression\tON\n");
 }
 
 #[test]
