@@ -354,7 +354,11 @@ mod tests {
         assert_eq!(a.compress, [Zstd, Zlib]);
         let a = o(&["--compression-algorithms", "uncompressed"]).unwrap();
         assert_eq!(a.compress, []);
-        let a = o(&["--zstd-compression-level=19", "--compression-algorithms=zstd"]).unwrap();
+        let a = o(&[
+            "--zstd-compression-level=19",
+            "--compression-algorithms=zstd",
+        ])
+        .unwrap();
         assert_eq!((a.compress, a.compress_level), (vec![Zstd], Some(19)));
         let e = o(&["--compression-algorithms=lz4"]).unwrap_err();
         assert!(e.to_string().contains("`compress`"), "{e}");

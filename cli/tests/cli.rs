@@ -94,11 +94,17 @@ fn batch_output_is_byte_identical_to_mariadb() {
             assert_eq!(o.stdout, expected, "for {sql} {flags:?}");
             outputs.push(o.stdout);
         }
-        assert!(outputs[0] == outputs[1], "compressed output differs for {sql}");
+        assert!(
+            outputs[0] == outputs[1],
+            "compressed output differs for {sql}"
+        );
     }
     // Both clients did compress.
     let sql = "SHOW SESSION STATUS LIKE 'Compression'";
-    assert_eq!(mariadb_batch(s, sql, &["--compress"]), b"Variable_name\tValue\nCompression\tON\n");
+    assert_eq!(
+        mariadb_batch(s, sql, &["--compress"]),
+        b"Variable_name\tValue\nCompression\tON\n"
+    );
     let o = mywire_at(&s.url(), &["-C", "--batch", "-e", sql], None);
     success(&o);
     assert_eq!(stdout(&o), "Variable_name\tValue\nCompression\tON\n");
