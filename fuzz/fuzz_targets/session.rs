@@ -45,6 +45,7 @@ use libfuzzer_sys::fuzz_target;
 use mywire::codec::auth::AuthConfig;
 use mywire::codec::command::Command;
 use mywire::proto::{client_capabilities, ConnectConfig, ConnectEvent, Engine, Step};
+use mywire::Compression;
 use mywire::{Error, Statement};
 use mywire_fuzz::{all_binary_getters, all_getters, largest, reset_largest, PeakAlloc};
 
@@ -150,6 +151,20 @@ struct Input {
     /// Chunk sizes, cycled (0: everything that is left). Empty: the whole script at once.
     chunks: Vec<u16>,
     cmds: Vec<Cmd>,
+    /// Compression asked for (mod 4): off, zlib, zstd then zlib, zstd. The script's packets
+    /// after the connection phase's OK are then compressed packets (script::Zip).
+    compress: u8,
+    zip: script::Zip,
+}
+
+/// The algorithms `inp` asks for, in order of preference.
+fn compress_prefs(inp: &Input) -> Vec<Compression> {
+    match inp.compress % 4 {
+        0 => Vec::new(),
+        1 => vec![Compression::Zlib],
+        2 => vec![Compression::Zstd, Compression::Zlib],
+        _ => vec![Compression::Zstd],
+    }
 }
 
 fn config(inp: &Input) -> ConnectConfig {
@@ -188,6 +203,8 @@ fn config(inp: &Input) -> ConnectConfig {
             // Deterministic RSA padding: the two runs must send the same bytes.
             rng_seed: Some([7; 32]),
         },
+        compress: compress_prefs(inp),
+        compress_level: None,
     }
 }
 

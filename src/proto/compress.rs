@@ -157,7 +157,18 @@ impl Engine {
     pub(super) fn start_compression(&mut self, algorithm: Algorithm, level: i32) {
         let max = self.codec.max_payload();
         let seq = self.codec.next_seq();
-        self.zip = Some(Box::new(Compression::new(algorithm, level, max, seq)));
+        let mut z = Box::new(Compression::new(algorithm, level, max, seq));
+        // Bytes that arrived behind the OK (a server has no reason to send any before a
+        // command, but one may) are compressed bytes: they go to the compressed buffer, as if
+        // they had arrived after it (the framing must not depend on how reads cut the stream).
+        if let Some(rest) = self.batch.get(self.batch_pos..) {
+            z.zin.extend_from_slice(rest);
+        }
+        self.batch = Bytes::new();
+        self.batch_pos = 0;
+        z.zin.extend_from_slice(&self.rbuf);
+        self.rbuf.clear();
+        self.zip = Some(z);
         // The servers do not keep the inner ids in step (see the module documentation).
         self.codec.set_check_seq(false);
     }

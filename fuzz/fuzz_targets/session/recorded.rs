@@ -108,6 +108,8 @@ pub fn input(data: &[u8]) -> Option<(Input, &[u8])> {
             vec![u16::from(chunk)]
         },
         cmds,
+        compress: 0,
+        zip: super::script::Zip::default(),
     };
     Some((input, wire))
 }

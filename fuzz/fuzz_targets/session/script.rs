@@ -4,12 +4,14 @@
 
 use arbitrary::Arbitrary;
 use bytes::BytesMut;
+use mywire::codec::compress::Deflater;
 use mywire::codec::flags::{CapabilityFlags, MariaDbCapabilities, StatusFlags};
 use mywire::codec::handshake::{encode_auth_switch, encode_handshake, AuthSwitch, Handshake};
 use mywire::codec::response::{encode_eof, encode_err, encode_ok, EofPacket, ErrPacket, OkPacket};
 use mywire::codec::resultset::{encode_row, ColumnFields};
 use mywire::codec::writer::put_lenenc;
 use mywire::codec::{ColumnFlags, ColumnType};
+use mywire::Compression;
 
 use super::stmt::{self, FParam};
 use super::Input;
@@ -108,6 +110,66 @@ pub enum Body {
     },
     /// A binary row of these values (header, NULL bitmap, values).
     BinaryRow(Vec<FParam>),
+}
+
+/// How the packets after the connection phase's OK are put in compressed packets when
+/// compression is negotiated: each response (a packet whose `seq_sel` says "first reply to a
+/// new command") starts a compressed packet with compressed sequence id 1, the packets after
+/// it join it; one of them may be broken.
+#[derive(Arbitrary, Debug, Default)]
+pub struct Zip {
+    /// Break compressed packet `.0` (mod the count): 0 sequence id + `.2`, 1 uncompressed
+    /// length `.2` (24 bits), 2 payload length `.2` (24 bits), 3 payload cut to `.2` bytes,
+    /// 4 sequence id left unchanged but the payload sent as announced compressed while raw.
+    pub lie: Option<(u8, u8, u32)>,
+    /// Start a new compressed packet after every packet, not only at responses.
+    pub one_per_packet: bool,
+}
+
+/// The algorithm the engine will choose: the first of `prefs` the greeting offers.
+fn chosen(prefs: &[Compression], caps: u32) -> Option<Compression> {
+    let caps = CapabilityFlags(caps);
+    prefs.iter().copied().find(|a| {
+        caps.contains(match a {
+            Compression::Zlib => CapabilityFlags::COMPRESS,
+            Compression::Zstd => CapabilityFlags::ZSTD_COMPRESSION_ALGORITHM,
+        })
+    })
+}
+
+/// Puts `groups` (runs of framed packets, each a compressed packet's worth) into compressed
+/// packets, breaking one as `zip.lie` says.
+fn compressed(algo: Compression, groups: &[Vec<u8>], zip: &Zip, wire: &mut Vec<u8>) {
+    let mut d = Deflater::new(algo, algo.default_level());
+    let mut out = BytesMut::new();
+    let broken = zip
+        .lie
+        .map(|(n, _, _)| usize::from(n) % groups.len().max(1));
+    for (i, g) in groups.iter().enumerate() {
+        out.clear();
+        d.frame(g, 1, &mut out);
+        if let (Some(b), Some((_, kind, arg))) = (broken, zip.lie) {
+            if b == i && out.len() >= 7 {
+                let a24 = (arg & 0xFF_FFFF).to_le_bytes();
+                match kind % 5 {
+                    0 => out[3] = out[3].wrapping_add(arg as u8),
+                    1 => out[4..7].copy_from_slice(&a24[..3]),
+                    2 => out[..3].copy_from_slice(&a24[..3]),
+                    3 => out.truncate(7 + (arg as usize).min(out.len() - 7)),
+                    _ => {
+                        // Raw bytes announced as compressed.
+                        let n = g.len().min(0xFF_FFFF) as u32;
+                        out.clear();
+                        out.extend_from_slice(&n.to_le_bytes()[..3]);
+                        out.extend_from_slice(&[1]);
+                        out.extend_from_slice(&n.to_le_bytes()[..3]);
+                        out.extend_from_slice(&g[..n as usize]);
+                    }
+                }
+            }
+        }
+        wire.extend_from_slice(&out);
+    }
 }
 
 #[derive(Arbitrary, Debug)]
@@ -262,9 +324,22 @@ pub fn script(inp: &Input) -> (Vec<u8>, usize) {
     wire.push(0);
     wire.extend_from_slice(&greeting);
     let greeting_end = wire.len();
+    let zip_algo = match &g.err_instead {
+        None => chosen(&super::compress_prefs(inp), g.caps),
+        Some(_) => None,
+    };
+    // Once compressed: the framed packets of each compressed packet to be.
+    let mut groups: Vec<Vec<u8>> = Vec::new();
+    let mut compressing = false;
     let mut seq: u8 = 0;
     let mut body = BytesMut::new();
     for p in inp.packets.iter().take(256) {
+        if compressing
+            && (groups.is_empty() || inp.zip.one_per_packet || (192..=239).contains(&p.seq_sel))
+        {
+            groups.push(Vec::new());
+        }
+        let at = wire.len();
         body_bytes(&p.body, &mut body);
         seq = match p.seq_sel {
             0..=95 => seq.wrapping_add(1),
@@ -285,6 +360,18 @@ pub fn script(inp: &Input) -> (Vec<u8>, usize) {
             wire.push(seq);
         }
         wire.extend_from_slice(payload);
+        if compressing {
+            let framed = wire.split_off(at);
+            if let Some(g) = groups.last_mut() {
+                g.extend_from_slice(&framed);
+            }
+        } else if zip_algo.is_some() && matches!(p.body, Body::Ok { fe: false, .. }) {
+            // The connection phase ends with this OK: what follows is compressed.
+            compressing = true;
+        }
+    }
+    if let Some(algo) = zip_algo {
+        compressed(algo, &groups, &inp.zip, &mut wire);
     }
     (wire, greeting_end)
 }

@@ -363,6 +363,7 @@ fn sample_rows() -> Vec<Vec<Option<Vec<u8>>>> {
     ]
 }
 
+mod compress;
 mod connect;
 mod failures;
 mod pipeline;
