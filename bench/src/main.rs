@@ -61,6 +61,7 @@
 mod catalog;
 mod cli;
 mod clients;
+mod compress;
 mod insert;
 mod measure;
 mod peers;
@@ -102,7 +103,7 @@ fn run_list(cfg: &Cfg, w: &str) -> Vec<String> {
         if listed(c) || c.starts_with("raw") || c == "mariadb-cli" {
             v.push(c.to_string());
         }
-        if cfg.compare_exe.is_some() && COMPARABLE.contains(&c) {
+        if cfg.compare_exe.is_some() && COMPARABLE.contains(&c) && !compress::is_compression(w) {
             let twin = format!("{c}@{}", cfg.compare_label);
             if listed(c) || listed(&twin) {
                 v.push(twin);
@@ -302,6 +303,7 @@ fn child(args: &[String]) {
     let w = workload.as_str();
     let n = p.insert_rows;
     let r = match (client.as_str(), w) {
+        (c, "zbulk" | "zinsert") => compress::run(&rt, c, w, &p),
         ("raw-ps", "insert") => insert::raw_ps(&p, n),
         ("mywire-bulk", _) => rt.block_on(insert::mywire(&p, n, insert::Way::Bulk)),
         ("mywire-sync-bulk", _) => insert::mywire_sync(&p, n, insert::Way::Bulk),
