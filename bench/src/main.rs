@@ -24,7 +24,9 @@
 //! and `sqlx` (one `query().bind()….execute()` per row). The lines under each table state the
 //! issue's targets (`targets.rs`): prepared wall against raw-ps, client CPU against the peers'
 //! binary paths, and the bulk insert against the other ways. `bench/scripts/prepared.sh` runs
-//! the full measurement of these.
+//! the full measurement of these. `zbulk` and `zinsert` (`compress.rs`) run the bulk read and a
+//! bulk insert uncompressed and with zlib (mywire, mywire-sync, mysql_async; `-zlib` clients),
+//! with the bytes on the wire; `bench/scripts/compress.sh` runs them.
 //!
 //! `--compare-exe PATH`: another build of this harness (e.g. an older mywire's `bench/`). Each
 //! mywire client row (`mywire`, `mywire-sync`, `mywire-std`) gets a twin, `mywire@L`, whose
@@ -163,6 +165,7 @@ fn usage() -> ! {
             .chain(PS_CLIENTS)
             .chain(INSERT_CLIENTS)
             .chain(CLI_CLIENTS)
+            .chain(compress::CLIENTS.iter().filter(|c| c.ends_with("-zlib")))
             .collect::<Vec<_>>()
     );
     std::process::exit(2)
