@@ -44,6 +44,8 @@ pub const WORKLOADS: &[&str] = &[
     "blob",
     "insert",
     "cli",
+    "zbulk",
+    "zinsert",
 ];
 
 /// The peers' prepared clients written for bulk and roundtrip only (no blob body).
@@ -73,12 +75,14 @@ pub fn clients_for(w: &str) -> Vec<&'static str> {
         "pipeline" => vec!["raw", "mywire"],
         "insert" => INSERT_CLIENTS.to_vec(),
         "cli" => CLI_CLIENTS.to_vec(),
+        "zbulk" | "zinsert" => crate::compress::CLIENTS.to_vec(),
         _ => vec![],
     }
 }
 
 pub fn protocol(c: &str, w: &str) -> &'static str {
     match (c, w) {
+        (_, "zbulk" | "zinsert") => crate::compress::protocol(c, w),
         (_, "ping" | "connect") => "-",
         (_, "pipeline") => "text, pipelined",
         ("raw-ps", "insert") => "COM_STMT_EXECUTE per row, framing only",
@@ -113,6 +117,8 @@ pub fn protocol(c: &str, w: &str) -> &'static str {
 pub fn baseline(c: &str, w: &str) -> &'static str {
     match (c, w) {
         (_, "cli") => "mariadb-cli",
+        // The compression set divides by mywire uncompressed.
+        (_, "zbulk" | "zinsert") => "mywire",
         // One COM_STMT_EXECUTE per row, framing only.
         (_, "insert") => "raw-ps",
         (_, "bulk" | "bulk1k" | "roundtrip" | "blob") if PS_CLIENTS.contains(&c) => "raw-ps",

@@ -217,7 +217,7 @@ pub enum Way {
     MultiRow,
 }
 
-fn mywire_datetime(t: &NaiveDateTime) -> mywire::codec::value::DateTime {
+pub fn mywire_datetime(t: &NaiveDateTime) -> mywire::codec::value::DateTime {
     use chrono::{Datelike, Timelike};
     use mywire::codec::value::{Date, DateTime};
     let d = Date::new(t.year() as u16, t.month() as u8, t.day() as u8).expect("date");

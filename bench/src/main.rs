@@ -24,7 +24,9 @@
 //! and `sqlx` (one `query().bind()….execute()` per row). The lines under each table state the
 //! issue's targets (`targets.rs`): prepared wall against raw-ps, client CPU against the peers'
 //! binary paths, and the bulk insert against the other ways. `bench/scripts/prepared.sh` runs
-//! the full measurement of these.
+//! the full measurement of these. `zbulk` and `zinsert` (`compress.rs`) run the bulk read and a
+//! bulk insert uncompressed and with zlib (mywire, mywire-sync, mysql_async; `-zlib` clients),
+//! with the bytes on the wire; `bench/scripts/compress.sh` runs them.
 //!
 //! `--compare-exe PATH`: another build of this harness (e.g. an older mywire's `bench/`). Each
 //! mywire client row (`mywire`, `mywire-sync`, `mywire-std`) gets a twin, `mywire@L`, whose
@@ -61,6 +63,7 @@
 mod catalog;
 mod cli;
 mod clients;
+mod compress;
 mod insert;
 mod measure;
 mod peers;
@@ -102,7 +105,7 @@ fn run_list(cfg: &Cfg, w: &str) -> Vec<String> {
         if listed(c) || c.starts_with("raw") || c == "mariadb-cli" {
             v.push(c.to_string());
         }
-        if cfg.compare_exe.is_some() && COMPARABLE.contains(&c) {
+        if cfg.compare_exe.is_some() && COMPARABLE.contains(&c) && !compress::is_compression(w) {
             let twin = format!("{c}@{}", cfg.compare_label);
             if listed(c) || listed(&twin) {
                 v.push(twin);
@@ -162,6 +165,7 @@ fn usage() -> ! {
             .chain(PS_CLIENTS)
             .chain(INSERT_CLIENTS)
             .chain(CLI_CLIENTS)
+            .chain(compress::CLIENTS.iter().filter(|c| c.ends_with("-zlib")))
             .collect::<Vec<_>>()
     );
     std::process::exit(2)
@@ -302,6 +306,7 @@ fn child(args: &[String]) {
     let w = workload.as_str();
     let n = p.insert_rows;
     let r = match (client.as_str(), w) {
+        (c, "zbulk" | "zinsert") => compress::run(&rt, c, w, &p),
         ("raw-ps", "insert") => insert::raw_ps(&p, n),
         ("mywire-bulk", _) => rt.block_on(insert::mywire(&p, n, insert::Way::Bulk)),
         ("mywire-sync-bulk", _) => insert::mywire_sync(&p, n, insert::Way::Bulk),

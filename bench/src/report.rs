@@ -96,11 +96,11 @@ pub fn markdown(
         md.push_str("|---|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
         for &w in workloads {
             let ops = match w {
-                "bulk" | "cli" => cfg.rows,
+                "bulk" | "cli" | "zbulk" => cfg.rows,
                 "bulk1k" => 1000.min(cfg.rows),
                 "connect" => cfg.connects,
                 "blob" => 1,
-                "insert" => cfg.insert_rows,
+                "insert" | "zinsert" => cfg.insert_rows,
                 _ => cfg.n,
             };
             for c in run_list(cfg, w) {
@@ -183,6 +183,7 @@ pub fn markdown(
             }
             md.push('\n');
         }
+        md.push_str(&crate::compress::table(samples, pinned));
         // Derived figures.
         let get = |w: &str, c: &str| samples.get(&(pinned, w.to_string(), c.to_string()));
         let medw = |w: &str, c: &str| {
