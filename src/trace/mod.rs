@@ -15,6 +15,7 @@
 )]
 
 pub mod decode;
+pub mod fingerprint;
 pub mod format;
 
 /// Which way a packet went.
