@@ -172,3 +172,119 @@ fn where_we_differ_is_what_we_document() {
     assert_ne!(pt[4], pt[5]);
     assert_eq!(fingerprint(flat[4]), fingerprint(flat[5]));
 }
+
+/// A slow log written by `SlowLogWriter` from the corpus, read by pt-query-digest: the same
+/// groups, counts, rows and total times as mywire's `Digest` of the same requests.
+#[test]
+fn pt_query_digest_reads_our_slow_log_and_agrees_with_our_digest() {
+    use mywire::trace::digest::{Digest, Request};
+    use mywire::trace::slowlog::{SlowLogEntry, SlowLogWriter};
+
+    let mut log = Vec::new();
+    let mut w = SlowLogWriter::new();
+    w.header(&mut log).unwrap();
+    let mut digest = Digest::new(1000);
+    let mut t = 1_764_670_272_000_000i64;
+    for (f, family) in CORPUS.iter().enumerate() {
+        for (k, q) in family.iter().enumerate() {
+            let latency = 100 + 37 * (f as u64) + 5 * (k as u64);
+            let rows = (f + k) as u64;
+            w.write(
+                &mut log,
+                &SlowLogEntry {
+                    time_us: t,
+                    user: "app",
+                    client: "127.0.0.1",
+                    connection_id: 9,
+                    query_time_us: latency,
+                    rows_sent: rows,
+                    database: Some("shop"),
+                    sql: q,
+                },
+            )
+            .unwrap();
+            digest.record(&Request {
+                sql: q,
+                latency_us: latency,
+                error: None,
+                rows,
+                bytes_in: 0,
+                bytes_out: 0,
+            });
+            t += 1000;
+        }
+    }
+    let dir = std::env::temp_dir().join(format!("mywire-slowlog-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("slow.log");
+    std::fs::write(&file, &log).unwrap();
+    let out = match Command::new("pt-query-digest")
+        .args([
+            "--type",
+            "slowlog",
+            "--limit",
+            "100%:100000",
+            "--output",
+            "json",
+        ])
+        .arg(&file)
+        .output()
+    {
+        Ok(o) => o,
+        Err(e) => {
+            support::skip_or_fail(&format!("pt-query-digest cannot run: {e}"));
+            return;
+        }
+    };
+    std::fs::remove_dir_all(&dir).ok();
+    assert!(out.status.success(), "pt-query-digest failed: {out:?}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    // pt's classes, by its fingerprint: (count, rows, total time in µs).
+    let theirs = pt_classes(&text);
+    let ours = digest.rows();
+    assert_eq!(
+        ours.len(),
+        theirs.len(),
+        "groups: ours {ours:?}\npt's {theirs:?}"
+    );
+    let pt_of =
+        pt_fingerprints(&ours.iter().map(|r| r.example.as_str()).collect::<Vec<_>>()).unwrap();
+    for (r, pt_fp) in ours.iter().zip(&pt_of) {
+        let (count, rows, total_us) = theirs
+            .iter()
+            .find(|(fp, ..)| fp == pt_fp)
+            .map(|(_, c, r, t)| (*c, *r, *t))
+            .unwrap_or_else(|| panic!("pt has no class {pt_fp:?} (ours {:?})", r.fingerprint));
+        assert_eq!(
+            (count, rows, total_us),
+            (r.count, r.rows, r.total_us),
+            "{}",
+            r.fingerprint
+        );
+    }
+}
+
+/// (fingerprint, query_count, Rows_sent sum, Query_time sum in µs) of each class in
+/// pt-query-digest's JSON output (numbers are written as strings there).
+fn pt_classes(json: &str) -> Vec<(String, u64, u64, u64)> {
+    let v: serde_json::Value = serde_json::from_str(json).expect("pt-query-digest JSON");
+    let num = |x: &serde_json::Value| -> f64 {
+        match x {
+            serde_json::Value::String(s) => s.parse().unwrap(),
+            other => other.as_f64().unwrap(),
+        }
+    };
+    v["classes"]
+        .as_array()
+        .expect("classes")
+        .iter()
+        .map(|c| {
+            (
+                c["fingerprint"].as_str().unwrap().to_string(),
+                num(&c["query_count"]) as u64,
+                num(&c["metrics"]["Rows_sent"]["sum"]) as u64,
+                (num(&c["metrics"]["Query_time"]["sum"]) * 1e6).round() as u64,
+            )
+        })
+        .collect()
+}

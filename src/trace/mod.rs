@@ -15,8 +15,10 @@
 )]
 
 pub mod decode;
+pub mod digest;
 pub mod fingerprint;
 pub mod format;
+pub mod slowlog;
 
 /// Which way a packet went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
