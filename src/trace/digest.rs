@@ -63,18 +63,25 @@ fn bucket_value(b: u16) -> u64 {
 struct Latencies {
     buckets: BTreeMap<u16, u64>,
     total: u64,
+    min: u64,
     max: u64,
 }
 
 impl Latencies {
     fn add(&mut self, v: u64) {
+        self.min = if self.buckets.is_empty() {
+            v
+        } else {
+            self.min.min(v)
+        };
         *self.buckets.entry(bucket(v)).or_insert(0) += 1;
         self.total = self.total.saturating_add(v);
         self.max = self.max.max(v);
     }
 
     /// The `q`-quantile (0 < q ≤ 1) of `n` samples: the value at rank ⌈q·n⌉, to within its
-    /// bucket (the exact max for the top rank).
+    /// bucket and never outside the smallest and largest samples (the exact max for the top
+    /// rank).
     fn quantile(&self, q: f64, n: u64) -> u64 {
         // Rank of the sample, 1-based; `n` is at most the request count (a u64), so the
         // float product's rounding is harmless.
@@ -91,7 +98,7 @@ impl Latencies {
         for (&b, &c) in &self.buckets {
             seen += c;
             if seen >= rank {
-                return bucket_value(b).min(self.max);
+                return bucket_value(b).clamp(self.min, self.max);
             }
         }
         self.max
@@ -231,6 +238,81 @@ impl Digest {
         });
         out
     }
+}
+
+/// Microseconds as a short human duration: `850us`, `12.3ms`, `4.56s`.
+fn duration(us: u64) -> String {
+    match us {
+        0..=999 => format!("{us}us"),
+        1_000..=999_999 => format!("{}.{}ms", us / 1000, us % 1000 / 100),
+        _ => format!("{}.{:02}s", us / 1_000_000, us % 1_000_000 / 10_000),
+    }
+}
+
+/// Errors as `1213x3 1146x1`, or `-`.
+fn errors_text(e: &BTreeMap<u16, u64>) -> String {
+    if e.is_empty() {
+        return "-".into();
+    }
+    let parts: Vec<String> = e.iter().map(|(c, n)| format!("{c}x{n}")).collect();
+    parts.join(" ")
+}
+
+/// The digest as a text table, one line per fingerprint, slowest in total first; the
+/// fingerprint and the example are escaped for one line (`format::text_escape`).
+pub fn render_text(rows: &[DigestRow], dropped: u64) -> String {
+    let mut out = String::new();
+    out.push_str(
+        "  total      count   p50      p95      p99      max      rows      in/out bytes        errors  fingerprint\n",
+    );
+    for r in rows {
+        let mut fp = String::new();
+        super::format::text_escape(&mut fp, r.fingerprint.as_bytes(), None);
+        out.push_str(&format!(
+            "{:>9} {:>8} {:>8} {:>8} {:>8} {:>8} {:>9} {:>19} {:>8}  {fp}\n",
+            duration(r.total_us),
+            r.count,
+            duration(r.p50_us),
+            duration(r.p95_us),
+            duration(r.p99_us),
+            duration(r.max_us),
+            r.rows,
+            format!("{}/{}", r.bytes_in, r.bytes_out),
+            errors_text(&r.errors),
+        ));
+        let mut ex = String::new();
+        super::format::text_escape(&mut ex, r.example.as_bytes(), None);
+        out.push_str(&format!("{:>9} example: {ex}\n", ""));
+    }
+    if dropped > 0 {
+        out.push_str(&format!(
+            "-- {dropped} request(s) of further fingerprints not counted (fingerprint limit)\n"
+        ));
+    }
+    out
+}
+
+/// One fingerprint as a JSON object (one line): `fingerprint`, `count`, `errors` (code →
+/// count), `rows`, `bytes_in`, `bytes_out`, `latency_us` (`total`, `p50`, `p95`, `p99`,
+/// `max`), `example`.
+pub fn render_json(r: &DigestRow) -> String {
+    use super::format::json_str;
+    let mut out = String::from("{\"fingerprint\":");
+    json_str(&mut out, &r.fingerprint);
+    out.push_str(&format!(",\"count\":{},\"errors\":{{", r.count));
+    for (i, (code, n)) in r.errors.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&format!("\"{code}\":{n}"));
+    }
+    out.push_str(&format!(
+        "}},\"rows\":{},\"bytes_in\":{},\"bytes_out\":{},\"latency_us\":{{\"total\":{},\"p50\":{},\"p95\":{},\"p99\":{},\"max\":{}}},\"example\":",
+        r.rows, r.bytes_in, r.bytes_out, r.total_us, r.p50_us, r.p95_us, r.p99_us, r.max_us
+    ));
+    json_str(&mut out, &r.example);
+    out.push('}');
+    out
 }
 
 #[cfg(test)]

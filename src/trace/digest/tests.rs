@@ -89,3 +89,43 @@ fn the_number_of_fingerprints_is_bounded() {
     d.record(&req(&format!("SELECT '{long}'"), 1));
     assert!(d.rows()[0].example.len() <= MAX_EXAMPLE + 3);
 }
+
+#[test]
+fn text_and_json_renderings() {
+    let mut d = Digest::new(10);
+    d.record(&Request {
+        error: Some(1213),
+        ..req("UPDATE t SET a = 1 WHERE id = 2", 1_500)
+    });
+    d.record(&req("UPDATE t SET a = 5 WHERE id = 9", 2_500_000));
+    d.record(&req("SELECT '\u{1b}[31m'", 12));
+    let rows = d.rows();
+    let text = render_text(&rows, 3);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].contains("fingerprint"));
+    assert!(lines[1].starts_with("    2.50s        2"), "{}", lines[1]);
+    assert!(
+        lines[1].ends_with("1213x1  update t set a = ? where id = ?"),
+        "{}",
+        lines[1]
+    );
+    assert!(lines[2].ends_with("example: UPDATE t SET a = 1 WHERE id = 2"));
+    assert!(
+        lines[4].contains("example: SELECT '\\x1b[31m'"),
+        "escaped: {}",
+        lines[4]
+    );
+    assert!(lines[5].starts_with("-- 3 request(s)"));
+    assert_eq!(
+        render_json(&rows[0]),
+        "{\"fingerprint\":\"update t set a = ? where id = ?\",\"count\":2,\"errors\":{\"1213\":1},\
+         \"rows\":2,\"bytes_in\":20,\"bytes_out\":40,\"latency_us\":{\"total\":2501500,\
+         \"p50\":1500,\"p95\":2500000,\"p99\":2500000,\"max\":2500000},\
+         \"example\":\"UPDATE t SET a = 1 WHERE id = 2\"}"
+    );
+    let v: Vec<char> = render_json(&rows[1]).chars().collect();
+    assert!(
+        !v.iter().any(|c| c.is_control()),
+        "JSON lines hold no raw control character"
+    );
+}
