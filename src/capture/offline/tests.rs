@@ -466,7 +466,7 @@ fn damage_does_not_reach_the_next_conversation() {
     {
         w.write_tcp_payload(101 + i as u64, c, s, *dir, b).unwrap();
     }
-    // A pcapng appended to a pcapng is not one file: decode the sections separately.
+    // (Written as a second section of the file: pcapng allows several.)
     let cap = w.into_inner().unwrap();
     let out = decode_capture(&cap, 3306, true).unwrap();
     let last = out.conversations.last().unwrap();
