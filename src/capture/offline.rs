@@ -74,7 +74,7 @@ pub struct DecodedCapture {
 }
 
 /// Largest packet accepted while decoding a capture.
-const MAX_CAPTURED_PACKET: usize = 1 << 30;
+pub const MAX_CAPTURED_PACKET: usize = 1 << 30;
 
 /// One direction: the packet framing, and the compressed packets under it once compression is
 /// on.
@@ -87,15 +87,15 @@ struct Side {
 }
 
 impl Side {
-    fn new(synced: bool, zip: Zip) -> Self {
-        let mut codec = PacketCodec::new(MAX_CAPTURED_PACKET);
+    fn new(synced: bool, zip: Zip, max_packet: usize) -> Self {
+        let mut codec = PacketCodec::new(max_packet);
         codec.set_check_seq(false);
         Side {
             codec,
             buf: BytesMut::new(),
             synced,
             zip: match zip {
-                Zip::On(a) => Some(CompressedStream::for_max_packet(a, MAX_CAPTURED_PACKET)),
+                Zip::On(a) => Some(CompressedStream::for_max_packet(a, max_packet)),
                 Zip::Off | Zip::Unknown => None,
             },
         }
@@ -116,8 +116,8 @@ impl Side {
     }
 
     /// Compression starts: what is buffered (and everything after) is compressed packets.
-    fn compress(&mut self, algorithm: Algorithm) {
-        let mut z = CompressedStream::for_max_packet(Some(algorithm), MAX_CAPTURED_PACKET);
+    fn compress(&mut self, algorithm: Algorithm, max_packet: usize) {
+        let mut z = CompressedStream::for_max_packet(Some(algorithm), max_packet);
         z.push(&self.buf);
         self.buf.clear();
         self.zip = Some(z);
@@ -157,14 +157,17 @@ struct Decoder {
     packets: Vec<Decoded>,
     notes: Vec<String>,
     damaged: bool,
+    /// Largest packet accepted.
+    max_packet: usize,
 }
 
 impl Decoder {
-    fn new(conv: Conversation, synced: bool, zip: Zip) -> Self {
+    fn new(conv: Conversation, synced: bool, zip: Zip, max_packet: usize) -> Self {
         Decoder {
             conv,
-            client: Side::new(synced, zip),
-            server: Side::new(synced, zip),
+            client: Side::new(synced, zip, max_packet),
+            server: Side::new(synced, zip, max_packet),
+            max_packet,
             zip,
             gathered: Vec::new(),
             packets: Vec::new(),
@@ -185,8 +188,8 @@ impl Decoder {
     fn resync(&mut self, note: String) {
         self.damaged = true;
         self.notes.push(note);
-        self.client = Side::new(false, self.zip);
-        self.server = Side::new(false, self.zip);
+        self.client = Side::new(false, self.zip, self.max_packet);
+        self.server = Side::new(false, self.zip, self.max_packet);
         self.gathered.clear();
         self.conv.resync();
     }
@@ -199,7 +202,7 @@ impl Decoder {
             if !self.client.synced {
                 return None;
             }
-            self.server = Side::new(true, self.zip);
+            self.server = Side::new(true, self.zip, self.max_packet);
             return Some(bytes.to_vec());
         }
         let known = match self.zip {
@@ -218,8 +221,8 @@ impl Decoder {
                         ));
                     }
                     self.zip = Zip::On(a.or(known));
-                    self.client = Side::new(true, self.zip);
-                    self.server = Side::new(false, self.zip);
+                    self.client = Side::new(true, self.zip, self.max_packet);
+                    self.server = Side::new(false, self.zip, self.max_packet);
                     return Some(gathered);
                 }
                 Start::NeedMore if gathered.len() <= MAX_START => {
@@ -233,7 +236,7 @@ impl Decoder {
         }
         if !matches!(self.zip, Zip::On(_)) && looks_like_command(&gathered) {
             self.zip = Zip::Off;
-            self.client = Side::new(true, self.zip);
+            self.client = Side::new(true, self.zip, self.max_packet);
             return Some(gathered);
         }
         None
@@ -310,8 +313,8 @@ impl Decoder {
             return;
         };
         self.zip = Zip::On(Some(a));
-        self.client.compress(a);
-        self.server.compress(a);
+        self.client.compress(a, self.max_packet);
+        self.server.compress(a, self.max_packet);
         self.notes.push(format!(
             "compressed protocol ({a}) after authentication: each compressed packet is shown before the packets it carries"
         ));
@@ -346,7 +349,7 @@ pub fn decode_capture(
         } else {
             (Conversation::new(redact_secrets), Zip::Off)
         };
-        let mut dec = Decoder::new(conv, !mid, zip);
+        let mut dec = Decoder::new(conv, !mid, zip, MAX_CAPTURED_PACKET);
         if mid {
             dec.notes
                 .push("capture started mid-connection: decoding from the next command on".into());
@@ -428,7 +431,12 @@ pub fn decode_streams<'a>(
     chunks: impl IntoIterator<Item = (Direction, &'a [u8])>,
     redact_secrets: bool,
 ) -> Vec<Decoded> {
-    let mut dec = Decoder::new(Conversation::new(redact_secrets), true, Zip::Off);
+    let mut dec = Decoder::new(
+        Conversation::new(redact_secrets),
+        true,
+        Zip::Off,
+        MAX_CAPTURED_PACKET,
+    );
     for (dir, bytes) in chunks {
         dec.data(dir, bytes);
     }
@@ -437,13 +445,15 @@ pub fn decode_streams<'a>(
 
 /// Decodes the command phase of a compressed conversation from its two byte streams (`chunks`
 /// in the order they were seen, both directions compressed packets of `algorithm`): what
-/// `mywire decode` does after the OK that ends authentication. Returns the packets (each
-/// compressed packet before those it carries) and the notes on damage (a compressed packet
-/// over the limit or that does not inflate, broken framing: each one resynchronises at the
-/// next command).
+/// `mywire decode` does after the OK that ends authentication, with packets of at most
+/// `max_packet` bytes (`mywire decode`: 1 GiB; compressed packets carry at most
+/// `inflate_limit(max_packet)` each). Returns the packets (each compressed packet before
+/// those it carries) and the notes on damage (a compressed packet over the limit or that does
+/// not inflate, broken framing: each one resynchronises at the next command).
 pub fn decode_compressed_streams<'a>(
     chunks: impl IntoIterator<Item = (Direction, &'a [u8])>,
     algorithm: Algorithm,
+    max_packet: usize,
     redact_secrets: bool,
 ) -> (Vec<Decoded>, Vec<String>) {
     let caps = CapabilityFlags::PROTOCOL_41
@@ -453,7 +463,7 @@ pub fn decode_compressed_streams<'a>(
         | CapabilityFlags::SESSION_TRACK
         | compression_flag(algorithm);
     let conv = Conversation::after_handshake(caps, redact_secrets);
-    let mut dec = Decoder::new(conv, true, Zip::On(Some(algorithm)));
+    let mut dec = Decoder::new(conv, true, Zip::On(Some(algorithm)), max_packet);
     for (dir, bytes) in chunks {
         dec.data(dir, bytes);
     }

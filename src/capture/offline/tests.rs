@@ -404,6 +404,7 @@ fn compressed_streams_decode_without_a_capture() {
     let (p, notes) = decode_compressed_streams(
         parts[3..].iter().map(|(d, b)| (*d, b.as_slice())),
         Algorithm::Zlib,
+        MAX_CAPTURED_PACKET,
         true,
     );
     assert!(notes.is_empty(), "{notes:?}");
