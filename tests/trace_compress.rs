@@ -516,3 +516,45 @@ async fn our_compressed_session_capture_decodes_as_the_live_trace() {
     }
     let _ = std::fs::remove_file(&file);
 }
+
+/// The recorded capture cut so that it starts inside the first session (after its first
+/// query): that conversation is recognised as compressed at the next query (sent as is, so the
+/// algorithm is told by the server's first compressed payload) and decoded from there.
+#[test]
+fn recorded_capture_begun_mid_connection_is_recognised_as_compressed() {
+    if !have("editcap", &["--version"]) {
+        return support::skip_or_fail("editcap is not installed (CI installs tshark)");
+    }
+    let want = std::fs::read_to_string(fixtures().join("compressed.txt")).unwrap();
+    let port = golden_port(&want);
+    let cut = tmp_file("cut.pcapng");
+    let o = Command::new("editcap")
+        .args(["-r"])
+        .arg(fixtures().join("compressed.pcapng"))
+        .arg(&cut)
+        .arg("10-1000000")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let cap = decode_capture(&std::fs::read(&cut).unwrap(), port, true).unwrap();
+    let c = &cap.conversations[0];
+    assert!(
+        c.started_mid_stream && c.compressed && !c.damaged,
+        "{:?}",
+        c.notes
+    );
+    assert_eq!(c.compression, Some(Algorithm::Zlib));
+    assert!(
+        c.notes.iter().any(|n| n.contains("not captured")),
+        "{:?}",
+        c.notes
+    );
+    // (Not every packet decodes: a conversation picked up mid-connection cannot know that
+    // MariaDB's CACHE_METADATA was negotiated, so its column counts' `metadata_follows` byte
+    // reads as trailing bytes; the decoder resynchronises at each next command.)
+    assert_eq!(sql_of(&c.packets), QUERIES[1..]);
+    assert_eq!(c.packets[0].kind, "Compressed");
+    assert!(!cap.conversations[1].started_mid_stream);
+    assert_eq!(sql_of(&cap.conversations[1].packets).len(), 6);
+    let _ = std::fs::remove_file(&cut);
+}

@@ -2,7 +2,10 @@
 //!
 //! JSON lines carry stable field names (documented in protocol-notes/trace-formats.md):
 //! `dir` (`"C->S"` / `"S->C"`), `seq`, `len`, `phase` (`handshake`/`auth`/`command`), `type`,
-//! then the packet's own fields, and `hex` when hex dumps are on.
+//! then the packet's own fields, and `hex` when hex dumps are on. A packet of the compressed
+//! protocol ([`Decoded::compressed`]) is a line of its own before the packets it carries: text
+//! `S->C z#1     1278B -> 3108B compressed`, JSON `"type":"Compressed"` with `compressed_len`
+//! and `uncompressed_len`, never a hex dump.
 
 use std::io::Write;
 
