@@ -421,6 +421,39 @@ mod tests {
         assert_eq!(render(&d, Format::Text, false).find("25B"), Some(15));
     }
 
+    /// The live tracer writes a compressed packet's line, also through a `Tee`.
+    #[test]
+    fn live_tracers_show_compressed_packets() {
+        use std::sync::{Arc, Mutex};
+        #[derive(Clone, Default)]
+        struct Shared(Arc<Mutex<Vec<u8>>>);
+        impl Write for Shared {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let (text, json) = (Shared::default(), Shared::default());
+        let mut tee = Tee(vec![
+            Box::new(WriterTracer::new(text.clone(), Format::Text, true, false)),
+            Box::new(WriterTracer::new(json.clone(), Format::Json, true, false)),
+        ]);
+        tee.compressed(&CompressedEvent {
+            direction: Direction::ServerToClient,
+            seq: 3,
+            compressed_len: 40,
+            uncompressed_len: 900,
+            wire: &[0; 47],
+        });
+        let text = String::from_utf8(text.0.lock().unwrap().clone()).unwrap();
+        assert_eq!(text, "S->C z#3       40B -> 900B compressed\n");
+        let json = String::from_utf8(json.0.lock().unwrap().clone()).unwrap();
+        assert!(json.contains(r#""type":"Compressed","compressed_len":40,"uncompressed_len":900}"#));
+    }
+
     #[test]
     fn hex_dumps_of_secret_packets_are_withheld() {
         let secret = packet(vec![("auth_response", Value::Redacted(3))]);
