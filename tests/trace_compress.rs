@@ -509,10 +509,10 @@ async fn our_compressed_session_capture_decodes_as_the_live_trace() {
     assert_eq!(row.kind, "Row");
     let wire = std::fs::metadata(&file).unwrap().len();
     assert!(wire < 2_000_000, "{wire} bytes of capture");
+    // tshark reads the statements and every compressed packet's lengths as mywire does
+    // (mywire never sends a packet that grew when compressed).
     if have_tshark() {
-        let queries = tshark(&file, s.port, &["-T", "fields", "-e", "mysql.query"]);
-        let queries: Vec<&str> = queries.lines().filter(|l| !l.is_empty()).collect();
-        assert_eq!(queries, sql_of(p));
+        assert_eq!(agrees_with_tshark(&file, s.port, &convs), 0);
     }
     let _ = std::fs::remove_file(&file);
 }
