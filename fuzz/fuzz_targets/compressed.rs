@@ -12,7 +12,8 @@
 //!
 //! Properties: no panic; no single allocation larger than a few times the limits (packets of
 //! at most 1 MiB, so compressed packets of at most 1 MiB plain: a bomb or a lying length is
-//! refused before anything that size is allocated); no compressed packet shown announces more
+//! refused before anything that size is allocated); at most 4 MiB inflated, so no more packets
+//! than the input's bytes and a quarter of that; no compressed packet shown announces more
 //! than the limit; every packet renders as text and JSON.
 
 // Fuzz target: a failed expect, assert or index is how it reports a broken property (libFuzzer
@@ -25,7 +26,7 @@
 )]
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use mywire::capture::offline::decode_compressed_streams;
+use mywire::capture::offline::{decode_compressed_streams, Limits};
 use mywire::codec::compress::{inflate_limit, Algorithm};
 use mywire::trace::decode::Value;
 use mywire::trace::format::{render, Format};
@@ -37,6 +38,9 @@ static ALLOC: PeakAlloc = PeakAlloc;
 
 /// The decoder's largest packet here.
 const MAX_PACKET: usize = 1 << 20;
+
+/// Most plain bytes inflated per input (a decoded packet takes at least 4).
+const MAX_INFLATED: u64 = 4 << 20;
 
 fuzz_target!(|data: &[u8]| {
     let Some((&flags, mut rest)) = data.split_first() else {
@@ -60,7 +64,11 @@ fuzz_target!(|data: &[u8]| {
         chunks.push((dir, bytes));
     }
     reset_largest();
-    let (packets, _notes) = decode_compressed_streams(chunks, algorithm, MAX_PACKET, true);
+    let limits = Limits {
+        max_packet: MAX_PACKET,
+        max_inflated: MAX_INFLATED,
+    };
+    let (packets, _notes) = decode_compressed_streams(chunks, algorithm, limits, true);
     let peak = largest();
     let limit = inflate_limit(MAX_PACKET);
     // The plain bytes waiting (one packet of at most MAX_PACKET and what one compressed packet
@@ -70,6 +78,10 @@ fuzz_target!(|data: &[u8]| {
         peak <= bound,
         "allocated {peak} bytes at once (bound {bound})"
     );
+    // Every packet takes 4 plain bytes or a compressed header; inflation stops at the
+    // compressed packet that crosses the limit.
+    let most = data.len() + (MAX_INFLATED as usize + limit) / 4;
+    assert!(packets.len() <= most, "{} packets", packets.len());
     for d in &packets {
         if d.is_compressed_packet() {
             if let Some(Value::Int(n)) = d.field("uncompressed_len") {

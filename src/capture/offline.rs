@@ -76,6 +76,30 @@ pub struct DecodedCapture {
 /// Largest packet accepted while decoding a capture.
 pub const MAX_CAPTURED_PACKET: usize = 1 << 30;
 
+/// Limits of the capture decoder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest packet accepted (a larger one is damage: decoding resynchronises at the next
+    /// command). Compressed packets carry at most `inflate_limit(max_packet)` plain bytes.
+    pub max_packet: usize,
+    /// Most plain bytes inflated from one conversation's compressed packets: past them the
+    /// rest of the conversation is not decoded (noted as damage). A few KB of zstd can inflate
+    /// to gigabytes of tiny packets, each a decoded packet kept in memory: this bounds what a
+    /// hostile capture can make the decoder take.
+    pub max_inflated: u64,
+}
+
+impl Default for Limits {
+    /// What `mywire decode` uses: packets of up to [`MAX_CAPTURED_PACKET`], no bound on the
+    /// bytes inflated.
+    fn default() -> Self {
+        Limits {
+            max_packet: MAX_CAPTURED_PACKET,
+            max_inflated: u64::MAX,
+        }
+    }
+}
+
 /// One direction: the packet framing, and the compressed packets under it once compression is
 /// on.
 struct Side {
@@ -157,17 +181,22 @@ struct Decoder {
     packets: Vec<Decoded>,
     notes: Vec<String>,
     damaged: bool,
-    /// Largest packet accepted.
-    max_packet: usize,
+    limits: Limits,
+    /// Plain bytes the compressed packets carried so far.
+    inflated: u64,
+    /// Past [`Limits::max_inflated`]: the rest is not decoded.
+    stopped: bool,
 }
 
 impl Decoder {
-    fn new(conv: Conversation, synced: bool, zip: Zip, max_packet: usize) -> Self {
+    fn new(conv: Conversation, synced: bool, zip: Zip, limits: Limits) -> Self {
         Decoder {
             conv,
-            client: Side::new(synced, zip, max_packet),
-            server: Side::new(synced, zip, max_packet),
-            max_packet,
+            client: Side::new(synced, zip, limits.max_packet),
+            server: Side::new(synced, zip, limits.max_packet),
+            limits,
+            inflated: 0,
+            stopped: false,
             zip,
             gathered: Vec::new(),
             packets: Vec::new(),
@@ -188,8 +217,8 @@ impl Decoder {
     fn resync(&mut self, note: String) {
         self.damaged = true;
         self.notes.push(note);
-        self.client = Side::new(false, self.zip, self.max_packet);
-        self.server = Side::new(false, self.zip, self.max_packet);
+        self.client = Side::new(false, self.zip, self.limits.max_packet);
+        self.server = Side::new(false, self.zip, self.limits.max_packet);
         self.gathered.clear();
         self.conv.resync();
     }
@@ -202,7 +231,7 @@ impl Decoder {
             if !self.client.synced {
                 return None;
             }
-            self.server = Side::new(true, self.zip, self.max_packet);
+            self.server = Side::new(true, self.zip, self.limits.max_packet);
             return Some(bytes.to_vec());
         }
         let known = match self.zip {
@@ -221,8 +250,8 @@ impl Decoder {
                         ));
                     }
                     self.zip = Zip::On(a.or(known));
-                    self.client = Side::new(true, self.zip, self.max_packet);
-                    self.server = Side::new(false, self.zip, self.max_packet);
+                    self.client = Side::new(true, self.zip, self.limits.max_packet);
+                    self.server = Side::new(false, self.zip, self.limits.max_packet);
                     return Some(gathered);
                 }
                 Start::NeedMore if gathered.len() <= MAX_START => {
@@ -236,7 +265,7 @@ impl Decoder {
         }
         if !matches!(self.zip, Zip::On(_)) && looks_like_command(&gathered) {
             self.zip = Zip::Off;
-            self.client = Side::new(true, self.zip, self.max_packet);
+            self.client = Side::new(true, self.zip, self.limits.max_packet);
             return Some(gathered);
         }
         None
@@ -244,6 +273,9 @@ impl Decoder {
 
     /// Bytes that became contiguous in `dir`'s stream.
     fn data(&mut self, dir: Direction, bytes: &[u8]) {
+        if self.stopped {
+            return;
+        }
         if self.side(dir).synced {
             self.side(dir).push(bytes);
         } else {
@@ -289,12 +321,20 @@ impl Decoder {
                 return Ok(());
             };
             match z.next_packet(&mut side.buf) {
-                Ok(Some(h)) => self.packets.push(Decoded::compressed(
-                    dir,
-                    h.seq,
-                    h.compressed_len,
-                    h.uncompressed_len,
-                )),
+                Ok(Some(h)) => {
+                    self.packets.push(Decoded::compressed(
+                        dir,
+                        h.seq,
+                        h.compressed_len,
+                        h.uncompressed_len,
+                    ));
+                    let n = u64::try_from(h.plain_len()).unwrap_or(u64::MAX);
+                    self.inflated = self.inflated.saturating_add(n);
+                    if self.inflated > self.limits.max_inflated {
+                        self.stop();
+                        return Ok(());
+                    }
+                }
                 Ok(None) => return Ok(()),
                 Err(e) => {
                     return Err(format!(
@@ -306,6 +346,18 @@ impl Decoder {
         }
     }
 
+    /// Past the limit on inflated bytes: the rest of the conversation is left undecoded.
+    fn stop(&mut self) {
+        self.stopped = true;
+        self.damaged = true;
+        self.notes.push(format!(
+            "more than {} bytes inflated from compressed packets: the rest of the conversation is not decoded",
+            self.limits.max_inflated
+        ));
+        self.client = Side::new(false, Zip::Off, 0);
+        self.server = Side::new(false, Zip::Off, 0);
+    }
+
     /// The OK that ends authentication: when both sides asked for compression, everything
     /// after it is compressed packets, in both directions.
     fn start_compression(&mut self) {
@@ -313,19 +365,31 @@ impl Decoder {
             return;
         };
         self.zip = Zip::On(Some(a));
-        self.client.compress(a, self.max_packet);
-        self.server.compress(a, self.max_packet);
+        self.client.compress(a, self.limits.max_packet);
+        self.server.compress(a, self.limits.max_packet);
         self.notes.push(format!(
             "compressed protocol ({a}) after authentication: each compressed packet is shown before the packets it carries"
         ));
     }
 }
 
-/// Decodes every conversation with `server_port` on either side in a pcap / pcapng capture.
+/// Decodes every conversation with `server_port` on either side in a pcap / pcapng capture,
+/// with packets of at most [`MAX_CAPTURED_PACKET`] bytes.
 pub fn decode_capture(
     capture: &[u8],
     server_port: u16,
     redact_secrets: bool,
+) -> Result<DecodedCapture, CaptureError> {
+    decode_capture_with_limits(capture, server_port, redact_secrets, Limits::default())
+}
+
+/// [`decode_capture`] with other [`Limits`] (on a compressed connection a few KB of capture can
+/// carry packets of any size and any number: zstd frames of repeated bytes are tiny).
+pub fn decode_capture_with_limits(
+    capture: &[u8],
+    server_port: u16,
+    redact_secrets: bool,
+    limits: Limits,
 ) -> Result<DecodedCapture, CaptureError> {
     let report = reassemble_capture(
         capture,
@@ -349,7 +413,7 @@ pub fn decode_capture(
         } else {
             (Conversation::new(redact_secrets), Zip::Off)
         };
-        let mut dec = Decoder::new(conv, !mid, zip, MAX_CAPTURED_PACKET);
+        let mut dec = Decoder::new(conv, !mid, zip, limits);
         if mid {
             dec.notes
                 .push("capture started mid-connection: decoding from the next command on".into());
@@ -388,7 +452,7 @@ pub fn decode_capture(
         }
         for dir in [Direction::ClientToServer, Direction::ServerToClient] {
             let n = dec.side(dir).buffered();
-            if n != 0 && !dec.conv.is_encrypted() {
+            if n != 0 && !dec.conv.is_encrypted() && !dec.stopped {
                 dec.notes.push(format!(
                     "{}: {n} bytes of an incomplete packet at the end of the capture",
                     dir.arrow(),
@@ -435,7 +499,7 @@ pub fn decode_streams<'a>(
         Conversation::new(redact_secrets),
         true,
         Zip::Off,
-        MAX_CAPTURED_PACKET,
+        Limits::default(),
     );
     for (dir, bytes) in chunks {
         dec.data(dir, bytes);
@@ -445,15 +509,14 @@ pub fn decode_streams<'a>(
 
 /// Decodes the command phase of a compressed conversation from its two byte streams (`chunks`
 /// in the order they were seen, both directions compressed packets of `algorithm`): what
-/// `mywire decode` does after the OK that ends authentication, with packets of at most
-/// `max_packet` bytes (`mywire decode`: 1 GiB; compressed packets carry at most
-/// `inflate_limit(max_packet)` each). Returns the packets (each compressed packet before
+/// `mywire decode` does after the OK that ends authentication, within `limits` (`mywire
+/// decode`: [`Limits::default`]). Returns the packets (each compressed packet before
 /// those it carries) and the notes on damage (a compressed packet over the limit or that does
 /// not inflate, broken framing: each one resynchronises at the next command).
 pub fn decode_compressed_streams<'a>(
     chunks: impl IntoIterator<Item = (Direction, &'a [u8])>,
     algorithm: Algorithm,
-    max_packet: usize,
+    limits: Limits,
     redact_secrets: bool,
 ) -> (Vec<Decoded>, Vec<String>) {
     let caps = CapabilityFlags::PROTOCOL_41
@@ -463,7 +526,7 @@ pub fn decode_compressed_streams<'a>(
         | CapabilityFlags::SESSION_TRACK
         | compression_flag(algorithm);
     let conv = Conversation::after_handshake(caps, redact_secrets);
-    let mut dec = Decoder::new(conv, true, Zip::On(Some(algorithm)), max_packet);
+    let mut dec = Decoder::new(conv, true, Zip::On(Some(algorithm)), limits);
     for (dir, bytes) in chunks {
         dec.data(dir, bytes);
     }

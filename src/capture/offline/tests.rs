@@ -404,7 +404,7 @@ fn compressed_streams_decode_without_a_capture() {
     let (p, notes) = decode_compressed_streams(
         parts[3..].iter().map(|(d, b)| (*d, b.as_slice())),
         Algorithm::Zlib,
-        MAX_CAPTURED_PACKET,
+        Limits::default(),
         true,
     );
     assert!(notes.is_empty(), "{notes:?}");
@@ -530,4 +530,40 @@ fn mid_stream_compressed_capture_is_detected() {
         let kinds: Vec<_> = c.packets.iter().map(|p| p.kind).collect();
         assert_eq!(kinds, ["Compressed", "COM_PING", "Compressed", "OK"]);
     }
+}
+
+#[test]
+fn inflated_bytes_are_bounded_per_conversation() {
+    let parts = compressed_session(Algorithm::Zstd);
+    let cap = capture(&parts, true);
+    let limits = Limits {
+        max_packet: 1 << 20,
+        max_inflated: 30_000,
+    };
+    let c = &decode_capture_with_limits(&cap, 3306, true, limits)
+        .unwrap()
+        .conversations[0];
+    assert!(c.damaged);
+    assert!(
+        c.notes
+            .iter()
+            .any(|n| n.contains("more than 30000 bytes inflated")),
+        "{:?}",
+        c.notes
+    );
+    // Decoded up to the compressed packet that went past the limit (the big row's head).
+    assert_eq!(c.packets.last().map(|d| d.kind), Some("Compressed"));
+    assert!(!c.packets.iter().any(|d| d.kind == "COM_PING"));
+    // Within the limit, all of it.
+    let all = decode_capture_with_limits(
+        &cap,
+        3306,
+        true,
+        Limits {
+            max_inflated: 1 << 20,
+            ..limits
+        },
+    )
+    .unwrap();
+    assert!(!all.conversations[0].damaged);
 }
