@@ -7,6 +7,7 @@
 //! - [`pcap`]: the sans-IO reader ([`pcap::CaptureReader`]), header decoding
 //!   ([`pcap::decode_frame`]) and writer ([`pcap::PcapngWriter`]).
 //! - [`reassembly`]: captured TCP segments → per-direction, in-order byte streams.
+//! - [`compressed`]: one direction's compressed packets, cut and inflated.
 //! - [`offline`]: a capture file → decoded MySQL conversations ([`offline::decode_capture`]).
 //! - [`PcapngTracer`]: a [`Tracer`](crate::trace::Tracer) that writes a live session as pcapng.
 
@@ -18,6 +19,7 @@
     clippy::cast_possible_wrap
 )]
 
+pub mod compressed;
 pub mod offline;
 pub mod pcap;
 pub mod reassembly;

@@ -26,7 +26,7 @@ mod fields;
 mod owed;
 mod stmt;
 
-pub use fields::{hex, Decoded, Typed, Value};
+pub use fields::{hex, Decoded, Typed, Value, COMPRESSED};
 
 use std::collections::{HashMap, VecDeque};
 

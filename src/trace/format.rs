@@ -2,14 +2,17 @@
 //!
 //! JSON lines carry stable field names (documented in protocol-notes/trace-formats.md):
 //! `dir` (`"C->S"` / `"S->C"`), `seq`, `len`, `phase` (`handshake`/`auth`/`command`), `type`,
-//! then the packet's own fields, and `hex` when hex dumps are on.
+//! then the packet's own fields, and `hex` when hex dumps are on. A packet of the compressed
+//! protocol ([`Decoded::compressed`]) is a line of its own before the packets it carries: text
+//! `S->C z#1     1278B -> 3108B compressed`, JSON `"type":"Compressed"` with `compressed_len`
+//! and `uncompressed_len`, never a hex dump.
 
 use std::io::Write;
 
 use bytes::Bytes;
 
 use super::decode::{hex, Conversation, Decoded, Typed, Value};
-use super::{PacketEvent, Phase, Tracer};
+use super::{CompressedEvent, PacketEvent, Phase, Tracer};
 
 /// Output format of a trace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -125,7 +128,7 @@ pub fn to_json(d: &Decoded, with_hex: bool) -> String {
         out.push(':');
         json_value(&mut out, v);
     }
-    if with_hex {
+    if with_hex && !d.is_compressed_packet() {
         out.push_str(",\"hex\":");
         if has_secret(d) {
             json_str(&mut out, &format!("<redacted {} bytes>", d.payload.len()));
@@ -230,6 +233,9 @@ fn text_value(out: &mut String, v: &Value) {
 /// Renders one packet as a text line (plus hex-dump lines when asked; withheld for a packet
 /// with a redacted field).
 pub fn to_text(d: &Decoded, with_hex: bool) -> String {
+    if d.is_compressed_packet() {
+        return compressed_text(d);
+    }
     let mut out = format!(
         "{} #{:<3} {:>7}B {:<9} {}",
         d.direction.arrow(),
@@ -256,6 +262,17 @@ pub fn to_text(d: &Decoded, with_hex: bool) -> String {
         }
     }
     out
+}
+
+/// A packet of the compressed protocol as a text line: `S->C z#1     1234B -> 16384B
+/// compressed`, or `C->S z#0        25B sent as is` (no hex dump: the packets it carries have
+/// theirs).
+fn compressed_text(d: &Decoded) -> String {
+    let head = format!("{} z#{:<3}{:>7}B", d.direction.arrow(), d.seq, d.len);
+    match d.field("uncompressed_len") {
+        Some(Value::Int(n)) if *n != 0 => format!("{head} -> {n}B compressed"),
+        _ => format!("{head} sent as is"),
+    }
 }
 
 /// A classic hex dump: offset, 16 bytes in hex, printable ASCII.
@@ -324,6 +341,12 @@ impl<W: Write + Send> Tracer for WriterTracer<W> {
         let _ = self.out.flush();
     }
 
+    fn compressed(&mut self, ev: &CompressedEvent<'_>) {
+        let d = Decoded::compressed(ev.direction, ev.seq, ev.compressed_len, ev.uncompressed_len);
+        let _ = writeln!(self.out, "{}", render(&d, self.format, self.hex));
+        let _ = self.out.flush();
+    }
+
     fn tls_started(&mut self) {
         self.conv.tls_started();
         if self.format == Format::Text {
@@ -349,6 +372,11 @@ impl Tracer for Tee {
             t.tls_started();
         }
     }
+    fn compressed(&mut self, ev: &CompressedEvent<'_>) {
+        for t in &mut self.0 {
+            t.compressed(ev);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -368,6 +396,62 @@ mod tests {
             fields,
             payload: Bytes::from_static(b"abc"),
         }
+    }
+
+    #[test]
+    fn compressed_packets_render_with_both_lengths() {
+        let s2c = Direction::ServerToClient;
+        let d = Decoded::compressed(s2c, 1, 1234, 16384);
+        assert_eq!(
+            render(&d, Format::Text, true),
+            "S->C z#1     1234B -> 16384B compressed"
+        );
+        assert_eq!(
+            render(&d, Format::Json, true),
+            r#"{"dir":"S->C","seq":1,"len":1234,"phase":"command","type":"Compressed","compressed_len":1234,"uncompressed_len":16384}"#
+        );
+        let d = Decoded::compressed(Direction::ClientToServer, 0, 25, 0);
+        assert_eq!(
+            render(&d, Format::Text, false),
+            "C->S z#0       25B sent as is"
+        );
+        // Aligned with the packets' lines: the lengths end in the same column.
+        let p = render(&packet(vec![]), Format::Text, false);
+        assert_eq!(p.find("3B"), Some(16));
+        assert_eq!(render(&d, Format::Text, false).find("25B"), Some(15));
+    }
+
+    /// The live tracer writes a compressed packet's line, also through a `Tee`.
+    #[test]
+    fn live_tracers_show_compressed_packets() {
+        use std::sync::{Arc, Mutex};
+        #[derive(Clone, Default)]
+        struct Shared(Arc<Mutex<Vec<u8>>>);
+        impl Write for Shared {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let (text, json) = (Shared::default(), Shared::default());
+        let mut tee = Tee(vec![
+            Box::new(WriterTracer::new(text.clone(), Format::Text, true, false)),
+            Box::new(WriterTracer::new(json.clone(), Format::Json, true, false)),
+        ]);
+        tee.compressed(&CompressedEvent {
+            direction: Direction::ServerToClient,
+            seq: 3,
+            compressed_len: 40,
+            uncompressed_len: 900,
+            wire: &[0; 47],
+        });
+        let text = String::from_utf8(text.0.lock().unwrap().clone()).unwrap();
+        assert_eq!(text, "S->C z#3       40B -> 900B compressed\n");
+        let json = String::from_utf8(json.0.lock().unwrap().clone()).unwrap();
+        assert!(json.contains(r#""type":"Compressed","compressed_len":40,"uncompressed_len":900}"#));
     }
 
     #[test]

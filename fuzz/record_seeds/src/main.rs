@@ -7,6 +7,10 @@
 //!
 //! `record-seeds --session URL [CORPUS_DIR]` records a prepared-statement exchange instead, as
 //! seeds of the whole-session target (module `session`), with and without DEPRECATE_EOF.
+//!
+//! `record-seeds --compressed URL [CORPUS_DIR]` records a compressed session's wire bytes and
+//! builds zlib and zstd streams (bombs and length lies among them) as seeds of the
+//! `compressed` target (module `compressed`).
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -16,6 +20,7 @@ use mywire::codec::resultset::{parse_column_definition, RowCells};
 use mywire::trace::{Direction, PacketEvent, Phase, Tracer};
 use mywire::{Options, Session};
 
+mod compressed;
 mod session;
 
 #[derive(Default)]
@@ -132,6 +137,13 @@ const STATEMENTS: &[&str] = &[
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let mut args = std::env::args().skip(1).peekable();
+    if args.peek().map(String::as_str) == Some("--compressed") {
+        args.next();
+        let url = args.next().expect("--compressed URL [CORPUS_DIR]");
+        let dir = PathBuf::from(args.next().unwrap_or_else(|| "fuzz/corpus".into()));
+        compressed::record(&url, &dir).await;
+        return;
+    }
     if args.peek().map(String::as_str) == Some("--session") {
         args.next();
         let url = args.next().expect("--session URL [CORPUS_DIR]");

@@ -81,10 +81,43 @@ pub(super) fn push_column(f: &mut Fields, c: &crate::codec::resultset::ColumnDef
     f.push(("decimals", Value::Int(c.decimals.into())));
 }
 
+/// The `kind` of a packet of the compressed protocol ([`Decoded::compressed`]).
+pub const COMPRESSED: &str = "Compressed";
+
 impl Decoded {
     /// The field named `name`, if present.
     pub fn field(&self, name: &str) -> Option<&Value> {
         self.fields.iter().find(|(k, _)| *k == name).map(|(_, v)| v)
+    }
+
+    /// A packet of the compressed protocol, shown before the packets it carries: `seq` is its
+    /// compressed sequence id, `len` its payload's length on the wire, and its fields
+    /// `compressed_len` and `uncompressed_len` (0: the payload was sent as it is). No payload:
+    /// the packets it carries are shown (and dumped) on their own.
+    pub fn compressed(
+        direction: Direction,
+        seq: u8,
+        compressed_len: usize,
+        uncompressed_len: usize,
+    ) -> Decoded {
+        let n = |v: usize| Value::Int(u64::try_from(v).unwrap_or(u64::MAX));
+        Decoded {
+            direction,
+            seq,
+            len: compressed_len,
+            phase: Phase::Command,
+            kind: COMPRESSED,
+            fields: vec![
+                ("compressed_len", n(compressed_len)),
+                ("uncompressed_len", n(uncompressed_len)),
+            ],
+            payload: Bytes::new(),
+        }
+    }
+
+    /// True for a packet of the compressed protocol ([`Decoded::compressed`]).
+    pub fn is_compressed_packet(&self) -> bool {
+        self.kind == COMPRESSED
     }
 }
 
