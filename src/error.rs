@@ -84,7 +84,117 @@ impl fmt::Display for Error {
     }
 }
 
+/// What kind of failure an [`Error`] is, for deciding what to do about it
+/// ([`Error::kind`], [`Error::is_transient`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The connection could not be made: refused, unreachable, no such host.
+    ConnectFailed,
+    /// The connection was lost or reset (an I/O error or end of stream on an open
+    /// connection, a session broken by one, MariaDB's ERR 1927 "Connection was killed").
+    ConnectionLost,
+    /// The server closed an idle connection (MySQL 8.0.24+ ERR 4031,
+    /// ER_CLIENT_INTERACTION_TIMEOUT).
+    ClosedByServer,
+    /// The server is shutting down (ERR 1053, ER_SERVER_SHUTDOWN).
+    ServerShutdown,
+    /// The transaction was rolled back by a deadlock, or by a Galera certification failure
+    /// at COMMIT (ERR 1213, ER_LOCK_DEADLOCK): run the transaction again.
+    Deadlock,
+    /// A lock wait timed out (ERR 1205, ER_LOCK_WAIT_TIMEOUT).
+    LockWaitTimeout,
+    /// The server is read-only (ERR 1290 for `--read-only` / `--super-read-only`, ERR 1836
+    /// ER_READ_ONLY_MODE): writes must go to another server.
+    ReadOnly,
+    /// A Galera node that is not ready for queries (ERR 1047 "WSREP has not yet prepared
+    /// node for application use").
+    NodeNotReady,
+    /// A client-side timeout (connect, read, write).
+    Timeout,
+    /// Any other ERR from the server (a syntax error, a missing table, access denied…).
+    Server,
+    /// The server broke the protocol.
+    Protocol,
+    /// Authentication could not proceed on the client side.
+    Auth,
+    /// Invalid options.
+    Config,
+    /// A value could not be converted.
+    Value,
+    /// The API was used wrongly.
+    Usage,
+    /// A LOCAL INFILE request was refused.
+    LocalInfileRefused,
+}
+
+/// The kind of an ERR packet's code (and message, where the code is shared).
+fn server_kind(e: &ServerError) -> ErrorKind {
+    match e.code {
+        1053 => ErrorKind::ServerShutdown,
+        1213 => ErrorKind::Deadlock,
+        1205 => ErrorKind::LockWaitTimeout,
+        1836 => ErrorKind::ReadOnly,
+        // ER_OPTION_PREVENTS_STATEMENT names the option: only read-only ones are "read-only".
+        1290 if e.message.contains("read-only") || e.message.contains("read_only") => {
+            ErrorKind::ReadOnly
+        }
+        // ER_UNKNOWN_COM_ERROR: Galera's "not ready" uses it; so does an unknown command.
+        1047 if e.message.contains("WSREP") => ErrorKind::NodeNotReady,
+        4031 => ErrorKind::ClosedByServer,
+        1927 => ErrorKind::ConnectionLost,
+        _ => ErrorKind::Server,
+    }
+}
+
 impl Error {
+    /// What kind of failure this is (see [`ErrorKind`]).
+    pub fn kind(&self) -> ErrorKind {
+        use std::io::ErrorKind as Io;
+        match self {
+            Error::Io(e) => match e.kind() {
+                Io::ConnectionRefused
+                | Io::HostUnreachable
+                | Io::NetworkUnreachable
+                | Io::AddrNotAvailable
+                | Io::NotFound => ErrorKind::ConnectFailed,
+                Io::TimedOut | Io::WouldBlock => ErrorKind::Timeout,
+                _ => ErrorKind::ConnectionLost,
+            },
+            Error::Broken(_) => ErrorKind::ConnectionLost,
+            Error::Timeout(_) => ErrorKind::Timeout,
+            Error::Server(e) => server_kind(e),
+            Error::Batch(b) => b.error.kind(),
+            Error::Protocol(_) => ErrorKind::Protocol,
+            Error::Auth(_) => ErrorKind::Auth,
+            Error::Config(_) => ErrorKind::Config,
+            Error::Value(_) => ErrorKind::Value,
+            Error::Usage(_) => ErrorKind::Usage,
+            Error::LocalInfileRefused(_) => ErrorKind::LocalInfileRefused,
+        }
+    }
+
+    /// True when the same work may succeed if tried again — on a new connection, on another
+    /// server, or as a new transaction: a failed or lost connection, a connection the server
+    /// closed, a shutdown, a deadlock or certification failure, a lock wait timeout, a
+    /// read-only or not-ready node, a client timeout. It says nothing about whether retrying
+    /// is safe: a connection lost in the middle of a transaction lost the transaction, and a
+    /// statement that timed out may have run.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self.kind(),
+            ErrorKind::ConnectFailed
+                | ErrorKind::ConnectionLost
+                | ErrorKind::ClosedByServer
+                | ErrorKind::ServerShutdown
+                | ErrorKind::Deadlock
+                | ErrorKind::LockWaitTimeout
+                | ErrorKind::ReadOnly
+                | ErrorKind::NodeNotReady
+                | ErrorKind::Timeout
+        )
+    }
+
     /// The server error, if this is one.
     pub fn server_error(&self) -> Option<&ServerError> {
         match self {
@@ -153,5 +263,126 @@ mod tests {
         );
         assert!(!e.is_fatal());
         assert!(Error::Broken("x".into()).is_fatal());
+    }
+
+    fn server(code: u16, message: &str) -> Error {
+        Error::Server(ServerError {
+            code,
+            sql_state: "HY000".into(),
+            message: message.into(),
+            hint: None,
+        })
+    }
+
+    #[test]
+    fn kinds_and_transience() {
+        use std::io::ErrorKind as Io;
+        let cases: Vec<(Error, ErrorKind, bool)> = vec![
+            (
+                server(1053, "Server shutdown in progress"),
+                ErrorKind::ServerShutdown,
+                true,
+            ),
+            (
+                server(
+                    1213,
+                    "Deadlock found when trying to get lock; try restarting transaction",
+                ),
+                ErrorKind::Deadlock,
+                true,
+            ),
+            (
+                server(
+                    1205,
+                    "Lock wait timeout exceeded; try restarting transaction",
+                ),
+                ErrorKind::LockWaitTimeout,
+                true,
+            ),
+            (
+                server(
+                    1290,
+                    "The MariaDB server is running with the --read-only option so it cannot \
+                     execute this statement",
+                ),
+                ErrorKind::ReadOnly,
+                true,
+            ),
+            (
+                server(
+                    1290,
+                    "The MySQL server is running with the --secure-file-priv option so it \
+                     cannot execute this statement",
+                ),
+                ErrorKind::Server,
+                false,
+            ),
+            (
+                server(1836, "Running in read-only mode"),
+                ErrorKind::ReadOnly,
+                true,
+            ),
+            (
+                server(1047, "WSREP has not yet prepared node for application use"),
+                ErrorKind::NodeNotReady,
+                true,
+            ),
+            (server(1047, "Unknown command"), ErrorKind::Server, false),
+            (
+                server(
+                    4031,
+                    "The client was disconnected by the server because of inactivity. See \
+                     wait_timeout and interactive_timeout for configuring this behavior.",
+                ),
+                ErrorKind::ClosedByServer,
+                true,
+            ),
+            (
+                server(1927, "Connection was killed"),
+                ErrorKind::ConnectionLost,
+                true,
+            ),
+            (
+                server(1146, "Table 'x.y' doesn't exist"),
+                ErrorKind::Server,
+                false,
+            ),
+            (server(1045, "Access denied"), ErrorKind::Server, false),
+            (
+                Error::Io(Io::ConnectionReset.into()),
+                ErrorKind::ConnectionLost,
+                true,
+            ),
+            (
+                Error::Io(Io::UnexpectedEof.into()),
+                ErrorKind::ConnectionLost,
+                true,
+            ),
+            (
+                Error::Io(Io::ConnectionRefused.into()),
+                ErrorKind::ConnectFailed,
+                true,
+            ),
+            (
+                Error::Broken("I/O error".into()),
+                ErrorKind::ConnectionLost,
+                true,
+            ),
+            (Error::Timeout("read"), ErrorKind::Timeout, true),
+            (
+                Error::Protocol(ParseError::new(
+                    crate::codec::Packet::Ok,
+                    "header",
+                    crate::codec::ErrorKind::Truncated,
+                )),
+                ErrorKind::Protocol,
+                false,
+            ),
+            (Error::Config("x".into()), ErrorKind::Config, false),
+            (Error::Usage("x".into()), ErrorKind::Usage, false),
+        ];
+        for (e, kind, transient) in cases {
+            assert_eq!((e.kind(), e.is_transient()), (kind, transient), "{e}");
+        }
     }
 }

@@ -51,7 +51,7 @@ pub mod trace;
 
 pub use codec::compress::Algorithm as Compression;
 pub use codec::value::ToParam;
-pub use error::{Error, ServerError};
+pub use error::{Error, ErrorKind, ServerError};
 pub use proto::{BatchError, BatchResult, Statement};
 pub use session::{Options, Session};
 

@@ -98,3 +98,37 @@ fn client_hello_ending_after_auth_response_round_trips() {
     encode_handshake_response(r, &mut out);
     assert_eq!(parse_client_hello(&out).expect("re-parses"), hello);
 }
+
+/// fuzz target `client_hello` (CI smoke pass, seed 1, 46 runs; fuzzing.md finding 4). A
+/// response with CLIENT_ZSTD_COMPRESSION_ALGORITHM that ends before the zstd level byte parsed
+/// with no level, while the encoder always writes one (the server reads it), so it parsed back
+/// with level 3. The level is now required with the flag, as the server requires it.
+#[test]
+fn client_hello_with_zstd_requires_the_level_byte() {
+    use mywire::codec::handshake::HandshakeResponse;
+    use mywire::codec::{ErrorKind, Packet};
+    let r = HandshakeResponse {
+        capabilities: CapabilityFlags::PROTOCOL_41
+            | CapabilityFlags::SECURE_CONNECTION
+            | CapabilityFlags::PLUGIN_AUTH
+            | CapabilityFlags::ZSTD_COMPRESSION_ALGORITHM,
+        user: b"u".to_vec(),
+        auth_plugin: Some(b"mysql_native_password".to_vec()),
+        zstd_level: Some(9),
+        ..Default::default()
+    };
+    let mut out = BytesMut::new();
+    encode_handshake_response(&r, &mut out);
+    let hello = parse_client_hello(&out).expect("parses");
+    assert_eq!(hello, ClientHello::Response(r));
+    // The same without its last byte (the level): refused, naming the field.
+    let e = parse_client_hello(&out[..out.len() - 1]).unwrap_err();
+    assert_eq!(
+        (e.packet, e.field, e.kind),
+        (
+            Packet::HandshakeResponse,
+            "zstd_compression_level",
+            ErrorKind::Truncated
+        )
+    );
+}

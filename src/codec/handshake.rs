@@ -327,7 +327,8 @@ pub fn parse_client_hello(payload: &[u8]) -> ParseResult<ClientHello> {
             out.attributes.push((k.into(), v.into()));
         }
     }
-    if caps.contains(CapabilityFlags::ZSTD_COMPRESSION_ALGORITHM) && !r.is_empty() {
+    // With zstd the level byte is required (the server reads it), and the encoder writes it.
+    if caps.contains(CapabilityFlags::ZSTD_COMPRESSION_ALGORITHM) {
         out.zstd_level = Some(r.u8("zstd_compression_level")?);
     }
     r.finish("handshake_response")?;
