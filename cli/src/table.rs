@@ -13,8 +13,6 @@
 //! Widths count characters (not terminal columns: wide characters and combining marks are
 //! not measured specially). Values are printed as they are, without escaping.
 
-use std::fmt::Write;
-
 /// A buffered result set, ready to render.
 #[derive(Debug, Default)]
 pub struct Table {
@@ -94,12 +92,16 @@ fn line<'a>(
     for ((cell, &w), &r) in cells.zip(widths).zip(right) {
         let text = cell.unwrap_or("NULL");
         let pad = w.saturating_sub(text.chars().count());
-        // Writing to a String cannot fail.
-        let _ = if r {
-            write!(out, " {:pad$}{text} |", "")
+        // Padding by hand: a format width is at most u16::MAX, and a cell can be wider.
+        out.push(' ');
+        if r {
+            out.extend(std::iter::repeat_n(' ', pad));
+            out.push_str(text);
         } else {
-            write!(out, " {text}{:pad$} |", "")
-        };
+            out.push_str(text);
+            out.extend(std::iter::repeat_n(' ', pad));
+        }
+        out.push_str(" |");
     }
     out.push('\n');
 }

@@ -146,6 +146,18 @@ fn multi_statement_execute_prints_each_result() {
 }
 
 #[test]
+fn table_output_with_cells_wider_than_a_format_width() {
+    // 70,000 characters: more than a format width can say (u16::MAX); it used to panic.
+    let o = mywire(&["-e", "SELECT REPEAT('a', 70000) AS x, 7 AS n"], None);
+    success(&o);
+    let out = stdout(&o);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0].len(), 2 + 70_000 + 3 + 1 + 2, "border");
+    assert_eq!(lines[3], format!("| {} | 7 |", "a".repeat(70_000)));
+    assert_eq!(lines[1], format!("| x{} | n |", " ".repeat(69_999)));
+}
+
+#[test]
 fn table_output() {
     let sql = "CREATE TEMPORARY TABLE t (id INT, name VARCHAR(10), note TEXT); \
                INSERT INTO t VALUES (1, 'alice', NULL), (22, 'bob', 'héllo'); \
