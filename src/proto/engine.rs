@@ -271,7 +271,7 @@ impl Engine {
                     // With compression on, the next compressed packet may complete it.
                     Ok(None) if self.inflate_next()? => {}
                     Ok(None) => return Ok(None),
-                    Err(e) => return Err(self.proto(e)),
+                    Err(e) => return Err(self.out_of_sequence(e)),
                 },
             }
         };
@@ -284,6 +284,39 @@ impl Engine {
             });
         }
         Ok(Some(f))
+    }
+
+    /// The error for a frame the decoder refused: a protocol error, unless it is a whole ERR
+    /// packet with an unexpected sequence id. A server that gives up on a connection sends
+    /// its reason with the id its own counter has — MySQL 8.0.24+ tells an idle client
+    /// ER_CLIENT_INTERACTION_TIMEOUT (4031) with id 0, then closes — and clients take it as
+    /// the server's last word (MariaDB's net_serv.cc, `expect_error_packet`): the session
+    /// ends with that server error instead of a sequence mismatch.
+    fn out_of_sequence(&mut self, e: ParseError) -> Error {
+        if e.kind == crate::codec::ErrorKind::SequenceMismatch {
+            if let Some((len, seq)) = crate::codec::frame::peek_header(&self.rbuf) {
+                let end = len.saturating_add(crate::codec::frame::HEADER);
+                let payload = self.rbuf.get(crate::codec::frame::HEADER..end);
+                if let Some(Ok(err)) = payload
+                    .filter(|p| p.first() == Some(&0xFF))
+                    .map(crate::codec::response::parse_err)
+                {
+                    if let Some(t) = self.tracer.as_mut() {
+                        t.packet(&PacketEvent {
+                            direction: Direction::ServerToClient,
+                            seq,
+                            phase: self.phase,
+                            payload: payload.unwrap_or_default(),
+                        });
+                    }
+                    self.rbuf.clear();
+                    let err = server_error(err);
+                    self.mark_broken_always(&err);
+                    return err;
+                }
+            }
+        }
+        self.proto(e)
     }
 
     /// Queues one logical packet (the concatenation of `parts`) with the running sequence id.
