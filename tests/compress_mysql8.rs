@@ -347,3 +347,32 @@ async fn hostile_compressed_packets_are_typed_errors_that_break_the_session() {
         }
     }
 }
+
+#[tokio::test]
+async fn an_idle_timeout_err_sent_as_is_ends_a_compressed_session() {
+    // MySQL 8.0.24+ tells an idle client why it hangs up: ERR 4031 with its counters reset
+    // (compressed sequence id 0 where 1 would be due), not compressed (error packets are sent
+    // as they are).
+    let (addr, h) = mysql8::spawn(|mut c: mysql8::Conn| async move {
+        login(&mut c).await?;
+        let e = scripted::err(
+            0,
+            4031,
+            b"HY000",
+            "The client was disconnected by the server because of inactivity.",
+        );
+        let mut z = header(e.len(), 0, 0);
+        z.extend_from_slice(&e);
+        c.send_wire(&z).await?;
+        c.recv_command().await?;
+        Ok(())
+    })
+    .await;
+    let mut s = Session::connect(opts(addr, "zstd")).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let e = s.query_drop("SELECT 1").await.unwrap_err();
+    assert_eq!(e.server_error().map(|s| s.code), Some(4031), "{e}");
+    assert_eq!(e.kind(), mywire::ErrorKind::ClosedByServer);
+    assert!(s.is_broken());
+    h.abort();
+}

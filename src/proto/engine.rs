@@ -294,29 +294,35 @@ impl Engine {
     /// ends with that server error instead of a sequence mismatch.
     fn out_of_sequence(&mut self, e: ParseError) -> Error {
         if e.kind == crate::codec::ErrorKind::SequenceMismatch {
-            if let Some((len, seq)) = crate::codec::frame::peek_header(&self.rbuf) {
-                let end = len.saturating_add(crate::codec::frame::HEADER);
-                let payload = self.rbuf.get(crate::codec::frame::HEADER..end);
-                if let Some(Ok(err)) = payload
-                    .filter(|p| p.first() == Some(&0xFF))
-                    .map(crate::codec::response::parse_err)
-                {
-                    if let Some(t) = self.tracer.as_mut() {
-                        t.packet(&PacketEvent {
-                            direction: Direction::ServerToClient,
-                            seq,
-                            phase: self.phase,
-                            payload: payload.unwrap_or_default(),
-                        });
-                    }
-                    self.rbuf.clear();
-                    let err = server_error(err);
-                    self.mark_broken_always(&err);
-                    return err;
-                }
+            let rbuf = std::mem::take(&mut self.rbuf);
+            if let Some(err) = self.last_word(&rbuf) {
+                return err;
             }
+            self.rbuf = rbuf;
         }
         self.proto(e)
+    }
+
+    /// The server error in `framed` (a whole packet, header included) when it is an ERR: the
+    /// server's last word, which breaks the session (see [`Engine::out_of_sequence`]).
+    pub(super) fn last_word(&mut self, framed: &[u8]) -> Option<Error> {
+        let (len, seq) = crate::codec::frame::peek_header(framed)?;
+        let end = len.saturating_add(crate::codec::frame::HEADER);
+        let payload = framed
+            .get(crate::codec::frame::HEADER..end)
+            .filter(|p| p.first() == Some(&0xFF))?;
+        let err = crate::codec::response::parse_err(payload).ok()?;
+        if let Some(t) = self.tracer.as_mut() {
+            t.packet(&PacketEvent {
+                direction: Direction::ServerToClient,
+                seq,
+                phase: self.phase,
+                payload,
+            });
+        }
+        let err = server_error(err);
+        self.mark_broken_always(&err);
+        Some(err)
     }
 
     /// Queues one logical packet (the concatenation of `parts`) with the running sequence id.
