@@ -276,7 +276,11 @@ impl Engine {
         if h.seq != z.rseq {
             // An ERR sent as is, whole, with the server's counter (MySQL 8.0.24+'s 4031 to an
             // idle client): the server's last word, as uncompressed.
-            if !h.is_compressed() && z.zin.len() >= h.wire_len() {
+            // The decision waits for the whole packet, as uncompressed.
+            if !h.is_compressed() && h.compressed_len <= super::engine::LAST_WORD_MAX {
+                if z.zin.len() < h.wire_len() {
+                    return Ok(false);
+                }
                 let wire = z.zin.split_to(h.wire_len());
                 if let Some(e) = self.last_word(wire.get(COMPRESSED_HEADER..).unwrap_or_default()) {
                     return Err(e);

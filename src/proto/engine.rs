@@ -6,7 +6,7 @@ use bytes::{Bytes, BytesMut};
 
 use crate::codec::binary::BinaryRowCells;
 use crate::codec::command::{Command, COM_QUERY, COM_QUIT};
-use crate::codec::frame::{Frame, PacketCodec};
+use crate::codec::frame::{peek_header, Frame, PacketCodec, HEADER};
 use crate::codec::handshake::Handshake;
 use crate::codec::response::{ErrPacket, OkPacket};
 use crate::codec::resultset::{ColumnDefinition, RowCells};
@@ -22,6 +22,10 @@ use super::response::{expect_for, Expect, Response};
 use super::stmt::{new_engine_token, Statement};
 use super::stmt_cache::StmtCache;
 use super::{PipelineCursor, Step};
+
+/// Longest packet with an unexpected sequence id that is read whole to see whether it is an
+/// ERR (an ERR's message is at most 512 bytes: MYSQL_ERRMSG_SIZE).
+pub(super) const LAST_WORD_MAX: usize = 4096;
 
 /// Most pipelined commands in flight (written, response not yet complete).
 pub const PIPELINE_WINDOW: usize = 256;
@@ -258,7 +262,11 @@ impl Engine {
             match self.next_batched() {
                 Some((seq, start, end)) => {
                     if let Err(e) = self.codec.accept_seq(seq) {
-                        return Err(self.proto(e));
+                        let framed = self.batch.slice(start.saturating_sub(HEADER)..end);
+                        return Err(match self.last_word(&framed) {
+                            Some(err) => err,
+                            None => self.proto(e),
+                        });
                     }
                     self.batch_pos = end;
                     break Frame {
@@ -271,7 +279,11 @@ impl Engine {
                     // With compression on, the next compressed packet may complete it.
                     Ok(None) if self.inflate_next()? => {}
                     Ok(None) => return Ok(None),
-                    Err(e) => return Err(self.out_of_sequence(e)),
+                    Err(e) => match self.out_of_sequence(e) {
+                        Some(err) => return Err(err),
+                        // The packet may be the server's last word: wait for all of it.
+                        None => return Ok(None),
+                    },
                 },
             }
         };
@@ -292,24 +304,35 @@ impl Engine {
     /// ER_CLIENT_INTERACTION_TIMEOUT (4031) with id 0, then closes — and clients take it as
     /// the server's last word (MariaDB's net_serv.cc, `expect_error_packet`): the session
     /// ends with that server error instead of a sequence mismatch.
-    fn out_of_sequence(&mut self, e: ParseError) -> Error {
+    ///
+    /// The decision waits until the whole packet has arrived (`None`: read more), so it does
+    /// not depend on how reads cut the stream; a packet longer than [`LAST_WORD_MAX`] is a
+    /// protocol error at once.
+    fn out_of_sequence(&mut self, e: ParseError) -> Option<Error> {
         if e.kind == crate::codec::ErrorKind::SequenceMismatch {
-            let rbuf = std::mem::take(&mut self.rbuf);
-            if let Some(err) = self.last_word(&rbuf) {
-                return err;
+            if let Some((len, _)) = peek_header(&self.rbuf) {
+                if len <= LAST_WORD_MAX {
+                    if self.rbuf.len() < len.saturating_add(HEADER) {
+                        return None;
+                    }
+                    let rbuf = std::mem::take(&mut self.rbuf);
+                    if let Some(err) = self.last_word(&rbuf) {
+                        return Some(err);
+                    }
+                    self.rbuf = rbuf;
+                }
             }
-            self.rbuf = rbuf;
         }
-        self.proto(e)
+        Some(self.proto(e))
     }
 
     /// The server error in `framed` (a whole packet, header included) when it is an ERR: the
     /// server's last word, which breaks the session (see [`Engine::out_of_sequence`]).
     pub(super) fn last_word(&mut self, framed: &[u8]) -> Option<Error> {
-        let (len, seq) = crate::codec::frame::peek_header(framed)?;
-        let end = len.saturating_add(crate::codec::frame::HEADER);
+        let (len, seq) = peek_header(framed)?;
+        let end = len.saturating_add(HEADER);
         let payload = framed
-            .get(crate::codec::frame::HEADER..end)
+            .get(HEADER..end)
             .filter(|p| p.first() == Some(&0xFF))?;
         let err = crate::codec::response::parse_err(payload).ok()?;
         if let Some(t) = self.tracer.as_mut() {
