@@ -8,6 +8,8 @@
 //!   times, failing queries. Each conversation's digest has the counts, errors and rows that
 //!   were run, latencies within the capture's span. With `MYWIRE_RECORD_FIXTURE=1` the capture
 //!   is kept as `tests/fixtures/digest.pcapng` (cli/tests/digest.rs reads it).
+//! - mywire's own pipelining (four queries written before any response, the first one slow),
+//!   captured the same way: each request timed from its own command, its rows and error its own.
 //! - The recorded fixtures (`digest.pcapng`, `python-prepared.pcapng`, `compressed.pcapng`)
 //!   digest to the counts of what their clients ran, without a server.
 //!
@@ -112,8 +114,35 @@ fn tmp_file(name: &str) -> PathBuf {
 /// Runs the workload twice (plain, then compressed) while dumpcap captures the throwaway
 /// server's port on loopback.
 fn capture_workload() -> (PathBuf, u16) {
+    capture("workload.pcapng", |s| {
+        for z in ["0", "1"] {
+            let o = Command::new("python3")
+                .args(["-c", WORKLOAD, "127.0.0.1", &s.port.to_string()])
+                .args([support::USER, support::PASSWORD, support::DATABASE, z])
+                .output()
+                .expect("run python3");
+            assert!(
+                o.status.success(),
+                "python: {}\n{}",
+                String::from_utf8_lossy(&o.stdout),
+                String::from_utf8_lossy(&o.stderr)
+            );
+            assert_eq!(
+                String::from_utf8_lossy(&o.stdout),
+                "failed 1146\nfailed 1146\n"
+            );
+        }
+    })
+}
+
+/// Held by a capture for its whole duration, so that it holds only the sessions it is about.
+static CAPTURE_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Runs `clients` while dumpcap captures the throwaway server's port on loopback.
+fn capture(name: &str, clients: impl FnOnce(&support::TestServer)) -> (PathBuf, u16) {
     let s = support::server();
-    let file = tmp_file("workload.pcapng");
+    let _serial = CAPTURE_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let file = tmp_file(name);
     let _ = std::fs::remove_file(&file);
     let mut dumpcap = Command::new("dumpcap")
         .args([
@@ -145,23 +174,7 @@ fn capture_workload() -> (PathBuf, u16) {
         std::thread::sleep(Duration::from_millis(50));
     }
     std::thread::sleep(Duration::from_millis(500));
-    for z in ["0", "1"] {
-        let o = Command::new("python3")
-            .args(["-c", WORKLOAD, "127.0.0.1", &s.port.to_string()])
-            .args([support::USER, support::PASSWORD, support::DATABASE, z])
-            .output()
-            .expect("run python3");
-        assert!(
-            o.status.success(),
-            "python: {}\n{}",
-            String::from_utf8_lossy(&o.stdout),
-            String::from_utf8_lossy(&o.stderr)
-        );
-        assert_eq!(
-            String::from_utf8_lossy(&o.stdout),
-            "failed 1146\nfailed 1146\n"
-        );
-    }
+    clients(s);
     std::thread::sleep(Duration::from_millis(500));
     let kill = Command::new("kill")
         .args(["-INT", &dumpcap.id().to_string()])
@@ -263,6 +276,67 @@ fn digest_of_a_captured_workload_matches_what_was_run() {
         std::fs::copy(&file, fixtures().join("digest.pcapng")).unwrap();
         std::fs::write(fixtures().join("digest.port"), format!("{port}\n")).unwrap();
     }
+    let _ = std::fs::remove_file(&file);
+}
+
+/// mywire's pipelining: four queries written before any response is read, the first one
+/// slow. Each request is timed from its own command, so the three behind the slow one take at
+/// least as long as it does (their responses wait for it); each has its own rows and error.
+#[test]
+fn pipelined_requests_are_timed_from_their_own_commands() {
+    if support::local_server().is_none() {
+        return;
+    }
+    if !have("dumpcap", &["--version"]) {
+        return support::skip_or_fail("dumpcap is not installed (CI installs tshark)");
+    }
+    const QUERIES: [&str; 4] = [
+        "SELECT SLEEP(0.25) AS z",
+        "DO 1",
+        "SELECT * FROM no_such_table_here WHERE id = 7",
+        "SELECT seq FROM seq_1_to_3",
+    ];
+    let (file, port) = capture("pipeline.pcapng", |s| {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let url = format!("{}?ssl-mode=disabled", s.url());
+            let mut db = mywire::Session::connect(mywire::Options::from_url(&url).unwrap())
+                .await
+                .unwrap();
+            let mut p = db.pipeline(QUERIES).await.unwrap();
+            let mut n = 0;
+            while let Some(r) = p.next().await {
+                if let Ok(mut rs) = r {
+                    while rs.next_row().await.unwrap().is_some() {}
+                    while rs.next_result().await.unwrap() {}
+                }
+                n += 1;
+            }
+            assert_eq!(n, 4);
+            drop(p);
+            db.close().await.unwrap();
+        });
+    });
+    let convs = conversations(&file, port);
+    assert_eq!(convs.len(), 1);
+    let reqs: Vec<_> = convs[0]
+        .requests
+        .iter()
+        .filter(|r| QUERIES.contains(&r.sql.as_str()))
+        .collect();
+    assert_eq!(reqs.len(), 4);
+    // Pipelined: every command went before the first response.
+    assert!(reqs
+        .iter()
+        .all(|r| r.command_index < reqs[0].response_first));
+    for r in &reqs {
+        assert!(r.latency_us() >= 250_000, "{r:?}");
+    }
+    let got: Vec<(u64, Option<u16>)> = reqs.iter().map(|r| (r.rows, r.error)).collect();
+    assert_eq!(got, [(1, None), (0, None), (0, Some(1146)), (3, None)]);
     let _ = std::fs::remove_file(&file);
 }
 
