@@ -79,7 +79,8 @@ pub enum Command {
     /// Decode the MySQL conversations of a pcap / pcapng capture (e.g. from tcpdump, dumpcap
     /// or `--trace-file`). Plaintext only: after an SSLRequest the rest is counted as
     /// encrypted. Exit status: 0 (also when the file is damaged: what was read is decoded and
-    /// the damage is reported on standard error), 1 if the capture cannot be read at all.
+    /// the damage is reported on standard error), 1 if the capture cannot be read at all, 2
+    /// for arguments that do not fit it (`--conversation` past the last one) or each other.
     Decode(DecodeArgs),
 }
 
@@ -131,7 +132,8 @@ pub struct DecodeArgs {
     pub conversation: Option<u64>,
 
     /// Only the requests whose SQL matches REGEX (Rust `regex` syntax; `(?i)` for any case).
-    /// Without --digest / --slow-log: the packets of those requests and their responses.
+    /// Without --digest, this filter (as --min-latency and --errors-only) prints only the
+    /// packets of the selected requests and of their responses.
     #[arg(long = "match", value_name = "REGEX", value_parser = parse_regex)]
     pub matching: Option<regex::Regex>,
 

@@ -281,7 +281,7 @@ fn write_digest(
     }
     if unknown > 0 {
         notes.push(format!(
-            "{unknown} execute(s) of statements prepared before the capture began not counted"
+            "{unknown} execute(s) of statements whose SQL the capture does not hold (prepared before it began) not counted"
         ));
     }
     match format {
