@@ -12,6 +12,8 @@
 //!   captured the same way: each request timed from its own command, its rows and error its own.
 //! - The recorded fixtures (`digest.pcapng`, `python-prepared.pcapng`, `compressed.pcapng`)
 //!   digest to the counts of what their clients ran, without a server.
+//! - The workload fixture cut after its first prepare (editcap): executes of a statement whose
+//!   prepare was not captured are counted apart, not digested under a guessed SQL.
 //!
 //! The tools (dumpcap, python3 with mysql-connector-python) missing: SKIPPED, a failure under
 //! `CI=true`.
@@ -460,4 +462,55 @@ fn recorded_compressed_capture_digests_as_it_was_run() {
     // The 20,000-byte value left the server as one row of that many bytes and more.
     let big = &digest(&convs[1])[&fingerprint(queries[2].0)];
     assert!(big.bytes_out > 20_000, "{big:?}");
+}
+
+/// The recorded workload cut so that it starts at the first COM_STMT_EXECUTE (tshark finds
+/// its frame, editcap cuts): the first conversation is decoded from there, its executes of a
+/// statement prepared before the cut are counted apart (their SQL is not in the capture), and
+/// the statement prepared after it is digested as run.
+#[test]
+fn capture_begun_after_a_prepare_counts_its_executes_apart() {
+    if !have("editcap", &["--version"]) || !have("tshark", &["--version"]) {
+        return support::skip_or_fail("editcap / tshark are not installed (CI installs tshark)");
+    }
+    let port = fixture_port("digest.port");
+    let o = Command::new("tshark")
+        .arg("-r")
+        .arg(fixtures().join("digest.pcapng"))
+        .args(["-d", &format!("tcp.port=={port},mysql")])
+        .args([
+            "-Y",
+            "mysql.command == 23",
+            "-T",
+            "fields",
+            "-e",
+            "frame.number",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let first = String::from_utf8(o.stdout).unwrap();
+    let first = first.lines().next().unwrap().trim().to_string();
+    let cut = tmp_file("cut.pcapng");
+    let o = Command::new("editcap")
+        .arg("-r")
+        .arg(fixtures().join("digest.pcapng"))
+        .arg(&cut)
+        .arg(format!("{first}-1000000"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let cap = decode_capture(&std::fs::read(&cut).unwrap(), port, true).unwrap();
+    assert_eq!(cap.conversations.len(), 2);
+    let c = &cap.conversations[0];
+    assert!(c.started_mid_stream, "{:?}", c.notes);
+    assert_eq!((c.unknown_statements, c.incomplete_requests), (6, 0));
+    assert_eq!(c.user, "");
+    let want: BTreeMap<String, (u64, u64, u64)> =
+        [(fingerprint(RAN[5].0), (RAN[5].1, RAN[5].3, 0))]
+            .into_iter()
+            .collect();
+    assert_eq!(counts(c), want);
+    check_workload(&cap.conversations[1]);
+    let _ = std::fs::remove_file(&cut);
 }
