@@ -177,6 +177,15 @@ fn text_digest_is_a_table_of_every_fingerprint() {
         assert_eq!(cols[1], (2 * count).to_string(), "{line}");
     }
     assert!(out.contains("1146x4"), "{out}");
+    // --digest-limit: the first fingerprints seen are kept (the connector's two SETs, in each
+    // conversation), the requests of the others counted.
+    let out = stdout_of(&["--digest", "--digest-limit", "2"]);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 1 + 2 * 2 + 1, "{out}");
+    assert_eq!(
+        lines[5],
+        "-- 58 request(s) of further fingerprints not counted (fingerprint limit)"
+    );
 }
 
 #[test]
