@@ -10,6 +10,9 @@ use clap::{ArgAction, Args as ClapArgs, Parser, Subcommand, ValueEnum};
 use mywire::session::Password;
 use mywire::{Error, Options};
 
+mod decode;
+pub use decode::DecodeArgs;
+
 /// The URL used when neither `--url` nor `DATABASE_URL` is given.
 pub const DEFAULT_URL: &str = "mysql://root@127.0.0.1:3306";
 
@@ -79,36 +82,9 @@ pub enum Command {
     /// Decode the MySQL conversations of a pcap / pcapng capture (e.g. from tcpdump, dumpcap
     /// or `--trace-file`). Plaintext only: after an SSLRequest the rest is counted as
     /// encrypted. Exit status: 0 (also when the file is damaged: what was read is decoded and
-    /// the damage is reported on standard error), 1 if the capture cannot be read at all.
+    /// the damage is reported on standard error), 1 if the capture cannot be read at all, 2
+    /// for arguments that do not fit it (`--conversation` past the last one) or each other.
     Decode(DecodeArgs),
-}
-
-/// `mywire decode` arguments.
-#[derive(ClapArgs, Debug, Clone)]
-pub struct DecodeArgs {
-    /// Print help.
-    #[arg(short = 'h', long, action = ArgAction::Help)]
-    pub help: Option<bool>,
-
-    /// The capture file (`-` for standard input).
-    #[arg(value_name = "CAPTURE")]
-    pub capture: PathBuf,
-
-    /// The server's TCP port: conversations with this port on either side are decoded.
-    #[arg(long, value_name = "PORT", default_value_t = 3306)]
-    pub port: u16,
-
-    /// Output format: one text line per packet, or JSON lines.
-    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = TraceFormat::Text)]
-    pub format: TraceFormat,
-
-    /// Add a hex dump of every packet.
-    #[arg(long)]
-    pub hex: bool,
-
-    /// Show secrets (auth responses) as hex instead of redacting them.
-    #[arg(long)]
-    pub secrets: bool,
 }
 
 /// `--trace-format` / `decode --format`.
@@ -507,6 +483,37 @@ mod tests {
         assert!(parse(&["--trace-hex"]).is_err());
         assert!(parse(&["--trace-format=xml", "--trace"]).is_err());
         assert!(parse(&["decode"]).is_err());
+        let a = parse(&[
+            "decode",
+            "c.pcap",
+            "--digest",
+            "--digest-limit",
+            "5",
+            "--match",
+            "(?i)select",
+            "--min-latency",
+            "1.5ms",
+            "--errors-only",
+            "--conversation",
+            "2",
+            "--slow-log",
+            "-",
+        ])
+        .unwrap();
+        match a.command {
+            Some(Command::Decode(d)) => {
+                assert!(d.digest && d.errors_only && d.filters_requests());
+                assert_eq!(d.digest_limit, 5);
+                assert!(d.matching.unwrap().is_match("SELECT 1"));
+                assert_eq!(d.min_latency, Some(1500));
+                assert_eq!(d.conversation, Some(2));
+                assert_eq!(d.slow_log, Some(PathBuf::from("-")));
+            }
+            c => panic!("{c:?}"),
+        }
+        assert!(parse(&["decode", "c", "--digest-limit", "5"]).is_err());
+        assert!(parse(&["decode", "c", "--match", "("]).is_err());
+        assert!(parse(&["decode", "c", "--conversation", "0"]).is_err());
         let e = parse(&["decode", "--help"]).unwrap_err();
         assert_eq!(e.kind(), clap::error::ErrorKind::DisplayHelp);
     }

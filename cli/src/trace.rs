@@ -11,7 +11,11 @@ use mywire::capture::offline::{decode_capture, DecodedConversation};
 use mywire::capture::pcap::read_capture_bytes;
 use mywire::capture::PcapngTracer;
 use mywire::trace::decode::Decoded;
+use mywire::trace::digest::{render_json, render_text, Digest};
 use mywire::trace::format::{render, Format, Tee, WriterTracer};
+use mywire::trace::requests::RequestRecord;
+use mywire::trace::slowlog::{SlowLogEntry, SlowLogWriter};
+use mywire::trace::Direction;
 use mywire::trace::Tracer;
 use mywire::Options;
 
@@ -188,10 +192,162 @@ pub fn conversation_header(n: usize, c: &DecodedConversation, format: Format) ->
     }
 }
 
+/// The requests of conversation `c` that the filters keep.
+fn kept<'a>(
+    a: &'a DecodeArgs,
+    c: &'a DecodedConversation,
+) -> impl Iterator<Item = &'a RequestRecord> {
+    c.requests.iter().filter(move |r| {
+        a.matching.as_ref().is_none_or(|re| re.is_match(&r.sql))
+            && a.min_latency.is_none_or(|min| r.latency_us() >= min)
+            && (!a.errors_only || r.error.is_some())
+    })
+}
+
+/// Which packets of `c` belong to the kept requests: each command, and its response's packets
+/// (with its LOCAL INFILE data); the compressed packets' own lines are left out.
+fn packet_mask(a: &DecodeArgs, c: &DecodedConversation) -> Vec<bool> {
+    let mut mask = vec![false; c.packets.len()];
+    for r in kept(a, c) {
+        if let Some(m) = mask.get_mut(r.command_index) {
+            *m = true;
+        }
+        let last = r.response_last.min(c.packets.len().saturating_sub(1));
+        for i in r.response_first..=last {
+            let ours = c.packets.get(i).is_some_and(|d| {
+                !d.is_compressed_packet()
+                    && (d.direction == Direction::ServerToClient || d.kind == "LocalInfileData")
+            });
+            if let (true, Some(m)) = (ours, mask.get_mut(i)) {
+                *m = true;
+            }
+        }
+    }
+    mask
+}
+
+/// The slow log of the kept requests of `convs`.
+fn write_slow_log(
+    a: &DecodeArgs,
+    convs: &[(usize, &DecodedConversation)],
+    out: &mut impl Write,
+) -> io::Result<()> {
+    let mut w = SlowLogWriter::new();
+    w.header(out)?;
+    for (_, c) in convs {
+        let client = c.client.ip().to_string();
+        for r in kept(a, c) {
+            w.write(
+                out,
+                &SlowLogEntry {
+                    time_us: i64::try_from(r.sent_nanos / 1000).unwrap_or(i64::MAX),
+                    user: &c.user,
+                    client: &client,
+                    connection_id: c.connection_id,
+                    query_time_us: r.latency_us(),
+                    rows_sent: r.rows,
+                    database: r.database.as_deref(),
+                    sql: &r.sql,
+                },
+            )?;
+        }
+    }
+    out.flush()
+}
+
+/// The digest of the kept requests of `convs`, as a text table or JSON lines; what was not
+/// counted is said after the table (text) or on standard error (JSON).
+fn write_digest(
+    a: &DecodeArgs,
+    convs: &[(usize, &DecodedConversation)],
+    format: Format,
+    out: &mut impl Write,
+) -> io::Result<()> {
+    let mut d = Digest::new(a.digest_limit);
+    let (mut incomplete, mut unknown) = (0u64, 0u64);
+    for (_, c) in convs {
+        for r in kept(a, c) {
+            d.record(&r.as_request());
+        }
+        incomplete = incomplete.saturating_add(c.incomplete_requests);
+        unknown = unknown.saturating_add(c.unknown_statements);
+    }
+    let rows = d.rows();
+    let mut notes = Vec::new();
+    if incomplete > 0 {
+        notes.push(format!(
+            "{incomplete} request(s) whose response the capture does not hold whole not counted"
+        ));
+    }
+    if unknown > 0 {
+        notes.push(format!(
+            "{unknown} execute(s) of statements whose SQL the capture does not hold (prepared before it began) not counted"
+        ));
+    }
+    match format {
+        Format::Text => {
+            out.write_all(render_text(&rows, d.dropped()).as_bytes())?;
+            for n in &notes {
+                writeln!(out, "-- {n}")?;
+            }
+        }
+        Format::Json => {
+            for r in &rows {
+                writeln!(out, "{}", render_json(r))?;
+            }
+            if d.dropped() > 0 {
+                eprintln!(
+                    "mywire: {} request(s) of further fingerprints not counted (--digest-limit)",
+                    d.dropped()
+                );
+            }
+            for n in &notes {
+                eprintln!("mywire: {n}");
+            }
+        }
+    }
+    out.flush()
+}
+
+/// The packets of `convs` (only those of the kept requests when a filter selects requests).
+fn write_packets(
+    a: &DecodeArgs,
+    convs: &[(usize, &DecodedConversation)],
+    format: Format,
+    out: &mut impl Write,
+) -> io::Result<()> {
+    for &(n, c) in convs {
+        let mask = a.filters_requests().then(|| packet_mask(a, c));
+        if mask.as_ref().is_some_and(|m| !m.contains(&true)) {
+            continue;
+        }
+        writeln!(out, "{}", conversation_header(n, c, format))?;
+        for (i, d) in c.packets.iter().enumerate() {
+            if mask
+                .as_ref()
+                .is_some_and(|m| !m.get(i).copied().unwrap_or(false))
+            {
+                continue;
+            }
+            let line = render_packet(d, format, a.hex);
+            match format {
+                Format::Text => writeln!(out, "{line}")?,
+                Format::Json => writeln!(out, "{}", with_conversation(n, &line))?,
+            }
+        }
+    }
+    out.flush()
+}
+
 /// `mywire decode`: returns the exit status (0, or 1 when the capture cannot be read at all or
-/// the output cannot be written).
+/// the output cannot be written, 2 for arguments that do not fit the capture).
 pub fn decode(a: &DecodeArgs) -> u8 {
     let name = a.capture.display().to_string();
+    let slow_to_stdout = a.slow_log.as_deref() == Some(Path::new("-"));
+    if slow_to_stdout && a.digest {
+        eprintln!("mywire: --slow-log - and --digest both write to standard output: give --slow-log a file");
+        return 2;
+    }
     let bytes = if a.capture == Path::new("-") {
         read_capture_bytes(io::stdin().lock(), MAX_CAPTURE)
     } else {
@@ -211,22 +367,40 @@ pub fn decode(a: &DecodeArgs) -> u8 {
             return 1;
         }
     };
+    let all = capture.conversations.len();
+    let convs: Vec<(usize, &DecodedConversation)> = capture
+        .conversations
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (i + 1, c))
+        .filter(|(n, _)| {
+            a.conversation
+                .is_none_or(|k| u64::try_from(*n).is_ok_and(|n| n == k))
+        })
+        .collect();
+    if let (Some(k), true) = (a.conversation, convs.is_empty() && all > 0) {
+        eprintln!("mywire: {name}: no conversation {k} (the capture has {all})");
+        return 2;
+    }
     let format: Format = a.format.into();
     let stdout = io::stdout();
     let mut out = BufWriter::with_capacity(crate::OUT_BUFFER, stdout.lock());
     let mut write = || -> io::Result<()> {
-        for (i, c) in capture.conversations.iter().enumerate() {
-            let n = i + 1;
-            writeln!(out, "{}", conversation_header(n, c, format))?;
-            for d in &c.packets {
-                let line = render_packet(d, format, a.hex);
-                match format {
-                    Format::Text => writeln!(out, "{line}")?,
-                    Format::Json => writeln!(out, "{}", with_conversation(n, &line))?,
-                }
+        match a.slow_log.as_deref() {
+            Some(_) if slow_to_stdout => return write_slow_log(a, &convs, &mut out),
+            Some(path) => {
+                let file = File::create(path).map_err(|e| {
+                    io::Error::new(e.kind(), format!("cannot create {}: {e}", path.display()))
+                })?;
+                write_slow_log(a, &convs, &mut BufWriter::new(file))?;
             }
+            None => {}
         }
-        out.flush()
+        if a.digest {
+            write_digest(a, &convs, format, &mut out)
+        } else {
+            write_packets(a, &convs, format, &mut out)
+        }
     };
     if let Err(e) = write() {
         if e.kind() != io::ErrorKind::BrokenPipe {

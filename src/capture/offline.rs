@@ -36,6 +36,7 @@ use super::compressed::{compressed_command_start, CompressedStream, Start, MAX_S
 use super::pcap::CaptureError;
 use super::reassembly::{reassemble_capture, ReassemblyConfig, StreamEvent};
 use crate::trace::decode::{Conversation, Decoded};
+use crate::trace::requests::{RequestRecord, Requests};
 use crate::trace::{Direction, Phase};
 
 /// One decoded MySQL conversation of a capture.
@@ -60,6 +61,20 @@ pub struct DecodedConversation {
     pub notes: Vec<String>,
     /// The decoded packets in order.
     pub packets: Vec<Decoded>,
+    /// The capture time of each packet of `packets` (same index): the segment that brought its
+    /// last byte, nanoseconds since the Unix epoch.
+    pub packet_times_nanos: Vec<u64>,
+    /// The requests (queries and executes) whose responses were seen whole, in the order
+    /// their responses ended ([`crate::trace::requests`]).
+    pub requests: Vec<RequestRecord>,
+    /// The user the handshake response named (empty when not captured).
+    pub user: String,
+    /// The connection id of the server's greeting (0 when not captured).
+    pub connection_id: u32,
+    /// Requests whose responses were not seen whole (not in `requests`).
+    pub incomplete_requests: u64,
+    /// Executes of statements whose SQL the capture does not hold (not in `requests`).
+    pub unknown_statements: u64,
 }
 
 /// Everything decoded from one capture.
@@ -179,6 +194,12 @@ struct Decoder {
     /// Client bytes gathered while unsynchronised: they may begin a compressed packet.
     gathered: Vec<u8>,
     packets: Vec<Decoded>,
+    times: Vec<u64>,
+    /// The requests: pairs commands with the ends of their responses.
+    requests: Requests,
+    done: Vec<RequestRecord>,
+    /// Capture time of the bytes being decoded.
+    now: u64,
     notes: Vec<String>,
     damaged: bool,
     limits: Limits,
@@ -200,9 +221,23 @@ impl Decoder {
             zip,
             gathered: Vec::new(),
             packets: Vec::new(),
+            times: Vec::new(),
+            requests: Requests::new(),
+            done: Vec::new(),
+            now: 0,
             notes: Vec::new(),
             damaged: false,
         }
+    }
+
+    /// Keeps a decoded packet, with the capture time, and follows the requests with it.
+    fn keep(&mut self, d: Decoded) {
+        let index = self.packets.len();
+        if let Some(r) = self.requests.observe(&self.conv, &d, index, self.now) {
+            self.done.push(r);
+        }
+        self.times.push(self.now);
+        self.packets.push(d);
     }
 
     fn side(&mut self, dir: Direction) -> &mut Side {
@@ -302,7 +337,7 @@ impl Decoder {
                     let was_auth = self.conv.phase() == Phase::Auth;
                     let d = self.conv.packet(dir, f.seq, f.payload);
                     let ends_auth = was_auth && dir == Direction::ServerToClient && d.kind == "OK";
-                    self.packets.push(d);
+                    self.keep(d);
                     if ends_auth && self.zip == Zip::Off {
                         self.start_compression();
                     }
@@ -322,7 +357,7 @@ impl Decoder {
             };
             match z.next_packet(&mut side.buf) {
                 Ok(Some(h)) => {
-                    self.packets.push(Decoded::compressed(
+                    self.keep(Decoded::compressed(
                         dir,
                         h.seq,
                         h.compressed_len,
@@ -422,8 +457,11 @@ pub fn decode_capture_with_limits(
         for ev in &c.events {
             match ev {
                 StreamEvent::Data {
-                    direction, bytes, ..
+                    direction,
+                    bytes,
+                    timestamp_nanos,
                 } => {
+                    dec.now = *timestamp_nanos;
                     if dec.conv.is_encrypted() {
                         let i = usize::from(*direction == Direction::ServerToClient);
                         if let Some(n) = encrypted_bytes.get_mut(i) {
@@ -459,6 +497,7 @@ pub fn decode_capture_with_limits(
                 ));
             }
         }
+        dec.requests.finish();
         out.conversations.push(DecodedConversation {
             client: c.client,
             server: c.server,
@@ -483,6 +522,12 @@ pub fn decode_capture_with_limits(
             },
             notes: dec.notes,
             packets: dec.packets,
+            packet_times_nanos: dec.times,
+            requests: dec.done,
+            user: dec.requests.user,
+            connection_id: dec.requests.connection_id,
+            incomplete_requests: dec.requests.incomplete,
+            unknown_statements: dec.requests.unknown_sql,
         });
     }
     Ok(out)

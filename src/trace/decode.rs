@@ -112,6 +112,8 @@ pub struct Conversation {
     last_prepared: Option<u32>,
     redact: bool,
     auth_plugin_secret: bool,
+    /// Commands that owed a response, counted when decoded ([`Conversation::requests_seen`]).
+    requests_seen: u64,
     /// Packets that could not be decoded.
     pub errors: u64,
 }
@@ -142,6 +144,7 @@ impl Conversation {
             last_prepared: None,
             redact: redact_secrets,
             auth_plugin_secret: true,
+            requests_seen: 0,
             errors: 0,
         }
     }

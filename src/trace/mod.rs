@@ -18,6 +18,7 @@ pub mod decode;
 pub mod digest;
 pub mod fingerprint;
 pub mod format;
+pub mod requests;
 pub mod slowlog;
 
 /// Which way a packet went.

@@ -8,7 +8,7 @@
 //! bounded: past [`MAX_OWED`] commands the decoder resynchronises, and a queued prepare whose
 //! SQL does not fit the SQL budget ([`super::stmt::MAX_SQL_BYTES`]) is remembered without it.
 
-use super::Conversation;
+use super::{Conversation, Stage};
 use crate::codec::stmt::DIRECT_STATEMENT_ID;
 use crate::codec::value::ParamType;
 use crate::proto::response::Expect;
@@ -59,6 +59,7 @@ impl Conversation {
         if owed.expect == Expect::Idle {
             return;
         }
+        self.requests_seen = self.requests_seen.saturating_add(1);
         // Nothing owed, or a response whose end cannot be known: this command's starts now.
         if self.resp.is_idle() || self.resp.expect() == Expect::Unknown {
             self.queue.clear();
@@ -68,6 +69,7 @@ impl Conversation {
         }
         if self.queue.len() >= MAX_OWED {
             // A client that never reads: the order of the responses is lost.
+            self.requests_seen = self.requests_seen.saturating_sub(1);
             self.resync();
             return;
         }
@@ -75,6 +77,22 @@ impl Conversation {
             self.queued_sql = self.queued_sql.saturating_add(sql.len());
         }
         self.queue.push_back(owed);
+    }
+
+    /// The responses owed now: the one being read (if any) and those queued behind it. It
+    /// drops by one at the packet that ends a response, and to 0 when the decoder
+    /// resynchronises (what was owed is then not followed to its end).
+    pub fn responses_owed(&self) -> usize {
+        let reading = usize::from(self.stage == Stage::Command && !self.resp.is_idle());
+        reading.saturating_add(self.queue.len())
+    }
+
+    /// Commands that owed a response so far (a command a response is owed to is decoded, the
+    /// count goes up by one; commands without a response, such as COM_STMT_CLOSE, are not
+    /// counted). With [`Self::responses_owed`], what an observer needs to pair each command
+    /// with the end of its response (`trace::requests`).
+    pub fn requests_seen(&self) -> u64 {
+        self.requests_seen
     }
 
     /// The response being read is over: the next owed one starts.
