@@ -14,11 +14,14 @@ use std::fmt;
 use std::io::{self, Read};
 
 mod link;
+mod parse;
 mod read;
+mod stream;
 mod write;
 
 pub use link::{decode_frame, decode_ip, decode_link, SkipReason, TcpFlags, TcpSegment};
 pub use read::{CaptureFormat, CaptureReader, CapturedFrame};
+pub use stream::{CaptureStream, StreamError};
 pub use write::PcapngWriter;
 
 /// `LINKTYPE_NULL`: BSD loopback, 4-byte address family in the capturing host's byte order.

@@ -1,0 +1,222 @@
+//! The streaming capture reader (`mywire::capture::pcap::CaptureStream`) on real captures: the
+//! checked-in fixtures (pcapng from dumpcap), their classic pcap variants written by
+//! `editcap -F pcap` and `-F nsecpcap`, and those byte-swapped to big-endian, fed 1 byte, 7 bytes
+//! and random small sizes at a time, whole and truncated: always the frames and the error of the
+//! in-memory `CaptureReader`.
+//!
+//! The editcap variants need tshark's editcap: without it the test prints SKIPPED (and fails
+//! under `CI=true`); the fixtures themselves are always checked.
+
+#![cfg(feature = "capture")]
+// Test code: a failed unwrap, expect, panic or index is a failed test.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod support;
+
+use mywire::capture::pcap::{
+    CaptureError, CaptureFormat, CaptureReader, CaptureStream, CapturedFrame, StreamError,
+};
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+type Owned = (u64, u32, u32, u32, Vec<u8>);
+type Outcome = Result<(Vec<Owned>, Option<CaptureError>), CaptureError>;
+
+fn own(f: &CapturedFrame<'_>) -> Owned {
+    (
+        f.timestamp_nanos,
+        f.link_type,
+        f.interface,
+        f.original_len,
+        f.data.to_vec(),
+    )
+}
+
+fn in_memory(buf: &[u8]) -> Outcome {
+    let mut frames = Vec::new();
+    let mut err = None;
+    for item in CaptureReader::new(buf)? {
+        match item {
+            Ok(f) => frames.push(own(&f)),
+            Err(e) => err = Some(e),
+        }
+    }
+    Ok((frames, err))
+}
+
+/// A reader returning `sizes[i % len]` bytes on its i-th read, like a pipe.
+struct Chunked<'a> {
+    data: &'a [u8],
+    sizes: &'a [usize],
+    i: usize,
+}
+
+impl Read for Chunked<'_> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let n = self.sizes[self.i % self.sizes.len()]
+            .min(out.len())
+            .min(self.data.len());
+        self.i += 1;
+        out[..n].copy_from_slice(&self.data[..n]);
+        self.data = &self.data[n..];
+        Ok(n)
+    }
+}
+
+fn streamed(data: &[u8], sizes: &[usize]) -> Outcome {
+    let r = Chunked { data, sizes, i: 0 };
+    let mut s = match CaptureStream::new(r) {
+        Ok(s) => s,
+        Err(StreamError::Capture(e)) => return Err(e),
+        Err(e) => panic!("{e}"),
+    };
+    let mut frames = Vec::new();
+    let mut err = None;
+    while let Some(item) = s.next_frame() {
+        match item {
+            Ok(f) => frames.push(own(&f)),
+            Err(StreamError::Capture(e)) => err = Some(e),
+            Err(e) => panic!("{e}"),
+        }
+    }
+    Ok((frames, err))
+}
+
+fn random_sizes(mut x: u64) -> Vec<usize> {
+    (0..101)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            usize::try_from(x % 48).unwrap() + 1
+        })
+        .collect()
+}
+
+/// The whole file and a few cuts of it, through every read schedule.
+fn check(name: &str, file: &[u8], want: CaptureFormat) {
+    assert_eq!(CaptureReader::new(file).unwrap().format(), want, "{name}");
+    let (frames, err) = in_memory(file).unwrap();
+    assert!(err.is_none(), "{name}: {err:?}");
+    assert!(frames.len() > 10, "{name}: {} frames", frames.len());
+    let schedules = [
+        vec![1],
+        vec![7],
+        random_sizes(file.len() as u64),
+        vec![1 << 20],
+    ];
+    for sizes in &schedules {
+        assert_eq!(
+            streamed(file, sizes),
+            in_memory(file),
+            "{name}, reads of {:?}",
+            &sizes[..sizes.len().min(3)]
+        );
+    }
+    let step = (file.len() / 37).max(1);
+    for n in (0..file.len())
+        .step_by(step)
+        .chain([file.len() - 1, file.len() - 5])
+    {
+        let cut = &file[..n];
+        assert_eq!(
+            streamed(cut, &random_sizes(n as u64)),
+            in_memory(cut),
+            "{name} cut at {n}"
+        );
+    }
+}
+
+fn fixtures() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let mut v: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "pcapng"))
+        .collect();
+    v.sort();
+    assert!(!v.is_empty());
+    v
+}
+
+/// A little-endian classic pcap rewritten big-endian (file header and record headers).
+fn to_big_endian(le: &[u8]) -> Vec<u8> {
+    let swap = |b: &mut [u8]| b.reverse();
+    let mut out = le.to_vec();
+    for (at, len) in [(0, 4), (4, 2), (6, 2), (8, 4), (12, 4), (16, 4), (20, 4)] {
+        swap(&mut out[at..at + len]);
+    }
+    let mut pos = 24;
+    while pos + 16 <= out.len() {
+        let incl = u32::from_le_bytes(out[pos + 8..pos + 12].try_into().unwrap()) as usize;
+        for k in 0..4 {
+            swap(&mut out[pos + 4 * k..pos + 4 * k + 4]);
+        }
+        pos += 16 + incl;
+    }
+    out
+}
+
+#[test]
+fn fixtures_stream_like_in_memory() {
+    for path in fixtures() {
+        let file = std::fs::read(&path).unwrap();
+        check(&path.display().to_string(), &file, CaptureFormat::Pcapng);
+    }
+}
+
+#[test]
+fn editcap_pcap_variants_stream_like_in_memory() {
+    let have = Command::new("editcap")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !have {
+        support::skip_or_fail("`editcap` is not installed (tshark's package brings it)");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("mywire-capture-stream-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for path in fixtures() {
+        for (fmt, want) in [
+            ("pcap", CaptureFormat::PcapMicros),
+            ("nsecpcap", CaptureFormat::PcapNanos),
+        ] {
+            let out = dir.join(format!(
+                "{}.{fmt}",
+                path.file_stem().unwrap().to_string_lossy()
+            ));
+            let st = Command::new("editcap")
+                .args(["-F", fmt])
+                .arg(&path)
+                .arg(&out)
+                .status()
+                .unwrap();
+            assert!(st.success(), "editcap -F {fmt} {}", path.display());
+            let file = std::fs::read(&out).unwrap();
+            let name = out.display().to_string();
+            check(&name, &file, want);
+            // The same frames as the pcapng original (editcap keeps the nanosecond timestamps
+            // of nsecpcap; pcap rounds them to microseconds).
+            let ng = in_memory(&std::fs::read(&path).unwrap()).unwrap().0;
+            let got = in_memory(&file).unwrap().0;
+            assert_eq!(got.len(), ng.len(), "{name}");
+            for (a, b) in got.iter().zip(&ng) {
+                assert_eq!(a.4, b.4, "{name}: frame bytes");
+                assert_eq!(a.0 / 1000, b.0 / 1000, "{name}: timestamps");
+            }
+            let be = to_big_endian(&file);
+            check(&format!("{name} (big-endian)"), &be, want);
+            assert_eq!(in_memory(&be).unwrap().0, got, "{name}: big-endian");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
