@@ -4,8 +4,12 @@
 //! and random small sizes at a time, whole and truncated: always the frames and the error of the
 //! in-memory `CaptureReader`.
 //!
-//! The editcap variants need tshark's editcap: without it the test prints SKIPPED (and fails
-//! under `CI=true`); the fixtures themselves are always checked.
+//! And live: dumpcap writing pcapng to a pipe (`dumpcap -w -`, as `tcpdump -U -w -` would) while a
+//! session queries the throwaway server: the query's frame comes out of the stream while dumpcap
+//! is still capturing.
+//!
+//! The editcap variants and the live test need tshark's editcap and dumpcap: without them the
+//! tests print SKIPPED (and fail under `CI=true`); the fixtures themselves are always checked.
 
 #![cfg(feature = "capture")]
 // Test code: a failed unwrap, expect, panic or index is a failed test.
@@ -24,6 +28,8 @@ use mywire::capture::pcap::{
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 type Owned = (u64, u32, u32, u32, Vec<u8>);
 type Outcome = Result<(Vec<Owned>, Option<CaptureError>), CaptureError>;
@@ -171,15 +177,18 @@ fn fixtures_stream_like_in_memory() {
     }
 }
 
-#[test]
-fn editcap_pcap_variants_stream_like_in_memory() {
-    let have = Command::new("editcap")
+fn have(tool: &str) -> bool {
+    Command::new(tool)
         .arg("--version")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()
-        .is_ok_and(|s| s.success());
-    if !have {
+        .is_ok_and(|s| s.success())
+}
+
+#[test]
+fn editcap_pcap_variants_stream_like_in_memory() {
+    if !have("editcap") {
         support::skip_or_fail("`editcap` is not installed (tshark's package brings it)");
         return;
     }
@@ -219,4 +228,67 @@ fn editcap_pcap_variants_stream_like_in_memory() {
         }
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn dumpcap_pipe_yields_frames_while_capturing() {
+    if !have("dumpcap") {
+        support::skip_or_fail("`dumpcap` is not installed (tshark's package brings it)");
+        return;
+    }
+    let server = support::server();
+    let mut dumpcap = Command::new("dumpcap")
+        .args(["-q", "-i", "lo", "-f", &format!("tcp port {}", server.port)])
+        .args(["-w", "-"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start dumpcap");
+    let pipe = dumpcap.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel::<Vec<u8>>();
+    let reader = std::thread::spawn(move || {
+        let mut s = CaptureStream::new(pipe).expect("the pcapng header");
+        assert_eq!(s.format(), CaptureFormat::Pcapng);
+        let mut frames = 0u64;
+        while let Some(f) = s.next_frame() {
+            let Ok(f) = f else { break };
+            frames += 1;
+            if tx.send(f.data.to_vec()).is_err() {
+                break;
+            }
+        }
+        frames
+    });
+    // Without TLS, so that the query is readable in the frame.
+    let opts = mywire::Options::from_url(&format!("{}?ssl-mode=DISABLED", server.url())).unwrap();
+    let marker = b"mywire-stream-marker";
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut seen = false;
+    // Query until the query's frame comes out (dumpcap needs a moment to start capturing).
+    'outer: while Instant::now() < deadline {
+        let mut session = mywire::session::blocking::Session::connect(opts.clone()).unwrap();
+        session
+            .query_drop("SELECT 'mywire-stream-marker' AS m")
+            .unwrap();
+        let until = Instant::now() + Duration::from_millis(500);
+        while let Ok(data) = rx.recv_timeout(until.saturating_duration_since(Instant::now())) {
+            if data.windows(marker.len()).any(|w| w == marker) {
+                seen = true;
+                break 'outer;
+            }
+        }
+    }
+    let running = dumpcap.try_wait().unwrap().is_none();
+    let _ = dumpcap.kill();
+    let _ = dumpcap.wait();
+    drop(rx);
+    let frames = reader.join().unwrap();
+    assert!(
+        seen,
+        "no frame with the query came out of the pipe ({frames} frames)"
+    );
+    assert!(
+        running,
+        "dumpcap had stopped: the frame came from its exit, not from the stream"
+    );
 }
