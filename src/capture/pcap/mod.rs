@@ -1,9 +1,10 @@
 //! Capture files: a reader for classic pcap and pcapng, link-layer / IP / TCP decoding, and a
 //! pcapng writer that synthesizes a clean TCP conversation around MySQL payloads.
 //!
-//! Everything here is sans-IO and hand-written: the reader takes a byte slice (see
-//! [`read_capture_bytes`] to load one from any [`Read`] with a size limit), the writer writes to
-//! any [`Write`](std::io::Write). Capture files are untrusted input: every length is checked against what remains
+//! Everything here is hand-written: [`CaptureReader`] takes a byte slice (see
+//! [`read_capture_bytes`] to load one from any [`Read`] with a size limit), [`CaptureStream`]
+//! reads records from any [`Read`] as they arrive (one record buffered), both through the same
+//! parser; the writer writes to any [`Write`](std::io::Write). Capture files are untrusted input: every length is checked against what remains
 //! and against a limit before it is used, nothing panics, and a malformed file yields the frames
 //! before the damage and then one [`CaptureError`] that names the record, byte offset and field.
 //!
