@@ -23,8 +23,13 @@
 mod support;
 
 use mywire::capture::pcap::{
-    CaptureError, CaptureFormat, CaptureReader, CaptureStream, CapturedFrame, StreamError,
+    decode_frame, CaptureError, CaptureFormat, CaptureReader, CaptureStream, CapturedFrame,
+    StreamError,
 };
+use mywire::capture::reassembly::{
+    reassemble_capture, DrainConfig, Reassembler, ReassemblyConfig, StreamEvent,
+};
+use std::collections::BTreeMap;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -174,6 +179,58 @@ fn fixtures_stream_like_in_memory() {
     for path in fixtures() {
         let file = std::fs::read(&path).unwrap();
         check(&path.display().to_string(), &file, CaptureFormat::Pcapng);
+    }
+}
+
+#[test]
+fn fixtures_reassemble_incrementally_like_whole() {
+    for path in fixtures() {
+        let file = std::fs::read(&path).unwrap();
+        // The fixtures' server port is on their first line of golden text output.
+        let golden = std::fs::read_to_string(path.with_extension("txt")).unwrap();
+        let port: u16 = golden
+            .lines()
+            .next()
+            .and_then(|l| l.strip_prefix("server port "))
+            .unwrap()
+            .parse()
+            .unwrap();
+        let config = ReassemblyConfig {
+            server_port: port,
+            ..Default::default()
+        };
+        let whole = reassemble_capture(&file, config).unwrap();
+        assert!(!whole.conversations.is_empty());
+        let sizes = random_sizes(3);
+        let mut s = CaptureStream::new(Chunked {
+            data: &file,
+            sizes: &sizes,
+            i: 0,
+        })
+        .unwrap();
+        let mut r = Reassembler::new(config);
+        let mut got: BTreeMap<u64, Vec<StreamEvent>> = BTreeMap::new();
+        while let Some(f) = s.next_frame() {
+            if let Ok(seg) = decode_frame(&f.unwrap()) {
+                r.push(&seg);
+            }
+            for u in r.drain(DrainConfig::default()) {
+                got.entry(u.id).or_default().extend(u.conversation.events);
+            }
+        }
+        // What is still live (no FIN captured) is flushed as `finish` flushes it: a last drain
+        // that takes every conversation for idle.
+        for u in r.drain(DrainConfig {
+            idle_nanos: 0,
+            ..DrainConfig::default()
+        }) {
+            assert!(u.finished);
+            got.entry(u.id).or_default().extend(u.conversation.events);
+        }
+        assert_eq!(r.live_conversations(), 0);
+        let got: Vec<Vec<StreamEvent>> = got.into_values().collect();
+        let want: Vec<_> = whole.conversations.into_iter().map(|c| c.events).collect();
+        assert_eq!(got, want, "{}", path.display());
     }
 }
 
