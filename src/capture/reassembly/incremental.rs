@@ -7,7 +7,9 @@
 //!
 //! Concatenating every update's events of one conversation gives the events
 //! [`Reassembler::finish`] would have returned for it, except that a conversation dropped as idle
-//! has its gaps given up on at that point, and a segment arriving on a dropped 4-tuple within
+//! (or closed with out-of-order bytes still waiting behind a gap) has its gaps given up on at that
+//! point (stamped with that time, not the end of the capture), and a segment arriving on a
+//! dropped 4-tuple within
 //! [`DrainConfig::linger_nanos`] is ignored (a last ACK after the FINs); after that, or with a
 //! new SYN, it starts a new conversation.
 
@@ -57,7 +59,8 @@ impl Reassembler {
         let mut dropped_any = false;
         for c in &mut self.convs {
             let idle = now.saturating_sub(c.last_seen) >= config.idle_nanos;
-            if idle && !c.closed {
+            if idle || c.closed {
+                // Out-of-order bytes left behind a gap (after a RST, say) are given up on now.
                 flush(c, now);
                 c.closed = true;
             }
@@ -261,5 +264,31 @@ mod tests {
         assert_eq!(r.live_conversations(), 2);
         let u = r.drain(cfg);
         assert!(u.iter().any(|u| u.id == 2 && !u.finished), "{u:?}");
+    }
+
+    #[test]
+    fn a_reset_conversation_is_flushed_before_it_is_dropped() {
+        let conv = conversation(3);
+        let (c, srv) = (conv[0].0, conv[0].1);
+        // The response's second part only (a gap before it), then the server resets.
+        let mut segs: Vec<Seg> = conv.iter().take(5).cloned().collect();
+        segs.push((srv, c, 9999, 0, TcpFlags::RST, vec![]));
+        let mut whole = Reassembler::default();
+        let mut r = Reassembler::default();
+        let mut got = Vec::new();
+        for (k, s) in segs.iter().enumerate() {
+            whole.push(&as_segment(s, SEC + k as u64));
+            r.push(&as_segment(s, SEC + k as u64));
+            for u in r.drain(DrainConfig::default()) {
+                got.extend(u.conversation.events);
+                if u.finished {
+                    assert!(u.conversation.damaged);
+                }
+            }
+        }
+        assert_eq!(r.live_conversations(), 0);
+        let want = whole.finish().remove(0).events;
+        assert!(want.iter().any(|e| matches!(e, StreamEvent::Gap { .. })));
+        assert_eq!(got, want);
     }
 }
