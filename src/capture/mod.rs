@@ -4,9 +4,11 @@
 //! Only built with the `capture` feature. The MySQL side (the conversation decoder, the text and
 //! JSON renderings, the live text/JSON tracers) lives in [`crate::trace`], which this module uses.
 //!
-//! - [`pcap`]: the sans-IO reader ([`pcap::CaptureReader`]), header decoding
-//!   ([`pcap::decode_frame`]) and writer ([`pcap::PcapngWriter`]).
-//! - [`reassembly`]: captured TCP segments → per-direction, in-order byte streams.
+//! - [`pcap`]: the readers ([`pcap::CaptureReader`] in memory, [`pcap::CaptureStream`] from any
+//!   `Read` as records arrive), header decoding ([`pcap::decode_frame`]) and writer
+//!   ([`pcap::PcapngWriter`]).
+//! - [`reassembly`]: captured TCP segments → per-direction, in-order byte streams (whole, or
+//!   incrementally with [`reassembly::Reassembler::drain`]).
 //! - [`compressed`]: one direction's compressed packets, cut and inflated.
 //! - [`offline`]: a capture file → decoded MySQL conversations ([`offline::decode_capture`]).
 //! - [`PcapngTracer`]: a [`Tracer`](crate::trace::Tracer) that writes a live session as pcapng.

@@ -12,6 +12,9 @@ use crate::trace::Direction;
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 
+mod incremental;
+pub use incremental::{ConversationUpdate, DrainConfig};
+
 /// Reassembly settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReassemblyConfig {
@@ -165,6 +168,10 @@ struct ConvState {
     /// Client ISN when the SYN was seen (to tell a reused 4-tuple).
     client_isn: Option<u32>,
     closed: bool,
+    /// The conversation's number, in order of first segment from 0 (for [`Reassembler::drain`]).
+    id: u64,
+    /// Capture time of its latest segment.
+    last_seen: u64,
 }
 
 impl ConvState {
@@ -184,6 +191,12 @@ pub struct Reassembler {
     /// Normalized 4-tuple (lower address first) → index of the current conversation.
     index: HashMap<(SocketAddr, SocketAddr), usize>,
     last_ts: u64,
+    /// Conversations created so far (the next one's id).
+    created: u64,
+    /// 4-tuples of conversations [`Reassembler::drain`] dropped, with the capture time they were
+    /// dropped at: their late segments (a last ACK) are ignored instead of starting a new
+    /// conversation, for [`DrainConfig::linger_nanos`].
+    dropped: HashMap<(SocketAddr, SocketAddr), u64>,
 }
 
 impl Default for Reassembler {
@@ -200,6 +213,8 @@ impl Reassembler {
             convs: Vec::new(),
             index: HashMap::new(),
             last_ts: 0,
+            created: 0,
+            dropped: HashMap::new(),
         }
     }
 
@@ -213,6 +228,10 @@ impl Reassembler {
         };
         let syn_only = seg.flags.syn() && !seg.flags.ack();
         let existing = self.index.get(&key).copied();
+        if existing.is_none() && !syn_only && self.dropped.contains_key(&key) {
+            // A late segment of a conversation `drain` already finished and dropped.
+            return;
+        }
         let idx = match existing {
             // A new SYN on a 4-tuple whose connection is over (or another ISN): a new connection.
             Some(i)
@@ -228,6 +247,7 @@ impl Reassembler {
         };
         let limit = self.config.max_buffered_per_flow;
         if let Some(c) = self.convs.get_mut(idx) {
+            c.last_seen = c.last_seen.max(seg.timestamp_nanos);
             process(c, seg, limit);
         }
     }
@@ -263,7 +283,11 @@ impl Reassembler {
             handshake_seen,
             client_isn: None,
             closed: false,
+            id: self.created,
+            last_seen: seg.timestamp_nanos,
         });
+        self.created = self.created.saturating_add(1);
+        self.dropped.remove(&key);
         let i = self.convs.len() - 1;
         self.index.insert(key, i);
         i
@@ -276,27 +300,32 @@ impl Reassembler {
         self.convs
             .into_iter()
             .map(|mut c| {
-                for d in [Direction::ClientToServer, Direction::ServerToClient] {
-                    while !c.dir_mut(d).pending.is_empty() {
-                        force_gap(&mut c, d, ts);
-                    }
-                    // Bytes lost just before a FIN: report them so the FIN still shows.
-                    let st = c.dir_mut(d);
-                    if let Some(at) = st.fin_at.filter(|&at| at > st.next_off && !st.rst) {
-                        let missing = at - st.next_off;
-                        st.next_off = at;
-                        c.conv.damaged = true;
-                        c.conv.events.push(StreamEvent::Gap {
-                            direction: d,
-                            timestamp_nanos: ts,
-                            missing,
-                        });
-                    }
-                    check_fin(&mut c, d);
-                }
+                flush(&mut c, ts);
                 c.conv
             })
             .collect()
+    }
+}
+
+/// Gives up on every gap left in `c` (reported and skipped), so that all its bytes are delivered.
+fn flush(c: &mut ConvState, ts: u64) {
+    for d in [Direction::ClientToServer, Direction::ServerToClient] {
+        while !c.dir_mut(d).pending.is_empty() {
+            force_gap(c, d, ts);
+        }
+        // Bytes lost just before a FIN: report them so the FIN still shows.
+        let st = c.dir_mut(d);
+        if let Some(at) = st.fin_at.filter(|&at| at > st.next_off && !st.rst) {
+            let missing = at - st.next_off;
+            st.next_off = at;
+            c.conv.damaged = true;
+            c.conv.events.push(StreamEvent::Gap {
+                direction: d,
+                timestamp_nanos: ts,
+                missing,
+            });
+        }
+        check_fin(c, d);
     }
 }
 

@@ -1,9 +1,10 @@
 //! Capture files: a reader for classic pcap and pcapng, link-layer / IP / TCP decoding, and a
 //! pcapng writer that synthesizes a clean TCP conversation around MySQL payloads.
 //!
-//! Everything here is sans-IO and hand-written: the reader takes a byte slice (see
-//! [`read_capture_bytes`] to load one from any [`Read`] with a size limit), the writer writes to
-//! any [`Write`](std::io::Write). Capture files are untrusted input: every length is checked against what remains
+//! Everything here is hand-written: [`CaptureReader`] takes a byte slice (see
+//! [`read_capture_bytes`] to load one from any [`Read`] with a size limit), [`CaptureStream`]
+//! reads records from any [`Read`] as they arrive (one record buffered), both through the same
+//! parser; the writer writes to any [`Write`](std::io::Write). Capture files are untrusted input: every length is checked against what remains
 //! and against a limit before it is used, nothing panics, and a malformed file yields the frames
 //! before the damage and then one [`CaptureError`] that names the record, byte offset and field.
 //!
@@ -14,11 +15,14 @@ use std::fmt;
 use std::io::{self, Read};
 
 mod link;
+mod parse;
 mod read;
+mod stream;
 mod write;
 
 pub use link::{decode_frame, decode_ip, decode_link, SkipReason, TcpFlags, TcpSegment};
 pub use read::{CaptureFormat, CaptureReader, CapturedFrame};
+pub use stream::{CaptureStream, StreamError};
 pub use write::PcapngWriter;
 
 /// `LINKTYPE_NULL`: BSD loopback, 4-byte address family in the capturing host's byte order.

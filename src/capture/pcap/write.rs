@@ -2,7 +2,7 @@
 //! segments with checksums and acks, close) around MySQL payloads.
 
 use super::link::{ETHERTYPE_IPV4, ETHERTYPE_IPV6};
-use super::read::{BLOCK_EPB, BLOCK_IDB, PCAPNG_BOM, PCAPNG_SHB};
+use super::parse::{BLOCK_EPB, BLOCK_IDB, PCAPNG_BOM, PCAPNG_SHB};
 use super::*;
 use crate::trace::Direction;
 use std::collections::HashMap;

@@ -1,5 +1,5 @@
 use super::link::{malformed, ETHERTYPE_IPV4};
-use super::read::{
+use super::parse::{
     ts_to_nanos, BLOCK_EPB, BLOCK_IDB, BLOCK_SPB, PCAPNG_BOM, PCAPNG_SHB, PCAP_MAGIC_MICROS,
     PCAP_MAGIC_NANOS,
 };
@@ -204,4 +204,5 @@ fn epb(big: bool, iface: u32, ts: u64, data: &[u8]) -> Vec<u8> {
 mod classic;
 mod limits;
 mod pcapng;
+mod stream;
 mod write;
