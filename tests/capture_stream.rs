@@ -186,15 +186,19 @@ fn fixtures_stream_like_in_memory() {
 fn fixtures_reassemble_incrementally_like_whole() {
     for path in fixtures() {
         let file = std::fs::read(&path).unwrap();
-        // The fixtures' server port is on their first line of golden text output.
-        let golden = std::fs::read_to_string(path.with_extension("txt")).unwrap();
-        let port: u16 = golden
-            .lines()
-            .next()
-            .and_then(|l| l.strip_prefix("server port "))
-            .unwrap()
-            .parse()
-            .unwrap();
+        // The fixture's server port: in its `.port` file, or on the first line of its golden
+        // text output.
+        let port: u16 = match std::fs::read_to_string(path.with_extension("port")) {
+            Ok(p) => p.trim().parse().unwrap(),
+            Err(_) => std::fs::read_to_string(path.with_extension("txt"))
+                .unwrap()
+                .lines()
+                .next()
+                .and_then(|l| l.strip_prefix("server port "))
+                .unwrap()
+                .parse()
+                .unwrap(),
+        };
         let config = ReassemblyConfig {
             server_port: port,
             ..Default::default()
