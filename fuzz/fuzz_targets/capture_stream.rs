@@ -53,7 +53,9 @@ fuzz_target!(|data: &[u8]| {
         (Ok(items), Ok(mut s)) => {
             let mut items = items.into_iter();
             while let Some(got) = s.next_frame() {
-                let want = items.next().expect("the stream yields more than the reader");
+                let want = items
+                    .next()
+                    .expect("the stream yields more than the reader");
                 match (want, got) {
                     (Ok(a), Ok(b)) => assert_eq!(a, b),
                     (Err(a), Err(StreamError::Capture(b))) => assert_eq!(a, b),
