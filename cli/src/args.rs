@@ -123,6 +123,12 @@ pub struct TraceArgs {
     /// socket 127.0.0.1:50000 -> 127.0.0.1:3306.
     #[arg(long, value_name = "FILE")]
     pub trace_file: Option<PathBuf>,
+
+    /// At the end, print a digest of the session's requests to standard error: each
+    /// fingerprint's count, errors, rows, bytes and response times (as `mywire decode
+    /// --digest` does for a capture); can be combined with --trace.
+    #[arg(long)]
+    pub digest: bool,
 }
 
 /// Where and as whom to connect.

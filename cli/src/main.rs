@@ -56,7 +56,7 @@ fn main() -> ExitCode {
         }
     };
     // No trace flags: no tracer at all, so tracing costs nothing.
-    let (tracer, trace_file_error) = match trace::tracer_for(&args.trace, &opts) {
+    let (tracer, trace_file_error, digest) = match trace::tracer_for(&args.trace, &opts) {
         Ok(t) => t,
         Err(msg) => {
             eprintln!("{msg}");
@@ -75,6 +75,12 @@ fn main() -> ExitCode {
             false
         }
     };
+    if let Some(d) = digest.as_ref().and_then(|d| d.lock().ok()) {
+        eprint!(
+            "{}",
+            mywire::trace::digest::render_text(&d.rows(), d.dropped())
+        );
+    }
     let file_ok = match trace_file_error
         .as_ref()
         .and_then(|e| e.lock().ok()?.take())

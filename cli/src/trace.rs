@@ -11,7 +11,7 @@ use mywire::capture::offline::{decode_capture, DecodedConversation};
 use mywire::capture::pcap::read_capture_bytes;
 use mywire::capture::PcapngTracer;
 use mywire::trace::decode::Decoded;
-use mywire::trace::digest::{render_json, render_text, Digest};
+use mywire::trace::digest::{render_json, render_text, Digest, DigestTracer};
 use mywire::trace::format::{render, Format, Tee, WriterTracer};
 use mywire::trace::requests::RequestRecord;
 use mywire::trace::slowlog::{SlowLogEntry, SlowLogWriter};
@@ -103,9 +103,16 @@ pub fn pcap_addresses(opts: &Options) -> (SocketAddr, SocketAddr) {
     (client, server)
 }
 
-/// The tracer of the trace flags (`None` when tracing is off) and the error slot of the
-/// `--trace-file` writer.
-pub type Tracing = (Option<Box<dyn Tracer>>, Option<WriteError>);
+/// The tracer of the trace flags (`None` when tracing is off), the error slot of the
+/// `--trace-file` writer, and the `--digest` being recorded.
+pub type Tracing = (
+    Option<Box<dyn Tracer>>,
+    Option<WriteError>,
+    Option<Arc<Mutex<Digest>>>,
+);
+
+/// Most fingerprints a live `--digest` keeps.
+const LIVE_DIGEST_LIMIT: usize = 10_000;
 
 /// The tracer for the trace flags, or `None` when tracing is off (the session then runs
 /// without any tracing cost). Fails if the `--trace-file` cannot be created.
@@ -138,12 +145,18 @@ pub fn tracer_for(t: &TraceArgs, opts: &Options) -> Result<Tracing, String> {
         tracers.push(Box::new(p));
         watch = Some(error);
     }
+    let digest = t
+        .digest
+        .then(|| Arc::new(Mutex::new(Digest::new(LIVE_DIGEST_LIMIT))));
+    if let Some(d) = &digest {
+        tracers.push(Box::new(DigestTracer::new(d.clone())));
+    }
     let tracer: Option<Box<dyn Tracer>> = match tracers.len() {
         0 => None,
         1 => tracers.pop(),
         _ => Some(Box::new(Tee(tracers))),
     };
-    Ok((tracer, watch))
+    Ok((tracer, watch, digest))
 }
 
 /// `"conversation":N` first, then the rest of the packet's JSON object.

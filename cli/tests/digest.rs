@@ -377,3 +377,32 @@ fn pt_query_digest_agrees_with_our_digest_on_our_slow_log() {
     assert_eq!(text.matches("# Query_time: ").count(), 4);
     let _ = std::fs::remove_file(&log);
 }
+
+/// `--digest` on a live session: the requests of the session, grouped, on standard error at
+/// the end (results still on standard output).
+#[test]
+fn a_live_session_prints_its_digest() {
+    let script = "SELECT 1;\nSELECT 2;\nSELECT 3 FROM DUAL WHERE 0;\nSELECT 'x';\n";
+    let o = support::run_mywire(
+        &support::test_url(),
+        &["--digest", "--batch", "--force"],
+        Some(script),
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // An empty result prints nothing in batch mode, as mariadb's.
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "1\n1\n2\n2\nx\nx\n");
+    let err = String::from_utf8_lossy(&o.stderr);
+    let line = |fp: &str| -> Vec<String> {
+        err.lines()
+            .find(|l| l.ends_with(&format!("  {fp}")))
+            .unwrap_or_else(|| panic!("no line for {fp:?} in:\n{err}"))
+            .split_whitespace()
+            .map(str::to_string)
+            .collect()
+    };
+    // total, count, p50, p95, p99, max, rows, in/out bytes, errors, fingerprint…
+    assert_eq!(line("select ?")[1], "3", "SELECT 1, 2 and 'x'");
+    assert_eq!(line("select ?")[6], "3", "one row each");
+    assert_eq!(line("select ? from dual where ?")[1], "1");
+    assert_eq!(line("select ? from dual where ?")[6], "0");
+}

@@ -240,6 +240,51 @@ impl Digest {
     }
 }
 
+/// A live session's digest: a [`super::Tracer`] that decodes the session's packets as they go
+/// by, pairs each request with its response (`super::requests`) and records it, timed by the
+/// clock, in a digest the caller shares.
+pub struct DigestTracer {
+    conv: super::decode::Conversation,
+    requests: super::requests::Requests,
+    index: usize,
+    start: std::time::Instant,
+    digest: std::sync::Arc<std::sync::Mutex<Digest>>,
+}
+
+impl DigestTracer {
+    /// A tracer recording into `digest`.
+    pub fn new(digest: std::sync::Arc<std::sync::Mutex<Digest>>) -> Self {
+        DigestTracer {
+            conv: super::decode::Conversation::new(true),
+            requests: super::requests::Requests::new(),
+            index: 0,
+            start: std::time::Instant::now(),
+            digest,
+        }
+    }
+}
+
+impl super::Tracer for DigestTracer {
+    fn packet(&mut self, ev: &super::PacketEvent<'_>) {
+        let d = self.conv.packet(
+            ev.direction,
+            ev.seq,
+            bytes::Bytes::copy_from_slice(ev.payload),
+        );
+        let now = u64::try_from(self.start.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        if let Some(r) = self.requests.observe(&self.conv, &d, self.index, now) {
+            if let Ok(mut g) = self.digest.lock() {
+                g.record(&r.as_request());
+            }
+        }
+        self.index = self.index.saturating_add(1);
+    }
+
+    fn tls_started(&mut self) {
+        self.conv.tls_started();
+    }
+}
+
 /// Microseconds as a short human duration: `850us`, `12.3ms`, `4.56s`.
 fn duration(us: u64) -> String {
     match us {
