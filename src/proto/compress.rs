@@ -277,7 +277,7 @@ impl Engine {
             // An ERR sent as is, whole, with the server's counter (MySQL 8.0.24+'s 4031 to an
             // idle client): the server's last word, as uncompressed.
             // The decision waits for the whole packet, as uncompressed.
-            if !h.is_compressed() && h.compressed_len <= super::engine::LAST_WORD_MAX {
+            if !h.is_compressed() && h.compressed_len <= super::last_word::LAST_WORD_MAX {
                 if z.zin.len() < h.wire_len() {
                     return Ok(false);
                 }

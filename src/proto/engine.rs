@@ -6,7 +6,7 @@ use bytes::{Bytes, BytesMut};
 
 use crate::codec::binary::BinaryRowCells;
 use crate::codec::command::{Command, COM_QUERY, COM_QUIT};
-use crate::codec::frame::{peek_header, Frame, PacketCodec, HEADER};
+use crate::codec::frame::{Frame, PacketCodec, HEADER};
 use crate::codec::handshake::Handshake;
 use crate::codec::response::{ErrPacket, OkPacket};
 use crate::codec::resultset::{ColumnDefinition, RowCells};
@@ -22,10 +22,6 @@ use super::response::{expect_for, Expect, Response};
 use super::stmt::{new_engine_token, Statement};
 use super::stmt_cache::StmtCache;
 use super::{PipelineCursor, Step};
-
-/// Longest packet with an unexpected sequence id that is read whole to see whether it is an
-/// ERR (an ERR's message is at most 512 bytes: MYSQL_ERRMSG_SIZE).
-pub(super) const LAST_WORD_MAX: usize = 4096;
 
 /// Most pipelined commands in flight (written, response not yet complete).
 pub const PIPELINE_WINDOW: usize = 256;
@@ -296,56 +292,6 @@ impl Engine {
             });
         }
         Ok(Some(f))
-    }
-
-    /// The error for a frame the decoder refused: a protocol error, unless it is a whole ERR
-    /// packet with an unexpected sequence id. A server that gives up on a connection sends
-    /// its reason with the id its own counter has — MySQL 8.0.24+ tells an idle client
-    /// ER_CLIENT_INTERACTION_TIMEOUT (4031) with id 0, then closes — and clients take it as
-    /// the server's last word (MariaDB's net_serv.cc, `expect_error_packet`): the session
-    /// ends with that server error instead of a sequence mismatch.
-    ///
-    /// The decision waits until the whole packet has arrived (`None`: read more), so it does
-    /// not depend on how reads cut the stream; a packet longer than [`LAST_WORD_MAX`] is a
-    /// protocol error at once.
-    fn out_of_sequence(&mut self, e: ParseError) -> Option<Error> {
-        if e.kind == crate::codec::ErrorKind::SequenceMismatch {
-            if let Some((len, _)) = peek_header(&self.rbuf) {
-                if len <= LAST_WORD_MAX {
-                    if self.rbuf.len() < len.saturating_add(HEADER) {
-                        return None;
-                    }
-                    let rbuf = std::mem::take(&mut self.rbuf);
-                    if let Some(err) = self.last_word(&rbuf) {
-                        return Some(err);
-                    }
-                    self.rbuf = rbuf;
-                }
-            }
-        }
-        Some(self.proto(e))
-    }
-
-    /// The server error in `framed` (a whole packet, header included) when it is an ERR: the
-    /// server's last word, which breaks the session (see [`Engine::out_of_sequence`]).
-    pub(super) fn last_word(&mut self, framed: &[u8]) -> Option<Error> {
-        let (len, seq) = peek_header(framed)?;
-        let end = len.saturating_add(HEADER);
-        let payload = framed
-            .get(HEADER..end)
-            .filter(|p| p.first() == Some(&0xFF))?;
-        let err = crate::codec::response::parse_err(payload).ok()?;
-        if let Some(t) = self.tracer.as_mut() {
-            t.packet(&PacketEvent {
-                direction: Direction::ServerToClient,
-                seq,
-                phase: self.phase,
-                payload,
-            });
-        }
-        let err = server_error(err);
-        self.mark_broken_always(&err);
-        Some(err)
     }
 
     /// Queues one logical packet (the concatenation of `parts`) with the running sequence id.

@@ -39,6 +39,7 @@ mod compress;
 mod connect;
 mod cursor;
 mod engine;
+mod last_word;
 mod metadata;
 mod pipeline;
 mod raw;

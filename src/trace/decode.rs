@@ -589,14 +589,6 @@ impl Conversation {
         self.next_owed();
         Ok(())
     }
-
-    fn secret(&self, b: &[u8]) -> Value {
-        if self.redact {
-            Value::Redacted(b.len())
-        } else {
-            Value::Str(hex(b))
-        }
-    }
 }
 
 #[cfg(test)]

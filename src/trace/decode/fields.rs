@@ -174,3 +174,14 @@ pub(super) fn push_err(f: &mut Vec<(&'static str, Value)>, e: &ErrPacket) {
     }
     f.push(("message", Value::Str(e.message.clone())));
 }
+
+impl super::Conversation {
+    /// A secret's field: redacted (its length only) unless the conversation shows secrets.
+    pub(super) fn secret(&self, b: &[u8]) -> Value {
+        if self.redact {
+            Value::Redacted(b.len())
+        } else {
+            Value::Str(hex(b))
+        }
+    }
+}
