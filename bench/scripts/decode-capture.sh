@@ -3,14 +3,16 @@
 # capture of real MySQL traffic on loopback (dumpcap, while parallel `mariadb` clients run a
 # workload of varied queries against a throwaway MariaDB), then times, in the same run,
 #   tshark -r FILE -d tcp.port==P,mysql -T fields -e mysql.query
-#   mywire decode FILE --port P
+#   mywire decode FILE --port P                 (every packet as text, to /dev/null)
+#   mywire decode FILE --port P --digest        (the digest of every request)
+#   cat FILE | mywire decode - --port P --digest  (the same from standard input)
 # under /usr/bin/time -v (wall time, CPU, peak RSS). The capture stays under /tmp.
 # usage: bench/scripts/decode-capture.sh [OUT.md]     (default: bench-decode-<date>.md)
 #   SIZE_MB=1024 (capture size; dumpcap stops there)  CLIENTS=4 (parallel workload clients)
 #   MYWIRE=target/release/mywire  CAPTURE=/tmp/mywire-decode-bench.pcapng
 #   KEEP=1 (reuse an existing $CAPTURE and $CAPTURE.port instead of recording a new one)
-#   PROBE=0 (skip the third row: bench/scripts/stream-probe.rs, the streaming reader and
-#            incremental reassembly of this checkout without the MySQL decoder)
+#   PROBE=1 (add a row: bench/scripts/stream-probe.rs, the streaming reader and incremental
+#            reassembly of this checkout without the MySQL decoder)
 # Needs root or CAP_NET_RAW for dumpcap, mariadb-server + mariadb-client, tshark, python3.
 set -eu
 cd "$(dirname "$0")/../.."
@@ -30,7 +32,7 @@ cleanup() {
 trap cleanup EXIT
 [ -x "$MYWIRE" ] || cargo build --release -p mywire-cli
 PROBE_DIR=/tmp/mywire-stream-probe
-if [ "${PROBE:-1}" = 1 ]; then
+if [ "${PROBE:-0}" = 1 ]; then
   mkdir -p "$PROBE_DIR/src"
   cp bench/scripts/stream-probe.rs "$PROBE_DIR/src/main.rs"
   printf '[package]\nname = "stream-probe"\nversion = "0.0.0"\nedition = "2021"\n[dependencies]\nmywire = { path = "%s", features = ["capture"] }\n[workspace]\n' \
@@ -139,10 +141,14 @@ cat "$CAPTURE" > /dev/null   # both read it from the page cache
   echo "|---|---|---|---|---|"
   timed tshark "$TMP/tshark.out" tshark -r "$CAPTURE" -d "tcp.port==$PORT,mysql" -T fields -e mysql.query
   timed mywire /dev/null "$MYWIRE" decode "$CAPTURE" --port "$PORT"
-  [ "${PROBE:-1}" = 1 ] && timed stream-probe "$TMP/probe.out" "$PROBE_DIR/target/release/stream-probe" "$CAPTURE" "$PORT"
+  timed mywire-digest "$TMP/digest.out" "$MYWIRE" decode "$CAPTURE" --port "$PORT" --digest
+  timed mywire-stdin-digest "$TMP/digest-stdin.out" sh -c "cat '$CAPTURE' | '$MYWIRE' decode - --port $PORT --digest"
+  [ "${PROBE:-0}" = 1 ] && timed stream-probe "$TMP/probe.out" "$PROBE_DIR/target/release/stream-probe" "$CAPTURE" "$PORT"
   echo
   # Untimed check that both saw the same queries: mywire's COM_QUERY packets (JSON lines).
   queries=$("$MYWIRE" decode "$CAPTURE" --port "$PORT" --format json 2>/dev/null | grep -c '"type":"COM_QUERY"' || true)
-  [ "${PROBE:-1}" = 1 ] && echo "stream-probe: $(cat "$TMP/probe.out")"
+  cmp -s "$TMP/digest.out" "$TMP/digest-stdin.out" && echo "The digests from the file and from standard input are identical." || echo "The digests from the file and from standard input DIFFER."
+  echo "Digest: $(grep -c . "$TMP/digest.out") lines; its top fingerprints:"; echo; echo '```'; head -8 "$TMP/digest.out"; echo '```'; echo
+  [ "${PROBE:-0}" = 1 ] && echo "stream-probe: $(cat "$TMP/probe.out")"
   echo "Queries: tshark printed $(grep -c . "$TMP/tshark.out" || true) non-empty mysql.query lines, mywire decoded $queries COM_QUERY packets (an untimed second run with --format json). In the timed run mywire's text output went to /dev/null, tshark's to a file under /tmp."
 } | tee "$OUT"

@@ -458,7 +458,7 @@ mod tests {
         match a.command {
             Some(Command::Decode(d)) => {
                 assert_eq!(d.capture, PathBuf::from("-"));
-                assert_eq!(d.port, 3310);
+                assert_eq!(d.ports, [3310]);
                 assert_eq!(d.format, TraceFormat::Json);
                 assert!(d.hex && !d.secrets);
             }
@@ -466,8 +466,18 @@ mod tests {
         }
         let a = parse(&["decode", "cap.pcap"]).unwrap();
         assert!(
-            matches!(a.command, Some(Command::Decode(d)) if d.port == 3306 && d.format == TraceFormat::Text)
+            matches!(a.command, Some(Command::Decode(d)) if d.ports == [3306] && d.format == TraceFormat::Text)
         );
+        let a = parse(&[
+            "decode",
+            "cap.pcap",
+            "--port",
+            "3307,3308",
+            "--port",
+            "3309",
+        ])
+        .unwrap();
+        assert!(matches!(a.command, Some(Command::Decode(d)) if d.ports == [3307, 3308, 3309]));
         // Without a subcommand the connection flags work as before; a database named like the
         // subcommand needs -D, or comes after another flag.
         let a = parse(&["-uroot", "decode"]).unwrap();

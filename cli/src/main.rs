@@ -10,6 +10,7 @@
 
 mod args;
 mod batch;
+mod decode;
 mod interactive;
 mod run;
 mod splitter;
@@ -32,7 +33,7 @@ pub const OUT_BUFFER: usize = 256 * 1024;
 fn main() -> ExitCode {
     let args = Args::parse();
     if let Some(Command::Decode(d)) = &args.command {
-        return ExitCode::from(trace::decode(d));
+        return ExitCode::from(decode::decode(d));
     }
     let mut opts = match args
         .connect

@@ -778,13 +778,22 @@ fn compare_with_tshark(cap: &Capture, results: bool) -> Vec<String> {
         ]))
     };
     let lines = decode_json(&cap.file, port);
-    let headers: Vec<&Json> = lines.iter().filter(|l| l.get("dir").is_none()).collect();
+    // Objects without `dir`: each conversation's header, notes (`Note`) and end (`End`).
+    let headers: Vec<&Json> = lines
+        .iter()
+        .filter(|l| l.get("dir").is_none() && l.get("type").is_none())
+        .collect();
     assert_eq!(headers.len(), 1, "one conversation: {headers:?}");
     assert_eq!(
         headers[0].get("started_mid_stream"),
         Some(&Json::Bool(false))
     );
-    assert_eq!(headers[0].get("damaged"), Some(&Json::Bool(false)));
+    let ends: Vec<&Json> = lines
+        .iter()
+        .filter(|l| l.str("type") == Some("End"))
+        .collect();
+    assert_eq!(ends.len(), 1, "one conversation: {ends:?}");
+    assert_eq!(ends[0].get("damaged"), Some(&Json::Bool(false)));
     let packets: Vec<&Json> = lines.iter().filter(|l| l.get("dir").is_some()).collect();
     for p in &packets {
         assert_eq!(p.keys()[0], "conversation");

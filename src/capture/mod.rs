@@ -10,6 +10,8 @@
 //! - [`reassembly`]: captured TCP segments → per-direction, in-order byte streams (whole, or
 //!   incrementally with [`reassembly::Reassembler::drain`]).
 //! - [`compressed`]: one direction's compressed packets, cut and inflated.
+//! - [`decoder`]: frames → decoded conversations as the capture is read
+//!   ([`decoder::CaptureDecoder`]: flat memory on an endless stream).
 //! - [`offline`]: a capture file → decoded MySQL conversations ([`offline::decode_capture`]).
 //! - [`PcapngTracer`]: a [`Tracer`](crate::trace::Tracer) that writes a live session as pcapng.
 
@@ -22,6 +24,7 @@
 )]
 
 pub mod compressed;
+pub mod decoder;
 pub mod offline;
 pub mod pcap;
 pub mod reassembly;

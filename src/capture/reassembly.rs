@@ -296,12 +296,21 @@ impl Reassembler {
     /// Flushes every flow (remaining gaps are reported and skipped) and returns the
     /// conversations in order of their first segment.
     pub fn finish(self) -> Vec<Conversation> {
+        self.finish_with_ids().into_iter().map(|(_, c)| c).collect()
+    }
+
+    /// [`finish`](Self::finish), each conversation with its number (as
+    /// [`ConversationUpdate::id`] gives it).
+    pub fn finish_with_ids(self) -> Vec<(u64, Conversation)> {
         let ts = self.last_ts;
-        self.convs
+        let mut convs = self.convs;
+        // In order of first segment ([`Reassembler::push_and_take`] reorders them).
+        convs.sort_by_key(|c| c.id);
+        convs
             .into_iter()
             .map(|mut c| {
                 flush(&mut c, ts);
-                c.conv
+                (c.id, c.conv)
             })
             .collect()
     }

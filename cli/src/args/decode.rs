@@ -18,9 +18,16 @@ pub struct DecodeArgs {
     #[arg(value_name = "CAPTURE")]
     pub capture: PathBuf,
 
-    /// The server's TCP port: conversations with this port on either side are decoded.
-    #[arg(long, value_name = "PORT", default_value_t = 3306)]
-    pub port: u16,
+    /// The servers' TCP ports (a list, or the option repeated): conversations with one of them
+    /// on either side are decoded; other traffic is counted in the summary of what was skipped.
+    #[arg(
+        long = "port",
+        value_name = "PORT",
+        value_delimiter = ',',
+        action = ArgAction::Append,
+        default_value = "3306"
+    )]
+    pub ports: Vec<u16>,
 
     /// Output format: one text line per packet, or JSON lines.
     #[arg(long, value_enum, value_name = "FORMAT", default_value_t = TraceFormat::Text)]

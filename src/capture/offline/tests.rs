@@ -3,12 +3,14 @@
 use super::*;
 use crate::capture::pcap::PcapngWriter;
 use crate::codec::flags::{CapabilityFlags, ColumnFlags, ColumnType, MariaDbCapabilities};
+use crate::codec::frame::PacketCodec;
 use crate::codec::handshake::{
     encode_handshake, encode_handshake_response, encode_ssl_request, Handshake, HandshakeResponse,
 };
 use crate::codec::response::{encode_ok, OkPacket};
 use crate::codec::resultset::{encode_row, ColumnFields};
 use crate::codec::StatusFlags;
+use bytes::BytesMut;
 
 const CAPS: CapabilityFlags = CapabilityFlags(0x01ae_a205 | (1 << 24) | (1 << 23));
 

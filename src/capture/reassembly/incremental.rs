@@ -93,7 +93,59 @@ impl Reassembler {
         }
         self.dropped
             .retain(|_, at| now.saturating_sub(*at) < config.linger_nanos);
+        // In order of first segment ([`push_and_take`](Self::push_and_take) reorders the
+        // conversations held).
+        out.sort_by_key(|u| u.id);
         out
+    }
+
+    /// Feeds one segment (as [`push`](Self::push)) and takes at once what its conversation
+    /// gained: `None` when the segment brought no event and started no conversation (an ACK, a
+    /// retransmission, a late segment of a dropped conversation). A conversation the segment
+    /// closed (its second FIN, or a RST) is flushed, returned as `finished` and dropped, as
+    /// [`drain`](Self::drain) would; idle ones are left to `drain`, which a caller of this
+    /// method calls now and then (its updates then hold only what the idle conversations'
+    /// flushes added).
+    ///
+    /// This is what a decoder of an endless capture uses: each segment's bytes are decoded
+    /// (and printed) as they arrive, and no conversation is visited but the segment's own.
+    pub fn push_and_take(&mut self, seg: &TcpSegment<'_>) -> Option<ConversationUpdate> {
+        let created = self.created;
+        self.push(seg);
+        let key = if seg.src <= seg.dst {
+            (seg.src, seg.dst)
+        } else {
+            (seg.dst, seg.src)
+        };
+        let i = self.index.get(&key).copied()?;
+        let now = self.last_ts;
+        let c = self.convs.get_mut(i)?;
+        let new = self.created != created;
+        if c.closed {
+            flush(c, now);
+        }
+        if c.conv.events.is_empty() && !c.closed && !new {
+            return None;
+        }
+        let events = std::mem::take(&mut c.conv.events);
+        let update = ConversationUpdate {
+            id: c.id,
+            conversation: Conversation {
+                events,
+                ..c.conv.clone()
+            },
+            finished: c.closed,
+        };
+        if update.finished {
+            self.dropped.insert(key, now);
+            self.index.remove(&key);
+            self.convs.swap_remove(i);
+            // The conversation moved into slot `i` (if any) is found there from now on.
+            if let Some(moved) = self.convs.get(i) {
+                self.index.insert(tuple(&moved.conv), i);
+            }
+        }
+        Some(update)
     }
 
     /// Conversations held (not yet dropped by [`drain`](Self::drain)).
