@@ -464,3 +464,6 @@ impl CaptureDecoder {
         });
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -303,4 +303,4 @@ pub fn decode_compressed_streams<'a>(
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -22,7 +22,7 @@ fn framed(seq: u8, payload: &[u8]) -> Vec<u8> {
     b.to_vec()
 }
 
-fn greeting() -> Vec<u8> {
+pub(crate) fn greeting() -> Vec<u8> {
     greeting_with(CapabilityFlags(0x81fff7fe))
 }
 
@@ -45,7 +45,7 @@ fn greeting_with(capabilities: CapabilityFlags) -> Vec<u8> {
     framed(0, &b)
 }
 
-fn login() -> Vec<u8> {
+pub(crate) fn login() -> Vec<u8> {
     login_with(CAPS, None)
 }
 
@@ -67,7 +67,7 @@ fn login_with(capabilities: CapabilityFlags, zstd_level: Option<u8>) -> Vec<u8> 
     framed(1, &b)
 }
 
-fn ok(seq: u8, header: u8) -> Vec<u8> {
+pub(crate) fn ok(seq: u8, header: u8) -> Vec<u8> {
     let mut b = BytesMut::new();
     encode_ok(
         &OkPacket {
@@ -81,7 +81,7 @@ fn ok(seq: u8, header: u8) -> Vec<u8> {
     framed(seq, &b)
 }
 
-fn query_and_result() -> (Vec<u8>, Vec<u8>) {
+pub(crate) fn query_and_result() -> (Vec<u8>, Vec<u8>) {
     let q = framed(0, b"\x03SELECT 1 AS a");
     let mut r = framed(1, &[1]);
     let mut col = BytesMut::new();
