@@ -132,14 +132,7 @@ impl<'r> Runner<'r> {
                 return self.command(cmd, &st.sql);
             }
         }
-        // The client shows a statement that ended with the input with its newline (in the
-        // XML `statement` attribute).
-        let shown = if st.last {
-            format!("{}\n", st.sql)
-        } else {
-            st.sql.clone()
-        };
-        self.run_sql(&st.sql, &shown, st.ego, st.line)
+        self.run_sql(&st.sql, &st.shown, st.ego, st.line)
     }
 
     /// Runs SQL and prints its results, then its warnings with `--show-warnings`.
@@ -241,11 +234,16 @@ impl<'r> Runner<'r> {
         }
     }
 
-    /// A client-side error (`ERROR: USE must be followed by a database name`).
-    fn client_error(&mut self, msg: &str) -> Flow {
+    /// A client-side error (`ERROR: USE must be followed by a database name`): the client
+    /// goes on after most (`stops`: false), as it does after a bad `use` or `delimiter`.
+    fn client_error(&mut self, msg: &str, stops: bool) -> Flow {
         let line = self.splitter.lines();
         eprintln!("ERROR{}: {msg}", self.at_line(line));
-        self.after_error(false)
+        if stops {
+            self.after_error(false)
+        } else {
+            Flow::Go
+        }
     }
 
     /// An informational line (`Database changed`), printed at the prompt only.
@@ -272,12 +270,11 @@ impl<'r> Runner<'r> {
         {
             return;
         }
-        let mut out = String::new();
         for r in &rows {
             let get = |i: usize| r.get(i).map(String::as_str).unwrap_or("");
-            out.push_str(&format!("{} (Code {}): {}\n", get(0), get(1), get(2)));
+            let line = format!("{} (Code {}): {}", get(0), get(1), get(2));
+            println!("{}", terminal_safe(&line));
         }
-        print!("{}", terminal_safe(&out));
     }
 
     /// Runs a client command; `text` is its line (or statement).
@@ -290,16 +287,17 @@ impl<'r> Runner<'r> {
             }
             Cmd::Go | Cmd::Ego => {
                 if !self.style.batch {
-                    return self.client_error("No query specified\n");
+                    return self.client_error("No query specified\n", true);
                 }
                 Flow::Go
             }
             Cmd::Delimiter => match commands::first_arg(text) {
                 None => self.client_error(
                     "DELIMITER must be followed by a 'delimiter' character or string",
+                    false,
                 ),
                 Some(d) if d.contains('\\') => {
-                    self.client_error("DELIMITER cannot contain a backslash character")
+                    self.client_error("DELIMITER cannot contain a backslash character", false)
                 }
                 Some(d) => {
                     self.splitter.set_delimiter(&d);
@@ -314,7 +312,13 @@ impl<'r> Runner<'r> {
                     &self.endpoint,
                     self.splitter.delimiter(),
                 ));
-                print!("{}", terminal_safe(&s));
+                for line in s.split_inclusive('\n') {
+                    let (text, nl) = match line.strip_suffix('\n') {
+                        Some(t) => (t, "\n"),
+                        None => (line, ""),
+                    };
+                    print!("{}{nl}", terminal_safe(text));
+                }
                 Flow::Go
             }
             Cmd::Help => {
@@ -370,7 +374,7 @@ impl<'r> Runner<'r> {
 
     fn use_database(&mut self, text: &str) -> Flow {
         let Some(db) = commands::first_arg(text) else {
-            return self.client_error("USE must be followed by a database name");
+            return self.client_error("USE must be followed by a database name", false);
         };
         let sql = format!("USE `{}`", db.replace('`', "``"));
         let line = self.splitter.lines();
@@ -394,16 +398,19 @@ impl<'r> Runner<'r> {
     fn source(&mut self, text: &str) -> Flow {
         let name = commands::rest_arg(text);
         if name.is_empty() {
-            return self.client_error("Usage: \\. <filename> | source <filename>");
+            return self.client_error("Usage: \\. <filename> | source <filename>", true);
         }
         if self.depth >= MAX_SOURCE_DEPTH {
-            return self.client_error("source files nested too deeply");
+            return self.client_error("source files nested too deeply", true);
         }
         let file = match std::fs::File::open(&name) {
             Ok(f) => f,
             Err(e) => {
                 let code = e.raw_os_error().unwrap_or(0);
-                return self.client_error(&format!("Failed to open file '{name}', error: {code}"));
+                return self.client_error(
+                    &format!("Failed to open file '{name}', error: {code}"),
+                    true,
+                );
             }
         };
         let saved_splitter = std::mem::take(&mut self.splitter);

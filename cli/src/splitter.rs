@@ -21,8 +21,9 @@ pub struct Statement {
     pub line: usize,
     /// It ended with `\G`: print its results vertically.
     pub ego: bool,
-    /// It ended with the input, not with a delimiter.
-    pub last: bool,
+    /// The text as the client quotes it in XML output: the whitespace before the
+    /// delimiter kept, and the newline of the last line when the input ended it.
+    pub shown: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -239,7 +240,7 @@ impl Splitter {
         let mut out = Vec::new();
         self.emit(&mut out, false);
         self.state = State::Normal;
-        out.pop().map(|s| Statement { last: true, ..s })
+        out.pop()
     }
 
     fn mark(&mut self) {
@@ -251,12 +252,11 @@ impl Splitter {
     fn emit(&mut self, out: &mut Vec<Statement>, ego: bool) {
         let sql = std::mem::take(&mut self.buf);
         if let Some(line) = self.start.take() {
-            let sql = sql.trim();
             out.push(Statement {
-                sql: sql.to_string(),
+                sql: sql.trim().to_string(),
                 line,
                 ego,
-                last: false,
+                shown: sql.trim_start().to_string(),
             });
         }
     }
