@@ -153,6 +153,11 @@ impl Spec {
     ) {
         for (i, c) in cluster.char_indices() {
             let after = cluster.get(i + c.len_utf8()..).unwrap_or_default();
+            // `-N` is `--skip-column-names`, that is `--column-names=0`.
+            if c == 'N' && self.is_boolean("column-names") {
+                out.push("--column-names=0".into());
+                continue;
+            }
             match self.short.get(&c) {
                 Some((Kind::Flag, _)) => out.push(format!("-{c}").into()),
                 Some((Kind::Optional, long)) => {
@@ -213,7 +218,7 @@ mod tests {
         assert_eq!(norm(&["-p"], c), ["--password"]);
         assert_eq!(norm(&["-psecret", "db"], c), ["--password=secret", "db"]);
         assert_eq!(norm(&["-p", "db"], c), ["--password", "db"]);
-        assert_eq!(norm(&["-Np"], c), ["-N", "--password"]);
+        assert_eq!(norm(&["-Np"], c), ["--column-names=0", "--password"]);
         assert_eq!(norm(&["-BE"], c), ["--batch", "--vertical"]);
         assert_eq!(norm(&["--password=x"], c), ["--password=x"]);
         assert_eq!(norm(&["--skip-password"], c), ["--password="]);
@@ -231,7 +236,7 @@ mod tests {
                 &["--skip-column-names", "--skip-vertical", "--enable-force"],
                 c
             ),
-            ["--skip-column-names", "--vertical=0", "--force=1"]
+            ["--column-names=0", "--vertical=0", "--force=1"]
         );
         assert_eq!(
             norm(

@@ -245,7 +245,7 @@ fn style_of(args: &Args, force_survives: bool) -> Style {
         verbose: o.verbose,
         tables: on(args.table),
         vertical: on(o.vertical),
-        column_names: !o.skip_column_names && o.column_names != Some(false),
+        column_names: o.column_names != Some(false),
         raw: on(o.raw),
         html: on(o.html),
         xml: on(o.xml),

@@ -12,7 +12,8 @@
 //! - Lines: `[group]`, `name`, `name = value` (`_` and `-` alike in names), `#` / `;` comment
 //!   lines, `#` comments after a value (outside quotes), values in `'…'` / `"…"`, the escapes
 //!   `\b \t \n \r \\ \s \" \'`; `!include FILE` and `!includedir DIR` (its `*.cnf` files in
-//!   name order); a missing included file is skipped, as mariadb skips it.
+//!   name order; relative names from the current directory, as mariadb takes them); a missing
+//!   included file is skipped, a missing included directory is an error, as in mariadb.
 //! - Errors are the mariadb client's: an option before any group, a bad group line, a missing
 //!   `--defaults-file`; each names the file (and line).
 
@@ -47,6 +48,8 @@ pub enum OptFileError {
     BadGroup { path: PathBuf, line: usize },
     /// A leading defaults option without its value (`--defaults-file` alone).
     MissingValue(String),
+    /// An `!includedir` that cannot be listed: the directory as written, errno, reason.
+    Dir(String, i32, String),
 }
 
 impl fmt::Display for OptFileError {
@@ -66,6 +69,11 @@ impl fmt::Display for OptFileError {
                 path.display()
             ),
             OptFileError::MissingValue(o) => write!(f, "error: {o} needs a value"),
+            // With the bell the mariadb client rings for this one.
+            OptFileError::Dir(d, errno, why) => write!(
+                f,
+                "\u{7}mywire: Can't read dir of '{d}' (Errcode: {errno} \"{why}\")"
+            ),
         }?;
         // The mariadb client's second line.
         write!(f, "\nFatal error in defaults handling. Program aborted")
@@ -286,18 +294,27 @@ impl Reader {
         if arg.is_empty() {
             return Ok(());
         }
-        // A relative include is taken from the including file's directory.
-        let target = match path.parent() {
-            Some(dir) => dir.join(arg),
-            None => PathBuf::from(arg),
-        };
+        let _ = path;
+        let target = PathBuf::from(arg);
         match word {
             "include" => {
                 self.file(&target, depth + 1)?;
             }
             "includedir" => {
-                let Ok(entries) = std::fs::read_dir(&target) else {
-                    return Ok(());
+                let entries = match std::fs::read_dir(&target) {
+                    Ok(e) => e,
+                    Err(e) => {
+                        let why = e.to_string();
+                        let why = match why.rfind(" (os error ") {
+                            Some(i) => why.get(..i).unwrap_or_default().to_string(),
+                            None => why,
+                        };
+                        return Err(OptFileError::Dir(
+                            arg.to_string(),
+                            e.raw_os_error().unwrap_or(0),
+                            why,
+                        ));
+                    }
                 };
                 let mut files: Vec<PathBuf> = entries
                     .filter_map(|e| e.ok().map(|e| e.path()))
@@ -450,7 +467,10 @@ mod tests {
         std::fs::write(dir.join("extra.cnf"), "[client]\nuser=extra\n").unwrap();
         std::fs::write(
             dir.join("only.cnf"),
-            "[client]\nuser=only\n!include inc/a.cnf\n!includedir inc\n",
+            format!(
+                "[client]\nuser=only\n!include {0}/inc/a.cnf\n!includedir {0}/inc\n",
+                dir.display()
+            ),
         )
         .unwrap();
         std::fs::write(dir.join("inc/a.cnf"), "[mysql]\nport=1\n").unwrap();

@@ -17,12 +17,9 @@ pub struct OutputArgs {
     #[arg(short = 'E', long, num_args = 0..=1, require_equals = true, default_missing_value = "1", value_parser = parse_bool, value_name = "BOOL")]
     pub vertical: Option<bool>,
 
-    /// Do not print column names.
-    #[arg(short = 'N', long)]
-    pub skip_column_names: bool,
-
-    /// Print column names (the default).
-    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "1", value_parser = parse_bool, value_name = "BOOL", hide = true)]
+    /// Print column names (the default); `-N` / `--skip-column-names`: do not (the last of
+    /// them wins, as in the mariadb client).
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "1", value_parser = parse_bool, value_name = "BOOL")]
     pub column_names: Option<bool>,
 
     /// Tab-separated output without the escapes (a TAB in a value prints as a TAB).
