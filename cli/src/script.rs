@@ -317,7 +317,9 @@ impl<'r> Runner<'r> {
                         Some(t) => (t, "\n"),
                         None => (line, ""),
                     };
-                    print!("{}{nl}", terminal_safe(text));
+                    // The layout's TABs stay; anything else the server put in is escaped.
+                    let safe: Vec<_> = text.split('\t').map(terminal_safe).collect();
+                    print!("{}{nl}", safe.join("\t"));
                 }
                 Flow::Go
             }
