@@ -192,12 +192,12 @@ fn connection(args: &Args, cmd_only: Option<&Args>) -> Result<Options, Error> {
     connect.apply_to(&mut o)?;
     mariadb.apply_to(&mut o)?;
     match mariadb.socket_protocol()? {
+        // `-h HOST` other than localhost means TCP, as in the mariadb client (even with
+        // --protocol=SOCKET).
+        _ if connect.host.as_deref().is_some_and(|h| h != "localhost") => o.socket = None,
         Some(false) => o.socket = None,
         Some(true) if o.socket.is_none() => o.set("socket", DEFAULT_SOCKET)?,
-        Some(true) => {}
-        // `-h HOST` other than localhost means TCP, as in the mariadb client.
-        None if connect.host.as_deref().is_some_and(|h| h != "localhost") => o.socket = None,
-        None => {}
+        Some(true) | None => {}
     }
     match &connect.password {
         Some(None) => {
