@@ -22,14 +22,23 @@ pub const DEFAULT_URL: &str = "mysql://root@127.0.0.1:3306";
 
 /// mywire: run SQL on a MySQL/MariaDB server and print the results.
 ///
-/// Statements come from `-e`, or else from standard input (`;`-terminated). Output is an
-/// aligned table, or tab-separated with `--batch` (the default when standard input is not a
-/// terminal and `-e` is not given), escaped like `mariadb --batch`.
+/// Statements come from `-e`, or else from standard input (`;`-terminated), or from the
+/// prompt when standard input and output are a terminal. Options, option files and output
+/// are the mariadb client's: tab-separated and escaped like `mariadb --batch` when either
+/// is not a terminal (or with -B / -e), aligned tables (-t) and summaries as the client
+/// prints them otherwise; see README.md, "mariadb client compatibility".
+///
+/// Option files: /etc/my.cnf, /etc/mysql/my.cnf, --defaults-extra-file, ~/.my.cnf; groups
+/// [client] [client-server] [client-mariadb] [mysql] [mariadb-client] [mywire]. Given first:
+/// --no-defaults, --defaults-file=F, --defaults-extra-file=F, --defaults-group-suffix=S,
+/// --print-defaults.
 ///
 /// `mywire decode CAPTURE` decodes the MySQL conversations of a pcap/pcapng capture instead
 /// (`mywire decode --help`).
 ///
-/// Environment: DATABASE_URL (the URL when --url is not given); SSLKEYLOGFILE (as in curl:
+/// Environment: DATABASE_URL (the URL when --url is not given; a URL names the whole
+/// connection, option files then change none of it); MYSQL_PWD, MYSQL_HOST, MYSQL_TCP_PORT,
+/// MYSQL_UNIX_PORT (below option files and flags, without a URL); SSLKEYLOGFILE (as in curl:
 /// append the TLS session secrets to that file when neither --ssl-key-log nor the URL's
 /// ssl-key-log names one; the mywire library itself never reads SSLKEYLOGFILE).
 #[derive(Parser, Debug)]
