@@ -94,6 +94,12 @@ pub struct Args {
     /// `PREPARE`, `EXECUTE`) is an error; run it without --prepared.
     #[arg(long)]
     pub prepared: bool,
+
+    /// Send the `-e` text as one COM_QUERY (several statements make one multi-statement
+    /// query, their results printed in turn) instead of statement by statement as the mariadb
+    /// client does (not with --prepared, which runs statements one by one).
+    #[arg(long)]
+    pub one_query: bool,
 }
 
 /// Subcommands.

@@ -293,6 +293,7 @@ fn run_session(
         place,
     );
     let flow = match &args.execute {
+        Some(sql) if args.one_query && !args.prepared => runner.sql(sql, false, 1),
         Some(sql) => {
             let mut flow = Flow::Go;
             for line in sql.split_inclusive('\n') {
