@@ -262,8 +262,9 @@ impl Reader {
                         line: line_no,
                     });
                 };
-                let name = rest.get(..end).unwrap_or_default().trim();
-                in_group = Some(self.groups.iter().any(|g| g == name));
+                // As mariadb: trailing spaces go, leading ones stay; case does not matter.
+                let name = rest.get(..end).unwrap_or_default().trim_end();
+                in_group = Some(self.groups.iter().any(|g| g.eq_ignore_ascii_case(name)));
                 continue;
             }
             match in_group {
@@ -338,7 +339,7 @@ fn setting(line: &str) -> Option<Setting> {
         Some((n, v)) => (n.trim_end(), Some(unquote(v.trim()))),
         None => (line, None),
     };
-    if name.is_empty() {
+    if name.is_empty() && value.is_none() {
         return None;
     }
     Some(Setting {
@@ -439,6 +440,8 @@ mod tests {
             ]
         );
         assert_eq!(read("[other]\nx=1\n").unwrap(), Vec::<String>::new());
+        assert_eq!(read("[ mysql]\nx=1\n").unwrap(), Vec::<String>::new());
+        assert_eq!(read("[MySQL  ]\nx\n=v\n").unwrap(), ["--x", "--=v"]);
     }
 
     #[test]

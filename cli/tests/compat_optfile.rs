@@ -81,6 +81,17 @@ fn print_defaults_reads_the_files_mariadb_reads() {
     std::fs::write(home.join("conf.d/c.txt"), "[mysql]\nnot-read\n").unwrap();
     std::fs::write(home.join("extra.cnf"), "[client]\nuser=extra\n").unwrap();
     std::fs::write(home.join("only.cnf"), "[client]\nuser=only\n").unwrap();
+    // Lines at the edges of the syntax: quotes that do not pair, `#` in and out of quotes,
+    // doubled `=`, group names with spaces and in capitals.
+    std::fs::write(
+        home.join("tricky.cnf"),
+        "[client]\na = \"value\" # comment\nb=  'x' 'y'\nc=\"abc\nd=abc\"\ne=it's\n\
+         f = a\\\\b\\qc\\\ng=#notcomment\nh = \"q#x\"  # real\n  i  =  spaced value  \nj==x\n\
+         [ mysql ]\nk\n[MySQL  ]\n=novalue\nl=\\\"quoted\\\"\nm='single \"double\"'\n\
+         [client]   trailing junk\nn=1\n",
+    )
+    .unwrap();
+    let tricky = format!("--defaults-file={}", home.join("tricky.cnf").display());
     let extra = format!("--defaults-extra-file={}", home.join("extra.cnf").display());
     let only = format!("--defaults-file={}", home.join("only.cnf").display());
     for args in [
@@ -90,6 +101,7 @@ fn print_defaults_reads_the_files_mariadb_reads() {
         vec!["--defaults-group-suffix=_x", "--print-defaults"],
         vec![&only, &extra, "--print-defaults"],
         vec!["--no-defaults", "--print-defaults"],
+        vec![&tricky, "--print-defaults"],
     ] {
         let Some(mut m) = mariadb(&home) else { return };
         let m = m.args(&args).output().unwrap();
@@ -107,6 +119,8 @@ fn bad_option_files_are_the_same_errors() {
         ("nogroup.cnf", "\n\nuser=x\n"),
         ("badgroup.cnf", "[client]\nuser=x\n[mysql\n"),
         ("nodir.cnf", "[client]\n!includedir no/such/dir\n"),
+        // A byte order mark is not skipped: the first line is no group.
+        ("bom.cnf", "\u{feff}[client]\nuser=x\n"),
     ];
     for (name, body) in cases {
         let f = home.join(name);
