@@ -24,12 +24,27 @@ pub fn run(runner: &mut Runner<'_>) -> Flow {
         "MySQL"
     };
     if runner.style.silent == 0 {
+        // The version as the mariadb client's greeting gives it: with the version comment.
+        let comment = runner
+            .rt
+            .block_on(crate::status::rows(
+                runner.session,
+                "select @@version_comment limit 1",
+            ))
+            .ok()
+            .and_then(|r| r.into_iter().next())
+            .and_then(|r| r.into_iter().next())
+            .filter(|c| !c.is_empty());
+        let version = match comment {
+            Some(c) => format!("{} {c}", runner.session.server_version()),
+            None => runner.session.server_version().to_string(),
+        };
         println!(
             "Welcome to mywire. Commands end with ; or \\g.\n\
              Connection id: {}\nServer version: {}\n\n\
              Type 'help;' or '\\h' for help. Type '\\c' to clear the current input statement.\n",
             runner.session.connection_id(),
-            runner.session.server_version()
+            crate::terminal_safe(&version)
         );
     }
     loop {
