@@ -10,22 +10,35 @@ use clap::{ArgAction, Args as ClapArgs, Parser, Subcommand, ValueEnum};
 use mywire::session::Password;
 use mywire::{Error, Options};
 
+mod compat;
 mod decode;
+pub use compat::{MariadbConnectArgs, OutputArgs};
 pub use decode::DecodeArgs;
+
+use crate::argv::parse_bool;
 
 /// The URL used when neither `--url` nor `DATABASE_URL` is given.
 pub const DEFAULT_URL: &str = "mysql://root@127.0.0.1:3306";
 
 /// mywire: run SQL on a MySQL/MariaDB server and print the results.
 ///
-/// Statements come from `-e`, or else from standard input (`;`-terminated). Output is an
-/// aligned table, or tab-separated with `--batch` (the default when standard input is not a
-/// terminal and `-e` is not given), escaped like `mariadb --batch`.
+/// Statements come from `-e`, or else from standard input (`;`-terminated), or from the
+/// prompt when standard input and output are a terminal. Options, option files and output
+/// are the mariadb client's: tab-separated and escaped like `mariadb --batch` when either
+/// is not a terminal (or with -B / -e), aligned tables (-t) and summaries as the client
+/// prints them otherwise; see README.md, "mariadb client compatibility".
+///
+/// Option files: /etc/my.cnf, /etc/mysql/my.cnf, --defaults-extra-file, ~/.my.cnf; groups
+/// [client] [client-server] [client-mariadb] [mysql] [mariadb-client] [mywire]. Given first:
+/// --no-defaults, --defaults-file=F, --defaults-extra-file=F, --defaults-group-suffix=S,
+/// --print-defaults.
 ///
 /// `mywire decode CAPTURE` decodes the MySQL conversations of a pcap/pcapng capture instead
 /// (`mywire decode --help`).
 ///
-/// Environment: DATABASE_URL (the URL when --url is not given); SSLKEYLOGFILE (as in curl:
+/// Environment: DATABASE_URL (the URL when --url is not given; a URL names the whole
+/// connection, option files then change none of it); MYSQL_PWD, MYSQL_HOST, MYSQL_TCP_PORT,
+/// MYSQL_UNIX_PORT (below option files and flags, without a URL); SSLKEYLOGFILE (as in curl:
 /// append the TLS session secrets to that file when neither --ssl-key-log nor the URL's
 /// ssl-key-log names one; the mywire library itself never reads SSLKEYLOGFILE).
 #[derive(Parser, Debug)]
@@ -34,7 +47,8 @@ pub const DEFAULT_URL: &str = "mysql://root@127.0.0.1:3306";
     version,
     disable_help_flag = true,
     disable_help_subcommand = true,
-    args_conflicts_with_subcommands = true
+    args_conflicts_with_subcommands = true,
+    args_override_self = true
 )]
 pub struct Args {
     /// Print help (`-h` is the host, as in the mariadb client).
@@ -49,23 +63,29 @@ pub struct Args {
     pub connect: ConnectArgs,
 
     #[command(flatten)]
+    pub mariadb: MariadbConnectArgs,
+
+    #[command(flatten)]
     pub trace: TraceArgs,
+
+    #[command(flatten)]
+    pub out: OutputArgs,
 
     /// Run these statements (several allowed, `;`-separated) and exit.
     #[arg(short = 'e', long, value_name = "SQL")]
     pub execute: Option<String>,
 
-    /// Tab-separated output with escapes, like `mariadb --batch`.
-    #[arg(short = 'B', long)]
-    pub batch: bool,
+    /// Tab-separated output with escapes, like `mariadb --batch`; no interactive behaviour.
+    #[arg(short = 'B', long, num_args = 0..=1, require_equals = true, default_missing_value = "1", value_parser = parse_bool, value_name = "BOOL")]
+    pub batch: Option<bool>,
 
     /// Aligned table output, even when standard input is not a terminal.
-    #[arg(short = 't', long, conflicts_with = "batch")]
-    pub table: bool,
+    #[arg(short = 't', long, num_args = 0..=1, require_equals = true, default_missing_value = "1", value_parser = parse_bool, value_name = "BOOL")]
+    pub table: Option<bool>,
 
     /// Continue a script after a statement fails (the exit status is still 1).
-    #[arg(short = 'f', long)]
-    pub force: bool,
+    #[arg(short = 'f', long, num_args = 0..=1, require_equals = true, default_missing_value = "1", value_parser = parse_bool, value_name = "BOOL")]
+    pub force: Option<bool>,
 
     /// Run every statement as a prepared statement (COM_STMT_PREPARE, COM_STMT_EXECUTE,
     /// COM_STMT_CLOSE; binary rows) instead of COM_QUERY. The output is the same bytes: binary
@@ -74,6 +94,12 @@ pub struct Args {
     /// `PREPARE`, `EXECUTE`) is an error; run it without --prepared.
     #[arg(long)]
     pub prepared: bool,
+
+    /// Send the `-e` text as one COM_QUERY (several statements make one multi-statement
+    /// query, their results printed in turn) instead of statement by statement as the mariadb
+    /// client does (not with --prepared, which runs statements one by one).
+    #[arg(long)]
+    pub one_query: bool,
 }
 
 /// Subcommands.
@@ -151,9 +177,10 @@ pub struct ConnectArgs {
     #[arg(short = 'u', long, value_name = "USER")]
     pub user: Option<String>,
 
-    /// Password (`-pSECRET` or `-p SECRET`).
-    #[arg(short = 'p', long, value_name = "PASSWORD", value_parser = password)]
-    pub password: Option<Password>,
+    /// Password (`-pSECRET`, `--password=SECRET`); `-p` alone asks for it on the terminal,
+    /// without echo [env: MYSQL_PWD, below the option files].
+    #[arg(short = 'p', long, value_name = "PASSWORD", value_parser = password, num_args = 0..=1, require_equals = true)]
+    pub password: Option<Option<Password>>,
 
     /// Database to use.
     #[arg(short = 'D', long, value_name = "DATABASE")]
@@ -203,8 +230,8 @@ pub struct ConnectArgs {
 
     /// Compress the protocol (zlib, CLIENT_COMPRESS), as the mariadb client's -C does; the
     /// connection is uncompressed if the server offers no compression.
-    #[arg(short = 'C', long)]
-    pub compress: bool,
+    #[arg(short = 'C', long, num_args = 0..=1, require_equals = true, default_missing_value = "1", value_parser = parse_bool, value_name = "BOOL")]
+    pub compress: Option<bool>,
 
     /// Compression algorithms in order of preference, as MySQL's client spells them:
     /// `zlib`, `zstd`, `uncompressed` (comma-separated; the first the server offers is used;
@@ -224,7 +251,9 @@ fn password(s: &str) -> Result<Password, std::convert::Infallible> {
 }
 
 impl ConnectArgs {
-    /// The options: the URL (`--url`, else `DATABASE_URL`, else the default), then the flags.
+    /// The options: the URL (`--url`, else `DATABASE_URL`, else the default), then the flags
+    /// (`main` does more: option files and the mariadb client's variables).
+    #[cfg(test)]
     pub fn options(&self, env_url: Option<String>) -> Result<Options, Error> {
         let url = self
             .url
@@ -250,7 +279,7 @@ impl ConnectArgs {
         if let Some(u) = &self.user {
             o.user = u.clone();
         }
-        if let Some(p) = &self.password {
+        if let Some(Some(p)) = &self.password {
             o.password = p.clone();
         }
         if let Some(d) = self.database.as_ref().or(self.database_positional.as_ref()) {
@@ -291,8 +320,8 @@ impl ConnectArgs {
         }
         match (&self.compression_algorithms, self.compress) {
             (Some(list), _) => o.set("compress", list)?,
-            (None, true) => o.set("compress", "zlib")?,
-            (None, false) => {}
+            (None, Some(true)) => o.set("compress", "zlib")?,
+            (None, _) => {}
         }
         if let Some(n) = &self.zstd_compression_level {
             o.set("compress-level", n)?;
@@ -316,8 +345,13 @@ pub fn key_log_from_env(o: &mut Options, env: Option<OsString>) {
 mod tests {
     use super::*;
 
+    /// As `main` parses the command line: rewritten the mariadb way first (`crate::argv`).
     fn parse(v: &[&str]) -> Result<Args, clap::Error> {
-        Args::try_parse_from(std::iter::once("mywire").chain(v.iter().copied()))
+        use clap::CommandFactory;
+        let spec = crate::argv::Spec::of(&Args::command());
+        let raw: Vec<OsString> = v.iter().map(OsString::from).collect();
+        let args = spec.normalize(&raw, crate::argv::Source::CommandLine);
+        Args::try_parse_from(std::iter::once(OsString::from("mywire")).chain(args))
     }
 
     #[test]
@@ -379,7 +413,7 @@ mod tests {
 
     #[test]
     fn url_sources_and_password_forms() {
-        let a = parse(&["-p", "s e", "-S", "/tmp/sock", "-P", "3310", "db"]).unwrap();
+        let a = parse(&["-ps e", "-S", "/tmp/sock", "-P", "3310", "db"]).unwrap();
         let o = a
             .connect
             .options(Some("mysql://u@envhost:1/".into()))
@@ -537,8 +571,11 @@ mod tests {
     #[test]
     fn usage_errors() {
         assert!(parse(&["-P", "x"]).is_err());
-        assert!(parse(&["--batch", "--table"]).is_err());
-        assert!(parse(&["-p"]).is_err());
+        assert!(parse(&["--batch=maybe"]).is_err());
+        // `-p` alone asks for the password; the next word is the database, as in mariadb.
+        let a = parse(&["-p", "shop"]).unwrap();
+        assert!(matches!(a.connect.password, Some(None)));
+        assert_eq!(a.connect.database_positional.as_deref(), Some("shop"));
         let e = parse(&["--help"]).unwrap_err();
         assert_eq!(e.kind(), clap::error::ErrorKind::DisplayHelp);
         assert!(parse(&["--url", "postgres://x"])

@@ -63,6 +63,20 @@ pub fn write_row<'a, W: Write>(
     out.write_all(b"\n")
 }
 
+/// Writes one data row without escapes (`--raw`): cells as they are, `NULL` for NULL.
+pub fn write_raw_row<'a, W: Write>(
+    out: &mut W,
+    cells: impl Iterator<Item = Option<&'a [u8]>>,
+) -> io::Result<()> {
+    for (i, cell) in cells.enumerate() {
+        if i > 0 {
+            out.write_all(b"\t")?;
+        }
+        out.write_all(cell.unwrap_or(b"NULL"))?;
+    }
+    out.write_all(b"\n")
+}
+
 /// Writes the header row: names as they are, separated by TAB, then LF.
 pub fn write_header<'a, W: Write>(
     out: &mut W,
@@ -111,5 +125,8 @@ mod tests {
         )
         .unwrap();
         assert_eq!(v, b"a\tb\tc\n1\\t2\tNULL\t\n");
+        let mut v = Vec::new();
+        write_raw_row(&mut v, [Some(&b"1\t\\2"[..]), None].into_iter()).unwrap();
+        assert_eq!(v, b"1\t\\2\tNULL\n");
     }
 }

@@ -1,77 +1,85 @@
-//! The interactive prompt: `mywire> `, continuation `    -> `, line editing and history.
+//! The interactive prompt, as the mariadb client's: `MariaDB [db]> ` (the server's name and
+//! the database in use), continuation prompts `    -> `, `    '> `, `    "> `, `` `> ``,
+//! `   /*> `, line editing and history; a greeting first and `Bye` at the end (printed by
+//! the caller).
 
-use mywire::Session;
 use rustyline::error::ReadlineError;
 use rustyline::DefaultEditor;
 
-use crate::splitter::Splitter;
-use crate::{exec_print, Mode};
+use crate::script::{Flow, Runner};
 
-/// Reads statements at a prompt until `exit`, `quit` or end of input. Errors are printed and
-/// the prompt goes on, unless the connection is lost. Returns false if it was.
-pub fn run(rt: &tokio::runtime::Runtime, session: &mut Session, mode: Mode) -> bool {
+/// Reads lines at a prompt until `exit`, `quit`, `\q` or end of input. Errors are printed
+/// and the prompt goes on, unless the connection is lost.
+pub fn run(runner: &mut Runner<'_>) -> Flow {
     let mut editor = match DefaultEditor::new() {
         Ok(e) => e,
         Err(e) => {
             eprintln!("mywire: cannot set up line editing: {e}");
-            return false;
+            return Flow::Stop;
         }
     };
-    let mut splitter = Splitter::new();
-    loop {
-        let prompt = if splitter.is_pending() {
-            "    -> "
-        } else {
-            "mywire> "
+    let server = if runner.session.server_version().contains("MariaDB") {
+        "MariaDB"
+    } else {
+        "MySQL"
+    };
+    if runner.style.silent == 0 {
+        // The version as the mariadb client's greeting gives it: with the version comment.
+        let comment = runner
+            .rt
+            .block_on(crate::status::rows(
+                runner.session,
+                "select @@version_comment limit 1",
+            ))
+            .ok()
+            .and_then(|r| r.into_iter().next())
+            .and_then(|r| r.into_iter().next())
+            .filter(|c| !c.is_empty());
+        let version = match comment {
+            Some(c) => format!("{} {c}", runner.session.server_version()),
+            None => runner.session.server_version().to_string(),
         };
-        let line = match editor.readline(prompt) {
+        println!(
+            "Welcome to mywire. Commands end with ; or \\g.\n\
+             Connection id: {}\nServer version: {}\n\n\
+             Type 'help;' or '\\h' for help. Type '\\c' to clear the current input statement.\n",
+            runner.session.connection_id(),
+            crate::terminal_safe(&version)
+        );
+    }
+    loop {
+        let prompt = if runner.splitter.is_pending() {
+            match runner.splitter.pending_kind() {
+                '*' => "   /*> ".to_string(),
+                '-' => "    -> ".to_string(),
+                q => format!("    {q}> "),
+            }
+        } else {
+            format!(
+                "{server} [{}]> ",
+                runner.database.as_deref().unwrap_or("(none)")
+            )
+        };
+        let line = match editor.readline(&prompt) {
             Ok(l) => l,
             Err(ReadlineError::Interrupted) => {
                 // Ctrl-C drops the statement being typed.
-                splitter.reset();
+                runner.splitter.reset();
                 continue;
             }
-            Err(ReadlineError::Eof) => break,
+            Err(ReadlineError::Eof) => return Flow::Go,
             Err(e) => {
                 eprintln!("mywire: cannot read the input: {e}");
-                return false;
+                return Flow::Stop;
             }
         };
         if !line.trim().is_empty() {
             let _ = editor.add_history_entry(line.as_str());
         }
-        if !splitter.is_pending() && is_quit(&line) {
-            break;
-        }
-        for st in splitter.push_line(&line) {
-            if let Err(e) = exec_print(rt, session, &st.sql, mode, None) {
-                if e.is_fatal() {
-                    return false;
-                }
-            }
-        }
-    }
-    println!("Bye");
-    true
-}
-
-/// `exit`, `quit` (with or without `;`) and `\q` end the session.
-fn is_quit(line: &str) -> bool {
-    let t = line.trim().trim_end_matches(';').trim_end();
-    t.eq_ignore_ascii_case("exit") || t.eq_ignore_ascii_case("quit") || t == "\\q"
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn quit_commands() {
-        for q in ["exit", "QUIT;", " \\q ", "exit ;"] {
-            assert!(is_quit(q), "{q}");
-        }
-        for q in ["exits", "select 1", ""] {
-            assert!(!is_quit(q), "{q}");
+        match runner.line(&line) {
+            Flow::Go => {}
+            Flow::Quit => return Flow::Go,
+            Flow::Stop => return Flow::Stop,
         }
     }
 }

@@ -5,40 +5,96 @@
 //!
 //! `mywire decode CAPTURE [--port PORT] [--format text|json] [--hex] [--secrets]`
 //!
-//! Exit status: 0 on success, 1 after a server, connection or output error, 2 for usage errors.
+//! Option files (`~/.my.cnf`, `--defaults-file`, …) and the mariadb client's options and
+//! output rules: see `optfile`, `argv`, `style` and `script`.
+//!
+//! Exit status, as the mariadb client's: 0 on success (also after errors with `--force`, or
+//! at the prompt), 1 after a connection or server error or a bad option file, 2 for usage
+//! errors.
 #![forbid(unsafe_code)]
 
 mod args;
+mod argv;
 mod batch;
+mod commands;
 mod decode;
 mod interactive;
+mod json;
+mod markup;
+mod optfile;
+mod password;
 mod run;
+mod script;
 mod splitter;
+mod status;
+mod style;
 mod table;
 mod trace;
+mod vertical;
 
-use std::io::{self, BufRead, BufWriter, IsTerminal, Write};
+use std::ffi::OsString;
+use std::io::{self, IsTerminal};
 use std::process::ExitCode;
 
-use clap::Parser;
-use mywire::{Error, Session};
+use clap::{CommandFactory, Parser};
+use mywire::{Error, Options, Session};
 
-use args::{Args, Command};
-use run::{execute, execute_prepared, Failure, Format};
-use splitter::Splitter;
+use args::{Args, Command, ConnectArgs, MariadbConnectArgs, DEFAULT_URL};
+use script::{Flow, Runner};
+use style::Style;
 
 /// Output buffer size: large, so that streaming a big result makes few `write` calls.
 pub const OUT_BUFFER: usize = 256 * 1024;
 
+/// The socket the Debian build of the mariadb client uses when none is named.
+const DEFAULT_SOCKET: &str = "/run/mysqld/mysqld.sock";
+
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let raw: Vec<OsString> = std::env::args_os().collect();
+    let prog = raw.first().cloned().unwrap_or_else(|| "mywire".into());
+    let rest = raw.get(1..).unwrap_or_default();
+    // `mywire decode …` reads no option file.
+    if rest.first().is_some_and(|a| a == "decode") {
+        return match Args::parse_from(&raw).command {
+            Some(Command::Decode(d)) => ExitCode::from(decode::decode(&d)),
+            None => ExitCode::from(2),
+        };
+    }
+    let defaults = match optfile::load(rest, &optfile::Env::from_process()) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if defaults.print {
+        print!(
+            "{}",
+            optfile::print_defaults("mywire", &defaults.settings, &defaults.rest)
+        );
+        return ExitCode::SUCCESS;
+    }
+    let spec = argv::Spec::of(&Args::command());
+    let from_files: Vec<OsString> = defaults
+        .settings
+        .iter()
+        .map(|s| OsString::from(s.to_arg()))
+        .collect();
+    let file_args = spec.normalize(&from_files, argv::Source::File);
+    let cmd_args = spec.normalize(&defaults.rest, argv::Source::CommandLine);
+    let with = |a: &[OsString]| -> Vec<OsString> {
+        std::iter::once(prog.clone())
+            .chain(a.iter().cloned())
+            .collect()
+    };
+    // The files' settings first: the command line's win (clap keeps the last value).
+    let args = Args::parse_from(with(&[file_args.clone(), cmd_args.clone()].concat()));
     if let Some(Command::Decode(d)) = &args.command {
         return ExitCode::from(decode::decode(d));
     }
-    let mut opts = match args
-        .connect
-        .options(std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty()))
-    {
+    let cmd_only = Args::try_parse_from(with(&cmd_args)).ok();
+    let force_survives = force_after_execute(&[file_args, cmd_args].concat());
+    let mut opts = match connection(&args, cmd_only.as_ref()) {
         Ok(o) => o,
         Err(e) => {
             eprintln!("mywire: {e}");
@@ -65,12 +121,20 @@ fn main() -> ExitCode {
         }
     };
     let endpoint = opts.endpoint();
+    let place = match &opts.socket {
+        Some(p) => status::Endpoint::Socket(p.clone()),
+        None => status::Endpoint::Tcp {
+            host: opts.host.clone(),
+            port: opts.port,
+        },
+    };
+    let database = opts.database.clone();
     // The session owns the tracers: the pcapng capture is finished when the session is dropped
     // (by `close` below, or here on a failed connect); `main` returns instead of calling
     // `process::exit`, so that always happens.
     let connected = rt.block_on(Session::connect_traced(opts, tracer));
     let ok = match connected {
-        Ok(session) => run_session(&rt, session, &args),
+        Ok(session) => run_session(&rt, session, &args, database, place, force_survives),
         Err(e) => {
             eprintln!("{}", terminal_safe(&connect_error(&endpoint, &e)));
             false
@@ -99,29 +163,167 @@ fn main() -> ExitCode {
     }
 }
 
-/// Runs the statements of `args` and closes the session (dropping its tracers).
-fn run_session(rt: &tokio::runtime::Runtime, mut session: Session, args: &Args) -> bool {
-    let stdin_tty = io::stdin().is_terminal();
-    let format = if args.batch {
-        Format::Batch
-    } else if args.table || args.execute.is_some() || stdin_tty {
-        Format::Table
-    } else {
-        // As the mariadb client: a script on standard input gets batch output.
-        Format::Batch
+/// The connection options. A URL given on the command line or in `DATABASE_URL` names the
+/// whole connection, and only the command line's flags change it; otherwise the option
+/// files' settings and the `MYSQL_HOST` / `MYSQL_TCP_PORT` / `MYSQL_UNIX_PORT` variables
+/// apply too (below the command line), as in the mariadb client. The password: `-p` alone
+/// asks for it; else the flags', the URL's, or `MYSQL_PWD`.
+fn connection(args: &Args, cmd_only: Option<&Args>) -> Result<Options, Error> {
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let env_url = env("DATABASE_URL");
+    let cmd_url = cmd_only.and_then(|a| a.connect.url.clone());
+    let (connect, mariadb, mut o): (&ConnectArgs, &MariadbConnectArgs, Options) =
+        match (cmd_only, cmd_url.or(env_url)) {
+            (Some(c), Some(url)) => (&c.connect, &c.mariadb, Options::from_url(&url)?),
+            _ => {
+                let url = args.connect.url.as_deref().unwrap_or(DEFAULT_URL);
+                let mut o = Options::from_url(url)?;
+                if let Some(h) = env("MYSQL_HOST") {
+                    o.host = h;
+                }
+                if let Some(p) = env("MYSQL_TCP_PORT") {
+                    o.set("port", &p)?;
+                }
+                if let Some(s) = env("MYSQL_UNIX_PORT") {
+                    o.set("socket", &s)?;
+                }
+                (&args.connect, &args.mariadb, o)
+            }
+        };
+    connect.apply_to(&mut o)?;
+    mariadb.apply_to(&mut o)?;
+    match mariadb.socket_protocol()? {
+        // `-h HOST` other than localhost means TCP, as in the mariadb client (even with
+        // --protocol=SOCKET).
+        _ if connect.host.as_deref().is_some_and(|h| h != "localhost") => o.socket = None,
+        Some(false) => o.socket = None,
+        Some(true) if o.socket.is_none() => o.set("socket", DEFAULT_SOCKET)?,
+        Some(true) | None => {}
+    }
+    match &connect.password {
+        Some(None) => {
+            o.password = password::prompt()
+                .map_err(|e| Error::Config(format!("cannot read the password: {e}")))?
+        }
+        Some(Some(_)) => {}
+        None if o.password.is_empty() => {
+            if let Some(p) = env("MYSQL_PWD") {
+                o.password = mywire::session::Password::from(p.as_str());
+            }
+        }
+        None => {}
+    }
+    Ok(o)
+}
+
+/// False if `--force` is given only before the first `-e`: as in the mariadb client, `-e`
+/// turns off a `--force` that came before it (one after it counts).
+fn force_after_execute(args: &[OsString]) -> bool {
+    let is = |a: &OsString, short: &str, long: &str| {
+        a.to_str()
+            .is_some_and(|s| s == short || s == long || s.starts_with(&format!("{long}=")))
     };
-    let mode = Mode {
-        format,
+    let first_e = args.iter().position(|a| is(a, "-e", "--execute"));
+    let last_f = args.iter().rposition(|a| is(a, "-f", "--force"));
+    match (first_e, last_f) {
+        (Some(e), Some(f)) => f > e,
+        _ => true,
+    }
+}
+
+/// The output settings, decided as the mariadb client decides them (see [`style`]).
+fn style_of(args: &Args, force_survives: bool) -> Style {
+    let o = &args.out;
+    let on = |b: Option<bool>| b == Some(true);
+    let piped = !io::stdin().is_terminal() || !io::stdout().is_terminal();
+    let mut silent = u8::from(piped).saturating_add(o.silent);
+    if on(args.batch) {
+        silent = silent.max(1);
+    }
+    Style {
+        batch: piped || on(args.batch) || args.execute.is_some(),
+        silent,
+        verbose: o.verbose,
+        tables: on(args.table),
+        vertical: on(o.vertical),
+        column_names: o.column_names != Some(false),
+        raw: on(o.raw),
+        html: on(o.html),
+        xml: on(o.xml),
+        json: on(o.json),
+        show_warnings: on(o.show_warnings),
+        line_numbers: o.line_numbers != Some(false),
+        print_query_on_error: o.print_query_on_error != Some(false),
+        force: on(args.force) && force_survives,
         prepared: args.prepared,
+        comments: on(o.comments),
+        binary_mode: on(o.binary_mode),
+        abort_source_on_error: on(o.abort_source_on_error),
+    }
+}
+
+/// Runs the statements of `args` and closes the session (dropping its tracers).
+fn run_session(
+    rt: &tokio::runtime::Runtime,
+    mut session: Session,
+    args: &Args,
+    database: Option<String>,
+    place: status::Endpoint,
+    force_survives: bool,
+) -> bool {
+    let style = style_of(args, force_survives);
+    if let Some(init) = &args.out.init_command {
+        if let Err(e) = rt.block_on(session.query_drop(init)) {
+            eprintln!("{}", terminal_safe(&run::Failure::Db(e).message(None)));
+            let _ = rt.block_on(session.close());
+            return false;
+        }
+    }
+    let interactive = !style.batch;
+    let bye = if style.batch {
+        style.verbose > 1
+    } else {
+        style.silent == 0
     };
-    let ok = match &args.execute {
-        Some(sql) => run_one(rt, &mut session, sql, mode),
-        None if stdin_tty => interactive::run(rt, &mut session, mode),
-        None => run_script(rt, &mut session, mode, args.force),
+    let mut runner = Runner::new(
+        rt,
+        &mut session,
+        style,
+        args.out.delimiter.as_deref(),
+        database,
+        place,
+    );
+    let flow = match &args.execute {
+        Some(sql) if args.one_query && !args.prepared => runner.sql(sql, false, 1),
+        Some(sql) => {
+            let mut flow = Flow::Go;
+            for line in sql.split_inclusive('\n') {
+                flow = runner.line(line);
+                if flow != Flow::Go {
+                    break;
+                }
+            }
+            if flow == Flow::Go {
+                flow = runner.finish();
+            }
+            flow
+        }
+        None if interactive => interactive::run(&mut runner),
+        None => match runner.read_all(io::stdin().lock()) {
+            Ok(f) => f,
+            Err(e) => {
+                eprintln!("mywire: cannot read standard input: {e}");
+                Flow::Stop
+            }
+        },
     };
+    drop(runner);
+    if bye {
+        println!("Bye");
+    }
     // The server closes the session anyway; a failing COM_QUIT changes nothing.
     let _ = rt.block_on(session.close());
-    ok
+    flow != Flow::Stop
 }
 
 /// `s` with every control character (C0 but for none, DEL, C1) shown as `\xNN` / `\u{N}`:
@@ -166,103 +368,6 @@ fn strip_os_error(s: &str) -> &str {
     match s.rfind(" (os error ") {
         Some(i) if s.ends_with(')') => &s[..i],
         _ => s,
-    }
-}
-
-/// How statements are run and printed.
-#[derive(Debug, Clone, Copy)]
-pub struct Mode {
-    /// Table or batch output.
-    pub format: Format,
-    /// `--prepared`: each statement through COM_STMT_PREPARE / EXECUTE / CLOSE.
-    pub prepared: bool,
-}
-
-/// Runs `sql` (the `-e` text, or one statement; one statement when `mode.prepared`) with
-/// output to stdout; prints an error to stderr (`line` adds `at line N`).
-pub fn exec_print(
-    rt: &tokio::runtime::Runtime,
-    session: &mut Session,
-    sql: &str,
-    mode: Mode,
-    line: Option<usize>,
-) -> Result<(), Failure> {
-    let stdout = io::stdout();
-    let mut out = BufWriter::with_capacity(OUT_BUFFER, stdout.lock());
-    let r = if mode.prepared {
-        rt.block_on(execute_prepared(session, sql, mode.format, &mut out))
-    } else {
-        rt.block_on(execute(session, sql, mode.format, &mut out))
-    };
-    // Rows printed before an error are kept, and come out before the message.
-    let flushed = out.flush();
-    if let Err(e) = &r {
-        if !is_broken_pipe(e) {
-            eprintln!("{}", terminal_safe(&e.message(line)));
-            if let Some(hint) = e.hint() {
-                eprintln!("{hint}");
-            }
-        }
-    }
-    r?;
-    flushed.map_err(Failure::Output)
-}
-
-fn is_broken_pipe(f: &Failure) -> bool {
-    matches!(f, Failure::Output(e) if e.kind() == io::ErrorKind::BrokenPipe)
-}
-
-/// The `-e` text: one query (several statements go as a multi-statement query), or with
-/// `--prepared` its statements one by one, stopping at the first that fails (a prepared
-/// statement is a single statement; the server rejects `SELECT 1; SELECT 2` with a syntax
-/// error at the second).
-fn run_one(rt: &tokio::runtime::Runtime, session: &mut Session, sql: &str, mode: Mode) -> bool {
-    if !mode.prepared {
-        return exec_print(rt, session, sql, mode, None).is_ok();
-    }
-    let mut splitter = Splitter::new();
-    let mut statements = Vec::new();
-    for line in sql.split_inclusive('\n') {
-        statements.extend(splitter.push_line(line));
-    }
-    statements.extend(splitter.finish());
-    statements
-        .iter()
-        .all(|st| exec_print(rt, session, &st.sql, mode, None).is_ok())
-}
-
-/// Statements from standard input, `;`-terminated. Stops at the first error unless `force`.
-fn run_script(
-    rt: &tokio::runtime::Runtime,
-    session: &mut Session,
-    mode: Mode,
-    force: bool,
-) -> bool {
-    let mut input = io::stdin().lock();
-    let mut splitter = Splitter::new();
-    let mut line = Vec::new();
-    let mut ok = true;
-    loop {
-        line.clear();
-        let statements = match input.read_until(b'\n', &mut line) {
-            Ok(0) => splitter.finish().into_iter().collect(),
-            Ok(_) => splitter.push_line(&String::from_utf8_lossy(&line)),
-            Err(e) => {
-                eprintln!("mywire: cannot read standard input: {e}");
-                return false;
-            }
-        };
-        for st in statements {
-            if let Err(e) = exec_print(rt, session, &st.sql, mode, Some(st.line)) {
-                ok = false;
-                if !force || e.is_fatal() {
-                    return false;
-                }
-            }
-        }
-        if line.is_empty() {
-            return ok;
-        }
     }
 }
 

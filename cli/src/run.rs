@@ -2,24 +2,19 @@
 
 use std::fmt;
 use std::io::{self, Write};
-
 use std::ops::Range;
+use std::time::Instant;
 
+use mywire::codec::flags::ColumnFlags;
+use mywire::codec::resultset::ColumnDefinition;
 use mywire::codec::value::write_binary_as_text;
 use mywire::session::{QueryResult, Row};
 use mywire::{Error, ServerError, Session};
 
-use crate::batch;
-use crate::table::{self, Table};
-
-/// How results are printed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    /// Tab-separated, like `mariadb --batch`.
-    Batch,
-    /// Aligned tables with `N rows in set` / `Query OK, N rows affected`.
-    Table,
-}
+use crate::style::{duration, is_num, summary, Layout, Style};
+use crate::table::{Col, Table};
+use crate::vertical::Vertical;
+use crate::{batch, json, markup};
 
 /// ER_UNSUPPORTED_PS: "This command is not supported in the prepared statement protocol yet".
 pub const ER_UNSUPPORTED_PS: u16 = 1295;
@@ -65,6 +60,14 @@ impl Failure {
         }
     }
 
+    /// The server's error, if it is one.
+    pub fn server(&self) -> Option<&ServerError> {
+        match self {
+            Failure::Db(Error::Server(e)) | Failure::Unpreparable(e) => Some(e),
+            _ => None,
+        }
+    }
+
     /// A line of advice printed after [`Failure::message`], if any.
     pub fn hint(&self) -> Option<&'static str> {
         match self {
@@ -92,86 +95,172 @@ impl fmt::Display for Failure {
     }
 }
 
-/// Runs `sql` (possibly several statements) and prints every result to `out` in `format`.
-/// Rows are streamed in batch format; tables are buffered to compute the widths. What was
-/// printed before an error stays printed (the caller flushes `out`).
+/// What a statement left for the caller: the warning count of its last result.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Outcome {
+    /// Warnings of the last result (for `--show-warnings`).
+    pub warnings: u16,
+}
+
+/// Runs `sql` (possibly several statements) and prints every result to `out` as `style`
+/// says (`shown`: the statement as the XML output quotes it); `ego`: the statement ended with `\G` (vertical output). What was printed before an
+/// error stays printed (the caller flushes `out`).
 pub async fn execute<W: Write>(
     session: &mut Session,
     sql: &str,
-    format: Format,
+    shown: &str,
+    style: &Style,
+    ego: bool,
     out: &mut W,
-) -> Result<(), Failure> {
+) -> Result<Outcome, Failure> {
+    let started = Instant::now();
     let result = session.query(sql).await?;
-    print_results(result, format, out).await
+    print_results(result, style, shown, ego, started, out).await
+}
+
+/// The columns of a result set as the printers need them.
+struct Cols {
+    names: Vec<Vec<u8>>,
+    numeric: Vec<bool>,
+    not_null: Vec<bool>,
+}
+
+impl Cols {
+    fn of(columns: &[ColumnDefinition]) -> Self {
+        Cols {
+            names: columns.iter().map(|c| c.name_bytes().to_vec()).collect(),
+            numeric: columns.iter().map(|c| is_num(c.column_type.0)).collect(),
+            not_null: columns
+                .iter()
+                .map(|c| c.flags.contains(ColumnFlags::NOT_NULL))
+                .collect(),
+        }
+    }
 }
 
 /// Prints every result of a response (text or binary rows alike): a binary row's cells go
-/// through [`cells`], so both print the same bytes.
+/// through [`cells`], so both print the same bytes. Then, per result and as `style` says, its
+/// summary (`N rows in set (0.001 sec)`), the server's info line and an empty line.
 pub async fn print_results<W: Write>(
     mut result: QueryResult<'_>,
-    format: Format,
+    style: &Style,
+    sql: &str,
+    ego: bool,
+    started: Instant,
     out: &mut W,
-) -> Result<(), Failure> {
+) -> Result<Outcome, Failure> {
     let mut buf = Vec::new();
     let mut spans = Vec::new();
+    let mut outcome = Outcome::default();
     loop {
-        if result.is_result_set() {
-            match format {
-                Format::Batch => {
-                    let mut first = true;
-                    while let Some(row) = result.next_row().await? {
-                        if first {
-                            first = false;
-                            batch::write_header(out, row.columns().iter().map(|c| c.name_bytes()))?;
+        let rows = if result.is_result_set() {
+            let cols = Cols::of(result.columns());
+            let layout = style.layout(ego);
+            let mut table = (layout == Layout::Table).then(|| {
+                Table::new(
+                    (0..cols.names.len())
+                        .map(|i| Col {
+                            name: cols.names.get(i).cloned().unwrap_or_default(),
+                            numeric: cols.numeric.get(i).copied().unwrap_or(false),
+                            not_null: cols.not_null.get(i).copied().unwrap_or(false),
+                        })
+                        .collect(),
+                    style.column_names,
+                )
+            });
+            let mut vertical = (layout == Layout::Vertical)
+                .then(|| Vertical::new(cols.names.clone(), style.column_names));
+            if layout == Layout::Xml {
+                markup::xml_start(out, sql)?;
+            }
+            let mut n: u64 = 0;
+            while let Some(row) = result.next_row().await? {
+                if row.is_binary() {
+                    cells(&row, &mut buf, &mut spans)?;
+                }
+                if n == 0 {
+                    match layout {
+                        Layout::Tab if style.tab_header() => {
+                            batch::write_header(out, cols.names.iter().map(Vec::as_slice))?
                         }
-                        if row.is_binary() {
-                            cells(&row, &mut buf, &mut spans)?;
-                            batch::write_row(out, spans.iter().map(|s| cell(&buf, s)))?;
-                        } else {
-                            batch::write_row(out, (0..row.len()).map(|i| row.bytes(i)))?;
-                        }
+                        Layout::Html => markup::html_start(out, &cols.names, style.column_names)?,
+                        _ => {}
                     }
                 }
-                Format::Table => {
-                    let mut t = Table::new(
-                        result
-                            .columns()
-                            .iter()
-                            .map(|c| (c.name().into_owned(), c.column_type.is_numeric())),
-                    );
-                    while let Some(row) = result.next_row().await? {
-                        if row.is_binary() {
-                            cells(&row, &mut buf, &mut spans)?;
-                            t.push(
-                                spans
-                                    .iter()
-                                    .map(|s| {
-                                        cell(&buf, s)
-                                            .map(|c| String::from_utf8_lossy(c).into_owned())
-                                    })
-                                    .collect(),
-                            );
-                        } else {
-                            t.push(
-                                (0..row.len())
-                                    .map(|i| row.text(i).map(|c| c.into_owned()))
-                                    .collect(),
-                            );
+                n = n.saturating_add(1);
+                // Tab-separated rows (the bulk of big outputs) are written straight from the
+                // packet, without collecting the cells.
+                if layout == Layout::Tab {
+                    match (row.is_binary(), style.raw) {
+                        (true, false) => {
+                            batch::write_row(out, spans.iter().map(|s| cell(&buf, s)))?
+                        }
+                        (true, true) => {
+                            batch::write_raw_row(out, spans.iter().map(|s| cell(&buf, s)))?
+                        }
+                        (false, false) => {
+                            batch::write_row(out, (0..row.len()).map(|i| row.bytes(i)))?
+                        }
+                        (false, true) => {
+                            batch::write_raw_row(out, (0..row.len()).map(|i| row.bytes(i)))?
                         }
                     }
-                    out.write_all(t.render().as_bytes())?;
-                    out.write_all(b"\n")?;
+                    continue;
+                }
+                let cellv: Vec<Option<&[u8]>> = if row.is_binary() {
+                    spans.iter().map(|s| cell(&buf, s)).collect()
+                } else {
+                    (0..row.len()).map(|i| row.bytes(i)).collect()
+                };
+                match layout {
+                    Layout::Tab => {}
+                    Layout::Table => {
+                        if let Some(t) = table.as_mut() {
+                            t.push(cellv.iter().map(|c| c.map(<[u8]>::to_vec)).collect());
+                        }
+                    }
+                    Layout::Vertical => {
+                        if let Some(v) = vertical.as_mut() {
+                            v.row(out, &cellv)?;
+                        }
+                    }
+                    Layout::Html => markup::html_row(out, &cellv)?,
+                    Layout::Xml => markup::xml_row(out, &cols.names, &cellv)?,
+                    Layout::Json => json::write_row(out, &cols.names, &cols.numeric, &cellv)?,
                 }
             }
-        } else if format == Format::Table {
-            out.write_all(table::query_ok(result.affected_rows()).as_bytes())?;
-            out.write_all(b"\n")?;
+            match layout {
+                Layout::Table => {
+                    if let Some(t) = &table {
+                        t.write(out)?;
+                    }
+                }
+                Layout::Html if n > 0 => markup::html_end(out)?,
+                Layout::Xml => markup::xml_end(out)?,
+                _ => {}
+            }
+            Some(n)
+        } else {
+            None
+        };
+        let ok = result.ok();
+        outcome.warnings = ok.warnings;
+        if style.summaries() {
+            let mut line = summary(rows, ok.affected_rows, ok.warnings);
+            if style.timing() {
+                line.push_str(&duration(started.elapsed()));
+            }
+            writeln!(out, "{line}")?;
+            if rows.is_none() && !ok.info.is_empty() {
+                writeln!(out, "{}", ok.info)?;
+            }
+            writeln!(out)?;
         }
         if !result.next_result().await? {
             break;
         }
     }
-    Ok(())
+    Ok(outcome)
 }
 
 /// The cells of a binary row as the text protocol would send them
@@ -208,9 +297,12 @@ fn cell<'b>(buf: &'b [u8], span: &Option<Range<usize>>) -> Option<&'b [u8]> {
 pub async fn execute_prepared<W: Write>(
     session: &mut Session,
     sql: &str,
-    format: Format,
+    shown: &str,
+    style: &Style,
+    ego: bool,
     out: &mut W,
-) -> Result<(), Failure> {
+) -> Result<Outcome, Failure> {
+    let started = Instant::now();
     let stmt = match session.prepare(sql).await {
         Ok(s) => s,
         Err(Error::Server(e)) if e.code == ER_UNSUPPORTED_PS => {
@@ -219,7 +311,7 @@ pub async fn execute_prepared<W: Write>(
         Err(e) => return Err(e.into()),
     };
     let printed = match session.execute(&stmt, &[]).await {
-        Ok(result) => print_results(result, format, out).await,
+        Ok(result) => print_results(result, style, shown, ego, started, out).await,
         Err(e) => Err(e.into()),
     };
     // Closed whatever happened (the session drains what is left of the response first), so
@@ -230,6 +322,7 @@ pub async fn execute_prepared<W: Write>(
     } else {
         session.close_statement(stmt).await
     };
-    printed?;
-    closed.map_err(Failure::from)
+    let outcome = printed?;
+    closed.map_err(Failure::from)?;
+    Ok(outcome)
 }

@@ -5,7 +5,12 @@
 //! work as they simply close and reopen), `-- ` / `#` comments to the end of the line, and
 //! `/* ... */` comments. Comments stay in the statement text (the server ignores them, and
 //! `/*! ... */` executable comments must reach it), but a statement made only of comments and
-//! whitespace is dropped, as the `mariadb` client does.
+//! whitespace is dropped, as the `mariadb` client does. With [`Splitter::strip_comments`]
+//! (the client's default, `--skip-comments`) `--`, `#` and non-executable `/* */` comments
+//! are cut out of the text instead.
+//!
+//! Outside quotes and comments, `\g` ends a statement as the delimiter does, `\G` ends it for
+//! vertical output, and `\c` clears the statement typed so far.
 
 /// One complete statement and the line (1-based) where its first token is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,6 +19,11 @@ pub struct Statement {
     pub sql: String,
     /// Line of its first token.
     pub line: usize,
+    /// It ended with `\G`: print its results vertically.
+    pub ego: bool,
+    /// The text as the client quotes it in XML output: the whitespace before the
+    /// delimiter kept, and the newline of the last line when the input ended it.
+    pub shown: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,6 +44,10 @@ pub struct Splitter {
     /// Line of the first token of the statement being collected (`None`: only
     /// whitespace/comments so far).
     start: Option<usize>,
+    /// Cut comments out of statements.
+    strip: bool,
+    /// Inside a block comment being cut out.
+    cutting: bool,
 }
 
 impl Default for Splitter {
@@ -44,6 +58,8 @@ impl Default for Splitter {
             delimiter: ";".into(),
             line: 0,
             start: None,
+            strip: false,
+            cutting: false,
         }
     }
 }
@@ -52,6 +68,36 @@ impl Splitter {
     /// A splitter with the `;` delimiter.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Cuts comments out of statements (`true`), or keeps them (`false`, the default here).
+    pub fn strip_comments(&mut self, strip: bool) {
+        self.strip = strip;
+    }
+
+    /// The current delimiter.
+    pub fn delimiter(&self) -> &str {
+        &self.delimiter
+    }
+
+    /// Sets the delimiter (`--delimiter`, the `delimiter` command).
+    pub fn set_delimiter(&mut self, d: &str) {
+        self.delimiter = d.to_string();
+    }
+
+    /// The number of lines fed so far.
+    pub fn lines(&self) -> usize {
+        self.line
+    }
+
+    /// The state of an unfinished statement, for the continuation prompt: `'`, `"`, `` ` ``
+    /// inside a quote, `*` inside a comment, `-` otherwise.
+    pub fn pending_kind(&self) -> char {
+        match self.state {
+            State::Quote(q) => char::from(q),
+            State::BlockComment => '*',
+            _ => '-',
+        }
     }
 
     /// True while a statement is partly read (for the continuation prompt).
@@ -64,6 +110,7 @@ impl Splitter {
         self.buf.clear();
         self.state = State::Normal;
         self.start = None;
+        self.cutting = false;
     }
 
     /// Feeds one line (with or without its line terminator); returns the statements it ends.
@@ -88,13 +135,46 @@ impl Splitter {
             match self.state {
                 State::Normal => {
                     if b.get(i..).is_some_and(|rest| rest.starts_with(delim)) {
-                        self.buf.push_str(&line[seg..i]);
-                        self.emit(&mut out);
+                        self.buf.push_str(line.get(seg..i).unwrap_or_default());
+                        self.emit(&mut out, false);
                         i += delim.len();
                         seg = i;
                         continue;
                     }
                     let next = b.get(i + 1).copied();
+                    if c == b'\\' && matches!(next, Some(b'g' | b'G' | b'c')) {
+                        self.buf.push_str(line.get(seg..i).unwrap_or_default());
+                        if next == Some(b'c') {
+                            self.reset();
+                        } else {
+                            self.emit(&mut out, next == Some(b'G'));
+                        }
+                        i += 2;
+                        seg = i;
+                        continue;
+                    }
+                    let comment_starts = match c {
+                        b'#' => true,
+                        b'-' => next == Some(b'-') && !matches!(b.get(i + 2), Some(&d) if d > b' '),
+                        b'/' => {
+                            next == Some(b'*')
+                                && !matches!(b.get(i + 2), Some(b'!'))
+                                && b.get(i + 2..i + 4) != Some(b"M!")
+                        }
+                        _ => false,
+                    };
+                    if comment_starts && self.strip {
+                        self.buf.push_str(line.get(seg..i).unwrap_or_default());
+                        seg = b.len();
+                        if c == b'/' {
+                            self.cutting = true;
+                            self.state = State::BlockComment;
+                            i += 2;
+                            continue;
+                        }
+                        self.state = State::LineComment;
+                        break;
+                    }
                     match c {
                         b'\'' | b'"' | b'`' => {
                             self.mark();
@@ -135,6 +215,10 @@ impl Splitter {
                     if c == b'*' && b.get(i + 1) == Some(&b'/') {
                         self.state = State::Normal;
                         i += 2;
+                        if self.cutting {
+                            self.cutting = false;
+                            seg = i;
+                        }
                         continue;
                     }
                 }
@@ -144,7 +228,9 @@ impl Splitter {
         if self.state == State::LineComment {
             self.state = State::Normal;
         }
-        self.buf.push_str(line.get(seg..).unwrap_or(""));
+        if !self.cutting {
+            self.buf.push_str(line.get(seg..).unwrap_or(""));
+        }
         self.buf.push('\n');
         out
     }
@@ -152,7 +238,7 @@ impl Splitter {
     /// Ends the input: the last statement if it had no delimiter.
     pub fn finish(&mut self) -> Option<Statement> {
         let mut out = Vec::new();
-        self.emit(&mut out);
+        self.emit(&mut out, false);
         self.state = State::Normal;
         out.pop()
     }
@@ -163,13 +249,14 @@ impl Splitter {
         }
     }
 
-    fn emit(&mut self, out: &mut Vec<Statement>) {
+    fn emit(&mut self, out: &mut Vec<Statement>, ego: bool) {
         let sql = std::mem::take(&mut self.buf);
         if let Some(line) = self.start.take() {
-            let sql = sql.trim();
             out.push(Statement {
-                sql: sql.to_string(),
+                sql: sql.trim().to_string(),
                 line,
+                ego,
+                shown: sql.trim_start().to_string(),
             });
         }
     }
@@ -270,6 +357,37 @@ mod tests {
         assert!(s.is_pending());
         assert_eq!(s.push_line("1;").len(), 1);
         assert!(!s.is_pending());
+    }
+
+    #[test]
+    fn comments_cut_as_the_client_cuts_them() {
+        let mut s = Splitter::new();
+        s.strip_comments(true);
+        let mut v = Vec::new();
+        for l in [
+            "select 1 -- c",
+            ", 2 # h",
+            ", /* b */ 3 /*! ,4 */;",
+            "/* a",
+            "b */ select 5; -- x",
+        ] {
+            v.extend(s.push_line(l));
+        }
+        let v: Vec<_> = v.into_iter().map(|s| s.sql).collect();
+        assert_eq!(v, ["select 1 \n, 2 \n,  3 /*! ,4 */", "select 5"]);
+    }
+
+    #[test]
+    fn go_ego_and_clear() {
+        let mut s = Splitter::new();
+        let v = s.push_line("select 1\\G select 2\\g select 3 \\c select 4;");
+        assert_eq!(
+            v.iter()
+                .map(|s| (s.sql.as_str(), s.ego))
+                .collect::<Vec<_>>(),
+            [("select 1", true), ("select 2", false), ("select 4", false)]
+        );
+        assert_eq!(sqls("select '\\G';"), ["select '\\G'"]);
     }
 
     #[test]
