@@ -51,8 +51,8 @@ pub mod trace;
 
 pub use codec::compress::Algorithm as Compression;
 pub use codec::value::ToParam;
-pub use error::{Error, ErrorKind, ServerError};
-pub use proto::{BatchError, BatchResult, Statement};
+pub use error::{ColumnError, Error, ErrorKind, ServerError};
+pub use proto::{BatchError, BatchResult, FromRow, OwnedRow, Row, Statement};
 pub use session::{Options, Session};
 
 /// The README's examples, compiled as doctests so they stay true.

@@ -271,6 +271,7 @@ impl Engine {
         attributes: &[(&str, &dyn ToParam)],
         flags: u8,
     ) -> Result<u8, Error> {
+        crate::codec::value::param::check_params(params)?;
         let mut codec = PacketCodec::new(self.codec.max_payload());
         let mut exec = BytesMut::new();
         execute_payloads(&mut exec, self.caps, id, params, attributes, flags, |p| {

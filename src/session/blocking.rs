@@ -39,6 +39,7 @@ use super::setup::{connect_error, prepare};
 use super::stream::BlockingSocket;
 use super::{tls, Options};
 
+mod helpers;
 mod stmt;
 
 /// A blocking session. See the [module documentation](self).

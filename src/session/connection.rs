@@ -25,6 +25,7 @@ use super::setup::{connect_error, prepare, TlsSetup};
 use super::stream::Stream;
 use super::tls;
 
+mod helpers;
 mod stmt;
 
 /// A connection to a MySQL or MariaDB server.
