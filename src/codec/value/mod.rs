@@ -94,6 +94,7 @@ use super::error::{ErrorKind, Packet, ParseError};
 use super::flags::{ColumnFlags, ColumnType};
 
 mod binary;
+pub mod ext;
 mod number;
 pub mod param;
 mod temporal;
