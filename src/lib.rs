@@ -52,6 +52,27 @@ pub mod trace;
 pub use codec::compress::Algorithm as Compression;
 pub use codec::value::ToParam;
 pub use error::{ColumnError, Error, ErrorKind, ServerError};
+/// `#[derive(FromRow)]` (feature `derive`): a struct read from a row, fields by column name
+/// (`#[mywire(rename = "col")]`, `#[mywire(default)]` for a column that may be absent;
+/// `Option<T>` fields read NULL as `None`), a tuple struct by position.
+///
+/// ```no_run
+/// # async fn demo(s: &mut mywire::Session) -> Result<(), mywire::Error> {
+/// #[derive(mywire::FromRow)]
+/// struct User {
+///     id: u64,
+///     #[mywire(rename = "user_name")]
+///     name: String,
+///     email: Option<String>,
+///     #[mywire(default)]
+///     score: f64,
+/// }
+/// let users: Vec<User> = s.query_all("SELECT id, user_name, email FROM users").await?;
+/// # Ok(()) }
+/// ```
+#[cfg(feature = "derive")]
+#[cfg_attr(docsrs, doc(cfg(feature = "derive")))]
+pub use mywire_derive::FromRow;
 pub use proto::{BatchError, BatchResult, FromRow, OwnedRow, Row, Statement};
 pub use session::{Options, Session};
 
