@@ -19,6 +19,14 @@
 //!
 //! - `capture`: the `capture` module (about 3,000 lines of capture-file code). Off by default;
 //!   the CLI turns it on.
+//! - `chrono`, `time`, `rust_decimal`, `bigdecimal`, `serde_json`, `uuid`: those crates' types
+//!   as row values (both protocols) and as parameters; see [`codec::value::ext`].
+//! - `derive`: `#[derive(FromRow)]` ([`FromRow`]), a struct read from a row by column name.
+//!
+//! Rows are read by index or by column name ([`Row::get`], [`Row::get_by_name`]), whole as
+//! tuples or structs ([`FromRow`]: `query_first`, `query_all`, `query_map`, `exec_*`,
+//! `execute_*`), and kept past their result with [`Row::to_owned`]. Transactions:
+//! [`Session::begin`] and its guard [`session::Transaction`].
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), mywire::Error> {

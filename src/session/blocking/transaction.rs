@@ -15,6 +15,14 @@ use super::Session;
 /// the session sends ROLLBACK before its next command, as the async session does (a drop
 /// could not report the ROLLBACK's error), so until then the transaction, and its locks,
 /// stay open on the server.
+///
+/// ```no_run
+/// # fn demo(s: &mut mywire::session::blocking::Session) -> Result<(), mywire::Error> {
+/// let mut tx = s.begin()?;
+/// tx.query_drop("INSERT INTO orders (item) VALUES ('book')")?;
+/// tx.commit()?;
+/// # Ok(()) }
+/// ```
 #[derive(Debug)]
 pub struct Transaction<'s> {
     s: &'s mut Session,

@@ -14,6 +14,24 @@ use super::Session;
 /// [`Transaction::rollback`]; a guard dropped without either rolls the transaction back:
 /// the session sends ROLLBACK before its next command (a drop cannot wait for the server,
 /// so until then the transaction, and its locks, stay open on the server).
+///
+/// ```no_run
+/// # async fn demo(s: &mut mywire::Session) -> Result<(), mywire::Error> {
+/// use mywire::session::{IsolationLevel, TxOptions};
+/// let mut tx = s.begin().await?;
+/// tx.query_drop("INSERT INTO orders (item) VALUES ('book')").await?;
+/// tx.savepoint("lines").await?;
+/// if tx.query_drop("INSERT INTO lines (item) VALUES ('book')").await.is_err() {
+///     tx.rollback_to("lines").await?;
+/// }
+/// tx.commit().await?;
+///
+/// let opts = TxOptions::new().isolation(IsolationLevel::Serializable).read_only(true);
+/// let mut tx = s.begin_with(opts).await?;
+/// let n: Option<(i64,)> = tx.query_first("SELECT COUNT(*) FROM orders").await?;
+/// drop(tx); // rolled back: ROLLBACK goes out before the session's next command
+/// # Ok(()) }
+/// ```
 #[derive(Debug)]
 pub struct Transaction<'s> {
     s: &'s mut Session,

@@ -1,5 +1,19 @@
 //! `chrono` (feature `chrono`): `NaiveDate`, `NaiveDateTime`, `DateTime<Utc>`, `NaiveTime` and
 //! `TimeDelta`, through [`Date`], [`DateTime`] and [`Time`].
+//!
+//! ```no_run
+//! # async fn demo(s: &mut mywire::Session) -> Result<(), mywire::Error> {
+//! use chrono::{NaiveDate, NaiveDateTime, NaiveTime, TimeDelta};
+//! let day = NaiveDate::from_ymd_opt(2024, 2, 29).unwrap();
+//! let mut r = s.exec("SELECT ?, TIMESTAMP'2024-02-29 12:00:00', TIME'07:30:00', TIME'-100:00:00'", &[&day]).await?;
+//! let row = r.next_row().await?.unwrap();
+//! assert_eq!(row.get::<NaiveDate>(0)?, Some(day));
+//! let at: NaiveDateTime = row.value(1)?;
+//! let t: NaiveTime = row.value(2)?;
+//! let d: TimeDelta = row.value(3)?; // a TIME beyond 24 h: a duration, not a time of day
+//! assert!(row.get::<NaiveTime>(3).is_err()); // an error naming the column
+//! # Ok(()) }
+//! ```
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, Timelike, Utc};
 

@@ -1,6 +1,19 @@
 //! Exact decimals (features `rust_decimal`, `bigdecimal`): read from the cell's decimal text
 //! through [`Decimal`] (so never through a float, and from the same columns), sent as
 //! `NEWDECIMAL` text.
+//!
+//! ```no_run
+//! # async fn demo(s: &mut mywire::Session) -> Result<(), mywire::Error> {
+//! # #[cfg(all(feature = "rust_decimal", feature = "bigdecimal"))] {
+//! use std::str::FromStr;
+//! let price = rust_decimal::Decimal::from_str("19.99").unwrap();
+//! let mut r = s.exec("SELECT ? * 3, CAST(? AS DECIMAL(65,30))", &[&price, &price]).await?;
+//! let row = r.next_row().await?.unwrap();
+//! assert_eq!(row.value::<rust_decimal::Decimal>(0)?.to_string(), "59.97");
+//! let wide: bigdecimal::BigDecimal = row.value(1)?; // 65 digits: only BigDecimal holds them all
+//! # }
+//! # Ok(()) }
+//! ```
 
 use bytes::BytesMut;
 

@@ -1,5 +1,15 @@
 //! JSON (feature `serde_json`): `serde_json::Value` from a cell's text (MariaDB's `JSON` is a
 //! `LONGTEXT`; any string column, and a number's text, parse too), sent as JSON text.
+//!
+//! ```no_run
+//! # async fn demo(s: &mut mywire::Session) -> Result<(), mywire::Error> {
+//! use serde_json::{json, Value};
+//! let doc = json!({"tags": ["a", "b"], "n": 1});
+//! let mut r = s.exec("SELECT JSON_EXTRACT(?, '$.tags')", &[&doc]).await?;
+//! let row = r.next_row().await?.unwrap();
+//! assert_eq!(row.get::<Value>(0)?, Some(json!(["a", "b"])));
+//! # Ok(()) }
+//! ```
 
 use bytes::BytesMut;
 

@@ -26,15 +26,23 @@
 use super::super::error::{ErrorKind, Packet, ParseError};
 
 #[cfg(feature = "chrono")]
-mod chrono_types;
+#[cfg_attr(docsrs, doc(cfg(feature = "chrono")))]
+pub mod chrono_types;
 #[cfg(any(feature = "rust_decimal", feature = "bigdecimal"))]
-mod decimal_types;
+#[cfg_attr(
+    docsrs,
+    doc(cfg(any(feature = "rust_decimal", feature = "bigdecimal")))
+)]
+pub mod decimal_types;
 #[cfg(feature = "serde_json")]
-mod json;
+#[cfg_attr(docsrs, doc(cfg(feature = "serde_json")))]
+pub mod json;
 #[cfg(feature = "time")]
-mod time_types;
+#[cfg_attr(docsrs, doc(cfg(feature = "time")))]
+pub mod time_types;
 #[cfg(feature = "uuid")]
-mod uuid_types;
+#[cfg_attr(docsrs, doc(cfg(feature = "uuid")))]
+pub mod uuid_types;
 
 /// A conversion error naming the Rust type `field`.
 #[allow(dead_code)]

@@ -1,5 +1,17 @@
 //! `time` (feature `time`): `Date`, `PrimitiveDateTime`, `OffsetDateTime` (UTC), `Time` and
 //! `Duration`, through [`Date`], [`DateTime`] and [`Time`].
+//!
+//! ```no_run
+//! # async fn demo(s: &mut mywire::Session) -> Result<(), mywire::Error> {
+//! use time::{Date, Month, OffsetDateTime, PrimitiveDateTime};
+//! let day = Date::from_calendar_date(1999, Month::December, 31).unwrap();
+//! let mut r = s.exec("SELECT ?, NOW(6)", &[&day]).await?;
+//! let row = r.next_row().await?.unwrap();
+//! assert_eq!(row.get::<Date>(0)?, Some(day));
+//! let now: PrimitiveDateTime = row.value(1)?;
+//! let utc: OffsetDateTime = row.value(1)?; // taken as UTC: use a UTC session
+//! # Ok(()) }
+//! ```
 
 use time::{Month, OffsetDateTime, PrimitiveDateTime, UtcOffset};
 

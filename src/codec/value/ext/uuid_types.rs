@@ -1,6 +1,16 @@
 //! UUIDs (feature `uuid`): from the 16 bytes of a binary column (`BINARY(16)`) or from text
 //! (`CHAR(36)`, MariaDB's `UUID` type); sent as 16 bytes (`Uuid`) or as 36 characters
 //! (`uuid::fmt::Hyphenated`).
+//!
+//! ```no_run
+//! # async fn demo(s: &mut mywire::Session) -> Result<(), mywire::Error> {
+//! use uuid::Uuid;
+//! let id = Uuid::parse_str("0e5a6c3e-8b9b-4d4c-9f1e-2a3b4c5d6e7f").unwrap();
+//! s.exec("INSERT INTO docs (id, ref) VALUES (?, ?)", &[&id, &id.hyphenated()]).await?; // BINARY(16), CHAR(36)
+//! let back: Option<(Uuid, Uuid)> = s.exec_first("SELECT id, ref FROM docs WHERE id = ?", &[&id]).await?;
+//! assert_eq!(back, Some((id, id)));
+//! # Ok(()) }
+//! ```
 
 use bytes::BytesMut;
 use uuid::Uuid;
