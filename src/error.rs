@@ -68,9 +68,22 @@ impl fmt::Display for ColumnError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "column {} `{}` ({}): cannot read as {}: {}",
-            self.index, self.name, self.sql_type, self.error.field, self.error.kind
-        )
+            "column {} `{}` ({}): ",
+            self.index, self.name, self.sql_type
+        )?;
+        if self.error.kind == ParseErrorKind::UnexpectedNull {
+            write!(
+                f,
+                "NULL, which {} cannot hold (read an Option)",
+                self.error.field
+            )
+        } else {
+            write!(
+                f,
+                "cannot read as {}: {}",
+                self.error.field, self.error.kind
+            )
+        }
     }
 }
 

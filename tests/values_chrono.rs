@@ -205,3 +205,26 @@ async fn time_both_ways() {
     );
     s.close().await.unwrap();
 }
+
+#[tokio::test]
+async fn null_into_a_feature_type_names_it() {
+    let mut s = connect().await;
+    let e = s
+        .query_first::<(chrono::NaiveDate,)>("SELECT CAST(NULL AS DATE) AS d")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "column 0 `d` (DATE): NULL, which chrono::NaiveDate cannot hold (read an Option)"
+    );
+    let e = s
+        .query_first::<(String,)>("SELECT NULL AS s")
+        .await
+        .unwrap_err();
+    assert!(
+        e.to_string()
+            .ends_with("NULL, which String cannot hold (read an Option)"),
+        "{e}"
+    );
+    s.close().await.unwrap();
+}

@@ -151,13 +151,45 @@ fn null_error<T>(row: &Row<'_>, i: usize) -> Error {
     }
 }
 
-/// `T`'s name without its module path (`alloc::string::String` → `String`,
-/// `chrono::naive::date::NaiveDate` → `NaiveDate`), for error messages.
+/// `T`'s name for error messages, as the conversions name their types: the standard
+/// library's without their path (`alloc::string::String` → `String`), the feature crates'
+/// as `crate::Type` (`chrono::naive::date::NaiveDate` → `chrono::NaiveDate`), this crate's
+/// value types by their name; anything else (generic types too) as `type_name` gives it.
 fn short_type_name<T>() -> &'static str {
+    const KNOWN: &[(&str, &str)] = &[
+        ("chrono::naive::date::NaiveDate", "chrono::NaiveDate"),
+        (
+            "chrono::naive::datetime::NaiveDateTime",
+            "chrono::NaiveDateTime",
+        ),
+        ("chrono::naive::time::NaiveTime", "chrono::NaiveTime"),
+        ("chrono::time_delta::TimeDelta", "chrono::TimeDelta"),
+        ("time::date::Date", "time::Date"),
+        (
+            "time::primitive_date_time::PrimitiveDateTime",
+            "time::PrimitiveDateTime",
+        ),
+        (
+            "time::offset_date_time::OffsetDateTime",
+            "time::OffsetDateTime",
+        ),
+        ("time::time::Time", "time::Time"),
+        ("time::duration::Duration", "time::Duration"),
+        ("rust_decimal::decimal::Decimal", "rust_decimal::Decimal"),
+        ("serde_json::value::Value", "serde_json::Value"),
+        ("mywire::codec::value::temporal::Date", "Date"),
+        ("mywire::codec::value::temporal::DateTime", "DateTime"),
+        ("mywire::codec::value::temporal::Time", "Time"),
+    ];
     let full = std::any::type_name::<T>();
-    let base = full.split('<').next().unwrap_or(full);
-    match base.rfind("::") {
-        Some(at) if !full.contains('<') => full.get(at + 2..).unwrap_or(full),
+    if let Some(&(_, short)) = KNOWN.iter().find(|(k, _)| *k == full) {
+        return short;
+    }
+    let std_lib = ["alloc::", "core::", "std::"]
+        .iter()
+        .any(|p| full.starts_with(p));
+    match full.rfind("::") {
+        Some(at) if std_lib && !full.contains('<') => full.get(at + 2..).unwrap_or(full),
         _ => full,
     }
 }
