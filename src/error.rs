@@ -1,5 +1,6 @@
 //! The public error type.
 use crate::codec::auth::AuthError;
+use crate::codec::ErrorKind as ParseErrorKind;
 use crate::codec::ParseError;
 use std::fmt;
 
@@ -33,6 +34,65 @@ impl fmt::Display for ServerError {
 
 impl std::error::Error for ServerError {}
 
+/// A cell that could not be read as the requested type ([`Error::Column`]): which column (index
+/// and name), its SQL type, the Rust type asked for and what was wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColumnError {
+    /// The column's index in the row (0-based).
+    pub index: usize,
+    /// The column's name (its alias), lossy UTF-8.
+    pub name: String,
+    /// The column's SQL type as the column definition declares it (`TIME`, `LONGLONG
+    /// UNSIGNED`, …).
+    pub sql_type: String,
+    /// The conversion's error: `field` names the Rust type asked for (`"i64"`,
+    /// `"chrono::NaiveTime"`, …), `kind` what was wrong ([`ParseErrorKind::OutOfRange`] for a
+    /// value that does not fit, [`ParseErrorKind::InvalidValue`] for a column type the type
+    /// does not read, [`ParseErrorKind::UnexpectedNull`] for NULL into a type without one).
+    pub error: ParseError,
+}
+
+impl ColumnError {
+    /// What was wrong (`error.kind`).
+    pub fn kind(&self) -> ParseErrorKind {
+        self.error.kind
+    }
+
+    /// The Rust type asked for (`error.field`).
+    pub fn rust_type(&self) -> &'static str {
+        self.error.field
+    }
+}
+
+impl fmt::Display for ColumnError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "column {} `{}` ({}): ",
+            self.index, self.name, self.sql_type
+        )?;
+        if self.error.kind == ParseErrorKind::UnexpectedNull {
+            write!(
+                f,
+                "NULL, which {} cannot hold (read an Option)",
+                self.error.field
+            )
+        } else {
+            write!(
+                f,
+                "cannot read as {}: {}",
+                self.error.field, self.error.kind
+            )
+        }
+    }
+}
+
+impl std::error::Error for ColumnError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.error)
+    }
+}
+
 /// Every error mywire returns.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -54,8 +114,11 @@ pub enum Error {
     /// The server asked for a local file (LOAD DATA LOCAL INFILE), which mywire never sends.
     /// The request was answered with an empty packet and the server's reply consumed.
     LocalInfileRefused(String),
-    /// A cell could not be converted to the requested type.
+    /// A value could not be converted (outside a row: a cell's text, a parameter).
     Value(ParseError),
+    /// A cell of a row could not be converted to the requested type (wrong type, out of
+    /// range, malformed, NULL for a type that has none): names the column and its SQL type.
+    Column(Box<ColumnError>),
     /// The API was used in a way that cannot work (e.g. a column index out of range).
     Usage(String),
     /// A batch of executes (`exec_batch`) failed: the first error, the rows it concerns, and
@@ -78,6 +141,7 @@ impl fmt::Display for Error {
                 "the server asked for local file `{name}`; LOCAL INFILE is refused, nothing was sent"
             ),
             Error::Value(e) => write!(f, "value conversion failed: {e}"),
+            Error::Column(e) => e.fmt(f),
             Error::Usage(e) => f.write_str(e),
             Error::Batch(e) => e.fmt(f),
         }
@@ -168,7 +232,7 @@ impl Error {
             Error::Protocol(_) => ErrorKind::Protocol,
             Error::Auth(_) => ErrorKind::Auth,
             Error::Config(_) => ErrorKind::Config,
-            Error::Value(_) => ErrorKind::Value,
+            Error::Value(_) | Error::Column(_) => ErrorKind::Value,
             Error::Usage(_) => ErrorKind::Usage,
             Error::LocalInfileRefused(_) => ErrorKind::LocalInfileRefused,
         }
@@ -204,6 +268,23 @@ impl Error {
         }
     }
 
+    /// The conversion error of a value or a cell ([`Error::Value`], [`Error::Column`]).
+    pub fn value_error(&self) -> Option<&ParseError> {
+        match self {
+            Error::Value(e) => Some(e),
+            Error::Column(e) => Some(&e.error),
+            _ => None,
+        }
+    }
+
+    /// The column a cell conversion failed on ([`Error::Column`]).
+    pub fn column_error(&self) -> Option<&ColumnError> {
+        match self {
+            Error::Column(e) => Some(e),
+            _ => None,
+        }
+    }
+
     /// True if this error left the session unusable.
     pub fn is_fatal(&self) -> bool {
         matches!(
@@ -220,6 +301,7 @@ impl std::error::Error for Error {
             Error::Protocol(e) => Some(e),
             Error::Auth(e) => Some(e),
             Error::Value(e) => Some(e),
+            Error::Column(e) => Some(&e.error),
             Error::Batch(e) => Some(e.as_ref()),
             _ => None,
         }

@@ -19,6 +19,14 @@
 //!
 //! - `capture`: the `capture` module (about 3,000 lines of capture-file code). Off by default;
 //!   the CLI turns it on.
+//! - `chrono`, `time`, `rust_decimal`, `bigdecimal`, `serde_json`, `uuid`: those crates' types
+//!   as row values (both protocols) and as parameters; see [`codec::value::ext`].
+//! - `derive`: `#[derive(FromRow)]` ([`FromRow`]), a struct read from a row by column name.
+//!
+//! Rows are read by index or by column name ([`Row::get`], [`Row::get_by_name`]), whole as
+//! tuples or structs ([`FromRow`]: `query_first`, `query_all`, `query_map`, `exec_*`,
+//! `execute_*`), and kept past their result with [`Row::to_owned`]. Transactions:
+//! [`Session::begin`] and its guard [`session::Transaction`].
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), mywire::Error> {
@@ -51,8 +59,29 @@ pub mod trace;
 
 pub use codec::compress::Algorithm as Compression;
 pub use codec::value::ToParam;
-pub use error::{Error, ErrorKind, ServerError};
-pub use proto::{BatchError, BatchResult, Statement};
+pub use error::{ColumnError, Error, ErrorKind, ServerError};
+/// `#[derive(FromRow)]` (feature `derive`): a struct read from a row, fields by column name
+/// (`#[mywire(rename = "col")]`, `#[mywire(default)]` for a column that may be absent;
+/// `Option<T>` fields read NULL as `None`), a tuple struct by position.
+///
+/// ```no_run
+/// # async fn demo(s: &mut mywire::Session) -> Result<(), mywire::Error> {
+/// #[derive(mywire::FromRow)]
+/// struct User {
+///     id: u64,
+///     #[mywire(rename = "user_name")]
+///     name: String,
+///     email: Option<String>,
+///     #[mywire(default)]
+///     score: f64,
+/// }
+/// let users: Vec<User> = s.query_all("SELECT id, user_name, email FROM users").await?;
+/// # Ok(()) }
+/// ```
+#[cfg(feature = "derive")]
+#[cfg_attr(docsrs, doc(cfg(feature = "derive")))]
+pub use mywire_derive::FromRow;
+pub use proto::{BatchError, BatchResult, FromRow, OwnedRow, Row, Statement};
 pub use session::{Options, Session};
 
 /// The README's examples, compiled as doctests so they stay true.

@@ -133,8 +133,8 @@ async fn fill(s: &mut Session) {
 
 fn value_kind(e: Error) -> ErrorKind {
     match e {
-        Error::Value(p) => p.kind,
-        other => panic!("expected Error::Value, got {other:?}"),
+        Error::Column(c) => c.error.kind,
+        other => panic!("expected Error::Column, got {other:?}"),
     }
 }
 
@@ -479,7 +479,7 @@ async fn getters_that_do_not_fit_return_value_errors() {
             value_kind(row.get::<f64>(6).unwrap_err()),
             ErrorKind::InvalidText
         );
-        assert!(matches!(row.get::<Date>(6), Err(Error::Value(_))));
+        assert!(matches!(row.get::<Date>(6), Err(Error::Column(_))));
         assert_eq!(
             row.get::<Time>(7).unwrap(),
             Time::new(false, 12, 0, 0, 0).ok()

@@ -176,6 +176,10 @@ impl Engine {
         if u16::try_from(width).is_err() {
             return Err(Error::Usage("more than 65535 parameters".into()));
         }
+        for (i, r) in rows.iter().enumerate() {
+            crate::codec::value::param::check_params(r.as_ref())
+                .map_err(|e| Error::Usage(format!("row {i} of the batch: {e}")))?;
+        }
         let bulk = bulk && self.can_bulk() && width > 0;
         Ok(ExecBatch {
             cursor: PipelineCursor::new(self.completed(), 0),

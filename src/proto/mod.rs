@@ -39,6 +39,7 @@ mod compress;
 mod connect;
 mod cursor;
 mod engine;
+mod from_row;
 mod last_word;
 mod metadata;
 mod pipeline;
@@ -57,6 +58,7 @@ pub use connect::{
     client_capabilities, compression_flag, negotiated_compression, ConnectConfig, ConnectEvent,
 };
 pub use engine::{Engine, PIPELINE_WINDOW, PIPELINE_WINDOW_BYTES};
+pub use from_row::{ColumnIndex, FromCell, FromRow, OwnedRow};
 pub use pipeline::PipelineCursor;
 pub use row::Row;
 pub use stmt::{Statement, LONG_DATA_THRESHOLD, UNSUPPORTED_PS_HINT};

@@ -7,6 +7,8 @@ use crate::codec::resultset::{ColumnDefinition, RowCells};
 use crate::codec::value::{binary_as_text, FromValue};
 use crate::error::Error;
 
+use super::from_row::{column_error, name_index, no_column, ColumnIndex, FromCell};
+
 /// The cells of a row, as split by the protocol it came in.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Cells<'a> {
@@ -42,6 +44,11 @@ impl<'a> Row<'a> {
             cells,
             columns,
         }
+    }
+
+    /// The cells, as split by the protocol the row came in.
+    pub(crate) fn cells(&self) -> Cells<'a> {
+        self.cells
     }
 
     /// Number of cells.
@@ -100,12 +107,42 @@ impl<'a> Row<'a> {
         self.payload
     }
 
-    /// Cell `i` converted to `T` by its column type: `Ok(None)` for NULL, an error if the
-    /// value does not fit `T` (never a wrong value).
+    /// Cell `col` (an index, or a column name: see [`ColumnIndex`]) converted to `T` by its
+    /// column type: `Ok(None)` for NULL, an error if the value does not fit `T` (never a wrong
+    /// value): [`Error::Column`], naming the column, its SQL type and `T`. An index out of
+    /// range or an unknown name is [`Error::Usage`].
     #[inline]
-    pub fn get<T: FromValue<'a>>(&self, i: usize) -> Result<Option<T>, Error> {
+    pub fn get<T: FromValue<'a>>(&self, col: impl ColumnIndex) -> Result<Option<T>, Error> {
+        let i = col.index_in(self.columns)?;
+        self.get_at(i)
+    }
+
+    /// Cell `col` by column name: [`Row::get`] with a name (the first column of that name;
+    /// compared exactly, then ignoring ASCII case, as MariaDB compares column names).
+    #[inline]
+    pub fn get_by_name<T: FromValue<'a>>(&self, name: &str) -> Result<Option<T>, Error> {
+        self.get(name)
+    }
+
+    /// Cell `col` as `T`, where `T` says what NULL is: an `Option<U>` gives `None`, any other
+    /// type an [`Error::Column`] of kind `UnexpectedNull`. What [`FromRow`](super::FromRow)
+    /// implementations use.
+    #[inline]
+    pub fn value<T: FromCell<'a>>(&self, col: impl ColumnIndex) -> Result<T, Error> {
+        let i = col.index_in(self.columns)?;
+        T::from_cell(self, i)
+    }
+
+    /// The index of the first column named `name` (exactly, else ignoring ASCII case).
+    pub fn column_index(&self, name: &str) -> Option<usize> {
+        name_index(self.columns, name)
+    }
+
+    /// [`Row::get`] by index.
+    #[inline]
+    pub(crate) fn get_at<T: FromValue<'a>>(&self, i: usize) -> Result<Option<T>, Error> {
         let Some(col) = self.columns.get(i) else {
-            return Err(self.no_column(i));
+            return Err(no_column(i, self.columns.len()));
         };
         let (col_type, flags) = (col.column_type, col.flags);
         let r = match self.cells {
@@ -118,15 +155,7 @@ impl<'a> Row<'a> {
                 Some(b) => T::from_binary(b, col_type, flags),
             },
         };
-        r.map(Some).map_err(Error::Value)
-    }
-
-    #[cold]
-    fn no_column(&self, i: usize) -> Error {
-        Error::Usage(format!(
-            "column index {i} out of range ({} columns)",
-            self.columns.len()
-        ))
+        r.map(Some).map_err(|e| column_error(i, col, e))
     }
 
     /// Cell `i` as text, `None` for NULL: a text row's bytes (lossy UTF-8, zero-copy when

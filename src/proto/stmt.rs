@@ -236,9 +236,11 @@ impl Engine {
         self.encode_execute_id(out, stmt.id, params, flags)
     }
 
-    /// Refuses a statement of another connection, or a wrong number of parameters.
+    /// Refuses a statement of another connection, a wrong number of parameters, or a value
+    /// that cannot be sent ([`ToParam::check`]).
     fn check_params(&self, stmt: &Statement, params: &[&dyn ToParam]) -> Result<(), Error> {
         self.check_owner(stmt)?;
+        crate::codec::value::param::check_params(params)?;
         if params.len() != stmt.params.len() {
             return Err(Error::Usage(format!(
                 "the statement takes {} parameter(s), {} given",

@@ -78,6 +78,8 @@ impl Engine {
         sql: &str,
         params: &[&dyn ToParam],
     ) -> Result<bool, Error> {
+        // Before a prepare can go out for it.
+        crate::codec::value::param::check_params(params)?;
         let Some(i) = self.stmt_cache.find(sql) else {
             return Ok(false);
         };

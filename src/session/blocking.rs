@@ -39,7 +39,11 @@ use super::setup::{connect_error, prepare};
 use super::stream::BlockingSocket;
 use super::{tls, Options};
 
+mod helpers;
 mod stmt;
+mod transaction;
+
+pub use transaction::Transaction;
 
 /// A blocking session. See the [module documentation](self).
 #[derive(Debug)]
@@ -47,6 +51,9 @@ pub struct Session {
     sock: BlockingSocket,
     engine: Engine,
     opts: Options,
+    /// A [`Transaction`] was dropped without commit or rollback: the next command is preceded
+    /// by a ROLLBACK.
+    rollback_owed: bool,
 }
 
 fn open(opts: &Options) -> Result<BlockingSocket, Error> {
@@ -109,7 +116,12 @@ impl Session {
         }
         let (mut engine, mut setup) = prepare(&opts, sock.is_unix())?;
         engine.set_tracer(tracer);
-        let mut s = Session { sock, engine, opts };
+        let mut s = Session {
+            sock,
+            engine,
+            opts,
+            rollback_owed: false,
+        };
         loop {
             match s.drive(|e| e.connect_step())? {
                 ConnectEvent::Connected => break,
@@ -204,13 +216,20 @@ impl Session {
 
     fn ready(&mut self) -> Result<(), Error> {
         self.engine.check()?;
-        if self.engine.is_idle() && !self.engine.wants_write() {
+        if self.engine.is_idle() && !self.engine.wants_write() && !self.rollback_owed {
             return Ok(());
         }
         if self.engine.wants_write() {
             self.flush()?;
         }
-        self.drive(|e| e.drain_step(None))
+        self.drive(|e| e.drain_step(None))?;
+        if self.rollback_owed {
+            // A transaction guard was dropped: its ROLLBACK goes before this command.
+            self.rollback_owed = false;
+            self.engine.start_query("ROLLBACK")?;
+            self.respond(|e| e.head_step())?;
+        }
+        Ok(())
     }
 
     // ---- commands -----------------------------------------------------------------------

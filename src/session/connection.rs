@@ -25,7 +25,9 @@ use super::setup::{connect_error, prepare, TlsSetup};
 use super::stream::Stream;
 use super::tls;
 
+mod helpers;
 mod stmt;
+pub(super) mod transaction;
 
 /// A connection to a MySQL or MariaDB server.
 pub struct Session {
@@ -35,6 +37,9 @@ pub struct Session {
     tls: bool,
     /// A flush was started and has not completed (see [`Session::flush`]).
     flush_owed: bool,
+    /// A [`Transaction`](super::Transaction) was dropped without commit or rollback: the next
+    /// command is preceded by a ROLLBACK.
+    rollback_owed: bool,
 }
 
 impl std::fmt::Debug for Session {
@@ -141,6 +146,7 @@ impl Session {
             opts,
             tls: false,
             flush_owed: false,
+            rollback_owed: false,
         };
         match s.run_connect(&mut setup).await {
             Ok(()) => Ok(s),
@@ -259,13 +265,24 @@ impl Session {
     /// was cut short, and drains any response still unread (rows, later result sets).
     async fn ready(&mut self) -> Result<(), Error> {
         self.check()?;
-        if self.engine.is_idle() && !self.flush_owed && !self.engine.wants_write() {
+        if self.engine.is_idle()
+            && !self.flush_owed
+            && !self.engine.wants_write()
+            && !self.rollback_owed
+        {
             return Ok(());
         }
         if self.flush_owed || self.engine.wants_write() {
             self.flush().await?;
         }
-        self.drive(|e| e.drain_step(None)).await
+        self.drive(|e| e.drain_step(None)).await?;
+        if self.rollback_owed {
+            // A transaction guard was dropped: its ROLLBACK goes before this command.
+            self.rollback_owed = false;
+            self.engine.start_query("ROLLBACK")?;
+            self.respond(|e| e.head_step()).await?;
+        }
+        Ok(())
     }
 
     // ---- public commands ----------------------------------------------------------------

@@ -10,10 +10,13 @@ mod result;
 mod setup;
 mod stream;
 mod tls;
+mod transaction;
 
 pub use crate::codec::auth::MAX_AUTH_ROUNDS;
 pub use crate::proto::{Row, PIPELINE_WINDOW, PIPELINE_WINDOW_BYTES};
+pub use connection::transaction::Transaction;
 pub use connection::Session;
 pub use options::{percent_decode, Options, Password, SslMode};
 pub use result::{Pipeline, QueryResult};
 pub use stream::{BlockingSocket, Duplex, Stream};
+pub use transaction::{IsolationLevel, TxOptions};

@@ -11,7 +11,7 @@ use super::connect;
 fn kind<T: for<'a> FromValue<'a>>(row: &Row<'_>) -> Option<ErrorKind> {
     match row.get::<T>(0) {
         Ok(v) => v.map(|_| None).expect("not NULL"),
-        Err(Error::Value(e)) => Some(e.kind),
+        Err(Error::Column(e)) => Some(e.error.kind),
         Err(e) => panic!("not a value error: {e}"),
     }
 }

@@ -7,7 +7,11 @@
 //! [`FromValue`] trait turns one cell into a typed value, with [`FromValue::from_text`] or
 //! [`FromValue::from_binary`], or into a [`ParseError`] with [`Packet::Value`] and a field name
 //! naming the requested type (`"i64"`, `"date"`, …). [`ToParam`] goes the other way: Rust
-//! values as the binary parameters of COM_STMT_EXECUTE (module [`param`]).
+//! values as the binary parameters of COM_STMT_EXECUTE (module [`param`]). Other crates'
+//! types (`chrono`, `time`, `rust_decimal`, `bigdecimal`, `serde_json`, `uuid`, each behind
+//! its feature) convert both ways through these same getters: module [`ext`]. Through a row
+//! ([`Row::get`](crate::proto::Row::get)) a [`ParseError`] becomes
+//! [`Error::Column`](crate::Error::Column), which adds the column's index, name and SQL type.
 //!
 //! # Rules (text protocol)
 //!
@@ -94,6 +98,7 @@ use super::error::{ErrorKind, Packet, ParseError};
 use super::flags::{ColumnFlags, ColumnType};
 
 mod binary;
+pub mod ext;
 mod number;
 pub mod param;
 mod temporal;

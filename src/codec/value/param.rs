@@ -30,6 +30,7 @@ use std::borrow::Cow;
 
 use bytes::{BufMut, BytesMut};
 
+use super::super::error::ParseError;
 use super::super::flags::ColumnType;
 use super::super::writer::put_lenenc_bytes;
 use super::{Date, DateTime, Decimal, Time};
@@ -114,6 +115,29 @@ pub trait ToParam {
     fn long_data(&self) -> Option<&[u8]> {
         None
     }
+
+    /// Checks that the value can be sent as it is: an error ([`OutOfRange`](super::super::ErrorKind::OutOfRange),
+    /// `field` naming the type) for a value the declared type cannot carry (a `chrono` date
+    /// past year 9999, a duration beyond 838 hours). The sessions check every parameter before
+    /// anything is sent; [`encode_value`](Self::encode_value) of a value that fails this
+    /// check sends a zero value. Every type of this module passes.
+    fn check(&self) -> Result<(), ParseError> {
+        Ok(())
+    }
+}
+
+/// [`ToParam::check`] of every parameter: the first failure as [`crate::Error::Usage`],
+/// naming the parameter (0-based) and the type.
+pub fn check_params(params: &[&dyn ToParam]) -> Result<(), crate::Error> {
+    for (i, p) in params.iter().enumerate() {
+        if let Err(e) = p.check() {
+            return Err(crate::Error::Usage(format!(
+                "parameter {i} ({}): {}; nothing was sent",
+                e.field, e.kind
+            )));
+        }
+    }
+    Ok(())
 }
 
 macro_rules! int_param {
@@ -265,6 +289,9 @@ impl<T: ToParam> ToParam for Option<T> {
     fn long_data(&self) -> Option<&[u8]> {
         self.as_ref().and_then(ToParam::long_data)
     }
+    fn check(&self) -> Result<(), ParseError> {
+        self.as_ref().map_or(Ok(()), ToParam::check)
+    }
 }
 
 impl<T: ToParam + ?Sized> ToParam for &T {
@@ -279,6 +306,9 @@ impl<T: ToParam + ?Sized> ToParam for &T {
     }
     fn long_data(&self) -> Option<&[u8]> {
         (**self).long_data()
+    }
+    fn check(&self) -> Result<(), ParseError> {
+        (**self).check()
     }
 }
 

@@ -64,7 +64,7 @@ fn check(part: &'static str, value: impl Into<u32>, max: u32) -> Result<(), Valu
 /// parts (`0000-00-00`, `2024-00-00`) are allowed, as MariaDB allows them, with no per-month
 /// check (as with `ALLOW_INVALID_DATES`). Only [`Date::new`] and the parsers make one, so every
 /// `Date` is in range.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Date {
     year: u16,
     month: u8,
@@ -119,7 +119,7 @@ impl fmt::Display for Date {
 /// A date and time of day (`DATETIME`, `TIMESTAMP`), with microseconds: hour `0..=23`, minute
 /// and second `0..=59`, microsecond `0..=999_999`. Only [`DateTime::new`], `From<Date>` and
 /// the parsers make one, so every `DateTime` is in range.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct DateTime {
     date: Date,
     hour: u8,
@@ -234,7 +234,7 @@ impl fmt::Display for DateTime {
 /// [`Time::new`] and the parsers make one, so every `Time` is in range.
 ///
 /// Negative zero is normalized to zero by the parser and by [`Time::new`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct Time {
     negative: bool,
     hours: u32,
