@@ -396,6 +396,15 @@ impl<W: Write> Sink<'_, W> {
     }
 }
 
+/// `3306,3307`.
+fn port_list(ports: &[u16]) -> String {
+    ports
+        .iter()
+        .map(u16::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 /// What was skipped, for standard error (empty when nothing was).
 pub fn summary_line(s: &CaptureSummary, ports: &[u16]) -> Option<String> {
     if s.is_clean() {
@@ -423,11 +432,7 @@ pub fn summary_line(s: &CaptureSummary, ports: &[u16]) -> Option<String> {
             "{} TCP segment(s) of other ports (by lower port: {}; decode them with --port {},PORT)",
             s.other_segments,
             by_port.join(", "),
-            ports
-                .iter()
-                .map(u16::to_string)
-                .collect::<Vec<_>>()
-                .join(",")
+            port_list(ports)
         ));
     }
     if s.started_mid_stream > 0 {
@@ -560,11 +565,7 @@ pub fn decode(a: &DecodeArgs) -> u8 {
         if summary.conversations == 0 {
             eprintln!(
                 "mywire: {name}: no MySQL conversation on port {} in {} frames (another port: --port)",
-                a.ports
-                    .iter()
-                    .map(u16::to_string)
-                    .collect::<Vec<_>>()
-                    .join(","),
+                port_list(&a.ports),
                 summary.frames
             );
         }

@@ -22,7 +22,7 @@ use super::offline::Limits;
 use super::pcap::{decode_frame, CapturedFrame, SkipReason};
 use super::reassembly::{
     Conversation as Flow, ConversationUpdate, DrainConfig, Reassembler, ReassemblyConfig,
-    StreamEvent,
+    StreamEvent, MAX_SKIP_NOTES,
 };
 use crate::codec::compress::Algorithm;
 use crate::trace::decode::{Conversation, Decoded};
@@ -160,9 +160,6 @@ impl CaptureEvent {
 
 /// The most ports of other traffic a [`CaptureSummary`] names.
 pub const MAX_OTHER_PORTS: usize = 16;
-
-/// The most skip reasons a [`CaptureSummary`] keeps.
-pub const MAX_SKIP_NOTES: usize = 100;
 
 /// What a capture held besides the decoded packets: the frames read and what was skipped.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
