@@ -561,8 +561,10 @@ impl Conversation {
             Seen::Row => {
                 d.kind = "Row";
                 self.cells.parse(p, self.columns)?;
+                // Each cell is a subslice of `p` (`get` slices the row it is given), so
+                // `slice_ref` shares `p`'s buffer instead of copying the cell.
                 let cells = (0..self.columns)
-                    .map(|i| self.cells.get(p, i).map(<[u8]>::to_vec))
+                    .map(|i| self.cells.get(p, i).map(|c| p.slice_ref(c)))
                     .collect();
                 f.push(("values", Value::Cells(cells)));
             }

@@ -202,6 +202,7 @@ pub fn text_escape(out: &mut String, b: &[u8], quote: Option<char>) {
 
 /// Appends `b` as a double-quoted text-trace string.
 fn text_quoted(out: &mut String, b: &[u8]) {
+    out.reserve(b.len().saturating_add(2));
     out.push('"');
     text_escape(out, b, Some('"'));
     out.push('"');

@@ -21,7 +21,7 @@ pub enum Value {
     /// A list of texts (flag names, cells).
     List(Vec<String>),
     /// A list of nullable texts as they were on the wire (row cells).
-    Cells(Vec<Option<Vec<u8>>>),
+    Cells(Vec<Option<Bytes>>),
     /// Omitted for secrecy: the number of bytes hidden.
     Redacted(usize),
     /// Values decoded by their types (the parameters of COM_STMT_EXECUTE).

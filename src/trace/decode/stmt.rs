@@ -420,7 +420,7 @@ impl Conversation {
             .enumerate()
             .map(|(i, &(t, fl))| {
                 self.binary_cells.get(p, i).map(|b| {
-                    String::from_binary(b, t, fl).map_or_else(|_| b.to_vec(), String::into_bytes)
+                    String::from_binary(b, t, fl).map_or_else(|_| p.slice_ref(b), Bytes::from)
                 })
             })
             .collect();

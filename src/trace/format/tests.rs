@@ -109,7 +109,11 @@ fn text_shows_single_quotes_as_sent() {
     assert_eq!(text_of(sql.clone()), r#""SELECT 'x' AS q, `b`""#);
     assert_eq!(json_of(sql), r#""SELECT 'x' AS q, `b`""#);
     assert_eq!(text_of(Value::Str("it's".into())), r#""it's""#);
-    let cells = Value::Cells(vec![Some(b"'a'".to_vec()), None, Some(b"".to_vec())]);
+    let cells = Value::Cells(vec![
+        Some(b"'a'".to_vec().into()),
+        None,
+        Some(b"".to_vec().into()),
+    ]);
     assert_eq!(text_of(cells.clone()), r#"["'a'", NULL, ""]"#);
     assert_eq!(json_of(cells), r#"["'a'",null,""]"#);
 }

@@ -141,9 +141,9 @@ fn conversation(deprecate_eof: bool) {
     assert_eq!(
         d.field("values"),
         Some(&Value::Cells(vec![
-            Some(u64::MAX.to_string().into_bytes()),
-            Some(b"2024-02-29 13:05:09.25".to_vec()),
-            Some(b"-0.25".to_vec()),
+            Some(u64::MAX.to_string().into_bytes().into()),
+            Some(b"2024-02-29 13:05:09.25".to_vec().into()),
+            Some(b"-0.25".to_vec().into()),
         ]))
     );
     let mut b = BytesMut::new();
@@ -187,9 +187,9 @@ fn conversation(deprecate_eof: bool) {
     assert_eq!(
         d.field("values"),
         Some(&Value::Cells(vec![
-            Some(b"2".to_vec()),
-            Some(b"2024-02-29 13:05:09.25".to_vec()),
-            Some(b"1.5".to_vec()),
+            Some(b"2".to_vec().into()),
+            Some(b"2024-02-29 13:05:09.25".to_vec().into()),
+            Some(b"1.5".to_vec().into()),
         ]))
     );
     c.rows_end();

@@ -90,8 +90,8 @@ fn direct_execution(deprecate_eof: bool) {
     assert_eq!(
         row.field("values"),
         Some(&Value::Cells(vec![
-            Some(b"7".to_vec()),
-            Some(b"-12.340".to_vec())
+            Some(b"7".to_vec().into()),
+            Some(b"-12.340".to_vec().into())
         ]))
     );
     assert!(c.c.is_idle());
@@ -107,8 +107,8 @@ fn direct_execution(deprecate_eof: bool) {
     assert_eq!(
         r[1].field("values"),
         Some(&Value::Cells(vec![
-            Some(b"8".to_vec()),
-            Some(b"x".to_vec())
+            Some(b"8".to_vec().into()),
+            Some(b"x".to_vec().into())
         ]))
     );
     // The direct id once the prepare was answered: the statement prepared last.
@@ -278,8 +278,8 @@ fn cursor_rows_come_with_fetch() {
             assert_eq!(
                 d.field("values"),
                 Some(&Value::Cells(vec![
-                    Some(n.to_string().into_bytes()),
-                    Some(b"x".to_vec())
+                    Some(n.to_string().into_bytes().into()),
+                    Some(b"x".to_vec().into())
                 ]))
             );
             c.rows_end();
