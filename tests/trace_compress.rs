@@ -319,7 +319,7 @@ fn check_conversation(p: &[Decoded]) {
     let Some(Value::Cells(cells)) = big.field("values") else {
         panic!("{big:?}")
     };
-    assert_eq!(cells[0].as_ref().map(Vec::len), Some(20_000));
+    assert_eq!(cells[0].as_ref().map(bytes::Bytes::len), Some(20_000));
 }
 
 #[test]

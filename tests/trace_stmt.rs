@@ -280,7 +280,7 @@ async fn our_capture_of_prepared_statements_decodes_completely() {
             "some text",
         ]
     );
-    assert_eq!(cells[20].as_ref().map(Vec::len), Some(LONG));
+    assert_eq!(cells[20].as_ref().map(bytes::Bytes::len), Some(LONG));
     assert_eq!(cell(21), "b");
     assert_eq!(cell(22), "x,y");
     assert_eq!(cells[23].as_deref(), Some(&b"\x02\x01"[..]));
