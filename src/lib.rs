@@ -53,6 +53,7 @@
 pub mod capture;
 pub mod codec;
 mod error;
+pub mod pool;
 pub mod proto;
 pub mod session;
 pub mod trace;

@@ -435,6 +435,36 @@ where
     (addr, h)
 }
 
+/// Like [`spawn`], for `n` connections in turn: `script(i, conn)` plays the `i`-th (from 0).
+/// The handle gives the first error, or the scripts' results in order.
+pub async fn spawn_many<F, Fut, T>(n: usize, script: F) -> (SocketAddr, JoinHandle<R<Vec<T>>>)
+where
+    F: Fn(usize, Conn) -> Fut + Send + 'static,
+    Fut: Future<Output = R<T>> + Send + 'static,
+    T: Send + 'static,
+{
+    let l = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = l.local_addr().expect("local_addr");
+    let h = tokio::spawn(async move {
+        let mut out = Vec::with_capacity(n);
+        for i in 0..n {
+            let (s, _) = l.accept().await.map_err(|e| format!("accept: {e}"))?;
+            let conn = Conn {
+                io: Box::new(s),
+                codec: PacketCodec::new(1 << 24),
+                rbuf: BytesMut::new(),
+                received: Vec::new(),
+                client_caps: CapabilityFlags::empty(),
+                tls: false,
+                zip: None,
+            };
+            out.push(script(i, conn).await?);
+        }
+        Ok(out)
+    });
+    (addr, h)
+}
+
 // ---- what the real server computes ------------------------------------------------------------
 
 /// SHA256(SHA256(password)): what a MySQL 8 server keeps in its cache.
