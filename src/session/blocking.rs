@@ -82,6 +82,10 @@ fn open(opts: &Options) -> Result<BlockingSocket, Error> {
         match r {
             Ok(s) => {
                 s.set_nodelay(true).map_err(|e| connect_error(opts, e))?;
+                if let Some(idle) = opts.tcp_keepalive {
+                    super::stream::set_tcp_keepalive(&s, idle)
+                        .map_err(|e| connect_error(opts, e))?;
+                }
                 return Ok(BlockingSocket::tcp(s));
             }
             Err(e) => last = Some(e),

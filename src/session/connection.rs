@@ -25,6 +25,7 @@ use super::setup::{connect_error, prepare, TlsSetup};
 use super::stream::Stream;
 use super::tls;
 
+mod cancel;
 mod helpers;
 mod stmt;
 pub(super) mod transaction;
@@ -40,6 +41,8 @@ pub struct Session {
     /// A [`Transaction`](super::Transaction) was dropped without commit or rollback: the next
     /// command is preceded by a ROLLBACK.
     rollback_owed: bool,
+    /// With `kill-on-cancel`: how to stop this connection's query from a side connection.
+    killer: Option<std::sync::Arc<cancel::Killer>>,
 }
 
 impl std::fmt::Debug for Session {
@@ -128,6 +131,9 @@ impl Session {
             .await
             .map_err(wrap)?;
         s.set_nodelay(true).map_err(wrap)?;
+        if let Some(idle) = opts.tcp_keepalive {
+            super::stream::set_tcp_keepalive(&s, idle).map_err(wrap)?;
+        }
         Ok(Stream::Tcp(s))
     }
 
@@ -147,9 +153,15 @@ impl Session {
             tls: false,
             flush_owed: false,
             rollback_owed: false,
+            killer: None,
         };
         match s.run_connect(&mut setup).await {
-            Ok(()) => Ok(s),
+            Ok(()) => {
+                if s.opts.kill_on_cancel {
+                    s.killer = Some(cancel::Killer::new(&s.opts, s.connection_id()));
+                }
+                Ok(s)
+            }
             Err(e) => {
                 let _ = s.stream.shutdown().await;
                 Err(e)
@@ -214,6 +226,8 @@ impl Session {
 
     /// One read into the engine's buffer.
     async fn fill(&mut self) -> Result<(), Error> {
+        // With kill-on-cancel: a KILL QUERY if this read is abandoned or times out.
+        let guard = cancel::KillOnDrop::new(&self.killer);
         let buf = self.engine.read_buf();
         let r = match self.opts.read_timeout {
             // No timer when no timeout is set (the common case costs no extra future).
@@ -223,6 +237,9 @@ impl Session {
                 .map_err(|_| Error::Timeout("read"))
                 .and_then(|r| r.map_err(Error::Io)),
         };
+        if !matches!(r, Err(Error::Timeout(_))) {
+            guard.disarm();
+        }
         match r {
             Ok(0) => Err(self.engine.eof_error()),
             Ok(_) => Ok(()),
@@ -265,6 +282,10 @@ impl Session {
     /// was cut short, and drains any response still unread (rows, later result sets).
     async fn ready(&mut self) -> Result<(), Error> {
         self.check()?;
+        if let Some(k) = &self.killer {
+            // A KILL for an abandoned command finishes before anything new is sent.
+            k.settle().await;
+        }
         if self.engine.is_idle()
             && !self.flush_owed
             && !self.engine.wants_write()

@@ -174,6 +174,14 @@ pub struct Options {
     /// Compression level (`compress-level`, 1–22; zlib takes at most 9); `None`: zlib's 6,
     /// zstd's 3. With zstd the server compresses at this level too.
     pub compress_level: Option<i32>,
+    /// When a command's future is dropped before its response has been read, or a read times
+    /// out, a side connection sends `KILL QUERY <connection id>` so the server stops the work
+    /// (`kill-on-cancel`; async session). The session's next command waits for that KILL to
+    /// finish first, so it can never stop the next query.
+    pub kill_on_cancel: bool,
+    /// TCP keepalive: probes start after the connection has been idle this long
+    /// (`tcp-keepalive=SECONDS`; `None`: the OS default, usually off).
+    pub tcp_keepalive: Option<Duration>,
 }
 
 /// When to use TLS and how much of the server's certificate to check (`ssl-mode`).
@@ -271,6 +279,8 @@ impl Default for Options {
             enable_cleartext_plugin: false,
             compress: Vec::new(),
             compress_level: None,
+            kill_on_cancel: false,
+            tcp_keepalive: None,
         }
     }
 }
@@ -311,6 +321,8 @@ impl std::fmt::Debug for Options {
             .field("enable_cleartext_plugin", &self.enable_cleartext_plugin)
             .field("compress", &self.compress)
             .field("compress_level", &self.compress_level)
+            .field("kill_on_cancel", &self.kill_on_cancel)
+            .field("tcp_keepalive", &self.tcp_keepalive)
             .finish()
     }
 }
@@ -544,6 +556,8 @@ impl Options {
                         })?,
                 );
             }
+            "kill-on-cancel" => self.kill_on_cancel = parse_bool(&key, v)?,
+            "tcp-keepalive" => self.tcp_keepalive = parse_secs(&key, v)?,
             _ => return Err(config(format!("unknown option `{key}`"))),
         }
         Ok(())

@@ -283,3 +283,11 @@ impl AsyncWrite for Stream {
         }
     }
 }
+
+/// Turns TCP keepalive on with probes after `idle` without traffic (`tcp-keepalive`).
+pub(crate) fn set_tcp_keepalive<S>(sock: &S, idle: std::time::Duration) -> std::io::Result<()>
+where
+    for<'a> socket2::SockRef<'a>: From<&'a S>,
+{
+    socket2::SockRef::from(sock).set_tcp_keepalive(&socket2::TcpKeepalive::new().with_time(idle))
+}
