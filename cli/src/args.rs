@@ -12,8 +12,10 @@ use mywire::{Error, Options};
 
 mod compat;
 mod decode;
+mod slap;
 pub use compat::{MariadbConnectArgs, OutputArgs};
 pub use decode::DecodeArgs;
+pub use slap::SlapArgs;
 
 use crate::argv::parse_bool;
 
@@ -111,6 +113,9 @@ pub enum Command {
     /// the damage is reported on standard error), 1 if the capture cannot be read at all, 2
     /// for arguments that do not fit it (`--conversation` past the last one) or each other.
     Decode(DecodeArgs),
+    /// Generate load: run queries from many clients at once through a connection pool, then
+    /// report throughput, latency percentiles and errors by kind (like mariadb-slap).
+    Slap(SlapArgs),
 }
 
 /// `--trace-format` / `decode --format`.

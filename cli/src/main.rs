@@ -25,6 +25,7 @@ mod optfile;
 mod password;
 mod run;
 mod script;
+mod slap;
 mod splitter;
 mod status;
 mod style;
@@ -54,9 +55,10 @@ fn main() -> ExitCode {
     let prog = raw.first().cloned().unwrap_or_else(|| "mywire".into());
     let rest = raw.get(1..).unwrap_or_default();
     // `mywire decode …` reads no option file.
-    if rest.first().is_some_and(|a| a == "decode") {
+    if rest.first().is_some_and(|a| a == "decode" || a == "slap") {
         return match Args::parse_from(&raw).command {
             Some(Command::Decode(d)) => ExitCode::from(decode::decode(&d)),
+            Some(Command::Slap(a)) => ExitCode::from(slap::slap(&a)),
             None => ExitCode::from(2),
         };
     }
@@ -89,8 +91,10 @@ fn main() -> ExitCode {
     };
     // The files' settings first: the command line's win (clap keeps the last value).
     let args = Args::parse_from(with(&[file_args.clone(), cmd_args.clone()].concat()));
-    if let Some(Command::Decode(d)) = &args.command {
-        return ExitCode::from(decode::decode(d));
+    match &args.command {
+        Some(Command::Decode(d)) => return ExitCode::from(decode::decode(d)),
+        Some(Command::Slap(a)) => return ExitCode::from(slap::slap(a)),
+        None => {}
     }
     let cmd_only = Args::try_parse_from(with(&cmd_args)).ok();
     let force_survives = force_after_execute(&[file_args, cmd_args].concat());

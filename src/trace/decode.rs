@@ -193,6 +193,25 @@ impl Conversation {
         c
     }
 
+    /// A conversation joined between two commands of a live session whose negotiated
+    /// capabilities are known (`caps`, and MariaDB's extended ones): decoding starts with the
+    /// next command, exactly (a tracer attached after the handshake).
+    pub fn attached(
+        redact_secrets: bool,
+        caps: CapabilityFlags,
+        mariadb: MariaDbCapabilities,
+    ) -> Self {
+        let mut c = Self::new(redact_secrets);
+        c.stage = Stage::Command;
+        c.resp = Response::new(caps);
+        c.resp.negotiated(
+            caps,
+            mariadb.contains(MariaDbCapabilities::EXTENDED_METADATA),
+            mariadb.contains(MariaDbCapabilities::CACHE_METADATA),
+        );
+        c
+    }
+
     /// The connection phase the next packet belongs to.
     pub fn phase(&self) -> Phase {
         match self.stage {

@@ -264,6 +264,23 @@ impl DigestTracer {
     }
 }
 
+impl DigestTracer {
+    /// A tracer recording into `digest`, for a session already connected: `caps` and
+    /// `mariadb` are what the session negotiated ([`crate::Session::capabilities`],
+    /// [`crate::proto::Engine::mariadb_capabilities`]); requests are digested from the next
+    /// command on.
+    pub fn attached(
+        digest: std::sync::Arc<std::sync::Mutex<Digest>>,
+        caps: crate::codec::CapabilityFlags,
+        mariadb: crate::codec::MariaDbCapabilities,
+    ) -> Self {
+        DigestTracer {
+            conv: super::decode::Conversation::attached(true, caps, mariadb),
+            ..DigestTracer::new(digest)
+        }
+    }
+}
+
 impl super::Tracer for DigestTracer {
     fn packet(&mut self, ev: &super::PacketEvent<'_>) {
         let d = self.conv.packet(
