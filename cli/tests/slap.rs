@@ -92,7 +92,15 @@ fn every_n_once_and_the_ok_log_matches_the_table() {
 
 #[test]
 fn errors_are_counted_by_kind() {
-    let o = slap(&["-c", "3", "-n", "30", "-e", "SELECT * FROM no_such_table", "--json"]);
+    let o = slap(&[
+        "-c",
+        "3",
+        "-n",
+        "30",
+        "-e",
+        "SELECT * FROM no_such_table",
+        "--json",
+    ]);
     assert_eq!(o.status.code(), Some(1), "nothing succeeded");
     let r = &json_lines(&o)[0];
     assert_eq!(r["ok"], 0);
@@ -134,7 +142,10 @@ fn a_query_file_is_used_in_turn_and_digested() {
     fps.sort();
     assert_eq!(
         fps,
-        vec![("select ?".to_string(), 20), ("select ?, ?".to_string(), 20)]
+        vec![
+            ("select ?".to_string(), 20),
+            ("select ?, ?".to_string(), 20)
+        ]
     );
     let _ = std::fs::remove_file(f);
 }

@@ -101,11 +101,47 @@ fn open(opts: &Options) -> Result<BlockingSocket, Error> {
 
 impl Session {
     /// Connects over TCP or the Unix socket named in `opts`, and authenticates.
+    ///
+    /// Several hosts ([`Options::hosts`]): as the async session's `connect` (order, back-off,
+    /// not-ready and read-only hosts skipped).
     pub fn connect(opts: Options) -> Result<Session, Error> {
+        if opts.hosts.len() > 1 {
+            return Self::connect_any(opts);
+        }
         Self::connect_traced(opts, None)
     }
 
+    fn connect_any(opts: Options) -> Result<Session, Error> {
+        let mut last = None;
+        for (h, p) in super::hosts::order(&opts) {
+            match Self::connect_traced(super::hosts::for_host(&opts, &h, p), None) {
+                Ok(mut s) => {
+                    let probe = s
+                        .query_first::<(Option<i64>,)>(super::hosts::PROBE)
+                        .map(|r| r.and_then(|(v,)| v));
+                    match super::hosts::judge(&s.opts, probe) {
+                        Ok(()) => {
+                            super::hosts::succeeded(&h, p);
+                            return Ok(s);
+                        }
+                        Err(e) => {
+                            super::hosts::failed(&h, p);
+                            let _ = s.close();
+                            last = Some(e);
+                        }
+                    }
+                }
+                Err(e) => {
+                    super::hosts::failed(&h, p);
+                    last = Some(e);
+                }
+            }
+        }
+        Err(last.unwrap_or_else(|| Error::Config("no host to connect to".into())))
+    }
+
     /// Like [`Session::connect`], with a tracer that sees every packet from the greeting on.
+    /// It connects to `host` and `port` only (the first of several hosts).
     pub fn connect_traced(
         opts: Options,
         tracer: Option<Box<dyn Tracer>>,

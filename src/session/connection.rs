@@ -19,6 +19,7 @@ use crate::error::Error;
 use crate::proto::{ConnectEvent, Engine, Step};
 use crate::trace::Tracer;
 
+use super::hosts;
 use super::options::Options;
 use super::result::{Pipeline, QueryResult};
 use super::setup::{connect_error, prepare, TlsSetup};
@@ -90,11 +91,50 @@ async fn write_out(stream: &mut Stream, wbuf: &mut bytes::BytesMut) -> Result<()
 
 impl Session {
     /// Connects over TCP or the Unix socket named in `opts`, and authenticates.
+    ///
+    /// With several hosts ([`Options::hosts`]) it tries them in the order of
+    /// `host_selection`, hosts that failed recently last, and uses the first that connects and
+    /// is ready (a Galera node not ready, ERR 1047, or a read-only server with
+    /// `require_writable`, is skipped); all failing, the last error is returned.
     pub async fn connect(opts: Options) -> Result<Session, Error> {
+        if opts.hosts.len() > 1 {
+            return Box::pin(Self::connect_any(opts)).await;
+        }
         Self::connect_traced(opts, None).await
     }
 
+    async fn connect_any(opts: Options) -> Result<Session, Error> {
+        let mut last = None;
+        for (h, p) in hosts::order(&opts) {
+            match Self::connect_traced(hosts::for_host(&opts, &h, p), None).await {
+                Ok(mut s) => {
+                    let probe = s
+                        .query_first::<(Option<i64>,)>(hosts::PROBE)
+                        .await
+                        .map(|r| r.and_then(|(v,)| v));
+                    match hosts::judge(&s.opts, probe) {
+                        Ok(()) => {
+                            hosts::succeeded(&h, p);
+                            return Ok(s);
+                        }
+                        Err(e) => {
+                            hosts::failed(&h, p);
+                            let _ = s.close().await;
+                            last = Some(e);
+                        }
+                    }
+                }
+                Err(e) => {
+                    hosts::failed(&h, p);
+                    last = Some(e);
+                }
+            }
+        }
+        Err(last.unwrap_or_else(|| Error::Config("no host to connect to".into())))
+    }
+
     /// Like [`Session::connect`], with a tracer that sees every packet from the greeting on.
+    /// It connects to `host` and `port` only (the first of several hosts).
     pub async fn connect_traced(
         opts: Options,
         tracer: Option<Box<dyn Tracer>>,

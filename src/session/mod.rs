@@ -5,6 +5,7 @@
 
 pub mod blocking;
 mod connection;
+mod hosts;
 mod options;
 mod result;
 mod setup;
@@ -16,7 +17,7 @@ pub use crate::codec::auth::MAX_AUTH_ROUNDS;
 pub use crate::proto::{Row, PIPELINE_WINDOW, PIPELINE_WINDOW_BYTES};
 pub use connection::transaction::Transaction;
 pub use connection::Session;
-pub use options::{percent_decode, Options, Password, SslMode};
+pub use options::{percent_decode, HostSelection, Options, Password, SslMode};
 pub use result::{Pipeline, QueryResult};
 pub use stream::{BlockingSocket, Duplex, Stream};
 pub use transaction::{IsolationLevel, TxOptions};

@@ -182,6 +182,27 @@ pub struct Options {
     /// TCP keepalive: probes start after the connection has been idle this long
     /// (`tcp-keepalive=SECONDS`; `None`: the OS default, usually off).
     pub tcp_keepalive: Option<Duration>,
+    /// Several servers (`mysql://u@h1:3306,h2:3307/db`): each connect picks one by
+    /// `host_selection`, skipping hosts that failed recently (per-host back-off), that answer
+    /// "not ready" (Galera's ERR 1047), or that are read-only when `require_writable`. Empty:
+    /// `host` and `port` only.
+    pub hosts: Vec<(String, u16)>,
+    /// How a connect orders `hosts` (`host-selection=sequential|random|round-robin`).
+    pub host_selection: HostSelection,
+    /// With `hosts`: skip a server whose `@@read_only` is on (`require-writable`).
+    pub require_writable: bool,
+}
+
+/// How a connect to a multi-host URL picks its server ([`Options::hosts`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HostSelection {
+    /// The first host that works, in the URL's order (failover).
+    #[default]
+    Sequential,
+    /// A random order for each connect (load balancing).
+    Random,
+    /// Each connect starts at the next host in turn (load balancing).
+    RoundRobin,
 }
 
 /// When to use TLS and how much of the server's certificate to check (`ssl-mode`).
@@ -281,6 +302,9 @@ impl Default for Options {
             compress_level: None,
             kill_on_cancel: false,
             tcp_keepalive: None,
+            hosts: Vec::new(),
+            host_selection: HostSelection::Sequential,
+            require_writable: false,
         }
     }
 }
@@ -323,6 +347,9 @@ impl std::fmt::Debug for Options {
             .field("compress_level", &self.compress_level)
             .field("kill_on_cancel", &self.kill_on_cancel)
             .field("tcp_keepalive", &self.tcp_keepalive)
+            .field("hosts", &self.hosts)
+            .field("host_selection", &self.host_selection)
+            .field("require_writable", &self.require_writable)
             .finish()
     }
 }
@@ -405,6 +432,29 @@ fn parse_compress(v: &str) -> Result<Vec<Algorithm>, Error> {
     Ok(out)
 }
 
+/// One `host[:port]` (or `[v6]:port`) of a URL, percent-decoded.
+fn host_port(hostport: &str) -> Result<(String, Option<u16>), Error> {
+    let (host, port) = if let Some(h) = hostport.strip_prefix('[') {
+        let (h, after) = h
+            .split_once(']')
+            .ok_or_else(|| config("unclosed `[` in URL host"))?;
+        (h, after.strip_prefix(':'))
+    } else {
+        match hostport.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (hostport, None),
+        }
+    };
+    let port = match port {
+        Some(p) => Some(
+            p.parse()
+                .map_err(|_| config(format!("bad port `{p}` in URL")))?,
+        ),
+        None => None,
+    };
+    Ok((percent_decode(host)?, port))
+}
+
 fn parse_secs(key: &str, v: &str) -> Result<Option<Duration>, Error> {
     let secs: f64 = v
         .parse()
@@ -458,25 +508,26 @@ impl Options {
                 o.password = Password::new(percent_decode_part(p, Some("password"))?);
             }
         }
-        if !hostport.is_empty() {
-            let (host, port) = if let Some(h) = hostport.strip_prefix('[') {
-                let (h, after) = h
-                    .split_once(']')
-                    .ok_or_else(|| config("unclosed `[` in URL host"))?;
-                (h, after.strip_prefix(':'))
-            } else {
-                match hostport.rsplit_once(':') {
-                    Some((h, p)) => (h, Some(p)),
-                    None => (hostport, None),
+        if hostport.contains(',') {
+            // Several hosts (`h1:3306,h2:3307`): the first is `host`/`port`, all are `hosts`.
+            for item in hostport.split(',') {
+                let (host, port) = host_port(item)?;
+                if host.is_empty() {
+                    return Err(config("empty host in the URL's host list"));
                 }
-            };
+                o.hosts.push((host, port.unwrap_or(o.port)));
+            }
+            if let Some((h, p)) = o.hosts.first() {
+                o.host = h.clone();
+                o.port = *p;
+            }
+        } else if !hostport.is_empty() {
+            let (host, port) = host_port(hostport)?;
             if !host.is_empty() {
-                o.host = percent_decode(host)?;
+                o.host = host;
             }
             if let Some(p) = port {
-                o.port = p
-                    .parse()
-                    .map_err(|_| config(format!("bad port `{p}` in URL")))?;
+                o.port = p;
             }
         }
         if !path.is_empty() {
@@ -558,6 +609,19 @@ impl Options {
             }
             "kill-on-cancel" => self.kill_on_cancel = parse_bool(&key, v)?,
             "tcp-keepalive" => self.tcp_keepalive = parse_secs(&key, v)?,
+            "host-selection" => {
+                self.host_selection = match v.to_ascii_lowercase().as_str() {
+                    "sequential" | "failover" => HostSelection::Sequential,
+                    "random" => HostSelection::Random,
+                    "round-robin" | "roundrobin" => HostSelection::RoundRobin,
+                    _ => {
+                        return Err(config(format!(
+                            "`host-selection` must be sequential, random or round-robin, not `{v}`"
+                        )))
+                    }
+                };
+            }
+            "require-writable" => self.require_writable = parse_bool(&key, v)?,
             _ => return Err(config(format!("unknown option `{key}`"))),
         }
         Ok(())
