@@ -400,3 +400,43 @@ async fn an_idle_connection_closed_with_err_4031_is_replaced_unseen() {
     assert_eq!(got[0], vec![Some(vec![0x1f]), Some(vec![0x0e])]);
     assert_eq!(got[1], vec![Some(vec![0x0e]), Some(vec![0x1f])]);
 }
+
+/// `ResetMode::None`: a connection given back idle and outside a transaction costs no round
+/// trip (the scripted server sees only the users' two pings); one given back in a transaction
+/// gets a ROLLBACK.
+#[tokio::test]
+async fn reset_none_returns_an_idle_connection_without_a_round_trip() {
+    let (addr, h) = mysql8::spawn(|mut c: mysql8::Conn| async move {
+        c.send_greeting(&mysql8::greeting("mysql_native_password", false))
+            .await?;
+        c.recv_hello(false).await?;
+        c.send_ok().await?;
+        let mut commands = Vec::new();
+        while let Some(f) = c.recv_command().await? {
+            commands.push(f.payload.to_vec());
+            if f.payload.first() == Some(&0x01) {
+                break;
+            }
+            c.send_ok().await?;
+        }
+        Ok(commands)
+    })
+    .await;
+    let o = Options::from_url(&format!(
+        "mysql://u@127.0.0.1:{}/?ssl-mode=DISABLED",
+        addr.port()
+    ))
+    .unwrap();
+    let pool = Pool::new(o, PoolOptions::with_max_size(1).reset(ResetMode::None)).unwrap();
+    for _ in 0..2 {
+        pool.get().await.unwrap().ping().await.unwrap();
+        assert_eq!(pool.metrics().idle, 1, "back at once: {:?}", pool.metrics());
+    }
+    pool.close().await;
+    let commands = tokio::time::timeout(Duration::from_secs(10), h)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(commands, [vec![0x0e], vec![0x0e], vec![0x01]]);
+}

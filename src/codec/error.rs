@@ -53,6 +53,8 @@ pub enum Packet {
     Capture,
     /// A packet of the compressed protocol (its 7-byte header or its payload).
     Compressed,
+    /// A COM_CHANGE_USER command.
+    ChangeUser,
 }
 
 impl fmt::Display for Packet {
@@ -79,6 +81,7 @@ impl fmt::Display for Packet {
             Packet::Options => "options",
             Packet::Capture => "capture",
             Packet::Compressed => "compressed packet",
+            Packet::ChangeUser => "COM_CHANGE_USER",
         };
         f.write_str(s)
     }

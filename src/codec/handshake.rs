@@ -210,11 +210,7 @@ pub fn encode_handshake_response(r: &HandshakeResponse, out: &mut BytesMut) {
     let caps = r.capabilities;
     // The attribute block's length prefix needs its size; computing it also sizes the buffer
     // once, so no part of the packet is copied twice.
-    let block: usize = r
-        .attributes
-        .iter()
-        .map(|(k, v)| lenenc_str_size(k.len()) + lenenc_str_size(v.len()))
-        .sum();
+    let block = attributes_size(&r.attributes);
     out.reserve(
         32 + r.user.len()
             + 1
@@ -257,15 +253,141 @@ pub fn encode_handshake_response(r: &HandshakeResponse, out: &mut BytesMut) {
         }
     }
     if attrs {
-        put_lenenc(out, block as u64);
-        for (k, v) in &r.attributes {
-            put_lenenc_bytes(out, k.as_bytes());
-            put_lenenc_bytes(out, v.as_bytes());
-        }
+        put_attributes(out, &r.attributes, block);
     }
     if zstd {
         out.put_u8(r.zstd_level.unwrap_or(3));
     }
+}
+
+/// Connection attributes as the wire carries them: key, value.
+pub type Attributes = Vec<(Cow<'static, str>, Cow<'static, str>)>;
+
+/// The size of an attribute block's key-value pairs (what its length prefix says).
+fn attributes_size(attrs: &[(Cow<'static, str>, Cow<'static, str>)]) -> usize {
+    attrs
+        .iter()
+        .map(|(k, v)| lenenc_str_size(k.len()) + lenenc_str_size(v.len()))
+        .sum()
+}
+
+/// Appends an attribute block: its length (`block`, from [`attributes_size`]), then each key
+/// and value as `string<lenenc>`.
+fn put_attributes(
+    out: &mut BytesMut,
+    attrs: &[(Cow<'static, str>, Cow<'static, str>)],
+    block: usize,
+) {
+    put_lenenc(out, block as u64);
+    for (k, v) in attrs {
+        put_lenenc_bytes(out, k.as_bytes());
+        put_lenenc_bytes(out, v.as_bytes());
+    }
+}
+
+/// Reads an attribute block (its length prefix, then key-value pairs that fill it exactly).
+fn parse_attributes(r: &mut Reader<'_>, packet: Packet) -> ParseResult<Attributes> {
+    let attrs = r.lenenc_bytes("connect_attrs_length")?;
+    let mut a = Reader::new(attrs, packet);
+    let mut out = Vec::new();
+    while !a.is_empty() {
+        let k = lossy(a.lenenc_bytes("connect_attr_key")?);
+        let v = lossy(a.lenenc_bytes("connect_attr_value")?);
+        out.push((k.into(), v.into()));
+    }
+    Ok(out)
+}
+
+/// A COM_CHANGE_USER command: the session re-authenticates as `user` and starts afresh (the
+/// server ends its transaction, drops its temporary tables, prepared statements and user
+/// variables). Its response is an authentication exchange, as after a HandshakeResponse41.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChangeUser {
+    /// User name.
+    pub user: Vec<u8>,
+    /// The auth plugin's first response (at most 255 bytes with CLIENT_SECURE_CONNECTION).
+    pub auth_response: Vec<u8>,
+    /// The new default schema (empty: none).
+    pub database: Vec<u8>,
+    /// Collation id (two bytes here, one in the handshake response).
+    pub charset: u16,
+    /// Auth plugin name (sent with CLIENT_PLUGIN_AUTH).
+    pub auth_plugin: Option<Vec<u8>>,
+    /// Connection attributes (sent with CLIENT_CONNECT_ATTRS).
+    pub attributes: Attributes,
+}
+
+/// Encodes COM_CHANGE_USER, command byte first, for a connection with the negotiated
+/// capabilities `caps`. Returns false, writing nothing, when the auth response is longer
+/// than the one-byte length CLIENT_SECURE_CONNECTION gives it (255 bytes).
+pub fn encode_change_user(c: &ChangeUser, caps: CapabilityFlags, out: &mut BytesMut) -> bool {
+    let secure = caps.contains(CapabilityFlags::SECURE_CONNECTION);
+    if secure && c.auth_response.len() > usize::from(u8::MAX) {
+        return false;
+    }
+    let block = attributes_size(&c.attributes);
+    out.reserve(
+        1 + c.user.len()
+            + 1
+            + 1
+            + c.auth_response.len()
+            + c.database.len()
+            + 1
+            + 2
+            + c.auth_plugin.as_ref().map_or(1, |p| p.len() + 1)
+            + lenenc_str_size(block),
+    );
+    out.put_u8(super::command::COM_CHANGE_USER);
+    put_nul_bytes(out, &c.user);
+    if secure {
+        // Checked above: the length fits.
+        out.put_u8(u8::try_from(c.auth_response.len()).unwrap_or(u8::MAX));
+        out.put_slice(&c.auth_response);
+    } else {
+        put_nul_bytes(out, &c.auth_response);
+    }
+    put_nul_bytes(out, &c.database);
+    out.put_u16_le(c.charset);
+    if caps.contains(CapabilityFlags::PLUGIN_AUTH) {
+        put_nul_bytes(out, c.auth_plugin.as_deref().unwrap_or(&[]));
+    }
+    if caps.contains(CapabilityFlags::CONNECT_ATTRS) {
+        put_attributes(out, &c.attributes, block);
+    }
+    true
+}
+
+/// Parses a COM_CHANGE_USER (command byte included) sent on a connection with the negotiated
+/// capabilities `caps` (traces, test servers, fuzzing). The part after the database is
+/// optional on the wire (pre-4.1 clients end there).
+pub fn parse_change_user(payload: &[u8], caps: CapabilityFlags) -> ParseResult<ChangeUser> {
+    let mut r = Reader::new(payload, Packet::ChangeUser);
+    if r.u8("command")? != super::command::COM_CHANGE_USER {
+        return Err(r.error("command", ErrorKind::InvalidValue));
+    }
+    let mut out = ChangeUser {
+        user: r.nul_bytes("user")?.to_vec(),
+        ..ChangeUser::default()
+    };
+    out.auth_response = if caps.contains(CapabilityFlags::SECURE_CONNECTION) {
+        let n = r.u8("auth_plugin_data_len")?;
+        r.take(usize::from(n), "auth_plugin_data")?.to_vec()
+    } else {
+        r.nul_bytes("auth_plugin_data")?.to_vec()
+    };
+    out.database = r.nul_bytes("database")?.to_vec();
+    if r.is_empty() {
+        return Ok(out);
+    }
+    out.charset = r.u16("character_set")?;
+    if caps.contains(CapabilityFlags::PLUGIN_AUTH) && !r.is_empty() {
+        out.auth_plugin = Some(r.nul_bytes("auth_plugin_name")?.to_vec());
+    }
+    if caps.contains(CapabilityFlags::CONNECT_ATTRS) && !r.is_empty() {
+        out.attributes = parse_attributes(&mut r, Packet::ChangeUser)?;
+    }
+    r.finish("change_user")?;
+    Ok(out)
 }
 
 /// The encoded size of a `string<lenenc>` of `n` bytes.
@@ -319,13 +441,7 @@ pub fn parse_client_hello(payload: &[u8]) -> ParseResult<ClientHello> {
         out.auth_plugin = Some(r.nul_bytes("client_plugin_name")?.to_vec());
     }
     if caps.contains(CapabilityFlags::CONNECT_ATTRS) && !r.is_empty() {
-        let attrs = r.lenenc_bytes("connect_attrs_length")?;
-        let mut a = Reader::new(attrs, Packet::HandshakeResponse);
-        while !a.is_empty() {
-            let k = lossy(a.lenenc_bytes("connect_attr_key")?);
-            let v = lossy(a.lenenc_bytes("connect_attr_value")?);
-            out.attributes.push((k.into(), v.into()));
-        }
+        out.attributes = parse_attributes(&mut r, Packet::HandshakeResponse)?;
     }
     // With zstd the level byte is required (the server reads it), and the encoder writes it.
     if caps.contains(CapabilityFlags::ZSTD_COMPRESSION_ALGORITHM) {

@@ -6,11 +6,12 @@
 
 use std::collections::VecDeque;
 use std::ops::{Deref, DerefMut};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::time::Instant;
 
 use super::{acquire_timed_out, Age, CloseReason, Counters, PoolMetrics, PoolOptions};
-use super::{ResetMode, Verdict};
+use super::{is_unknown_command, ResetMode, Verdict};
 use crate::session::blocking::Session;
 use crate::{Error, Options};
 
@@ -31,6 +32,9 @@ struct Inner {
     state: Mutex<State>,
     turn: Condvar,
     counters: Counters,
+    /// The server answered COM_RESET_CONNECTION with "Unknown command": reset by
+    /// COM_CHANGE_USER.
+    no_reset_command: AtomicBool,
 }
 
 impl Inner {
@@ -118,6 +122,7 @@ impl Pool {
                 popts,
                 turn: Condvar::new(),
                 counters: Counters::default(),
+                no_reset_command: AtomicBool::new(false),
             }),
         })
     }
@@ -287,10 +292,21 @@ impl Drop for PooledSession {
             inner.counters.closed(CloseReason::Broken);
             return;
         }
+        let s = &mut conn.s;
         let cleaned = match inner.popts.reset {
-            ResetMode::Reset => conn.s.reset(),
-            ResetMode::None if conn.s.in_transaction() => conn.s.query_drop("ROLLBACK").map(drop),
-            ResetMode::None => conn.s.ping(),
+            ResetMode::Reset if !inner.no_reset_command.load(Ordering::Relaxed) => {
+                match s.reset() {
+                    Err(e) if is_unknown_command(&e) => {
+                        inner.no_reset_command.store(true, Ordering::Relaxed);
+                        s.reset_by_change_user()
+                    }
+                    r => r,
+                }
+            }
+            ResetMode::Reset | ResetMode::ChangeUser => s.reset_by_change_user(),
+            ResetMode::None if s.in_transaction() => s.query_drop("ROLLBACK").map(drop),
+            ResetMode::None if s.is_idle() => Ok(()),
+            ResetMode::None => s.ping(),
         };
         if cleaned.is_err() {
             inner.counters.closed(CloseReason::ResetFailed);

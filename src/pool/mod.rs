@@ -22,6 +22,8 @@ mod tokio_pool;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use crate::Error;
+
 pub use tokio_pool::{Pool, PooledSession};
 
 /// What a pool does with a connection given back.
@@ -29,12 +31,25 @@ pub use tokio_pool::{Pool, PooledSession};
 #[non_exhaustive]
 pub enum ResetMode {
     /// Drain any unread result, then COM_RESET_CONNECTION (variables, temporary tables, open
-    /// transactions, prepared statements and locks are let go of). The default.
+    /// transactions, prepared statements and locks are let go of). The default. A server
+    /// that does not know COM_RESET_CONNECTION (ERR 1047 "Unknown command": MySQL before
+    /// 5.7.3, MariaDB before 10.2.4) gets [`ResetMode::ChangeUser`] instead, from then on for
+    /// the whole pool.
     Reset,
     /// Drain any unread result and roll back an open transaction, but keep the session's state
     /// (session variables, prepared statements): faster, for callers that leave no state
-    /// behind.
+    /// behind. A connection given back idle and outside a transaction costs no round trip.
     None,
+    /// Drain any unread result, then COM_CHANGE_USER as the pool's own user: the same clean
+    /// slate as COM_RESET_CONNECTION, on any server, at the cost of an authentication.
+    ChangeUser,
+}
+
+/// True for the ERR a server without a command answers it with (1047, ER_UNKNOWN_COM_ERROR,
+/// "Unknown command"; Galera's not-ready ERR shares the code, not the message).
+pub(crate) fn is_unknown_command(e: &Error) -> bool {
+    matches!(e, Error::Server(se) if se.code == 1047
+        && se.message.to_ascii_lowercase().contains("unknown command"))
 }
 
 /// How a pool sizes, checks and recycles its connections.

@@ -7,13 +7,14 @@
 //! drops it (an acquire cancelled while it pings or connects included).
 
 use std::ops::{Deref, DerefMut};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::{acquire_timed_out, Age, CloseReason, Counters, PoolMetrics, PoolOptions};
-use super::{ResetMode, Verdict};
+use super::{is_unknown_command, ResetMode, Verdict};
 use crate::{Error, Options, Session};
 
 struct State {
@@ -31,11 +32,50 @@ struct Inner {
     permits: Arc<Semaphore>,
     state: Mutex<State>,
     counters: Counters,
+    /// The server answered COM_RESET_CONNECTION with "Unknown command": reset by
+    /// COM_CHANGE_USER.
+    no_reset_command: AtomicBool,
 }
 
 impl Inner {
     fn state(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A clean connection back among the idle ones (closed instead if the pool was closed).
+    fn put_back(&self, mut conn: Conn) {
+        conn.age.returned = Instant::now();
+        let mut st = self.state();
+        if st.closed {
+            drop(st);
+            self.close(conn, CloseReason::PoolClosed);
+        } else {
+            st.idle.push(conn);
+        }
+    }
+
+    /// Makes a returned session clean for the next user (see [`ResetMode`]): what is left of
+    /// a response is read (the session's next command does that), then the reset.
+    async fn clean(&self, s: &mut Session) -> Result<(), Error> {
+        match self.popts.reset {
+            ResetMode::Reset if !self.no_reset_command.load(Ordering::Relaxed) => {
+                match s.reset().await {
+                    Err(e) if is_unknown_command(&e) => {
+                        self.no_reset_command.store(true, Ordering::Relaxed);
+                        s.reset_by_change_user().await
+                    }
+                    r => r,
+                }
+            }
+            ResetMode::Reset | ResetMode::ChangeUser => s.reset_by_change_user().await,
+            ResetMode::None => {
+                if s.in_transaction() {
+                    s.query_drop("ROLLBACK").await.map(drop)
+                } else {
+                    s.ping().await
+                }
+            }
+        }
     }
 
     /// Closes `s` politely (COM_QUIT) in the background when a runtime is there; otherwise
@@ -132,6 +172,7 @@ impl Pool {
                 closed: false,
             }),
             counters: Counters::default(),
+            no_reset_command: AtomicBool::new(false),
         });
         if let Ok(rt) = tokio::runtime::Handle::try_current() {
             rt.spawn(maintain(Arc::downgrade(&inner)));
@@ -331,42 +372,22 @@ impl Drop for PooledSession {
             inner.counters.closed(CloseReason::ResetFailed);
             return;
         };
+        if inner.popts.reset == ResetMode::None && conn.s.is_idle() && !conn.s.in_transaction() {
+            // Nothing to clean: back at once, without a task or a round trip.
+            inner.put_back(conn);
+            drop(permit);
+            return;
+        }
         // The permit moves with the connection: capacity is given back only once it is clean.
         rt.spawn(async move {
             let mut conn = conn;
             let limit = inner.popts.reset_timeout;
-            let mode = inner.popts.reset;
-            match tokio::time::timeout(limit, clean(&mut conn.s, mode)).await {
-                Ok(Ok(())) => {
-                    conn.age.returned = Instant::now();
-                    let mut st = inner.state();
-                    if st.closed {
-                        drop(st);
-                        inner.close(conn, CloseReason::PoolClosed);
-                    } else {
-                        st.idle.push(conn);
-                    }
-                }
+            match tokio::time::timeout(limit, inner.clean(&mut conn.s)).await {
+                Ok(Ok(())) => inner.put_back(conn),
                 _ => inner.counters.closed(CloseReason::ResetFailed),
             }
             drop(permit);
         });
-    }
-}
-
-/// Makes a returned session clean for the next user: what is left of a response is read (the
-/// session's next command does that), then COM_RESET_CONNECTION; or, with [`ResetMode::None`],
-/// a ROLLBACK when a transaction is open.
-async fn clean(s: &mut Session, mode: ResetMode) -> Result<(), Error> {
-    match mode {
-        ResetMode::Reset => s.reset().await,
-        ResetMode::None => {
-            if s.in_transaction() {
-                s.query_drop("ROLLBACK").await.map(drop)
-            } else {
-                s.ping().await
-            }
-        }
     }
 }
 

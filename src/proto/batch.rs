@@ -156,6 +156,7 @@ impl Engine {
         R: AsRef<[&'p dyn ToParam]>,
     {
         self.check()?;
+        self.check_no_open_auth()?;
         self.check_owner(stmt)?;
         if !self.is_idle() {
             return Err(Error::Usage(
@@ -247,6 +248,7 @@ impl Engine {
         R: AsRef<[&'p dyn ToParam]>,
     {
         self.check()?;
+        self.check_no_open_auth()?;
         if !self.is_idle() {
             return Err(Error::Usage(
                 "a pipeline was started while a response is still unread".into(),

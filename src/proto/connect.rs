@@ -9,8 +9,8 @@ use zeroize::Zeroizing;
 use crate::codec::auth::{AuthAction, AuthConfig, AuthError, AuthState, MAX_AUTH_ROUNDS};
 use crate::codec::compress::Algorithm;
 use crate::codec::handshake::{
-    encode_handshake_response, encode_ssl_request, parse_auth_more_data, parse_auth_switch,
-    parse_handshake, HandshakeResponse,
+    encode_change_user, encode_handshake_response, encode_ssl_request, parse_auth_more_data,
+    parse_auth_switch, parse_handshake, ChangeUser, HandshakeResponse,
 };
 use crate::codec::response::{parse_err, parse_ok};
 use crate::codec::{CapabilityFlags, ErrorKind, MariaDbCapabilities, Packet, ParseError};
@@ -287,8 +287,9 @@ impl Engine {
                             self.resp.negotiated(self.caps, false, cache);
                             self.phase = Phase::Command;
                             // The connection phase is not compressed; everything after its
-                            // OK is, both ways.
-                            if let Some((a, level)) = self.compression_choice(&cfg) {
+                            // OK is, both ways (a COM_CHANGE_USER's exchange already was).
+                            if self.zip.is_some() {
+                            } else if let Some((a, level)) = self.compression_choice(&cfg) {
                                 self.start_compression(a, level);
                             }
                             return Ok(Some(ConnectEvent::Connected));
@@ -369,6 +370,94 @@ impl Engine {
         Some((a, level))
     }
 
+    /// The first auth response, by the plugin the greeting named, to its nonce.
+    fn first_auth(&self, cfg: &ConnectConfig) -> Result<(AuthState, Vec<u8>), Error> {
+        let plugin = self
+            .handshake
+            .auth_plugin
+            .as_deref()
+            .unwrap_or("mysql_native_password");
+        // A default plugin we do not implement: answer with mysql_native_password and let the
+        // server switch us to what the account really uses.
+        match AuthState::start(
+            plugin.as_bytes(),
+            &self.handshake.nonce,
+            &cfg.password,
+            &cfg.auth,
+        ) {
+            Ok(x) => Ok(x),
+            Err(AuthError::UnsupportedPlugin(_)) => Ok(AuthState::start(
+                b"mysql_native_password",
+                &self.handshake.nonce,
+                &cfg.password,
+                &cfg.auth,
+            )?),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Queues COM_CHANGE_USER for `cfg`'s user, password and database (its other connection
+    /// settings are ignored: capabilities, TLS and compression stay as negotiated), then runs
+    /// the authentication exchange that answers it with [`Engine::connect_step`] until
+    /// [`ConnectEvent::Connected`]. The first response is computed from the greeting's nonce and
+    /// plugin, as the official clients do; the server may switch plugins as during the
+    /// handshake. Every prepared statement is gone afterwards. A failure (a refused login
+    /// included) leaves the engine broken: the server's session is no longer the one the
+    /// client knew.
+    pub fn start_change_user(&mut self, mut cfg: ConnectConfig) -> Result<(), Error> {
+        self.check()?;
+        if self.phase != Phase::Command || !self.is_idle() {
+            return Err(Error::Usage(
+                "COM_CHANGE_USER needs an idle connection in the command phase".into(),
+            ));
+        }
+        let tls = self.caps.contains(CapabilityFlags::SSL);
+        cfg.auth.secure_transport = tls || cfg.unix;
+        cfg.auth.verified_peer = cfg.unix || (tls && cfg.verifies_peer);
+        let (auth, first) = self.first_auth(&cfg)?;
+        let cmd = ChangeUser {
+            user: cfg.user.clone(),
+            auth_response: first,
+            database: cfg.database.clone().unwrap_or_default(),
+            charset: cfg.collation.into(),
+            auth_plugin: Some(auth.plugin_name().as_bytes().to_vec()),
+            attributes: std::mem::take(&mut cfg.attributes),
+        };
+        let mut payload = BytesMut::new();
+        if !encode_change_user(&cmd, self.caps, &mut payload) {
+            return Err(AuthError::ResponseTooLong {
+                plugin: auth.plugin_name(),
+                len: cmd.auth_response.len(),
+            }
+            .into());
+        }
+        self.flush_closes();
+        self.codec.set_seq(0);
+        self.queue_packet(&[&payload]);
+        self.forget_statements();
+        self.phase = Phase::Auth;
+        self.connect = ConnectState::Auth {
+            cfg: Box::new(cfg),
+            plugin: Box::new(auth),
+            rounds: 0,
+        };
+        Ok(())
+    }
+
+    /// Called before a command or a drain: a COM_CHANGE_USER exchange left unfinished (its
+    /// future dropped) breaks the engine, since which user the server's session now has is
+    /// unknown.
+    pub(super) fn check_no_open_auth(&mut self) -> Result<(), Error> {
+        if matches!(self.connect, ConnectState::Auth { .. }) && self.phase == Phase::Auth {
+            let e = Error::Usage(
+                "a COM_CHANGE_USER was abandoned before its authentication finished".into(),
+            );
+            self.mark_broken_always(&e);
+            return self.check();
+        }
+        Ok(())
+    }
+
     fn send_handshake_response(
         &mut self,
         mut cfg: Box<ConnectConfig>,
@@ -376,28 +465,7 @@ impl Engine {
     ) -> Result<(), Error> {
         cfg.auth.secure_transport = tls || cfg.unix;
         cfg.auth.verified_peer = cfg.unix || (tls && cfg.verifies_peer);
-        let plugin = self
-            .handshake
-            .auth_plugin
-            .clone()
-            .unwrap_or_else(|| "mysql_native_password".into());
-        // A default plugin we do not implement: answer with mysql_native_password and let the
-        // server switch us to what the account really uses.
-        let (auth, first) = match AuthState::start(
-            plugin.as_bytes(),
-            &self.handshake.nonce,
-            &cfg.password,
-            &cfg.auth,
-        ) {
-            Ok(x) => x,
-            Err(AuthError::UnsupportedPlugin(_)) => AuthState::start(
-                b"mysql_native_password",
-                &self.handshake.nonce,
-                &cfg.password,
-                &cfg.auth,
-            )?,
-            Err(e) => return Err(e.into()),
-        };
+        let (auth, first) = self.first_auth(&cfg)?;
         let resp = HandshakeResponse {
             capabilities: self.caps,
             max_packet_size: cfg.max_packet,

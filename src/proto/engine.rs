@@ -346,6 +346,7 @@ impl Engine {
 
     pub(super) fn start(&mut self, parts: &[&[u8]], next: Expect) -> Result<(), Error> {
         self.check()?;
+        self.check_no_open_auth()?;
         if !self.is_idle() {
             return Err(Error::Usage(
                 "a command was started while the previous response is still unread (drain it \
@@ -421,6 +422,7 @@ impl Engine {
         S: AsRef<str>,
     {
         self.check()?;
+        self.check_no_open_auth()?;
         if !self.is_idle() {
             return Err(Error::Usage(
                 "a pipeline was started while a response is still unread".into(),

@@ -233,6 +233,7 @@ impl Engine {
     /// done.
     pub fn drain_step(&mut self, until: Option<u64>) -> Step<()> {
         self.check()?;
+        self.check_no_open_auth()?;
         if until.is_none() {
             self.unsent.clear();
         }

@@ -35,7 +35,7 @@ use crate::proto::{ConnectEvent, Engine, PipelineCursor, Row, Step};
 use crate::trace::Tracer;
 use crate::Error;
 
-use super::setup::{connect_error, prepare};
+use super::setup::{change_user_config, connect_error, prepare, with_login};
 use super::stream::BlockingSocket;
 use super::{tls, Options};
 
@@ -311,9 +311,51 @@ impl Session {
         self.simple(Command::InitDb(database.as_bytes()))
     }
 
+    /// True when nothing of a response is left unread and nothing waits to be sent (a
+    /// dropped transaction's ROLLBACK included): the next command goes out at once.
+    pub fn is_idle(&self) -> bool {
+        self.engine.is_idle() && !self.engine.wants_write() && !self.rollback_owed
+    }
+
     /// COM_RESET_CONNECTION.
     pub fn reset(&mut self) -> Result<(), Error> {
         self.simple(Command::ResetConnection)
+    }
+
+    /// COM_CHANGE_USER: logs in again as `user` (see the async
+    /// [`Session::change_user`](crate::Session::change_user)). Any failure leaves the session
+    /// broken.
+    pub fn change_user(
+        &mut self,
+        user: &str,
+        password: &str,
+        database: Option<&str>,
+    ) -> Result<(), Error> {
+        let opts = with_login(&self.opts, user, password, database);
+        self.change_user_to(opts)
+    }
+
+    /// COM_CHANGE_USER as the session's own user and database: a reset for servers without
+    /// COM_RESET_CONNECTION.
+    pub fn reset_by_change_user(&mut self) -> Result<(), Error> {
+        let opts = self.opts.clone();
+        self.change_user_to(opts)
+    }
+
+    fn change_user_to(&mut self, opts: Options) -> Result<(), Error> {
+        self.ready()?;
+        let cfg = change_user_config(&opts, self.sock.is_unix())?;
+        self.engine.start_change_user(cfg)?;
+        match self.drive(|e| e.connect_step())? {
+            ConnectEvent::Connected => {}
+            ConnectEvent::StartTls => {
+                return Err(Error::Usage(
+                    "the engine asked for TLS in a COM_CHANGE_USER exchange".into(),
+                ))
+            }
+        }
+        self.opts = opts;
+        Ok(())
     }
 
     /// COM_STATISTICS: the server's status line.

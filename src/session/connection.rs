@@ -22,7 +22,7 @@ use crate::trace::Tracer;
 use super::hosts;
 use super::options::Options;
 use super::result::{Pipeline, QueryResult};
-use super::setup::{connect_error, prepare, TlsSetup};
+use super::setup::{change_user_config, connect_error, prepare, with_login, TlsSetup};
 use super::stream::Stream;
 use super::tls;
 
@@ -346,6 +346,15 @@ impl Session {
         Ok(())
     }
 
+    /// True when nothing of a response is left unread and nothing waits to be sent (a
+    /// dropped transaction's ROLLBACK included): the next command goes out at once.
+    pub fn is_idle(&self) -> bool {
+        self.engine.is_idle()
+            && !self.flush_owed
+            && !self.engine.wants_write()
+            && !self.rollback_owed
+    }
+
     // ---- public commands ----------------------------------------------------------------
 
     /// Sends COM_QUERY and reads the response head: an OK, or a result set's column
@@ -392,6 +401,52 @@ impl Session {
     /// without re-authenticating.
     pub async fn reset(&mut self) -> Result<(), Error> {
         self.simple(Command::ResetConnection).await
+    }
+
+    /// COM_CHANGE_USER: logs in again on this connection as `user` with `password`, with
+    /// `database` as the default schema (none if `None`), by whatever plugin the account
+    /// uses (the server may switch plugins as during a connect; TLS, compression and the
+    /// security rules of the connect apply). The server's session starts afresh: an open
+    /// transaction is rolled back, temporary tables, user variables and every prepared
+    /// statement are gone. On success the session's options name the new login (a
+    /// kill-on-cancel side connection uses it too). Any failure, a refused login included,
+    /// leaves the session broken.
+    pub async fn change_user(
+        &mut self,
+        user: &str,
+        password: &str,
+        database: Option<&str>,
+    ) -> Result<(), Error> {
+        let opts = with_login(&self.opts, user, password, database);
+        self.change_user_to(opts).await
+    }
+
+    /// COM_CHANGE_USER as the session's own user and database: a reset of the server's session
+    /// for servers without COM_RESET_CONNECTION (MySQL before 5.7.3, MariaDB before 10.2.4),
+    /// at the cost of a new authentication.
+    pub async fn reset_by_change_user(&mut self) -> Result<(), Error> {
+        let opts = self.opts.clone();
+        self.change_user_to(opts).await
+    }
+
+    async fn change_user_to(&mut self, opts: Options) -> Result<(), Error> {
+        self.ready().await?;
+        let cfg = change_user_config(&opts, self.stream.is_unix())?;
+        self.engine.start_change_user(cfg)?;
+        self.flush().await?;
+        match self.drive(|e| e.connect_step()).await? {
+            ConnectEvent::Connected => {}
+            ConnectEvent::StartTls => {
+                return Err(Error::Usage(
+                    "the engine asked for TLS in a COM_CHANGE_USER exchange".into(),
+                ))
+            }
+        }
+        if self.killer.is_some() {
+            self.killer = Some(cancel::Killer::new(&opts, self.connection_id()));
+        }
+        self.opts = opts;
+        Ok(())
     }
 
     /// COM_STATISTICS: the server's one-line status string.

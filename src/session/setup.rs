@@ -68,6 +68,45 @@ pub(crate) fn prepare(opts: &Options, unix: bool) -> Result<(Engine, TlsSetup), 
     let tls_config = (wants_tls && tls::reads_files(opts, mode))
         .then(|| tls::client_config(opts, mode))
         .transpose()?;
+    let cfg = connect_config(opts, unix, wants_tls, mode)?;
+    let mut engine = Engine::connect(opts.max_packet, cfg);
+    engine.set_stmt_cache(opts.stmt_cache);
+    engine.set_fetch_size(opts.fetch_size);
+    Ok((
+        engine,
+        TlsSetup {
+            mode,
+            config: tls_config,
+        },
+    ))
+}
+
+/// `opts` with another login: what a session that ran COM_CHANGE_USER connects as from then on.
+pub(crate) fn with_login(
+    opts: &Options,
+    user: &str,
+    password: &str,
+    database: Option<&str>,
+) -> Options {
+    let mut o = opts.clone();
+    o.user = user.to_owned();
+    o.password = super::options::Password::new(password);
+    o.database = database.map(str::to_owned);
+    o
+}
+
+/// What COM_CHANGE_USER needs to log in as `opts`' user (with its password and database) on a
+/// connection the engine has: the same attributes and auth settings as a connect.
+pub(crate) fn change_user_config(opts: &Options, unix: bool) -> Result<ConnectConfig, Error> {
+    connect_config(opts, unix, false, tls::effective_mode(opts))
+}
+
+fn connect_config(
+    opts: &Options,
+    unix: bool,
+    wants_tls: bool,
+    mode: SslMode,
+) -> Result<ConnectConfig, Error> {
     let server_public_key = match &opts.server_public_key_path {
         Some(path) => Some(std::fs::read(path).map_err(|e| {
             Error::Config(format!(
@@ -85,7 +124,7 @@ pub(crate) fn prepare(opts: &Options, unix: bool) -> Result<(Engine, TlsSetup), 
             .iter()
             .map(|(k, v)| (Cow::Owned(k.clone()), Cow::Owned(v.clone()))),
     );
-    let cfg = ConnectConfig {
+    Ok(ConnectConfig {
         capabilities: wanted_capabilities(opts),
         wants_tls,
         requires_tls: mode.requires_tls(),
@@ -113,17 +152,7 @@ pub(crate) fn prepare(opts: &Options, unix: bool) -> Result<(Engine, TlsSetup), 
         },
         compress: opts.compress.clone(),
         compress_level: opts.compress_level,
-    };
-    let mut engine = Engine::connect(opts.max_packet, cfg);
-    engine.set_stmt_cache(opts.stmt_cache);
-    engine.set_fetch_size(opts.fetch_size);
-    Ok((
-        engine,
-        TlsSetup {
-            mode,
-            config: tls_config,
-        },
-    ))
+    })
 }
 
 impl TlsSetup {

@@ -34,11 +34,12 @@ use bytes::Bytes;
 
 use crate::codec::binary::BinaryRowCells;
 use crate::codec::command::{
-    command_name, parse_command, Command, COM_STMT_BULK_EXECUTE, COM_STMT_CLOSE, COM_STMT_EXECUTE,
-    COM_STMT_FETCH, COM_STMT_PREPARE, COM_STMT_RESET, COM_STMT_SEND_LONG_DATA,
+    command_name, parse_command, Command, COM_CHANGE_USER, COM_STMT_BULK_EXECUTE, COM_STMT_CLOSE,
+    COM_STMT_EXECUTE, COM_STMT_FETCH, COM_STMT_PREPARE, COM_STMT_RESET, COM_STMT_SEND_LONG_DATA,
 };
 use crate::codec::handshake::{
-    parse_auth_more_data, parse_auth_switch, parse_client_hello, parse_handshake, ClientHello,
+    parse_auth_more_data, parse_auth_switch, parse_change_user, parse_client_hello,
+    parse_handshake, ClientHello,
 };
 use crate::codec::response::{parse_err, parse_ok};
 use crate::codec::resultset::RowCells;
@@ -443,6 +444,9 @@ impl Conversation {
         // pipelining client); its response is read after theirs.
         let cmd = parse_command(p)?;
         d.kind = command_name(cmd.code()).unwrap_or("COM_UNKNOWN");
+        if cmd.code() == COM_CHANGE_USER {
+            return self.change_user(f, p);
+        }
         let expect = expect_for(&cmd);
         let kind = match cmd {
             Command::Query(sql) => {
@@ -489,6 +493,38 @@ impl Conversation {
             Command::Ping | Command::Statistics | Command::Quit => OwedKind::Plain,
         };
         self.owe(Owed { expect, kind });
+        Ok(())
+    }
+
+    /// COM_CHANGE_USER: its response is an authentication exchange, as after the handshake
+    /// response, and the server forgets the session's prepared statements.
+    fn change_user(
+        &mut self,
+        f: &mut Vec<(&'static str, Value)>,
+        p: &Bytes,
+    ) -> Result<(), ParseError> {
+        let c = parse_change_user(p, self.resp.capabilities())?;
+        f.push(("user", Value::Text(c.user.clone())));
+        f.push(("auth_response", self.secret(&c.auth_response)));
+        f.push(("database", Value::Text(c.database.clone())));
+        f.push(("charset", Value::Int(c.charset.into())));
+        let plugin = c.auth_plugin.as_deref().map(lossy);
+        self.auth_plugin_secret = plugin.as_deref() != Some("unix_socket");
+        f.push(("auth_plugin", opt_str(plugin.as_deref())));
+        if !c.attributes.is_empty() {
+            f.push((
+                "attributes",
+                Value::List(
+                    c.attributes
+                        .iter()
+                        .map(|(k, v)| format!("{k}={v}"))
+                        .collect(),
+                ),
+            ));
+        }
+        self.statements.clear();
+        self.sql_bytes = 0;
+        self.stage = Stage::Auth;
         Ok(())
     }
 

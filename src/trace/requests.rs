@@ -158,6 +158,9 @@ impl Requests {
         let mut done = None;
         match d.direction {
             Direction::ClientToServer => {
+                if d.kind == "COM_CHANGE_USER" {
+                    self.connection_phase(d);
+                }
                 let seen = conv.requests_seen();
                 if seen > self.seen {
                     self.seen = seen;
@@ -270,6 +273,10 @@ impl Requests {
             "HandshakeResponse" => {
                 self.user = text(d.field("user")).unwrap_or_default();
                 self.database = text(d.field("database"));
+            }
+            "COM_CHANGE_USER" => {
+                self.user = text(d.field("user")).unwrap_or_default();
+                self.database = text(d.field("database")).filter(|db| !db.is_empty());
             }
             _ => {}
         }

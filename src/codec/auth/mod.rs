@@ -94,6 +94,13 @@ pub enum AuthError {
         /// The length received.
         len: usize,
     },
+    /// A first auth response longer than COM_CHANGE_USER's one-byte length can carry.
+    ResponseTooLong {
+        /// The plugin whose response it is.
+        plugin: &'static str,
+        /// Its length.
+        len: usize,
+    },
 }
 
 impl fmt::Display for AuthError {
@@ -119,6 +126,11 @@ impl fmt::Display for AuthError {
             AuthError::BadNonce { plugin, len } => {
                 write!(f, "{plugin}: unusable {len}-byte nonce from the server")
             }
+            AuthError::ResponseTooLong { plugin, len } => write!(
+                f,
+                "{plugin}: the {len}-byte auth response does not fit COM_CHANGE_USER \
+                 (at most 255 bytes); nothing was sent"
+            ),
         }
     }
 }
