@@ -16,7 +16,7 @@ SECONDS_PER_TARGET=${1:-60}
 shift || true
 TARGETS=("$@")
 if [ ${#TARGETS[@]} -eq 0 ]; then
-    TARGETS=(frame handshake client_hello auth_switch ok_err_eof column_definition row value binary url fingerprint session capture capture_stream conversation compressed change_user)
+    TARGETS=(frame handshake client_hello auth_switch ok_err_eof column_definition row value binary url fingerprint session capture capture_stream conversation compressed change_user capture_decoder)
 fi
 # ASan keeps freed memory in a quarantine (256 MB by default) to catch use-after-free; with
 # -rss_limit_mb=256 that alone ends a long run in a false OOM (the RSS counts the quarantine).

@@ -46,6 +46,9 @@ pub struct DecoderConfig {
     /// 1 hour; the rest of such a conversation, if it goes on, is decoded as one begun
     /// mid-connection).
     pub drain: DrainConfig,
+    /// Frames between two sweeps for idle and closed conversations (at least 1). Default
+    /// 4096: a sweep looks at every live conversation.
+    pub drain_every: u32,
 }
 
 impl Default for DecoderConfig {
@@ -59,6 +62,7 @@ impl Default for DecoderConfig {
                 idle_nanos: 3600 * 1_000_000_000,
                 ..DrainConfig::default()
             },
+            drain_every: DRAIN_EVERY,
         }
     }
 }
@@ -220,7 +224,7 @@ pub struct CaptureDecoder {
     since_drain: u32,
 }
 
-/// Frames between two sweeps for idle conversations.
+/// Frames between two sweeps for idle conversations, by default.
 const DRAIN_EVERY: u32 = 4096;
 
 impl CaptureDecoder {
@@ -270,7 +274,7 @@ impl CaptureDecoder {
             }
         }
         self.since_drain = self.since_drain.saturating_add(1);
-        if self.since_drain >= DRAIN_EVERY {
+        if self.since_drain >= self.config.drain_every.max(1) {
             self.since_drain = 0;
             for u in self.reassembler.drain(self.config.drain) {
                 self.update(u, out);
