@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use mywire::pool::{Pool, PoolOptions};
+use mywire::pool::{Pool, PoolOptions, ResetMode};
 use mywire::trace::digest::{render_json, render_text, Digest, DigestTracer};
 use mywire::{Error, Options};
 
@@ -214,7 +214,11 @@ pub fn slap(a: &SlapArgs) -> u8 {
 
 async fn run(a: &SlapArgs, opts: Options, queries: Arc<Vec<Vec<Part>>>) -> u8 {
     let size = a.connections.unwrap_or(a.concurrency);
-    let popts = PoolOptions::with_max_size(usize::try_from(size).unwrap_or(1));
+    let popts = PoolOptions::with_max_size(usize::try_from(size).unwrap_or(1)).reset(if a.reset {
+        ResetMode::Reset
+    } else {
+        ResetMode::None
+    });
     let pool = match Pool::new(opts, popts) {
         Ok(p) => p,
         Err(e) => {

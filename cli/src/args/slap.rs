@@ -61,4 +61,10 @@ pub struct SlapArgs {
     /// No progress line on standard error (it is only shown on a terminal anyway).
     #[arg(long)]
     pub quiet: bool,
+
+    /// Reset each session (COM_RESET_CONNECTION) when a query hands it back to the pool. By
+    /// default a session goes back as it is (a transaction left open is rolled back), as
+    /// mariadb-slap's clients each keep one session.
+    #[arg(long)]
+    pub reset: bool,
 }
