@@ -90,7 +90,7 @@ pub(crate) fn prepare(opts: &Options, unix: bool) -> Result<(Engine, TlsSetup), 
         wants_tls,
         requires_tls: mode.requires_tls(),
         verifies_peer: tls::verifies_peer(mode),
-        ssl_mode: mode.as_str(),
+        ssl_mode: mode,
         endpoint: if mode.requires_tls() {
             opts.endpoint()
         } else {
