@@ -542,6 +542,66 @@ mod tests {
         assert!(Error::Broken("x".into()).is_fatal());
     }
 
+    #[test]
+    fn tls_errors_by_certificate_error() {
+        use rustls::CertificateError as C;
+        let cases = [
+            (
+                C::UnknownIssuer,
+                TlsErrorKind::UnknownIssuer,
+                "unknown issuer",
+            ),
+            (
+                C::NotValidForName,
+                TlsErrorKind::NameMismatch,
+                "name mismatch",
+            ),
+            (C::Expired, TlsErrorKind::Expired, "expired"),
+            (C::NotValidYet, TlsErrorKind::NotYetValid, "not valid yet"),
+            (C::BadSignature, TlsErrorKind::BadCertificate, "rejected"),
+            (C::Revoked, TlsErrorKind::BadCertificate, "rejected"),
+        ];
+        for (ce, kind, words) in cases {
+            let t = TlsError::handshake(
+                rustls::Error::InvalidCertificate(ce),
+                SslMode::VerifyIdentity,
+                "db:3306".into(),
+                ", ssl-ca `/ca.pem`".into(),
+                "db",
+            );
+            assert_eq!(t.kind(), kind);
+            let m = t.to_string();
+            assert!(
+                m.starts_with(
+                    "TLS handshake with db:3306 failed (ssl-mode=VERIFY_IDENTITY, ssl-ca \
+                     `/ca.pem`): "
+                ) && m.contains(words),
+                "{m}"
+            );
+            assert!(t.certificate_error().is_some());
+            let e = Error::Tls(Box::new(t));
+            let src = std::error::Error::source(&e).and_then(|t| t.source());
+            assert!(
+                matches!(
+                    src.and_then(|r| r.downcast_ref::<rustls::Error>()),
+                    Some(rustls::Error::InvalidCertificate(_))
+                ),
+                "{e}"
+            );
+            assert!(e.is_fatal() && !e.is_transient());
+        }
+        let t = TlsError::handshake(
+            rustls::Error::AlertReceived(rustls::AlertDescription::CertificateRequired),
+            SslMode::Required,
+            "db:3306".into(),
+            String::new(),
+            "db",
+        );
+        assert_eq!(t.kind(), TlsErrorKind::Handshake);
+        assert!(t.certificate_error().is_none() && t.rustls_error().is_some());
+        assert!(t.to_string().contains("CertificateRequired"), "{t}");
+    }
+
     fn server(code: u16, message: &str) -> Error {
         Error::Server(ServerError {
             code,

@@ -815,3 +815,135 @@ fn blocking_wrong_ca_against_mariadb_is_unknown_issuer() {
     assert!(m.contains(&format!("127.0.0.1:{}", srv.port)), "{m}");
     assert!(m.contains(&srv.wrong_ca_cert.display().to_string()), "{m}");
 }
+
+// ---- a caller's own rustls configuration --------------------------------------------------------
+
+/// A rustls client configuration trusting the CA in `ca` (PEM), with the client certificate
+/// `client` (chain, key) when given.
+fn custom_config(
+    ca: &std::path::Path,
+    client: Option<(&std::path::Path, &std::path::Path)>,
+) -> Arc<rustls::ClientConfig> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_file_iter(ca).unwrap() {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    let builder = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots);
+    Arc::new(match client {
+        None => builder.with_no_client_auth(),
+        Some((cert, key)) => builder
+            .with_client_auth_cert(
+                CertificateDer::pem_file_iter(cert)
+                    .unwrap()
+                    .collect::<Result<Vec<_>, _>>()
+                    .unwrap(),
+                PrivateKeyDer::from_pem_file(key).unwrap(),
+            )
+            .unwrap(),
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn custom_tls_config_is_used_by_both_sessions() {
+    let srv = require_local_server!();
+    let _g = shared().await;
+    // No ssl-ca: only the custom configuration's roots know the test CA (the OS trust store
+    // does not), so VERIFY_IDENTITY passing shows it was used.
+    let config = custom_config(&srv.ca_cert, None);
+    let o = url(
+        srv,
+        support::USER,
+        support::PASSWORD,
+        "ssl-mode=VERIFY_IDENTITY",
+    )
+    .tls_config(config.clone());
+    assert!(Arc::ptr_eq(o.custom_tls_config().unwrap(), &config));
+    assert_tls(o.clone(), true).await;
+    let cipher = tokio::task::spawn_blocking(move || {
+        let mut s = blocking::Session::connect(o).unwrap();
+        assert!(s.is_tls());
+        let (_, v): (String, String) = s
+            .query_first("SHOW SESSION STATUS LIKE 'Ssl_cipher'")
+            .unwrap()
+            .unwrap();
+        s.close().unwrap();
+        v
+    })
+    .await
+    .unwrap();
+    assert!(!cipher.is_empty());
+    // The client certificate comes from the configuration too (a REQUIRE X509 account).
+    let config = custom_config(&srv.ca_cert, Some((&srv.client_cert, &srv.client_key)));
+    let o = url(
+        srv,
+        support::X509_USER,
+        support::X509_PASSWORD,
+        "ssl-mode=VERIFY_IDENTITY",
+    )
+    .tls_config(config);
+    assert_tls(o.clone(), true).await;
+    tokio::task::spawn_blocking(move || blocking::Session::connect(o).unwrap().close().unwrap())
+        .await
+        .unwrap();
+    // ssl-mode still decides whether TLS is used.
+    let o = url(srv, support::USER, support::PASSWORD, "ssl-mode=DISABLED")
+        .tls_config(custom_config(&srv.ca_cert, None));
+    let s = connect_ok(o).await;
+    assert!(!s.is_tls());
+    s.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn custom_tls_config_errors() {
+    let srv = require_local_server!();
+    let _g = shared().await;
+    // Roots without the server's CA: unknown issuer, saying whose roots they were.
+    let o = url(srv, support::USER, support::PASSWORD, "ssl-mode=VERIFY_CA")
+        .tls_config(custom_config(&srv.wrong_ca_cert, None));
+    let e = Session::connect(o.clone()).await.unwrap_err();
+    assert_tls_error(&e, TlsErrorKind::UnknownIssuer);
+    assert!(e.to_string().contains("custom TLS configuration"), "{e}");
+    let e = tokio::task::spawn_blocking(move || blocking::Session::connect(o).map(drop))
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert_tls_error(&e, TlsErrorKind::UnknownIssuer);
+    // The file options cannot be combined with it: a configuration error naming the option,
+    // before anything is sent.
+    for (param, name) in [
+        (format!("ssl-ca={}", p(&srv.ca_cert)), "ssl-ca"),
+        (
+            format!(
+                "ssl-cert={}&ssl-key={}",
+                p(&srv.client_cert),
+                p(&srv.client_key)
+            ),
+            "ssl-cert",
+        ),
+        (
+            "ssl-key-log=/tmp/mywire-never.log".to_string(),
+            "ssl-key-log",
+        ),
+    ] {
+        let o = url(
+            srv,
+            support::USER,
+            support::PASSWORD,
+            &format!("ssl-mode=REQUIRED&{param}"),
+        )
+        .tls_config(custom_config(&srv.ca_cert, None));
+        let e = Session::connect(o).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Config, "{e}");
+        match &e {
+            Error::Config(m) => assert!(m.starts_with(&format!("{name}: ")), "{m}"),
+            other => panic!("{other:?}"),
+        }
+    }
+}

@@ -1072,6 +1072,101 @@ mod tests {
     }
 
     #[test]
+    fn config_errors_start_with_the_option_name() {
+        for (url, prefix) in [
+            ("postgres://x", "url: "),
+            ("mysql://h:99999", "port: "),
+            ("mysql://h:x/", "port: "),
+            ("mysql://[::1/", "host: "),
+            ("mysql://%zz@h", "user: "),
+            ("mysql://u:%zz@h", "password: "),
+            ("mysql://h/d%zz", "database: "),
+            ("mysql://h%zz/", "host: "),
+            ("mysql://a:1,,b:2/", "host: "),
+            ("mysql://h/?nope=1", "nope: "),
+            ("mysql://h/?ssl_mode=sometimes", "ssl-mode: "),
+            ("mysql://h/?ssl-mode=%zz", "ssl-mode: "),
+            ("mysql://h/?max-packet=12", "max-packet: "),
+            ("mysql://h/?max-packet=lots", "max-packet: "),
+            ("mysql://h/?multi-statements=maybe", "multi-statements: "),
+            ("mysql://h/?deprecate-eof=2", "deprecate-eof: "),
+            ("mysql://h/?session-track=x", "session-track: "),
+            ("mysql://h/?bulk=x", "bulk: "),
+            ("mysql://h/?direct-execute=x", "direct-execute: "),
+            ("mysql://h/?fetch-size=-1", "fetch-size: "),
+            ("mysql://h/?stmt-cache=99999", "stmt-cache: "),
+            ("mysql://h/?connect-timeout=soon", "connect-timeout: "),
+            ("mysql://h/?read-timeout=-1", "read-timeout: "),
+            ("mysql://h/?write-timeout=1e12", "write-timeout: "),
+            ("mysql://h/?local-infile=true", "local-infile: "),
+            ("mysql://h/?local-infile=x", "local-infile: "),
+            (
+                "mysql://h/?get-server-public-key=x",
+                "get-server-public-key: ",
+            ),
+            (
+                "mysql://h/?enable-cleartext-plugin=x",
+                "enable-cleartext-plugin: ",
+            ),
+            ("mysql://h/?compress=lz4", "compress: "),
+            ("mysql://h/?compress-level=23", "compress-level: "),
+            ("mysql://h/?kill-on-cancel=x", "kill-on-cancel: "),
+            ("mysql://h/?tcp-keepalive=x", "tcp-keepalive: "),
+            ("mysql://h/?host-selection=best", "host-selection: "),
+            ("mysql://h/?require-writable=x", "require-writable: "),
+        ] {
+            match Options::from_url(url) {
+                Err(Error::Config(m)) => assert!(m.starts_with(prefix), "{url}: {m}"),
+                other => panic!("{url}: {other:?}"),
+            }
+        }
+        // Secrets are named, not quoted.
+        let e = Options::from_url("mysql://h/?password=hunt%zzer2").unwrap_err();
+        assert!(!e.to_string().contains("hunt"), "{e}");
+        assert!(e.to_string().contains("password: "), "{e}");
+    }
+
+    #[test]
+    fn setters_build_what_the_url_gives() {
+        let a = Options::from_url(
+            "mysql://app:pw@db.example:3307/shop?ssl-mode=VERIFY_IDENTITY&ssl-ca=/ca.pem\
+             &connect-timeout=5&compress=zstd,zlib&stmt-cache=8&socket=/s.sock",
+        )
+        .unwrap();
+        let b = Options::new()
+            .host("db.example")
+            .port(3307)
+            .user("app")
+            .password("pw")
+            .database("shop")
+            .ssl_mode(SslMode::VerifyIdentity)
+            .ssl_ca("/ca.pem")
+            .connect_timeout(Some(Duration::from_secs(5)))
+            .compress([Algorithm::Zstd, Algorithm::Zlib])
+            .stmt_cache(8)
+            .socket("/s.sock");
+        assert_eq!(a, b);
+        let h = Options::new().hosts([("a", 1), ("b", 2)]);
+        assert_eq!((h.host.as_str(), h.port, h.hosts.len()), ("a", 1, 2));
+        // A custom TLS configuration compares by identity and is not shown by Debug.
+        let cfg = Arc::new(
+            rustls::ClientConfig::builder_with_provider(Arc::new(
+                rustls::crypto::ring::default_provider(),
+            ))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(rustls::RootCertStore::empty())
+            .with_no_client_auth(),
+        );
+        let c = b.clone().tls_config(cfg.clone());
+        assert_ne!(c, b);
+        assert_eq!(c, b.clone().tls_config(cfg.clone()));
+        assert!(Arc::ptr_eq(c.custom_tls_config().unwrap(), &cfg));
+        assert!(format!("{c:?}").contains(r#"tls_config: Some("custom")"#));
+        assert_eq!(c.clear_tls_config(), b);
+    }
+
+    #[test]
     fn bad_urls() {
         for u in [
             "postgres://x",
