@@ -122,6 +122,23 @@ pub enum TlsErrorKind {
 /// A TLS failure at connect time ([`Error::Tls`]): what failed ([`TlsError::kind`]), where
 /// (endpoint, ssl-mode, CA) and, for a failed handshake, rustls's error as
 /// [`std::error::Error::source`].
+///
+/// ```no_run
+/// use mywire::{Options, Session, TlsErrorKind};
+///
+/// # async fn demo() -> Result<(), mywire::Error> {
+/// let opts = Options::from_url("mysql://app@db.example/shop?ssl-mode=VERIFY_IDENTITY")?;
+/// match Session::connect(opts).await {
+///     Ok(session) => session.close().await?,
+///     Err(e) => match e.tls_error().map(|t| t.kind()) {
+///         Some(TlsErrorKind::UnknownIssuer) => eprintln!("set ssl-ca to the server's CA: {e}"),
+///         Some(TlsErrorKind::Expired) => eprintln!("the server's certificate expired: {e}"),
+///         Some(TlsErrorKind::NotOffered) => eprintln!("the server has no TLS: {e}"),
+///         _ => return Err(e),
+///     },
+/// }
+/// # Ok(()) }
+/// ```
 #[derive(Debug)]
 pub struct TlsError {
     kind: TlsErrorKind,

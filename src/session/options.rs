@@ -750,11 +750,10 @@ impl Options {
     /// use std::sync::Arc;
     /// use mywire::session::SslMode;
     /// use mywire::Options;
+    /// use rustls::pki_types::{pem::PemObject, CertificateDer};
     ///
     /// let mut roots = rustls::RootCertStore::empty();
-    /// for cert in rustls_pki_types::CertificateDer::pem_file_iter("/etc/ssl/db-ca.pem")
-    ///     .expect("CA file")
-    /// {
+    /// for cert in CertificateDer::pem_file_iter("/etc/ssl/db-ca.pem").expect("CA file") {
     ///     roots.add(cert.expect("PEM")).expect("CA certificate");
     /// }
     /// let config = rustls::ClientConfig::builder_with_provider(Arc::new(
