@@ -34,6 +34,10 @@
 //! address; `localhost` over a Unix socket). As with MySQL's client, giving `ssl-ca` while the
 //! mode is left at `PREFERRED` means `VERIFY_CA`.
 //!
+//! In code: [`Options::new`] and a setter per option (`Options::new().host("db").port(3307)`),
+//! plus [`Options::tls_config`] for a caller's own rustls configuration. Errors from parsing
+//! are [`Error::Config`] whose message starts with the option's name (`ssl-mode: …`).
+//!
 //! TLS key log: the session secrets of a TLS connection are written only when `ssl-key-log`
 //! names a file; the `SSLKEYLOGFILE` environment variable is not read by the library (an
 //! application that merely inherits it does not dump keys). Anyone holding the file can decrypt

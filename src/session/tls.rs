@@ -13,6 +13,12 @@
 //! * `VERIFY_IDENTITY`: as `VERIFY_CA`, plus the certificate must name the host connected to
 //!   (DNS name, or IP address SAN when connecting to an address; `localhost` over a Unix socket).
 //!
+//! A caller's own configuration ([`Options::tls_config`]) replaces all of the above: its
+//! verifier decides; the mode still decides whether TLS is used and required.
+//!
+//! Handshake failures become [`Error::Tls`] ([`crate::TlsErrorKind`]: unknown issuer, name
+//! mismatch, expired, …) with rustls's error as the source.
+//!
 //! Only when `ssl-key-log` names a file are the session secrets appended to it (NSS key log
 //! format), so that captures can be decrypted, e.g. by Wireshark. `SSLKEYLOGFILE` in the
 //! environment is ignored: a program that links mywire and merely inherits that variable does
