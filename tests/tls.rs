@@ -947,3 +947,45 @@ async fn custom_tls_config_errors() {
         }
     }
 }
+
+/// A server that takes the SSLRequest and then never answers the ClientHello: the blocking
+/// session's handshake read times out (`connect-timeout` bounds each handshake read), and
+/// that stays an I/O timeout (transient), not a TLS error; the async session's connect
+/// timeout covers the handshake too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_tls_handshake_times_out_on_both_sessions() {
+    for blocking_session in [true, false] {
+        let (addr, h) = mysql8::spawn(|mut c| async move {
+            c.send_greeting(&mysql8::greeting("mysql_native_password", true))
+                .await?;
+            let _ssl_request = c.recv_exact().await?;
+            tokio::time::sleep(Duration::from_secs(4)).await;
+            Ok(())
+        })
+        .await;
+        let o = Options::new()
+            .host("127.0.0.1")
+            .port(addr.port())
+            .user("u")
+            .ssl_mode(SslMode::Required)
+            .connect_timeout(Some(Duration::from_millis(500)));
+        let e = if blocking_session {
+            tokio::task::spawn_blocking(move || blocking::Session::connect(o).map(drop))
+                .await
+                .unwrap()
+                .unwrap_err()
+        } else {
+            Session::connect(o).await.map(drop).unwrap_err()
+        };
+        assert_eq!(e.kind(), ErrorKind::Timeout, "{e:?}");
+        assert!(e.is_transient() && e.tls_error().is_none(), "{e:?}");
+        if blocking_session {
+            assert!(matches!(e, Error::Io(_)), "{e:?}");
+            assert!(
+                e.to_string().contains("TLS handshake with 127.0.0.1:"),
+                "{e}"
+            );
+        }
+        h.abort();
+    }
+}
