@@ -289,12 +289,18 @@ pub(crate) fn handshake_error(e: io::Error, opts: &Options, mode: SslMode) -> Er
         }
     };
     if let Some(r) = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
+        // The name the certificate was checked against (see `server_name`).
+        let name = if opts.socket.is_some() {
+            "localhost"
+        } else {
+            opts.host.as_str()
+        };
         return Error::Tls(Box::new(TlsError::handshake(
             r.clone(),
             mode,
             opts.endpoint(),
             ca,
-            &opts.host,
+            name,
         )));
     }
     Error::Io(io::Error::new(
