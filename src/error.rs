@@ -2,6 +2,7 @@
 use crate::codec::auth::AuthError;
 use crate::codec::ErrorKind as ParseErrorKind;
 use crate::codec::ParseError;
+use crate::session::SslMode;
 use std::fmt;
 
 /// An ERR packet from the server.
@@ -93,6 +94,195 @@ impl std::error::Error for ColumnError {
     }
 }
 
+/// What went wrong with TLS ([`TlsError::kind`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TlsErrorKind {
+    /// The ssl-mode requires TLS (`REQUIRED`, `VERIFY_CA`, `VERIFY_IDENTITY`) but the server's
+    /// greeting lacks CLIENT_SSL. Nothing was sent to the server.
+    NotOffered,
+    /// The server's certificate chain does not lead to a trusted CA (`ssl-ca`, the OS trust
+    /// store, or the roots of a custom [`rustls::ClientConfig`]).
+    UnknownIssuer,
+    /// The server's certificate is not valid for the host connected to (`VERIFY_IDENTITY`).
+    NameMismatch,
+    /// The server's certificate has expired.
+    Expired,
+    /// The server's certificate is not valid yet.
+    NotYetValid,
+    /// The server's certificate was rejected for another reason (a bad signature, a wrong
+    /// purpose, revoked, badly encoded, …; [`TlsError::certificate_error`] says which).
+    BadCertificate,
+    /// Any other failure of the TLS handshake: an alert from the server (e.g. it refused our
+    /// client certificate), no protocol version or cipher suite in common, a malformed
+    /// handshake message.
+    Handshake,
+}
+
+/// A TLS failure at connect time ([`Error::Tls`]): what failed ([`TlsError::kind`]), where
+/// (endpoint, ssl-mode, CA) and, for a failed handshake, rustls's error as
+/// [`std::error::Error::source`].
+///
+/// ```no_run
+/// use mywire::{Options, Session, TlsErrorKind};
+///
+/// # async fn demo() -> Result<(), mywire::Error> {
+/// let opts = Options::from_url("mysql://app@db.example/shop?ssl-mode=VERIFY_IDENTITY")?;
+/// match Session::connect(opts).await {
+///     Ok(session) => session.close().await?,
+///     Err(e) => match e.tls_error().map(|t| t.kind()) {
+///         Some(TlsErrorKind::UnknownIssuer) => eprintln!("set ssl-ca to the server's CA: {e}"),
+///         Some(TlsErrorKind::Expired) => eprintln!("the server's certificate expired: {e}"),
+///         Some(TlsErrorKind::NotOffered) => eprintln!("the server has no TLS: {e}"),
+///         _ => return Err(e),
+///     },
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct TlsError {
+    kind: TlsErrorKind,
+    ssl_mode: SslMode,
+    endpoint: String,
+    /// The CA the certificate was checked against, for the message (`, ssl-ca `…``).
+    ca: String,
+    /// What failed, in words.
+    detail: String,
+    source: Option<rustls::Error>,
+}
+
+impl TlsError {
+    /// The server does not offer TLS although `ssl_mode` requires it.
+    pub(crate) fn not_offered(ssl_mode: SslMode, endpoint: String) -> TlsError {
+        TlsError {
+            kind: TlsErrorKind::NotOffered,
+            ssl_mode,
+            endpoint,
+            ca: String::new(),
+            detail: String::new(),
+            source: None,
+        }
+    }
+
+    /// A handshake that failed with rustls's `error`; `ca` describes the trust anchors
+    /// (empty when no certificate was checked).
+    pub(crate) fn handshake(
+        error: rustls::Error,
+        ssl_mode: SslMode,
+        endpoint: String,
+        ca: String,
+        host: &str,
+    ) -> TlsError {
+        use rustls::CertificateError as C;
+        let (kind, detail) = match &error {
+            rustls::Error::InvalidCertificate(ce) => match ce {
+                C::UnknownIssuer => (
+                    TlsErrorKind::UnknownIssuer,
+                    "the server's certificate is not signed by a trusted CA (unknown issuer)"
+                        .to_string(),
+                ),
+                C::NotValidForName => (
+                    TlsErrorKind::NameMismatch,
+                    format!(
+                        "the server's certificate is not valid for host `{host}` (name mismatch)"
+                    ),
+                ),
+                C::NotValidForNameContext {
+                    expected,
+                    presented,
+                } => (
+                    TlsErrorKind::NameMismatch,
+                    format!(
+                        "the server's certificate is not valid for host `{}` (name mismatch; \
+                         the certificate names {})",
+                        expected.to_str(),
+                        presented.join(", ")
+                    ),
+                ),
+                C::Expired | C::ExpiredContext { .. } => (
+                    TlsErrorKind::Expired,
+                    format!("the server's certificate has expired ({ce})"),
+                ),
+                C::NotValidYet | C::NotValidYetContext { .. } => (
+                    TlsErrorKind::NotYetValid,
+                    format!("the server's certificate is not valid yet ({ce})"),
+                ),
+                other => (
+                    TlsErrorKind::BadCertificate,
+                    format!("the server's certificate was rejected: {other}"),
+                ),
+            },
+            rustls::Error::AlertReceived(alert) => (
+                TlsErrorKind::Handshake,
+                format!("the server aborted the TLS handshake with alert {alert:?}"),
+            ),
+            other => (TlsErrorKind::Handshake, other.to_string()),
+        };
+        TlsError {
+            kind,
+            ssl_mode,
+            endpoint,
+            ca,
+            detail,
+            source: Some(error),
+        }
+    }
+
+    /// What failed.
+    pub fn kind(&self) -> TlsErrorKind {
+        self.kind
+    }
+
+    /// The ssl-mode in force (`PREFERRED` with `ssl-ca` counts as `VERIFY_CA`).
+    pub fn ssl_mode(&self) -> SslMode {
+        self.ssl_mode
+    }
+
+    /// The server connected to (`host:port` or the socket path).
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// rustls's error, for a failed handshake (also [`std::error::Error::source`]).
+    pub fn rustls_error(&self) -> Option<&rustls::Error> {
+        self.source.as_ref()
+    }
+
+    /// The certificate check that failed, when the server's certificate was rejected.
+    pub fn certificate_error(&self) -> Option<&rustls::CertificateError> {
+        match &self.source {
+            Some(rustls::Error::InvalidCertificate(ce)) => Some(ce),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for TlsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.kind {
+            TlsErrorKind::NotOffered => write!(
+                f,
+                "ssl-mode={} but the server at {} does not offer TLS (no CLIENT_SSL in its \
+                 greeting); nothing was sent",
+                self.ssl_mode, self.endpoint
+            ),
+            _ => write!(
+                f,
+                "TLS handshake with {} failed (ssl-mode={}{}): {}",
+                self.endpoint, self.ssl_mode, self.ca, self.detail
+            ),
+        }
+    }
+}
+
+impl std::error::Error for TlsError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_ref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
 /// Every error mywire returns.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -105,8 +295,12 @@ pub enum Error {
     Server(ServerError),
     /// Authentication could not proceed on the client side.
     Auth(AuthError),
-    /// The options or URL are invalid.
+    /// The options or URL are invalid. The message starts with the option's name
+    /// (``ssl-mode: …``), or says what part of the URL is wrong.
     Config(String),
+    /// TLS could not be set up: the server does not offer it although the ssl-mode requires
+    /// it, its certificate was rejected, or the handshake failed ([`TlsError::kind`]).
+    Tls(Box<TlsError>),
     /// The session was broken by an earlier error; the string says which.
     Broken(String),
     /// A timeout elapsed.
@@ -134,6 +328,7 @@ impl fmt::Display for Error {
             Error::Server(e) => e.fmt(f),
             Error::Auth(e) => write!(f, "authentication error: {e}"),
             Error::Config(e) => write!(f, "configuration error: {e}"),
+            Error::Tls(e) => e.fmt(f),
             Error::Broken(e) => write!(f, "connection broken by an earlier error: {e}"),
             Error::Timeout(what) => write!(f, "{what} timed out"),
             Error::LocalInfileRefused(name) => write!(
@@ -184,6 +379,9 @@ pub enum ErrorKind {
     Auth,
     /// Invalid options.
     Config,
+    /// TLS could not be set up ([`Error::Tls`]): not offered by the server, a rejected
+    /// certificate, a failed handshake. Not transient: the same server will fail the same way.
+    Tls,
     /// A value could not be converted.
     Value,
     /// The API was used wrongly.
@@ -232,6 +430,7 @@ impl Error {
             Error::Protocol(_) => ErrorKind::Protocol,
             Error::Auth(_) => ErrorKind::Auth,
             Error::Config(_) => ErrorKind::Config,
+            Error::Tls(_) => ErrorKind::Tls,
             Error::Value(_) | Error::Column(_) => ErrorKind::Value,
             Error::Usage(_) => ErrorKind::Usage,
             Error::LocalInfileRefused(_) => ErrorKind::LocalInfileRefused,
@@ -268,6 +467,14 @@ impl Error {
         }
     }
 
+    /// The TLS error, if this is one ([`Error::Tls`]).
+    pub fn tls_error(&self) -> Option<&TlsError> {
+        match self {
+            Error::Tls(e) => Some(e),
+            _ => None,
+        }
+    }
+
     /// The conversion error of a value or a cell ([`Error::Value`], [`Error::Column`]).
     pub fn value_error(&self) -> Option<&ParseError> {
         match self {
@@ -289,7 +496,11 @@ impl Error {
     pub fn is_fatal(&self) -> bool {
         matches!(
             self,
-            Error::Io(_) | Error::Protocol(_) | Error::Broken(_) | Error::Timeout(_)
+            Error::Io(_)
+                | Error::Protocol(_)
+                | Error::Broken(_)
+                | Error::Timeout(_)
+                | Error::Tls(_)
         )
     }
 }
@@ -300,6 +511,7 @@ impl std::error::Error for Error {
             Error::Io(e) => Some(e),
             Error::Protocol(e) => Some(e),
             Error::Auth(e) => Some(e),
+            Error::Tls(e) => Some(e.as_ref()),
             Error::Value(e) => Some(e),
             Error::Column(e) => Some(&e.error),
             Error::Batch(e) => Some(e.as_ref()),
@@ -345,6 +557,66 @@ mod tests {
         );
         assert!(!e.is_fatal());
         assert!(Error::Broken("x".into()).is_fatal());
+    }
+
+    #[test]
+    fn tls_errors_by_certificate_error() {
+        use rustls::CertificateError as C;
+        let cases = [
+            (
+                C::UnknownIssuer,
+                TlsErrorKind::UnknownIssuer,
+                "unknown issuer",
+            ),
+            (
+                C::NotValidForName,
+                TlsErrorKind::NameMismatch,
+                "name mismatch",
+            ),
+            (C::Expired, TlsErrorKind::Expired, "expired"),
+            (C::NotValidYet, TlsErrorKind::NotYetValid, "not valid yet"),
+            (C::BadSignature, TlsErrorKind::BadCertificate, "rejected"),
+            (C::Revoked, TlsErrorKind::BadCertificate, "rejected"),
+        ];
+        for (ce, kind, words) in cases {
+            let t = TlsError::handshake(
+                rustls::Error::InvalidCertificate(ce),
+                SslMode::VerifyIdentity,
+                "db:3306".into(),
+                ", ssl-ca `/ca.pem`".into(),
+                "db",
+            );
+            assert_eq!(t.kind(), kind);
+            let m = t.to_string();
+            assert!(
+                m.starts_with(
+                    "TLS handshake with db:3306 failed (ssl-mode=VERIFY_IDENTITY, ssl-ca \
+                     `/ca.pem`): "
+                ) && m.contains(words),
+                "{m}"
+            );
+            assert!(t.certificate_error().is_some());
+            let e = Error::Tls(Box::new(t));
+            let src = std::error::Error::source(&e).and_then(|t| t.source());
+            assert!(
+                matches!(
+                    src.and_then(|r| r.downcast_ref::<rustls::Error>()),
+                    Some(rustls::Error::InvalidCertificate(_))
+                ),
+                "{e}"
+            );
+            assert!(e.is_fatal() && !e.is_transient());
+        }
+        let t = TlsError::handshake(
+            rustls::Error::AlertReceived(rustls::AlertDescription::CertificateRequired),
+            SslMode::Required,
+            "db:3306".into(),
+            String::new(),
+            "db",
+        );
+        assert_eq!(t.kind(), TlsErrorKind::Handshake);
+        assert!(t.certificate_error().is_none() && t.rustls_error().is_some());
+        assert!(t.to_string().contains("CertificateRequired"), "{t}");
     }
 
     fn server(code: u16, message: &str) -> Error {
@@ -462,6 +734,25 @@ mod tests {
             ),
             (Error::Config("x".into()), ErrorKind::Config, false),
             (Error::Usage("x".into()), ErrorKind::Usage, false),
+            (
+                Error::Tls(Box::new(TlsError::not_offered(
+                    SslMode::Required,
+                    "h:3306".into(),
+                ))),
+                ErrorKind::Tls,
+                false,
+            ),
+            (
+                Error::Tls(Box::new(TlsError::handshake(
+                    rustls::Error::InvalidCertificate(rustls::CertificateError::Expired),
+                    SslMode::VerifyCa,
+                    "h:3306".into(),
+                    String::new(),
+                    "h",
+                ))),
+                ErrorKind::Tls,
+                false,
+            ),
         ];
         for (e, kind, transient) in cases {
             assert_eq!((e.kind(), e.is_transient()), (kind, transient), "{e}");

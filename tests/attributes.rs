@@ -74,14 +74,12 @@ async fn script(mut c: mysql8::Conn) -> mysql8::R<Vec<Vec<u8>>> {
 }
 
 fn scripted_opts(addr: std::net::SocketAddr) -> Options {
-    Options {
-        host: "127.0.0.1".into(),
-        port: addr.port(),
-        user: "alice".into(),
-        password: "pw".into(),
-        connect_timeout: Some(Duration::from_secs(20)),
-        ..Options::default()
-    }
+    Options::new()
+        .host("127.0.0.1")
+        .port(addr.port())
+        .user("alice")
+        .password("pw")
+        .connect_timeout(Some(Duration::from_secs(20)))
 }
 
 #[tokio::test]

@@ -31,14 +31,12 @@ const USER: &str = "alice";
 const PW: &str = "s3cret-pässword";
 
 fn opts(addr: SocketAddr, password: &str) -> Options {
-    Options {
-        host: "127.0.0.1".into(),
-        port: addr.port(),
-        user: USER.into(),
-        password: password.into(),
-        connect_timeout: Some(Duration::from_secs(20)),
-        ..Options::default()
-    }
+    Options::new()
+        .host("127.0.0.1")
+        .port(addr.port())
+        .user(USER)
+        .password(password)
+        .connect_timeout(Some(Duration::from_secs(20)))
 }
 
 /// Options for TLS to the scripted server, fully verified against its certificate.

@@ -33,13 +33,11 @@ const ROWS: usize = 2000;
 const BIG: usize = 17 << 20;
 
 fn opts(addr: std::net::SocketAddr, compress: &str) -> Options {
-    let mut o = Options {
-        host: "127.0.0.1".into(),
-        port: addr.port(),
-        user: "alice".into(),
-        connect_timeout: Some(Duration::from_secs(20)),
-        ..Options::default()
-    };
+    let mut o = Options::new()
+        .host("127.0.0.1")
+        .port(addr.port())
+        .user("alice")
+        .connect_timeout(Some(Duration::from_secs(20)));
     o.set("compress", compress).unwrap();
     o
 }

@@ -122,14 +122,12 @@ async fn deadlocks_lock_waits_read_only_and_kills_on_mariadb() {
 }
 
 fn scripted_opts(addr: std::net::SocketAddr) -> Options {
-    Options {
-        host: "127.0.0.1".into(),
-        port: addr.port(),
-        user: "alice".into(),
-        connect_timeout: Some(Duration::from_secs(20)),
-        read_timeout: Some(Duration::from_secs(10)),
-        ..Options::default()
-    }
+    Options::new()
+        .host("127.0.0.1")
+        .port(addr.port())
+        .user("alice")
+        .connect_timeout(Some(Duration::from_secs(20)))
+        .read_timeout(Some(Duration::from_secs(10)))
 }
 
 #[tokio::test]

@@ -34,15 +34,13 @@ use support::tls_server::{Record, Script, TlsServer};
 const PW: &str = "mitm-Secret-pw7";
 
 fn opts(server: &TlsServer, mode: SslMode) -> Options {
-    Options {
-        host: "127.0.0.1".into(),
-        port: server.addr.port(),
-        user: "alice".into(),
-        password: PW.into(),
-        ssl_mode: mode,
-        connect_timeout: Some(Duration::from_secs(20)),
-        ..Options::default()
-    }
+    Options::new()
+        .host("127.0.0.1")
+        .port(server.addr.port())
+        .user("alice")
+        .password(PW)
+        .ssl_mode(mode)
+        .connect_timeout(Some(Duration::from_secs(20)))
 }
 
 /// Connects, drops the session if it opened, and returns the client's result with what the

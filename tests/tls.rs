@@ -23,9 +23,11 @@ use std::time::Duration;
 use tokio::sync::RwLock;
 
 use mywire::codec::CapabilityFlags;
-use mywire::session::{SslMode, Stream};
+use mywire::session::{blocking, SslMode, Stream};
 use mywire::trace::{Direction, PacketEvent, Tracer};
-use mywire::{Error, Options, Session};
+use mywire::{Error, ErrorKind, Options, Session, TlsErrorKind};
+use rustls::CertificateError;
+use support::tls_server::{self, Script, TestCa, TlsServer};
 use support::TestServer;
 
 static GLOBAL: RwLock<()> = RwLock::const_new(());
@@ -162,12 +164,65 @@ async fn verify_ca_with_the_right_ca() {
     let params = format!("ssl-ca={}", p(&srv.wrong_ca_cert));
     let e = Session::connect(url(srv, support::USER, support::PASSWORD, &params))
         .await
-        .unwrap_err()
-        .to_string();
+        .unwrap_err();
+    assert_eq!(tls_kind(&e), TlsErrorKind::UnknownIssuer, "{e}");
+    assert_eq!(e.tls_error().unwrap().ssl_mode(), SslMode::VerifyCa);
+    let e = e.to_string();
     assert!(
         e.contains("VERIFY_CA") && e.contains("unknown issuer"),
         "{e}"
     );
+}
+
+/// The kind of a TLS error, failing the test for any other error.
+fn tls_kind(e: &Error) -> TlsErrorKind {
+    match e {
+        Error::Tls(t) => t.kind(),
+        other => panic!("expected Error::Tls, got {other:?}"),
+    }
+}
+
+/// A TLS error's kind, `ErrorKind::Tls`, not transient, and rustls's error as its source (the
+/// certificate error for a rejected certificate).
+fn assert_tls_error(e: &Error, kind: TlsErrorKind) {
+    assert_eq!(tls_kind(e), kind, "{e}");
+    assert_eq!(e.kind(), ErrorKind::Tls, "{e}");
+    assert!(!e.is_transient(), "{e}");
+    let t = std::error::Error::source(e).expect("Error::Tls has a source");
+    let r = t
+        .source()
+        .and_then(|r| r.downcast_ref::<rustls::Error>())
+        .unwrap_or_else(|| panic!("no rustls error under {t}"));
+    let ce = e.tls_error().unwrap().certificate_error();
+    match (kind, r, ce) {
+        (
+            TlsErrorKind::UnknownIssuer,
+            rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer),
+            Some(CertificateError::UnknownIssuer),
+        ) => {}
+        (
+            TlsErrorKind::NameMismatch,
+            rustls::Error::InvalidCertificate(
+                CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
+            ),
+            Some(_),
+        ) => {}
+        (
+            TlsErrorKind::Expired,
+            rustls::Error::InvalidCertificate(
+                CertificateError::Expired | CertificateError::ExpiredContext { .. },
+            ),
+            Some(_),
+        ) => {}
+        (
+            TlsErrorKind::NotYetValid,
+            rustls::Error::InvalidCertificate(
+                CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. },
+            ),
+            Some(_),
+        ) => {}
+        other => panic!("{kind:?} with source {other:?}"),
+    }
 }
 
 #[tokio::test]
@@ -179,7 +234,7 @@ async fn verify_ca_with_the_wrong_ca_fails_clearly() {
         .await
         .unwrap_err();
     let m = e.to_string();
-    assert!(matches!(e, Error::Io(_)), "{e:?}");
+    assert_tls_error(&e, TlsErrorKind::UnknownIssuer);
     assert!(m.contains("unknown issuer"), "{m}");
     assert!(m.contains(&srv.wrong_ca_cert.display().to_string()), "{m}");
     assert!(m.contains(&format!("127.0.0.1:{}", srv.port)), "{m}");
@@ -226,8 +281,9 @@ async fn verify_identity_name_mismatch_fails_clearly() {
     let params = format!("ssl-mode=VERIFY_IDENTITY&ssl-ca={}", p(&srv.ca_cert));
     let e = connect_as(srv, "not-in-the-cert.invalid", &params)
         .await
-        .unwrap_err()
-        .to_string();
+        .unwrap_err();
+    assert_tls_error(&e, TlsErrorKind::NameMismatch);
+    let e = e.to_string();
     assert!(e.contains("name mismatch"), "{e}");
     assert!(e.contains("not-in-the-cert.invalid"), "{e}");
     assert!(e.contains("localhost") && e.contains("127.0.0.1"), "{e}");
@@ -570,8 +626,45 @@ async fn required_refuses_a_server_without_tls_before_sending_anything() {
         ))
         .unwrap();
         o.ssl_ca = Some(mysql8::server_tls().cert_pem_path.clone());
-        let e = Session::connect(o).await.unwrap_err().to_string();
-        assert!(e.contains("does not offer TLS") && e.contains(mode), "{e}");
+        let e = Session::connect(o).await.unwrap_err();
+        assert_not_offered(&e, mode);
+        let received = h.await.unwrap().unwrap();
+        assert_eq!(received, 0, "{mode}: nothing may be sent");
+    }
+}
+
+fn assert_not_offered(e: &Error, mode: &str) {
+    assert_eq!(tls_kind(e), TlsErrorKind::NotOffered, "{e}");
+    let t = e.tls_error().unwrap();
+    assert_eq!(t.ssl_mode().as_str(), mode);
+    assert!(t.endpoint().starts_with("127.0.0.1:"), "{t}");
+    assert!(t.rustls_error().is_none() && std::error::Error::source(t).is_none());
+    assert_eq!(e.kind(), ErrorKind::Tls);
+    assert!(!e.is_transient());
+    let m = e.to_string();
+    assert!(m.contains("does not offer TLS") && m.contains(mode), "{m}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blocking_required_refuses_a_server_without_tls_before_sending_anything() {
+    for mode in ["REQUIRED", "VERIFY_CA", "VERIFY_IDENTITY"] {
+        let (addr, h) = mysql8::spawn(|mut c| async move {
+            c.send_greeting(&mysql8::greeting("caching_sha2_password", false))
+                .await?;
+            c.expect_eof().await
+        })
+        .await;
+        let o = Options::from_url(&format!(
+            "mysql://u:secret@127.0.0.1:{}/?ssl-mode={mode}",
+            addr.port()
+        ))
+        .unwrap()
+        .ssl_ca(mysql8::server_tls().cert_pem_path.clone());
+        let e = tokio::task::spawn_blocking(move || blocking::Session::connect(o).map(drop))
+            .await
+            .unwrap()
+            .unwrap_err();
+        assert_not_offered(&e, mode);
         let received = h.await.unwrap().unwrap();
         assert_eq!(received, 0, "{mode}: nothing may be sent");
     }
@@ -606,10 +699,7 @@ async fn bytes_after_the_greeting_are_refused_before_tls() {
     wire.extend_from_slice(&g);
     wire.extend_from_slice(&[1, 0, 0, 1, 0x00]); // an unsolicited packet
     server.write_all(&wire).await.unwrap();
-    let o = Options {
-        ssl_mode: SslMode::Required,
-        ..Options::default()
-    };
+    let o = Options::new().ssl_mode(SslMode::Required);
     let e = Session::handshake_on(Stream::Other(Box::new(client)), o, None)
         .await
         .unwrap_err();
@@ -617,4 +707,285 @@ async fn bytes_after_the_greeting_are_refused_before_tls() {
     let mut got = Vec::new();
     server.read_to_end(&mut got).await.unwrap();
     assert!(got.is_empty(), "client sent {got:02x?}");
+}
+
+// ---- certificate errors, typed, on both sessions ------------------------------------------------
+
+/// Connects both sessions in turn to a scripted TLS server presenting `id_for()`'s certificate
+/// and returns their errors (the server's record says whether its handshake completed).
+fn both_sessions(id_for: impl Fn() -> tls_server::Identity, o: &Options) -> [Error; 2] {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let attempt = |blocking: bool| {
+        let srv = TlsServer::start_with(id_for(), Script::CachingSha2FullAuth);
+        let o = o.clone().port(srv.addr.port());
+        let r = if blocking {
+            blocking::Session::connect(o).map(drop)
+        } else {
+            rt.block_on(Session::connect(o)).map(drop)
+        };
+        let rec = srv.finish();
+        assert!(!rec.tls, "the server's handshake completed: {rec:?}");
+        assert!(rec.decrypted.is_empty(), "{rec:?}");
+        r.expect_err("the connect must fail")
+    };
+    [attempt(false), attempt(true)]
+}
+
+fn scripted_tls_opts(mode: SslMode, ca: &TestCa) -> Options {
+    Options::new()
+        .host("127.0.0.1")
+        .user("alice")
+        .password("pw")
+        .ssl_mode(mode)
+        .ssl_ca(ca.pem_path.clone())
+        .connect_timeout(Some(Duration::from_secs(20)))
+}
+
+#[test]
+fn unknown_issuer_is_typed_on_both_sessions() {
+    let ca = TestCa::new("mywire-signing-ca");
+    let trusted = TestCa::new("mywire-other-ca");
+    for mode in [SslMode::VerifyCa, SslMode::VerifyIdentity] {
+        let o = scripted_tls_opts(mode, &trusted);
+        for e in both_sessions(
+            || ca.issue(&["localhost", "127.0.0.1"], tls_server::VALID),
+            &o,
+        ) {
+            assert_tls_error(&e, TlsErrorKind::UnknownIssuer);
+            let t = e.tls_error().unwrap();
+            assert_eq!(t.ssl_mode(), mode);
+            let m = e.to_string();
+            assert!(m.contains(&trusted.pem_path.display().to_string()), "{m}");
+        }
+    }
+}
+
+#[test]
+fn name_mismatch_is_typed_on_both_sessions() {
+    let ca = TestCa::new("mywire-name-ca");
+    let o = scripted_tls_opts(SslMode::VerifyIdentity, &ca);
+    for e in both_sessions(|| ca.issue(&["db.other.example"], tls_server::VALID), &o) {
+        assert_tls_error(&e, TlsErrorKind::NameMismatch);
+        let m = e.to_string();
+        assert!(
+            m.contains("127.0.0.1") && m.contains("db.other.example"),
+            "{m}"
+        );
+    }
+    // VERIFY_CA does not check the name: the same certificate passes the TLS handshake (the
+    // scripted server then asks for full authentication, answered inside TLS).
+    let srv = TlsServer::start_with(
+        ca.issue(&["db.other.example"], tls_server::VALID),
+        Script::CachingSha2FullAuth,
+    );
+    let o = scripted_tls_opts(SslMode::VerifyCa, &ca).port(srv.addr.port());
+    let _ = blocking::Session::connect(o);
+    assert!(srv.finish().tls);
+}
+
+#[test]
+fn expired_and_not_yet_valid_are_typed_on_both_sessions() {
+    let ca = TestCa::new("mywire-time-ca");
+    for mode in [SslMode::VerifyCa, SslMode::VerifyIdentity] {
+        let o = scripted_tls_opts(mode, &ca);
+        let names = ["localhost", "127.0.0.1"];
+        for e in both_sessions(|| ca.issue(&names, tls_server::EXPIRED), &o) {
+            assert_tls_error(&e, TlsErrorKind::Expired);
+            assert!(e.to_string().contains("expired"), "{e}");
+        }
+        for e in both_sessions(|| ca.issue(&names, tls_server::NOT_YET_VALID), &o) {
+            assert_tls_error(&e, TlsErrorKind::NotYetValid);
+            assert!(e.to_string().contains("not valid yet"), "{e}");
+        }
+    }
+}
+
+#[test]
+fn blocking_wrong_ca_against_mariadb_is_unknown_issuer() {
+    let srv = require_local_server!();
+    let params = format!("ssl-mode=VERIFY_CA&ssl-ca={}", p(&srv.wrong_ca_cert));
+    let e = blocking::Session::connect(url(srv, support::USER, support::PASSWORD, &params))
+        .map(drop)
+        .unwrap_err();
+    assert_tls_error(&e, TlsErrorKind::UnknownIssuer);
+    let m = e.to_string();
+    assert!(m.contains(&format!("127.0.0.1:{}", srv.port)), "{m}");
+    assert!(m.contains(&srv.wrong_ca_cert.display().to_string()), "{m}");
+}
+
+// ---- a caller's own rustls configuration --------------------------------------------------------
+
+/// A rustls client configuration trusting the CA in `ca` (PEM), with the client certificate
+/// `client` (chain, key) when given.
+fn custom_config(
+    ca: &std::path::Path,
+    client: Option<(&std::path::Path, &std::path::Path)>,
+) -> Arc<rustls::ClientConfig> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_file_iter(ca).unwrap() {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    let builder = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots);
+    Arc::new(match client {
+        None => builder.with_no_client_auth(),
+        Some((cert, key)) => builder
+            .with_client_auth_cert(
+                CertificateDer::pem_file_iter(cert)
+                    .unwrap()
+                    .collect::<Result<Vec<_>, _>>()
+                    .unwrap(),
+                PrivateKeyDer::from_pem_file(key).unwrap(),
+            )
+            .unwrap(),
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn custom_tls_config_is_used_by_both_sessions() {
+    let srv = require_local_server!();
+    let _g = shared().await;
+    // No ssl-ca: only the custom configuration's roots know the test CA (the OS trust store
+    // does not), so VERIFY_IDENTITY passing shows it was used.
+    let config = custom_config(&srv.ca_cert, None);
+    let o = url(
+        srv,
+        support::USER,
+        support::PASSWORD,
+        "ssl-mode=VERIFY_IDENTITY",
+    )
+    .tls_config(config.clone());
+    assert!(Arc::ptr_eq(o.custom_tls_config().unwrap(), &config));
+    assert_tls(o.clone(), true).await;
+    let cipher = tokio::task::spawn_blocking(move || {
+        let mut s = blocking::Session::connect(o).unwrap();
+        assert!(s.is_tls());
+        let (_, v): (String, String) = s
+            .query_first("SHOW SESSION STATUS LIKE 'Ssl_cipher'")
+            .unwrap()
+            .unwrap();
+        s.close().unwrap();
+        v
+    })
+    .await
+    .unwrap();
+    assert!(!cipher.is_empty());
+    // The client certificate comes from the configuration too (a REQUIRE X509 account).
+    let config = custom_config(&srv.ca_cert, Some((&srv.client_cert, &srv.client_key)));
+    let o = url(
+        srv,
+        support::X509_USER,
+        support::X509_PASSWORD,
+        "ssl-mode=VERIFY_IDENTITY",
+    )
+    .tls_config(config);
+    assert_tls(o.clone(), true).await;
+    tokio::task::spawn_blocking(move || blocking::Session::connect(o).unwrap().close().unwrap())
+        .await
+        .unwrap();
+    // ssl-mode still decides whether TLS is used.
+    let o = url(srv, support::USER, support::PASSWORD, "ssl-mode=DISABLED")
+        .tls_config(custom_config(&srv.ca_cert, None));
+    let s = connect_ok(o).await;
+    assert!(!s.is_tls());
+    s.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn custom_tls_config_errors() {
+    let srv = require_local_server!();
+    let _g = shared().await;
+    // Roots without the server's CA: unknown issuer, saying whose roots they were.
+    let o = url(srv, support::USER, support::PASSWORD, "ssl-mode=VERIFY_CA")
+        .tls_config(custom_config(&srv.wrong_ca_cert, None));
+    let e = Session::connect(o.clone()).await.unwrap_err();
+    assert_tls_error(&e, TlsErrorKind::UnknownIssuer);
+    assert!(e.to_string().contains("custom TLS configuration"), "{e}");
+    let e = tokio::task::spawn_blocking(move || blocking::Session::connect(o).map(drop))
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert_tls_error(&e, TlsErrorKind::UnknownIssuer);
+    // The file options cannot be combined with it: a configuration error naming the option,
+    // before anything is sent.
+    for (param, name) in [
+        (format!("ssl-ca={}", p(&srv.ca_cert)), "ssl-ca"),
+        (
+            format!(
+                "ssl-cert={}&ssl-key={}",
+                p(&srv.client_cert),
+                p(&srv.client_key)
+            ),
+            "ssl-cert",
+        ),
+        (
+            "ssl-key-log=/tmp/mywire-never.log".to_string(),
+            "ssl-key-log",
+        ),
+    ] {
+        let o = url(
+            srv,
+            support::USER,
+            support::PASSWORD,
+            &format!("ssl-mode=REQUIRED&{param}"),
+        )
+        .tls_config(custom_config(&srv.ca_cert, None));
+        let e = Session::connect(o).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Config, "{e}");
+        match &e {
+            Error::Config(m) => assert!(m.starts_with(&format!("{name}: ")), "{m}"),
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+/// A server that takes the SSLRequest and then never answers the ClientHello: the blocking
+/// session's handshake read times out (`connect-timeout` bounds each handshake read), and
+/// that stays an I/O timeout (transient), not a TLS error; the async session's connect
+/// timeout covers the handshake too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_tls_handshake_times_out_on_both_sessions() {
+    for blocking_session in [true, false] {
+        let (addr, h) = mysql8::spawn(|mut c| async move {
+            c.send_greeting(&mysql8::greeting("mysql_native_password", true))
+                .await?;
+            let _ssl_request = c.recv_exact().await?;
+            tokio::time::sleep(Duration::from_secs(4)).await;
+            Ok(())
+        })
+        .await;
+        let o = Options::new()
+            .host("127.0.0.1")
+            .port(addr.port())
+            .user("u")
+            .ssl_mode(SslMode::Required)
+            .connect_timeout(Some(Duration::from_millis(500)));
+        let e = if blocking_session {
+            tokio::task::spawn_blocking(move || blocking::Session::connect(o).map(drop))
+                .await
+                .unwrap()
+                .unwrap_err()
+        } else {
+            Session::connect(o).await.map(drop).unwrap_err()
+        };
+        assert_eq!(e.kind(), ErrorKind::Timeout, "{e:?}");
+        assert!(e.is_transient() && e.tls_error().is_none(), "{e:?}");
+        if blocking_session {
+            assert!(matches!(e, Error::Io(_)), "{e:?}");
+            assert!(
+                e.to_string().contains("TLS handshake with 127.0.0.1:"),
+                "{e}"
+            );
+        }
+        h.abort();
+    }
 }

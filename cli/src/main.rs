@@ -207,7 +207,7 @@ fn connection(args: &Args, cmd_only: Option<&Args>) -> Result<Options, Error> {
     match &connect.password {
         Some(None) => {
             o.password = password::prompt()
-                .map_err(|e| Error::Config(format!("cannot read the password: {e}")))?
+                .map_err(|e| Error::Config(format!("password: cannot read it: {e}")))?
         }
         Some(Some(_)) => {}
         None if o.password.is_empty() => {

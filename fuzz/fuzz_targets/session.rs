@@ -45,6 +45,7 @@ use libfuzzer_sys::fuzz_target;
 use mywire::codec::auth::AuthConfig;
 use mywire::codec::command::Command;
 use mywire::proto::{client_capabilities, ConnectConfig, ConnectEvent, Engine, Step};
+use mywire::session::SslMode;
 use mywire::Compression;
 use mywire::{Error, Statement};
 use mywire_fuzz::{all_binary_getters, all_getters, largest, reset_largest, PeakAlloc};
@@ -180,7 +181,11 @@ fn config(inp: &Input) -> ConnectConfig {
         wants_tls: tls != 0,
         requires_tls: tls == 2,
         verifies_peer: false,
-        ssl_mode: if tls == 2 { "REQUIRED" } else { "PREFERRED" },
+        ssl_mode: if tls == 2 {
+            SslMode::Required
+        } else {
+            SslMode::Preferred
+        },
         endpoint: "fuzz:3306".into(),
         unix: false,
         max_packet: MAX_PACKET as u32,

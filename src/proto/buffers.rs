@@ -229,7 +229,7 @@ mod read_hint_tests {
                 wants_tls: false,
                 requires_tls: false,
                 verifies_peer: false,
-                ssl_mode: "DISABLED",
+                ssl_mode: crate::session::SslMode::Disabled,
                 endpoint: "test".into(),
                 unix: false,
                 max_packet: 1 << 20,

@@ -14,7 +14,7 @@ use crate::codec::handshake::{
 };
 use crate::codec::response::{parse_err, parse_ok};
 use crate::codec::{CapabilityFlags, ErrorKind, MariaDbCapabilities, Packet, ParseError};
-use crate::error::Error;
+use crate::error::{Error, TlsError};
 use crate::trace::Phase;
 
 use super::engine::server_error;
@@ -80,8 +80,8 @@ pub struct ConnectConfig {
     /// The TLS certificate is verified (`VERIFY_CA` / `VERIFY_IDENTITY`): a TLS peer is then
     /// authenticated, not merely encrypted.
     pub verifies_peer: bool,
-    /// The ssl-mode's name and the endpoint, for the error that says why.
-    pub ssl_mode: &'static str,
+    /// The ssl-mode and the endpoint, for the error that says why.
+    pub ssl_mode: crate::session::SslMode,
     /// Where the connection goes, for the error a server without TLS gets (only needed, and
     /// only filled in, when `requires_tls`).
     pub endpoint: String,
@@ -229,14 +229,10 @@ impl Engine {
                     // (CVE-2015-3152, CVE-2017-3305).
                     let offers_tls = self.handshake.capabilities.contains(CapabilityFlags::SSL);
                     if cfg.requires_tls && !offers_tls {
-                        return Err(Error::Io(std::io::Error::new(
-                            std::io::ErrorKind::Unsupported,
-                            format!(
-                                "ssl-mode={} but the server at {} does not offer TLS (no \
-                                 CLIENT_SSL in its greeting); nothing was sent",
-                                cfg.ssl_mode, cfg.endpoint
-                            ),
-                        )));
+                        return Err(Error::Tls(Box::new(TlsError::not_offered(
+                            cfg.ssl_mode,
+                            cfg.endpoint.clone(),
+                        ))));
                     }
                     if offers_tls && cfg.wants_tls {
                         // Bytes the server sent after its greeting would be read as if they

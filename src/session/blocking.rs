@@ -67,7 +67,9 @@ fn open(opts: &Options) -> Result<BlockingSocket, Error> {
         #[cfg(not(unix))]
         {
             let _ = path;
-            return Err(Error::Config("Unix sockets are not available here".into()));
+            return Err(Error::Config(
+                "socket: Unix sockets are not available on this platform".into(),
+            ));
         }
     }
     let addrs = (opts.host.as_str(), opts.port)
@@ -137,7 +139,7 @@ impl Session {
                 }
             }
         }
-        Err(last.unwrap_or_else(|| Error::Config("no host to connect to".into())))
+        Err(last.unwrap_or_else(|| Error::Config("host: no host to connect to".into())))
     }
 
     /// Like [`Session::connect`], with a tracer that sees every packet from the greeting on.

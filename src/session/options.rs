@@ -34,6 +34,10 @@
 //! address; `localhost` over a Unix socket). As with MySQL's client, giving `ssl-ca` while the
 //! mode is left at `PREFERRED` means `VERIFY_CA`.
 //!
+//! In code: [`Options::new`] and a setter per option (`Options::new().host("db").port(3307)`),
+//! plus [`Options::tls_config`] for a caller's own rustls configuration. Errors from parsing
+//! are [`Error::Config`] whose message starts with the option's name (`ssl-mode: …`).
+//!
 //! TLS key log: the session secrets of a TLS connection are written only when `ssl-key-log`
 //! names a file; the `SSLKEYLOGFILE` environment variable is not read by the library (an
 //! application that merely inherits it does not dump keys). Anyone holding the file can decrypt
@@ -41,6 +45,7 @@
 //! appended to.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
@@ -102,7 +107,34 @@ impl Zeroize for Password {
 impl ZeroizeOnDrop for Password {}
 
 /// How to reach the server and what to negotiate.
+///
+/// Built from a URL ([`Options::from_url`]), or from the defaults ([`Options::new`]) with a
+/// setter per field, each taking and returning the options (as [`crate::pool::PoolOptions`]
+/// does):
+///
+/// ```
+/// use std::time::Duration;
+/// use mywire::session::SslMode;
+/// use mywire::Options;
+///
+/// let opts = Options::new()
+///     .host("db.example")
+///     .port(3307)
+///     .user("app")
+///     .password("secret")
+///     .database("shop")
+///     .ssl_mode(SslMode::VerifyIdentity)
+///     .ssl_ca("/etc/ssl/db-ca.pem")
+///     .connect_timeout(Some(Duration::from_secs(5)));
+/// assert_eq!(opts.endpoint(), "db.example:3307");
+/// assert_eq!(opts.redacted_url(), "mysql://app:***@db.example:3307/shop");
+/// ```
+///
+/// The fields are public to read and to assign; the struct is `#[non_exhaustive]`, so it
+/// cannot be written as a struct literal outside this crate (new options can then be added
+/// without breaking callers).
 #[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Options {
     /// Host name or IP address (TCP).
     pub host: String,
@@ -191,7 +223,23 @@ pub struct Options {
     pub host_selection: HostSelection,
     /// With `hosts`: skip a server whose `@@read_only` is on (`require-writable`).
     pub require_writable: bool,
+    /// A caller's own rustls configuration, used instead of the one built from `ssl-ca`,
+    /// `ssl-cert`, `ssl-key` and `ssl-key-log` ([`Options::tls_config`]).
+    pub(crate) tls_config: Option<CustomTlsConfig>,
 }
+
+/// A caller's rustls configuration ([`Options::tls_config`]); two are equal when they are the
+/// same `Arc`.
+#[derive(Clone)]
+pub(crate) struct CustomTlsConfig(Arc<rustls::ClientConfig>);
+
+impl PartialEq for CustomTlsConfig {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for CustomTlsConfig {}
 
 /// How a connect to a multi-host URL picks its server ([`Options::hosts`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -262,7 +310,8 @@ impl std::str::FromStr for SslMode {
             "VERIFY_CA" => Ok(SslMode::VerifyCa),
             "VERIFY_IDENTITY" => Ok(SslMode::VerifyIdentity),
             _ => Err(config(format!(
-                "`ssl-mode` must be DISABLED, PREFERRED, REQUIRED, VERIFY_CA or VERIFY_IDENTITY, not `{v}`"
+                "ssl-mode: must be DISABLED, PREFERRED, REQUIRED, VERIFY_CA or VERIFY_IDENTITY, \
+                 not `{v}`"
             ))),
         }
     }
@@ -305,6 +354,7 @@ impl Default for Options {
             hosts: Vec::new(),
             host_selection: HostSelection::Sequential,
             require_writable: false,
+            tls_config: None,
         }
     }
 }
@@ -350,6 +400,7 @@ impl std::fmt::Debug for Options {
             .field("hosts", &self.hosts)
             .field("host_selection", &self.host_selection)
             .field("require_writable", &self.require_writable)
+            .field("tls_config", &self.tls_config.as_ref().map(|_| "custom"))
             .finish()
     }
 }
@@ -360,11 +411,12 @@ fn config(msg: impl Into<String>) -> Error {
 
 /// Percent-decodes `s` (`+` is kept as is).
 pub fn percent_decode(s: &str) -> Result<String, Error> {
-    percent_decode_part(s, None)
+    percent_decode_part(s, "url", false)
 }
 
-/// Percent-decodes `s`; errors name `what` instead of quoting `s` when it is secret.
-fn percent_decode_part(s: &str, secret: Option<&str>) -> Result<String, Error> {
+/// Percent-decodes `s`, the URL's `part` (`user`, `host`, a parameter's name…), which errors
+/// start with; when `secret`, errors do not quote `s`.
+fn percent_decode_part(s: &str, part: &str, secret: bool) -> Result<String, Error> {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
@@ -374,12 +426,15 @@ fn percent_decode_part(s: &str, secret: Option<&str>) -> Result<String, Error> {
                 .get(i + 1..i + 3)
                 .and_then(|h| std::str::from_utf8(h).ok())
                 .and_then(|h| u8::from_str_radix(h, 16).ok())
-                .ok_or_else(|| match secret {
-                    Some(what) => config(format!("bad percent-escape in the URL {what}")),
-                    None => config(format!(
-                        "bad percent-escape in URL near `{}`",
-                        s.get(i..).unwrap_or("")
-                    )),
+                .ok_or_else(|| {
+                    if secret {
+                        config(format!("{part}: bad percent-escape in the URL"))
+                    } else {
+                        config(format!(
+                            "{part}: bad percent-escape in the URL near `{}`",
+                            s.get(i..).unwrap_or("")
+                        ))
+                    }
                 })?;
             out.push(hex);
             i += 3;
@@ -388,15 +443,12 @@ fn percent_decode_part(s: &str, secret: Option<&str>) -> Result<String, Error> {
             i += 1;
         }
     }
-    String::from_utf8(out).map_err(|e| match secret {
-        Some(what) => {
+    String::from_utf8(out).map_err(|e| {
+        if secret {
             // The rejected bytes are (part of) a secret: wipe them too.
             e.into_bytes().zeroize();
-            config(format!(
-                "the URL {what} is not UTF-8 after percent-decoding"
-            ))
         }
-        None => config("URL component is not UTF-8 after percent-decoding"),
+        config(format!("{part}: not UTF-8 after percent-decoding"))
     })
 }
 
@@ -404,7 +456,7 @@ fn parse_bool(key: &str, v: &str) -> Result<bool, Error> {
     match v.to_ascii_lowercase().as_str() {
         "1" | "true" | "yes" | "on" => Ok(true),
         "0" | "false" | "no" | "off" => Ok(false),
-        _ => Err(config(format!("`{key}` must be true or false, not `{v}`"))),
+        _ => Err(config(format!("{key}: must be true or false, not `{v}`"))),
     }
 }
 
@@ -420,7 +472,7 @@ fn parse_compress(v: &str) -> Result<Vec<Algorithm>, Error> {
             "uncompressed" | "off" | "none" | "false" | "no" | "0" => continue,
             _ => {
                 return Err(config(format!(
-                    "`compress` takes zlib, zstd or off (a comma-separated list in order of \
+                    "compress: takes zlib, zstd or off (a comma-separated list in order of \
                      preference), not `{name}`"
                 )))
             }
@@ -437,7 +489,7 @@ fn host_port(hostport: &str) -> Result<(String, Option<u16>), Error> {
     let (host, port) = if let Some(h) = hostport.strip_prefix('[') {
         let (h, after) = h
             .split_once(']')
-            .ok_or_else(|| config("unclosed `[` in URL host"))?;
+            .ok_or_else(|| config("host: unclosed `[` in the URL"))?;
         (h, after.strip_prefix(':'))
     } else {
         match hostport.rsplit_once(':') {
@@ -448,19 +500,21 @@ fn host_port(hostport: &str) -> Result<(String, Option<u16>), Error> {
     let port = match port {
         Some(p) => Some(
             p.parse()
-                .map_err(|_| config(format!("bad port `{p}` in URL")))?,
+                .map_err(|_| config(format!("port: `{p}` is not a port number (0 to 65535)")))?,
         ),
         None => None,
     };
-    Ok((percent_decode(host)?, port))
+    Ok((percent_decode_part(host, "host", false)?, port))
 }
 
 fn parse_secs(key: &str, v: &str) -> Result<Option<Duration>, Error> {
     let secs: f64 = v
         .parse()
-        .map_err(|_| config(format!("`{key}` must be a number of seconds, not `{v}`")))?;
+        .map_err(|_| config(format!("{key}: must be a number of seconds, not `{v}`")))?;
     if !(0.0..=1e9).contains(&secs) {
-        return Err(config(format!("`{key}` out of range: {v}")));
+        return Err(config(format!(
+            "{key}: must be 0 to 1000000000 seconds, not `{v}`"
+        )));
     }
     Ok(if secs == 0.0 {
         None
@@ -475,12 +529,273 @@ impl Options {
         Self::default()
     }
 
+    /// Host name or IP address to connect to (TCP).
+    pub fn host(mut self, host: impl Into<String>) -> Self {
+        self.host = host.into();
+        self
+    }
+
+    /// TCP port.
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    /// Unix socket path (`socket`); TCP is then not used.
+    pub fn socket(mut self, path: impl Into<PathBuf>) -> Self {
+        self.socket = Some(path.into());
+        self
+    }
+
+    /// User name.
+    pub fn user(mut self, user: impl Into<String>) -> Self {
+        self.user = user.into();
+        self
+    }
+
+    /// Password (empty for none).
+    pub fn password(mut self, password: impl Into<Password>) -> Self {
+        self.password = password.into();
+        self
+    }
+
+    /// Initial database.
+    pub fn database(mut self, database: impl Into<String>) -> Self {
+        self.database = Some(database.into());
+        self
+    }
+
+    /// Largest joined packet accepted from the server (`max-packet`).
+    pub fn max_packet(mut self, bytes: usize) -> Self {
+        self.max_packet = bytes;
+        self
+    }
+
+    /// Negotiate CLIENT_MULTI_STATEMENTS (`multi-statements`).
+    pub fn multi_statements(mut self, on: bool) -> Self {
+        self.multi_statements = on;
+        self
+    }
+
+    /// Negotiate CLIENT_DEPRECATE_EOF (`deprecate-eof`).
+    pub fn deprecate_eof(mut self, on: bool) -> Self {
+        self.deprecate_eof = on;
+        self
+    }
+
+    /// Negotiate CLIENT_SESSION_TRACK (`session-track`).
+    pub fn session_track(mut self, on: bool) -> Self {
+        self.session_track = on;
+        self
+    }
+
+    /// Statements [`crate::Session::exec`] keeps prepared (`stmt-cache`; 0 = none).
+    pub fn stmt_cache(mut self, n: usize) -> Self {
+        self.stmt_cache = n;
+        self
+    }
+
+    /// COM_STMT_BULK_EXECUTE for [`crate::Session::exec_batch`] where the server has it
+    /// (`bulk`).
+    pub fn bulk(mut self, on: bool) -> Self {
+        self.bulk = on;
+        self
+    }
+
+    /// Direct execution on MariaDB (`direct-execute`; see the field).
+    pub fn direct_execute(mut self, on: bool) -> Self {
+        self.direct_execute = on;
+        self
+    }
+
+    /// Rows per COM_STMT_FETCH through a cursor (`fetch-size`; 0 = no cursor).
+    pub fn fetch_size(mut self, rows: u32) -> Self {
+        self.fetch_size = rows;
+        self
+    }
+
+    /// Time limit for connecting and authenticating (`connect-timeout`; `None`: none).
+    pub fn connect_timeout(mut self, d: Option<Duration>) -> Self {
+        self.connect_timeout = d;
+        self
+    }
+
+    /// Time limit for each read (`read-timeout`; `None`: none).
+    pub fn read_timeout(mut self, d: Option<Duration>) -> Self {
+        self.read_timeout = d;
+        self
+    }
+
+    /// Time limit for each write (`write-timeout`; `None`: none).
+    pub fn write_timeout(mut self, d: Option<Duration>) -> Self {
+        self.write_timeout = d;
+        self
+    }
+
+    /// Collation id sent in the handshake.
+    pub fn collation(mut self, id: u8) -> Self {
+        self.collation = id;
+        self
+    }
+
+    /// Adds a connection attribute (after mywire's own `_client_name`, `_os`, …).
+    pub fn attribute(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.attributes.push((key.into(), value.into()));
+        self
+    }
+
+    /// When to use TLS and what to verify (`ssl-mode`).
+    pub fn ssl_mode(mut self, mode: SslMode) -> Self {
+        self.ssl_mode = mode;
+        self
+    }
+
+    /// PEM file of the CA certificate(s) that must sign the server's certificate (`ssl-ca`).
+    pub fn ssl_ca(mut self, path: impl Into<PathBuf>) -> Self {
+        self.ssl_ca = Some(path.into());
+        self
+    }
+
+    /// PEM client certificate chain (`ssl-cert`); needs [`Options::ssl_key`].
+    pub fn ssl_cert(mut self, path: impl Into<PathBuf>) -> Self {
+        self.ssl_cert = Some(path.into());
+        self
+    }
+
+    /// PEM private key of the client certificate (`ssl-key`); needs [`Options::ssl_cert`].
+    pub fn ssl_key(mut self, path: impl Into<PathBuf>) -> Self {
+        self.ssl_key = Some(path.into());
+        self
+    }
+
+    /// File the TLS session secrets are appended to (`ssl-key-log`, NSS key log format).
+    pub fn ssl_key_log(mut self, path: impl Into<PathBuf>) -> Self {
+        self.ssl_key_log = Some(path.into());
+        self
+    }
+
+    /// PEM file with the server's RSA public key (`server-public-key-path`).
+    pub fn server_public_key_path(mut self, path: impl Into<PathBuf>) -> Self {
+        self.server_public_key_path = Some(path.into());
+        self
+    }
+
+    /// Ask the server for its RSA public key over an insecure link (`get-server-public-key`).
+    pub fn get_server_public_key(mut self, on: bool) -> Self {
+        self.get_server_public_key = on;
+        self
+    }
+
+    /// Allow `mysql_clear_password` to an unauthenticated peer (`enable-cleartext-plugin`).
+    pub fn enable_cleartext_plugin(mut self, on: bool) -> Self {
+        self.enable_cleartext_plugin = on;
+        self
+    }
+
+    /// Compression algorithms in order of preference (`compress`; empty: uncompressed).
+    pub fn compress(mut self, algorithms: impl Into<Vec<Algorithm>>) -> Self {
+        self.compress = algorithms.into();
+        self
+    }
+
+    /// Compression level (`compress-level`, 1–22; zlib takes at most 9).
+    pub fn compress_level(mut self, level: Option<i32>) -> Self {
+        self.compress_level = level;
+        self
+    }
+
+    /// Stop an abandoned command on the server with `KILL QUERY` (`kill-on-cancel`).
+    pub fn kill_on_cancel(mut self, on: bool) -> Self {
+        self.kill_on_cancel = on;
+        self
+    }
+
+    /// TCP keepalive idle time (`tcp-keepalive`; `None`: the OS default).
+    pub fn tcp_keepalive(mut self, idle: Option<Duration>) -> Self {
+        self.tcp_keepalive = idle;
+        self
+    }
+
+    /// Several servers to choose from at each connect (see the field); the first also
+    /// becomes `host` and `port`.
+    pub fn hosts<H: Into<String>>(mut self, hosts: impl IntoIterator<Item = (H, u16)>) -> Self {
+        self.hosts = hosts.into_iter().map(|(h, p)| (h.into(), p)).collect();
+        if let Some((h, p)) = self.hosts.first() {
+            self.host = h.clone();
+            self.port = *p;
+        }
+        self
+    }
+
+    /// How a connect orders `hosts` (`host-selection`).
+    pub fn host_selection(mut self, selection: HostSelection) -> Self {
+        self.host_selection = selection;
+        self
+    }
+
+    /// With `hosts`: skip a read-only server (`require-writable`).
+    pub fn require_writable(mut self, on: bool) -> Self {
+        self.require_writable = on;
+        self
+    }
+
+    /// Uses the caller's own rustls configuration for TLS, on both sessions, instead of the
+    /// one mywire builds: its roots, verifier, client certificate, protocol versions and key
+    /// log apply. `ssl-ca`, `ssl-cert`, `ssl-key` and `ssl-key-log` must then be left unset
+    /// (connecting fails with [`Error::Config`] otherwise). `ssl-mode` still decides whether
+    /// TLS is used (`DISABLED`: never; `PREFERRED`: when offered, and not over a Unix socket;
+    /// `REQUIRED` and stricter: always, refusing a server without TLS), and whether the peer
+    /// counts as authenticated for `mysql_clear_password` (`VERIFY_CA`, `VERIFY_IDENTITY`):
+    /// with those modes, the configuration must verify the server's certificate. The server
+    /// name given to rustls is `host` (`localhost` over a Unix socket).
+    ///
+    /// ```no_run
+    /// # fn demo() -> Result<(), mywire::Error> {
+    /// use std::sync::Arc;
+    /// use mywire::session::SslMode;
+    /// use mywire::Options;
+    /// use rustls::pki_types::{pem::PemObject, CertificateDer};
+    ///
+    /// let mut roots = rustls::RootCertStore::empty();
+    /// for cert in CertificateDer::pem_file_iter("/etc/ssl/db-ca.pem").expect("CA file") {
+    ///     roots.add(cert.expect("PEM")).expect("CA certificate");
+    /// }
+    /// let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+    ///     rustls::crypto::ring::default_provider(),
+    /// ))
+    /// .with_safe_default_protocol_versions()
+    /// .expect("TLS versions")
+    /// .with_root_certificates(roots)
+    /// .with_no_client_auth();
+    /// let opts = Options::from_url("mysql://app@db.example/shop")?
+    ///     .ssl_mode(SslMode::VerifyIdentity)
+    ///     .tls_config(Arc::new(config));
+    /// let session = mywire::session::blocking::Session::connect(opts)?;
+    /// # Ok(()) }
+    /// ```
+    pub fn tls_config(mut self, config: Arc<rustls::ClientConfig>) -> Self {
+        self.tls_config = Some(CustomTlsConfig(config));
+        self
+    }
+
+    /// The caller's rustls configuration given with [`Options::tls_config`], if any.
+    pub fn custom_tls_config(&self) -> Option<&Arc<rustls::ClientConfig>> {
+        self.tls_config.as_ref().map(|c| &c.0)
+    }
+
+    /// Forgets the configuration given with [`Options::tls_config`]: mywire builds its own
+    /// again.
+    pub fn clear_tls_config(mut self) -> Self {
+        self.tls_config = None;
+        self
+    }
+
     /// Parses `mysql://user:password@host:port/database?param=value&...`.
     pub fn from_url(url: &str) -> Result<Options, Error> {
         let rest = url
             .strip_prefix("mysql://")
             .or_else(|| url.strip_prefix("mariadb://"))
-            .ok_or_else(|| config("URL must start with mysql:// or mariadb://"))?;
+            .ok_or_else(|| config("url: must start with mysql:// or mariadb://"))?;
         let mut o = Options::default();
         // The user info ends at the last `@` before the query string: a password may hold
         // `/` or `@` unencoded (`?` must be encoded), and no part of it may end up in an error
@@ -503,9 +818,9 @@ impl Options {
                 Some((a, b)) => (a, Some(b)),
                 None => (u, None),
             };
-            o.user = percent_decode(user)?;
+            o.user = percent_decode_part(user, "user", false)?;
             if let Some(p) = pass {
-                o.password = Password::new(percent_decode_part(p, Some("password"))?);
+                o.password = Password::new(percent_decode_part(p, "password", true)?);
             }
         }
         if hostport.contains(',') {
@@ -513,7 +828,7 @@ impl Options {
             for item in hostport.split(',') {
                 let (host, port) = host_port(item)?;
                 if host.is_empty() {
-                    return Err(config("empty host in the URL's host list"));
+                    return Err(config("host: empty host in the URL's host list"));
                 }
                 o.hosts.push((host, port.unwrap_or(o.port)));
             }
@@ -531,12 +846,12 @@ impl Options {
             }
         }
         if !path.is_empty() {
-            o.database = Some(percent_decode(path)?);
+            o.database = Some(percent_decode_part(path, "database", false)?);
         }
         for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
             let (k, v) = pair.split_once('=').unwrap_or((pair, "true"));
-            let k = percent_decode(k)?;
-            let v = percent_decode(v)?;
+            let k = percent_decode_part(k, "url", false)?;
+            let v = percent_decode_part(v, &k, k == "password")?;
             o.set(&k, &v)?;
         }
         Ok(o)
@@ -554,9 +869,11 @@ impl Options {
             "max-packet" => {
                 let n: usize = v
                     .parse()
-                    .map_err(|_| config(format!("`max-packet` must be a byte count, not `{v}`")))?;
+                    .map_err(|_| config(format!("max-packet: must be a byte count, not `{v}`")))?;
                 if !(1024..=(1usize << 30)).contains(&n) {
-                    return Err(config("`max-packet` must be between 1024 and 1073741824"));
+                    return Err(config(format!(
+                        "max-packet: must be 1024 to 1073741824 bytes, not `{v}`"
+                    )));
                 }
                 self.max_packet = n;
             }
@@ -568,14 +885,14 @@ impl Options {
             "fetch-size" => {
                 self.fetch_size = v.parse().map_err(|_| {
                     config(format!(
-                        "`fetch-size` must be a row count (0 = no cursor), not `{v}`"
+                        "fetch-size: must be a row count (0 = no cursor), not `{v}`"
                     ))
                 })?;
             }
             "stmt-cache" => {
                 self.stmt_cache =
                     v.parse().ok().filter(|n| *n <= 16_384).ok_or_else(|| {
-                        config(format!("`stmt-cache` must be 0 to 16384, not `{v}`"))
+                        config(format!("stmt-cache: must be 0 to 16384, not `{v}`"))
                     })?;
             }
             "connect-timeout" => self.connect_timeout = parse_secs(&key, v)?,
@@ -584,7 +901,8 @@ impl Options {
             "local-infile" => {
                 if parse_bool(&key, v)? {
                     return Err(config(
-                        "LOCAL INFILE is not supported: mywire never sends local files",
+                        "local-infile: LOCAL INFILE is not supported: mywire never sends local \
+                         files",
                     ));
                 }
             }
@@ -603,7 +921,7 @@ impl Options {
                         .ok()
                         .filter(|n| (1..=22).contains(n))
                         .ok_or_else(|| {
-                            config(format!("`compress-level` must be 1 to 22, not `{v}`"))
+                            config(format!("compress-level: must be 1 to 22, not `{v}`"))
                         })?,
                 );
             }
@@ -616,13 +934,13 @@ impl Options {
                     "round-robin" | "roundrobin" => HostSelection::RoundRobin,
                     _ => {
                         return Err(config(format!(
-                            "`host-selection` must be sequential, random or round-robin, not `{v}`"
+                            "host-selection: must be sequential, random or round-robin, not `{v}`"
                         )))
                     }
                 };
             }
             "require-writable" => self.require_writable = parse_bool(&key, v)?,
-            _ => return Err(config(format!("unknown option `{key}`"))),
+            _ => return Err(config(format!("{key}: unknown option"))),
         }
         Ok(())
     }
@@ -754,6 +1072,101 @@ mod tests {
         let r = q.clone();
         drop(q);
         assert_eq!(r.expose(), "pw");
+    }
+
+    #[test]
+    fn config_errors_start_with_the_option_name() {
+        for (url, prefix) in [
+            ("postgres://x", "url: "),
+            ("mysql://h:99999", "port: "),
+            ("mysql://h:x/", "port: "),
+            ("mysql://[::1/", "host: "),
+            ("mysql://%zz@h", "user: "),
+            ("mysql://u:%zz@h", "password: "),
+            ("mysql://h/d%zz", "database: "),
+            ("mysql://h%zz/", "host: "),
+            ("mysql://a:1,,b:2/", "host: "),
+            ("mysql://h/?nope=1", "nope: "),
+            ("mysql://h/?ssl_mode=sometimes", "ssl-mode: "),
+            ("mysql://h/?ssl-mode=%zz", "ssl-mode: "),
+            ("mysql://h/?max-packet=12", "max-packet: "),
+            ("mysql://h/?max-packet=lots", "max-packet: "),
+            ("mysql://h/?multi-statements=maybe", "multi-statements: "),
+            ("mysql://h/?deprecate-eof=2", "deprecate-eof: "),
+            ("mysql://h/?session-track=x", "session-track: "),
+            ("mysql://h/?bulk=x", "bulk: "),
+            ("mysql://h/?direct-execute=x", "direct-execute: "),
+            ("mysql://h/?fetch-size=-1", "fetch-size: "),
+            ("mysql://h/?stmt-cache=99999", "stmt-cache: "),
+            ("mysql://h/?connect-timeout=soon", "connect-timeout: "),
+            ("mysql://h/?read-timeout=-1", "read-timeout: "),
+            ("mysql://h/?write-timeout=1e12", "write-timeout: "),
+            ("mysql://h/?local-infile=true", "local-infile: "),
+            ("mysql://h/?local-infile=x", "local-infile: "),
+            (
+                "mysql://h/?get-server-public-key=x",
+                "get-server-public-key: ",
+            ),
+            (
+                "mysql://h/?enable-cleartext-plugin=x",
+                "enable-cleartext-plugin: ",
+            ),
+            ("mysql://h/?compress=lz4", "compress: "),
+            ("mysql://h/?compress-level=23", "compress-level: "),
+            ("mysql://h/?kill-on-cancel=x", "kill-on-cancel: "),
+            ("mysql://h/?tcp-keepalive=x", "tcp-keepalive: "),
+            ("mysql://h/?host-selection=best", "host-selection: "),
+            ("mysql://h/?require-writable=x", "require-writable: "),
+        ] {
+            match Options::from_url(url) {
+                Err(Error::Config(m)) => assert!(m.starts_with(prefix), "{url}: {m}"),
+                other => panic!("{url}: {other:?}"),
+            }
+        }
+        // Secrets are named, not quoted.
+        let e = Options::from_url("mysql://h/?password=hunt%zzer2").unwrap_err();
+        assert!(!e.to_string().contains("hunt"), "{e}");
+        assert!(e.to_string().contains("password: "), "{e}");
+    }
+
+    #[test]
+    fn setters_build_what_the_url_gives() {
+        let a = Options::from_url(
+            "mysql://app:pw@db.example:3307/shop?ssl-mode=VERIFY_IDENTITY&ssl-ca=/ca.pem\
+             &connect-timeout=5&compress=zstd,zlib&stmt-cache=8&socket=/s.sock",
+        )
+        .unwrap();
+        let b = Options::new()
+            .host("db.example")
+            .port(3307)
+            .user("app")
+            .password("pw")
+            .database("shop")
+            .ssl_mode(SslMode::VerifyIdentity)
+            .ssl_ca("/ca.pem")
+            .connect_timeout(Some(Duration::from_secs(5)))
+            .compress([Algorithm::Zstd, Algorithm::Zlib])
+            .stmt_cache(8)
+            .socket("/s.sock");
+        assert_eq!(a, b);
+        let h = Options::new().hosts([("a", 1), ("b", 2)]);
+        assert_eq!((h.host.as_str(), h.port, h.hosts.len()), ("a", 1, 2));
+        // A custom TLS configuration compares by identity and is not shown by Debug.
+        let cfg = Arc::new(
+            rustls::ClientConfig::builder_with_provider(Arc::new(
+                rustls::crypto::ring::default_provider(),
+            ))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(rustls::RootCertStore::empty())
+            .with_no_client_auth(),
+        );
+        let c = b.clone().tls_config(cfg.clone());
+        assert_ne!(c, b);
+        assert_eq!(c, b.clone().tls_config(cfg.clone()));
+        assert!(Arc::ptr_eq(c.custom_tls_config().unwrap(), &cfg));
+        assert!(format!("{c:?}").contains(r#"tls_config: Some("custom")"#));
+        assert_eq!(c.clear_tls_config(), b);
     }
 
     #[test]

@@ -129,7 +129,7 @@ fn connect_config(
         wants_tls,
         requires_tls: mode.requires_tls(),
         verifies_peer: tls::verifies_peer(mode),
-        ssl_mode: mode.as_str(),
+        ssl_mode: mode,
         endpoint: if mode.requires_tls() {
             opts.endpoint()
         } else {

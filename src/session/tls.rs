@@ -13,6 +13,12 @@
 //! * `VERIFY_IDENTITY`: as `VERIFY_CA`, plus the certificate must name the host connected to
 //!   (DNS name, or IP address SAN when connecting to an address; `localhost` over a Unix socket).
 //!
+//! A caller's own configuration ([`Options::tls_config`]) replaces all of the above: its
+//! verifier decides; the mode still decides whether TLS is used and required.
+//!
+//! Handshake failures become [`Error::Tls`] ([`crate::TlsErrorKind`]: unknown issuer, name
+//! mismatch, expired, …) with rustls's error as the source.
+//!
 //! Only when `ssl-key-log` names a file are the session secrets appended to it (NSS key log
 //! format), so that captures can be decrypted, e.g. by Wireshark. `SSLKEYLOGFILE` in the
 //! environment is ignored: a program that links mywire and merely inherits that variable does
@@ -28,12 +34,11 @@ use rustls::client::WebPkiServerVerifier;
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
-use rustls::{
-    CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
-};
+use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 use zeroize::Zeroizing;
 
 use super::options::{Options, SslMode};
+use crate::error::TlsError;
 use crate::Error;
 
 fn config_err(msg: String) -> Error {
@@ -63,7 +68,7 @@ pub(crate) fn server_name(opts: &Options, unix: bool) -> Result<ServerName<'stat
         .unwrap_or(host);
     ServerName::try_from(host.to_string()).map_err(|e| {
         config_err(format!(
-            "host `{host}` cannot be used as a TLS server name: {e}"
+            "host: `{host}` cannot be used as a TLS server name: {e}"
         ))
     })
 }
@@ -103,7 +108,7 @@ fn roots(opts: &Options) -> Result<RootCertStore, Error> {
             roots.add_parsable_certificates(found.certs);
             if roots.is_empty() {
                 return Err(config_err(
-                    "no ssl-ca given and no CA certificates found in the OS trust store; \
+                    "ssl-ca: not given, and no CA certificates found in the OS trust store; \
                      set ssl-ca to the CA that signed the server's certificate"
                         .into(),
                 ));
@@ -119,17 +124,35 @@ pub(crate) fn verifies_peer(mode: SslMode) -> bool {
     matches!(mode, SslMode::VerifyCa | SslMode::VerifyIdentity)
 }
 
-/// True if [`client_config`] reads or opens files for `mode`: the CA roots (VERIFY_CA and
-/// VERIFY_IDENTITY), a client certificate and key, or the key log.
+/// True if [`client_config`] reads or opens files for `mode` (the CA roots for VERIFY_CA and
+/// VERIFY_IDENTITY, a client certificate and key, the key log), or checks a caller's own
+/// configuration against them: then it runs before the server is asked anything.
 pub(crate) fn reads_files(opts: &Options, mode: SslMode) -> bool {
-    verifies_peer(mode)
+    opts.custom_tls_config().is_some()
+        || verifies_peer(mode)
         || opts.ssl_cert.is_some()
         || opts.ssl_key.is_some()
         || opts.ssl_key_log.is_some()
 }
 
-/// Builds the rustls client configuration for `mode` (not `DISABLED`).
+/// Builds the rustls client configuration for `mode` (not `DISABLED`), or hands out the
+/// caller's own ([`Options::tls_config`]), which the file options cannot be combined with.
 pub(crate) fn client_config(opts: &Options, mode: SslMode) -> Result<Arc<ClientConfig>, Error> {
+    if let Some(custom) = opts.custom_tls_config() {
+        let set = [
+            ("ssl-ca", opts.ssl_ca.is_some()),
+            ("ssl-cert", opts.ssl_cert.is_some()),
+            ("ssl-key", opts.ssl_key.is_some()),
+            ("ssl-key-log", opts.ssl_key_log.is_some()),
+        ];
+        if let Some((name, _)) = set.iter().find(|(_, on)| *on) {
+            return Err(config_err(format!(
+                "{name}: cannot be combined with a custom TLS configuration \
+                 (Options::tls_config); put it in the rustls ClientConfig instead"
+            )));
+        }
+        return Ok(custom.clone());
+    }
     let provider = provider();
     let verifier: Arc<dyn ServerCertVerifier> = match mode {
         SslMode::Disabled | SslMode::Preferred | SslMode::Required => Arc::new(CertCheck {
@@ -143,12 +166,12 @@ pub(crate) fn client_config(opts: &Options, mode: SslMode) -> Result<Arc<ClientC
         SslMode::VerifyIdentity => {
             WebPkiServerVerifier::builder_with_provider(Arc::new(roots(opts)?), provider.clone())
                 .build()
-                .map_err(|e| config_err(format!("TLS certificate verifier: {e}")))?
+                .map_err(|e| config_err(format!("ssl-ca: no certificate verifier: {e}")))?
         }
     };
     let builder = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| config_err(format!("TLS configuration: {e}")))?
+        .map_err(|e| config_err(format!("ssl-mode: TLS configuration: {e}")))?
         .dangerous()
         .with_custom_certificate_verifier(verifier);
     let mut config = match (&opts.ssl_cert, &opts.ssl_key) {
@@ -165,8 +188,16 @@ pub(crate) fn client_config(opts: &Options, mode: SslMode) -> Result<Arc<ClientC
                 ))
             })?
         }
-        (Some(_), None) => return Err(config_err("ssl-cert is set but ssl-key is not".into())),
-        (None, Some(_)) => return Err(config_err("ssl-key is set but ssl-cert is not".into())),
+        (Some(_), None) => {
+            return Err(config_err(
+                "ssl-key: not set, but ssl-cert is (give both or neither)".into(),
+            ))
+        }
+        (None, Some(_)) => {
+            return Err(config_err(
+                "ssl-cert: not set, but ssl-key is (give both or neither)".into(),
+            ))
+        }
     };
     // Without `ssl-key-log` the default `NoKeyLog` stays: nothing is written.
     if let Some(path) = &opts.ssl_key_log {
@@ -243,45 +274,39 @@ impl std::fmt::Debug for KeyLogWriter {
     }
 }
 
-/// Turns a failed TLS handshake into an error that says what failed and where.
+/// Turns a failed TLS handshake into an error that says what failed and where: a rustls error
+/// (tokio-rustls and rustls's blocking stream both hand it over inside an `io::Error`) becomes
+/// [`Error::Tls`] with that error as its source; anything else (a reset, a timeout) stays an
+/// I/O error of the same kind, with the context added.
 pub(crate) fn handshake_error(e: io::Error, opts: &Options, mode: SslMode) -> Error {
-    let ca = match (&opts.ssl_ca, mode) {
-        (_, SslMode::Disabled | SslMode::Preferred | SslMode::Required) => String::new(),
-        (Some(p), _) => format!(", ssl-ca `{}`", p.display()),
-        (None, _) => ", CA: OS trust store".to_string(),
-    };
-    let what = match e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
-        Some(rustls::Error::InvalidCertificate(ce)) => match ce {
-            CertificateError::UnknownIssuer => {
-                "the server's certificate is not signed by a trusted CA (unknown issuer)".into()
-            }
-            CertificateError::NotValidForName => {
-                format!(
-                    "the server's certificate is not valid for host `{}` (name mismatch)",
-                    opts.host
-                )
-            }
-            CertificateError::NotValidForNameContext {
-                expected,
-                presented,
-            } => format!(
-                "the server's certificate is not valid for host `{}` (name mismatch; the \
-                 certificate names {})",
-                expected.to_str(),
-                presented.join(", ")
-            ),
-            other => format!("the server's certificate was rejected: {other}"),
-        },
-        Some(rustls::Error::AlertReceived(alert)) => {
-            format!("the server aborted the TLS handshake with alert {alert:?}")
+    let ca = if opts.custom_tls_config().is_some() {
+        ", custom TLS configuration".to_string()
+    } else {
+        match (&opts.ssl_ca, mode) {
+            (_, SslMode::Disabled | SslMode::Preferred | SslMode::Required) => String::new(),
+            (Some(p), _) => format!(", ssl-ca `{}`", p.display()),
+            (None, _) => ", CA: OS trust store".to_string(),
         }
-        Some(other) => other.to_string(),
-        None => e.to_string(),
     };
+    if let Some(r) = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
+        // The name the certificate was checked against (see `server_name`).
+        let name = if opts.socket.is_some() {
+            "localhost"
+        } else {
+            opts.host.as_str()
+        };
+        return Error::Tls(Box::new(TlsError::handshake(
+            r.clone(),
+            mode,
+            opts.endpoint(),
+            ca,
+            name,
+        )));
+    }
     Error::Io(io::Error::new(
-        io::ErrorKind::InvalidData,
+        e.kind(),
         format!(
-            "TLS handshake with {} failed (ssl-mode={mode}{ca}): {what}",
+            "TLS handshake with {} failed (ssl-mode={mode}{ca}): {e}",
             opts.endpoint()
         ),
     ))

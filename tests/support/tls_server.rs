@@ -79,6 +79,102 @@ pub fn fresh_identity() -> Identity {
     }
 }
 
+/// A test CA made with rcgen, to sign server certificates that are expired, not yet valid,
+/// or made out to another name (the negative TLS tests).
+pub struct TestCa {
+    cert: rcgen::Certificate,
+    key: rcgen::KeyPair,
+    /// The CA certificate as PEM (usable as the client's `ssl-ca`).
+    pub pem_path: PathBuf,
+}
+
+fn temp_pem(what: &str, pem: &str) -> PathBuf {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let n = N.fetch_add(1, Ordering::Relaxed);
+    let path = std::env::temp_dir().join(format!("mywire-{what}-{}-{n}.pem", std::process::id()));
+    std::fs::write(&path, pem).expect("write certificate");
+    path
+}
+
+/// A certificate's validity: from and to, as (year, month, day).
+pub type Validity = ((i32, u8, u8), (i32, u8, u8));
+
+/// Valid from 2000 to 2999: good now.
+pub const VALID: Validity = ((2000, 1, 1), (2999, 1, 1));
+/// Expired at the start of 2001.
+pub const EXPIRED: Validity = ((2000, 1, 1), (2001, 1, 1));
+/// Valid from 2990 on.
+pub const NOT_YET_VALID: Validity = ((2990, 1, 1), (2999, 1, 1));
+
+impl TestCa {
+    /// A fresh self-signed CA named `cn`.
+    pub fn new(cn: &str) -> TestCa {
+        let key = rcgen::KeyPair::generate().expect("CA key");
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("params");
+        params.distinguished_name = rcgen::DistinguishedName::new();
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, cn);
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        params.key_usages = vec![
+            rcgen::KeyUsagePurpose::KeyCertSign,
+            rcgen::KeyUsagePurpose::CrlSign,
+        ];
+        params.not_before = rcgen::date_time_ymd(2000, 1, 1);
+        params.not_after = rcgen::date_time_ymd(2999, 1, 1);
+        let cert = params.self_signed(&key).expect("CA certificate");
+        let pem_path = temp_pem("test-ca", &cert.pem());
+        TestCa {
+            cert,
+            key,
+            pem_path,
+        }
+    }
+
+    /// A server identity signed by this CA for `names` (DNS names or IP addresses), valid
+    /// over `validity`.
+    pub fn issue(&self, names: &[&str], validity: Validity) -> Identity {
+        let key = rcgen::KeyPair::generate().expect("server key");
+        let mut params =
+            rcgen::CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
+                .expect("params");
+        params.distinguished_name.push(
+            rcgen::DnType::CommonName,
+            names.first().copied().unwrap_or("x"),
+        );
+        params.is_ca = rcgen::IsCa::ExplicitNoCa;
+        params.key_usages = vec![rcgen::KeyUsagePurpose::DigitalSignature];
+        params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth];
+        let ((y0, m0, d0), (y1, m1, d1)) = validity;
+        params.not_before = rcgen::date_time_ymd(y0, m0, d0);
+        params.not_after = rcgen::date_time_ymd(y1, m1, d1);
+        let cert = params
+            .signed_by(&key, &self.cert, &self.key)
+            .expect("server certificate");
+        let der = rustls::pki_types::PrivateKeyDer::Pkcs8(
+            rustls::pki_types::PrivatePkcs8KeyDer::from(key.serialize_der()),
+        );
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_no_client_auth()
+        .with_single_cert(vec![cert.der().clone()], der)
+        .expect("server cert");
+        Identity {
+            config: Arc::new(config),
+            cert_pem_path: temp_pem("test-leaf", &cert.pem()),
+        }
+    }
+}
+
+impl Drop for TestCa {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.pem_path);
+    }
+}
+
 /// What the client sent.
 #[derive(Debug, Clone, Default)]
 pub struct Record {
@@ -117,7 +213,11 @@ pub struct TlsServer {
 impl TlsServer {
     /// Binds 127.0.0.1:0 with a fresh identity and plays `script` for the first connection.
     pub fn start(script: Script) -> TlsServer {
-        let id = fresh_identity();
+        TlsServer::start_with(fresh_identity(), script)
+    }
+
+    /// Like [`TlsServer::start`], presenting `id`'s certificate.
+    pub fn start_with(id: Identity, script: Script) -> TlsServer {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         listener.set_nonblocking(true).expect("nonblocking");
         let addr = listener.local_addr().expect("addr");

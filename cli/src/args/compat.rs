@@ -176,8 +176,11 @@ impl MariadbConnectArgs {
     pub fn apply_to(&self, o: &mut Options) -> Result<(), Error> {
         let config = |m: String| Error::Config(m);
         if let Some(cs) = &self.default_character_set {
-            o.collation =
-                collation_of(cs).ok_or_else(|| config(format!("unknown character set `{cs}`")))?;
+            o.collation = collation_of(cs).ok_or_else(|| {
+                config(format!(
+                    "--default-character-set: unknown character set `{cs}`"
+                ))
+            })?;
         }
         if self.ssl == Some(false) {
             o.set("ssl-mode", "DISABLED")?;
@@ -188,7 +191,7 @@ impl MariadbConnectArgs {
         if let Some(p) = &self.max_allowed_packet {
             let n = byte_count(p).ok_or_else(|| {
                 config(format!(
-                    "`max-allowed-packet` must be a byte count, not `{p}`"
+                    "--max-allowed-packet: must be a byte count, not `{p}`"
                 ))
             })?;
             o.set("max-packet", &n.to_string())?;
@@ -214,7 +217,7 @@ impl MariadbConnectArgs {
             Some("tcp") => Ok(Some(false)),
             Some("socket") => Ok(Some(true)),
             Some(p) => Err(Error::Config(format!(
-                "`--protocol` must be TCP or SOCKET, not `{p}`"
+                "--protocol: must be TCP or SOCKET, not `{p}`"
             ))),
         }
     }

@@ -145,8 +145,11 @@ fn requires_tls_refuses_a_server_without_it() {
         cfg.requires_tls = true;
         let mut e = Engine::connect(MAX_PACKET, cfg);
         match w.drive(&mut e, |e| e.connect_step()) {
-            Err(Error::Io(io)) => assert_eq!(io.kind(), std::io::ErrorKind::Unsupported),
-            other => panic!("expected an I/O error, got {other:?}"),
+            Err(Error::Tls(t)) => {
+                assert_eq!(t.kind(), crate::error::TlsErrorKind::NotOffered);
+                assert!(t.to_string().contains("does not offer TLS"), "{t}");
+            }
+            other => panic!("expected a TLS error, got {other:?}"),
         }
         assert!(w.tx.is_empty(), "nothing may be sent");
         // A refused connect leaves nothing to use.

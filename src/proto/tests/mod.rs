@@ -164,7 +164,11 @@ fn config(deprecate_eof: bool, wants_tls: bool) -> ConnectConfig {
         wants_tls,
         requires_tls: false,
         verifies_peer: false,
-        ssl_mode: if wants_tls { "PREFERRED" } else { "DISABLED" },
+        ssl_mode: if wants_tls {
+            crate::session::SslMode::Preferred
+        } else {
+            crate::session::SslMode::Disabled
+        },
         endpoint: "test:3306".into(),
         unix: false,
         max_packet: u32::try_from(MAX_PACKET).unwrap(),
