@@ -162,6 +162,89 @@ async fn a_certification_conflict_at_commit_is_a_transient_deadlock() {
     a.query_drop("DROP TABLE cert").await.unwrap();
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_outside_the_primary_component_answers_1047_and_a_multi_host_connect_skips_it() {
+    let _g = SERIAL.lock().await;
+    let Some(c) = cluster().await else { return };
+    let mut direct = connect(&c.node_url(2, "")).await;
+    // Node 3 cuts itself off from the group (galera-4's gmcast.isolate): it is then a
+    // non-primary component of one.
+    c.sql(2, "SET GLOBAL wsrep_provider_options = 'gmcast.isolate=1'")
+        .unwrap();
+    let t0 = Instant::now();
+    loop {
+        let st = c.status(2).unwrap();
+        if st.cluster_status != "Primary" && !st.ready {
+            eprintln!(
+                "node 3 out of the primary component after {:?}: {st:?}",
+                t0.elapsed()
+            );
+            break;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(30),
+            "node 3 still {st:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // An open connection stays open, but the node refuses queries.
+    let e = direct
+        .query_drop("SELECT COUNT(*) FROM mysql.user")
+        .await
+        .unwrap_err();
+    eprintln!("query on the isolated node: {e}");
+    assert_eq!(e.server_error().map(|s| s.code), Some(1047), "{e:?}");
+    assert_eq!(e.kind(), ErrorKind::NodeNotReady);
+    assert!(e.is_transient());
+    assert!(!direct.is_broken());
+    // A new connection is accepted (the handshake works), and the multi-host connect's
+    // readiness probe passes over the node to the next one.
+    let mut probe = connect(&c.node_url(2, "")).await;
+    // MariaDB's wsrep gate lets statements without tables through (the reason the readiness
+    // probe reads from a derived table); anything with a table is refused.
+    for (sql, refused) in [
+        ("SELECT 1", false),
+        ("SELECT @@global.read_only", false),
+        ("SELECT @@global.read_only FROM DUAL", false),
+        ("SELECT @@global.read_only FROM (SELECT 1) AS probe", true),
+        ("WITH t AS (SELECT 1) SELECT * FROM t", true),
+        ("SELECT COUNT(*) FROM mysql.user", true),
+    ] {
+        let r = probe.query_drop(sql).await.map(drop);
+        eprintln!("  {sql}: {:?}", r.as_ref().map_err(ToString::to_string));
+        match r {
+            Err(e) => {
+                assert!(refused, "{sql}: {e}");
+                assert_eq!(e.kind(), ErrorKind::NodeNotReady, "{sql}: {e}");
+            }
+            Ok(()) => assert!(!refused, "{sql} was let through"),
+        }
+    }
+    let hosts = format!(
+        "mysql://{}:{}@127.0.0.1:{},127.0.0.1:{}/{}",
+        support::USER,
+        support::PASSWORD,
+        c.nodes[2].port,
+        c.nodes[0].port,
+        support::DATABASE
+    );
+    let mut s = connect(&hosts).await;
+    assert_eq!(
+        scalar(&mut s, "SELECT @@port").await,
+        i64::from(c.nodes[0].port)
+    );
+
+    c.sql(2, "SET GLOBAL wsrep_provider_options = 'gmcast.isolate=0'")
+        .unwrap();
+    let back = tokio::task::spawn_blocking(move || c.wait_synced(2, SYNC_TIMEOUT))
+        .await
+        .unwrap()
+        .unwrap();
+    eprintln!("node 3 synced again after {back:?}");
+    // The same connection works again once the node is back.
+    assert_eq!(scalar(&mut direct, "SELECT 1").await, 1);
+}
+
 /// What the writers saw.
 #[derive(Default)]
 struct Outcome {
@@ -351,6 +434,7 @@ async fn a_pool_over_the_cluster_keeps_every_acknowledged_write_while_nodes_are_
             .unwrap();
         tokio::time::sleep(Duration::from_secs(4)).await;
         eprintln!("{:?}: restart node {}", t0.elapsed(), victim + 1);
+        let log_from = c.err_log(victim).len();
         tokio::task::spawn_blocking(move || c.restart(victim))
             .await
             .unwrap()
@@ -365,6 +449,19 @@ async fn a_pool_over_the_cluster_keeps_every_acknowledged_write_while_nodes_are_
             victim + 1,
             pool.metrics()
         );
+        // How it rejoined (IST or a full SST), for the record.
+        for l in c.err_log(victim)[log_from..].lines().filter(|l| {
+            [
+                "IST",
+                "SST",
+                "Recovered position",
+                "State transfer required",
+            ]
+            .iter()
+            .any(|k| l.contains(k))
+        }) {
+            eprintln!("  node {}: {l}", victim + 1);
+        }
         // Under load the pool is at full size again soon after the node is back.
         let t = Instant::now();
         while pool.metrics().size < K {
