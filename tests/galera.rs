@@ -259,11 +259,13 @@ fn spawn_writers(
     pool: &Pool,
     table: &'static str,
     stop: &Arc<AtomicBool>,
+    acks: &Arc<AtomicU64>,
 ) -> Vec<tokio::task::JoinHandle<Outcome>> {
     let next = Arc::new(AtomicU64::new(1));
     (0..K)
         .map(|_| {
             let (pool, next, stop) = (pool.clone(), Arc::clone(&next), Arc::clone(stop));
+            let acks = Arc::clone(acks);
             tokio::spawn(async move {
                 let mut out = Outcome::default();
                 while !stop.load(Ordering::Relaxed) {
@@ -275,7 +277,10 @@ fn spawn_writers(
                             .map(drop)
                     };
                     match tokio::time::timeout(HUNG, op).await {
-                        Ok(Ok(())) => out.acked.push(n),
+                        Ok(Ok(())) => {
+                            out.acked.push(n);
+                            acks.fetch_add(1, Ordering::Relaxed);
+                        }
                         Ok(Err(e)) => {
                             out.failed.push((n, e.kind(), e.to_string()));
                             // No node may be reachable for a moment: don't spin.
@@ -288,6 +293,41 @@ fn spawn_writers(
             })
         })
         .collect()
+}
+
+/// What a [`spawn_monitor`] saw while the writers ran.
+#[derive(Debug)]
+struct Watch {
+    /// Smallest pool size seen.
+    min_size: usize,
+    /// Longest time no write was acknowledged.
+    longest_stall: Duration,
+}
+
+/// Samples the pool's size and the acknowledged count every 20 ms until `stop`.
+fn spawn_monitor(
+    pool: &Pool,
+    stop: &Arc<AtomicBool>,
+    acks: &Arc<AtomicU64>,
+) -> tokio::task::JoinHandle<Watch> {
+    let (pool, stop, acks) = (pool.clone(), Arc::clone(stop), Arc::clone(acks));
+    tokio::spawn(async move {
+        let mut w = Watch {
+            min_size: usize::MAX,
+            longest_stall: Duration::ZERO,
+        };
+        let (mut last, mut since) = (acks.load(Ordering::Relaxed), Instant::now());
+        while !stop.load(Ordering::Relaxed) {
+            w.min_size = w.min_size.min(pool.metrics().size);
+            let now = acks.load(Ordering::Relaxed);
+            if now != last {
+                (last, since) = (now, Instant::now());
+            }
+            w.longest_stall = w.longest_stall.max(since.elapsed());
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        w
+    })
 }
 
 /// Joins the writers and checks what they saw: nothing hung, every failure transient.
@@ -422,7 +462,9 @@ async fn a_pool_over_the_cluster_keeps_every_acknowledged_write_while_nodes_are_
     let t_full = wait_full(&pool).await;
     eprintln!("pool full in {t_full:?}");
     let stop = Arc::new(AtomicBool::new(false));
-    let writers = spawn_writers(&pool, "failover", &stop);
+    let acks = Arc::new(AtomicU64::new(0));
+    let writers = spawn_writers(&pool, "failover", &stop, &acks);
+    let monitor = spawn_monitor(&pool, &stop, &acks);
     let t0 = Instant::now();
     tokio::time::sleep(Duration::from_secs(2)).await;
 
@@ -477,7 +519,8 @@ async fn a_pool_over_the_cluster_keeps_every_acknowledged_write_while_nodes_are_
     }
     stop.store(true, Ordering::Relaxed);
     let out = collect(writers).await;
-    eprintln!("pool back to full size after each rejoin in {refill:?}");
+    let watch = monitor.await.unwrap();
+    eprintln!("pool at full size {refill:?} after each node was synced again; {watch:?}");
     let t_idle = wait_full(&pool).await;
     eprintln!("all {K} idle again {t_idle:?} after the writers stopped");
     all_answer(&pool).await;
@@ -524,7 +567,9 @@ async fn a_pool_over_a_single_server_keeps_every_acknowledged_write_across_a_res
     let pool = Pool::new(Options::from_url(&url).unwrap(), pool_options()).unwrap();
     wait_full(&pool).await;
     let stop = Arc::new(AtomicBool::new(false));
-    let writers = spawn_writers(&pool, "restart_pool", &stop);
+    let acks = Arc::new(AtomicU64::new(0));
+    let writers = spawn_writers(&pool, "restart_pool", &stop, &acks);
+    let monitor = spawn_monitor(&pool, &stop, &acks);
     tokio::time::sleep(Duration::from_secs(2)).await;
     let t0 = Instant::now();
     tokio::task::spawn_blocking(move || server.restart())
@@ -547,6 +592,7 @@ async fn a_pool_over_a_single_server_keeps_every_acknowledged_write_across_a_res
     tokio::time::sleep(Duration::from_secs(2)).await;
     stop.store(true, Ordering::Relaxed);
     let out = collect(writers).await;
+    eprintln!("{:?}", monitor.await.unwrap());
     wait_full(&pool).await;
     all_answer(&pool).await;
     eprintln!("pool metrics: {:?}", pool.metrics());
