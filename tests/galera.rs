@@ -163,10 +163,32 @@ async fn a_certification_conflict_at_commit_is_a_transient_deadlock() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_node_outside_the_primary_component_answers_1047_and_a_multi_host_connect_skips_it() {
+async fn a_node_outside_the_primary_component_answers_1047_and_connects_and_pools_move_off_it() {
     let _g = SERIAL.lock().await;
     let Some(c) = cluster().await else { return };
     let mut direct = connect(&c.node_url(2, "")).await;
+    let mut other = connect(&c.node_url(2, "")).await;
+    // A pool whose first host is node 3, with an idle connection there.
+    let pool_url = format!(
+        "mysql://{}:{}@127.0.0.1:{},127.0.0.1:{}/{}",
+        support::USER,
+        support::PASSWORD,
+        c.nodes[2].port,
+        c.nodes[0].port,
+        support::DATABASE
+    );
+    let pool = Pool::new(
+        Options::from_url(&pool_url).unwrap(),
+        PoolOptions::with_max_size(1),
+    )
+    .unwrap();
+    {
+        let mut s = pool.get().await.unwrap();
+        assert_eq!(
+            scalar(&mut s, "SELECT @@port").await,
+            i64::from(c.nodes[2].port)
+        );
+    }
     // Node 3 cuts itself off from the group (galera-4's gmcast.isolate): it is then a
     // non-primary component of one.
     c.sql(2, "SET GLOBAL wsrep_provider_options = 'gmcast.isolate=1'")
@@ -197,6 +219,30 @@ async fn a_node_outside_the_primary_component_answers_1047_and_a_multi_host_conn
     assert_eq!(e.kind(), ErrorKind::NodeNotReady);
     assert!(e.is_transient());
     assert!(!direct.is_broken());
+    // COM_PING passes the gate, COM_RESET_CONNECTION does not: so a pooled connection to the
+    // node fails its user's query once, then its reset on return fails and the pool closes
+    // it; the next acquire connects through the readiness probe, to node 1.
+    other.ping().await.unwrap();
+    let e = other.reset().await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NodeNotReady, "{e}");
+    {
+        let mut s = pool.get().await.unwrap();
+        let e = s
+            .query_drop("SELECT @@port FROM (SELECT 1) AS t")
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::NodeNotReady, "{e}");
+    }
+    {
+        let mut s = pool.get().await.unwrap();
+        assert_eq!(
+            scalar(&mut s, "SELECT @@port").await,
+            i64::from(c.nodes[0].port)
+        );
+    }
+    let m = pool.metrics();
+    assert_eq!(m.closed(mywire::pool::CloseReason::ResetFailed), 1, "{m:?}");
+    assert_eq!(m.opened, 2, "{m:?}");
     // A new connection is accepted (the handshake works), and the multi-host connect's
     // readiness probe passes over the node to the next one.
     let mut probe = connect(&c.node_url(2, "")).await;
