@@ -5,8 +5,8 @@
 //! ([`super::setup_sql`]: `mywire` / `mywire-pass` and the others, database `mywire_test`) and
 //! watchdog (which kills every PID in the temp dir's `mariadbd.child.pid`, one per node).
 //!
-//! The flags are the ones seen working here (MariaDB 10.11.19, galera-4 26.4.23;
-//! /work/shared/REFERENCE.md): `--wsrep-on`, the provider `/usr/lib/galera/libgalera_smm.so`,
+//! The flags are the ones seen working here (live, MariaDB 10.11.19 + galera-4 26.4.23 on
+//! 2026-12-03; protocol-notes/galera.md): `--wsrep-on`, the provider `/usr/lib/galera/libgalera_smm.so`,
 //! ROW binlog format, InnoDB with `innodb_autoinc_lock_mode=2`, rsync SST, and per node its own
 //! SQL, group communication (G), IST (I) and SST (R) ports on 127.0.0.1. Node 1 bootstraps
 //! (`--wsrep-new-cluster`), nodes 2 and 3 join one after the other (each by an rsync SST from a
@@ -37,8 +37,16 @@ use super::{
 
 /// Nodes in the cluster.
 pub const NODES: usize = 3;
-/// The Galera 4 provider library (Debian's galera-4 package).
+/// The Galera 4 provider library (Debian's galera-4 package); `MYWIRE_GALERA_PROVIDER`
+/// overrides it.
 pub const PROVIDER: &str = "/usr/lib/galera/libgalera_smm.so";
+
+/// [`PROVIDER`] or `$MYWIRE_GALERA_PROVIDER`.
+pub fn provider() -> PathBuf {
+    std::env::var_os("MYWIRE_GALERA_PROVIDER")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(PROVIDER))
+}
 /// Bound for a node to be `Synced` (an rsync SST included).
 pub const SYNC_TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -49,9 +57,11 @@ const SIGKILL: std::os::raw::c_int = 9;
 /// account when running as root.
 pub fn prerequisites() -> Result<(), String> {
     binaries()?;
-    if !Path::new(PROVIDER).exists() {
+    let provider = provider();
+    if !provider.exists() {
         return Err(format!(
-            "the Galera provider {PROVIDER} is missing (apt-get install galera-4; .ci/run does)"
+            "the Galera provider {} is missing (apt-get install galera-4; .ci/run does)",
+            provider.display()
         ));
     }
     for tool in ["rsync", "wsrep_sst_rsync"] {
@@ -501,7 +511,7 @@ impl GaleraCluster {
             "--default-storage-engine=InnoDB".into(),
             "--innodb-autoinc-lock-mode=2".into(),
             "--wsrep-on=ON".into(),
-            format!("--wsrep-provider={PROVIDER}"),
+            format!("--wsrep-provider={}", provider().display()),
             format!("--wsrep-cluster-name={}", self.name),
             format!("--wsrep-node-address=127.0.0.1:{}", n.group_port),
             format!(

@@ -15,6 +15,8 @@
 //! - [`skip_or_fail()`]: the one way a test skips for a missing prerequisite (tool,
 //!   plugin, server feature): `SKIPPED <test>: <reason>`, or a panic under `CI=true`.
 //! - [`server()`]: like `local_server()` but panics when `MYWIRE_TEST_URL` is set.
+//! - [`galera::GaleraCluster`]: a 3-node MariaDB Galera cluster on loopback built from the
+//!   same pieces (tests/galera.rs), with `kill` / `restart` / `wait_synced` per node.
 //!
 //! The server lives in a fresh temp dir (`$TMPDIR/mywire-test-PID-N`): datadir,
 //! socket, error log and a test PKI made with the `openssl` CLI. It is stopped and
@@ -33,7 +35,7 @@
 //!
 //! Environment knobs: `MYWIRE_TEST_URL` (use an external server), `MYWIRE_MARIADBD`,
 //! `MYWIRE_MARIADB_INSTALL_DB`, `MYWIRE_MARIADB_CLI`, `MYWIRE_PLUGIN_DIR` (binaries
-//! and plugin dir overrides), `CI` (`true`: a missing prerequisite fails the test, see
+//! and plugin dir overrides), `MYWIRE_GALERA_PROVIDER` (the wsrep provider library), `CI` (`true`: a missing prerequisite fails the test, see
 //! [`skip_or_fail()`]).
 
 pub mod certs;
