@@ -367,7 +367,9 @@ pub enum ErrorKind {
     /// ER_READ_ONLY_MODE): writes must go to another server.
     ReadOnly,
     /// A Galera node that is not ready for queries (ERR 1047 "WSREP has not yet prepared
-    /// node for application use").
+    /// node for application use"), or that lost the primary component while committing (ERR
+    /// 1180 "… provider status: Not connected to Primary Component"; the transaction was
+    /// rolled back).
     NodeNotReady,
     /// A client-side timeout (connect, read, write).
     Timeout,
@@ -403,6 +405,10 @@ fn server_kind(e: &ServerError) -> ErrorKind {
         }
         // ER_UNKNOWN_COM_ERROR: Galera's "not ready" uses it; so does an unknown command.
         1047 if e.message.contains("WSREP") => ErrorKind::NodeNotReady,
+        // ER_ERROR_DURING_COMMIT: MariaDB's wsrep code reuses it with the provider's status;
+        // "Not connected to Primary Component" is wsrep-lib's text for a node cut off from the
+        // group mid-commit (seen under load while another node was killed; protocol-notes/galera.md).
+        1180 if e.message.contains("Not connected to Primary Component") => ErrorKind::NodeNotReady,
         4031 => ErrorKind::ClosedByServer,
         1927 => ErrorKind::ConnectionLost,
         _ => ErrorKind::Server,
@@ -682,6 +688,23 @@ mod tests {
                 true,
             ),
             (server(1047, "Unknown command"), ErrorKind::Server, false),
+            (
+                server(
+                    1180,
+                    "Error while appending streaming replication fragment(provider status: \
+                     Not connected to Primary Component)",
+                ),
+                ErrorKind::NodeNotReady,
+                true,
+            ),
+            (
+                server(
+                    1180,
+                    "Got error 28 \"No space left on device\" during COMMIT",
+                ),
+                ErrorKind::Server,
+                false,
+            ),
             (
                 server(
                     4031,

@@ -112,7 +112,14 @@ pub(crate) fn for_host(opts: &Options, host: &str, port: u16) -> Options {
 
 /// The query a multi-host connect runs on a new connection before using it: a node that is not
 /// ready (Galera's ERR 1047) fails it, and its answer says whether the server is read-only.
-pub(crate) const PROBE: &str = "SELECT @@global.read_only";
+///
+/// It reads from a derived table on purpose: MariaDB's wsrep gate lets a SELECT without tables
+/// (and reads of information_schema / performance_schema) through on a node outside the
+/// primary component, so `SELECT @@global.read_only` alone succeeds there while every query on
+/// a table gets ERR 1047 (live probe against MariaDB 10.11.19 + galera-4 26.4.23 on
+/// 2026-12-03, protocol-notes/galera.md). A derived table counts as a table for that gate and
+/// needs no privilege anywhere.
+pub(crate) const PROBE: &str = "SELECT @@global.read_only FROM (SELECT 1) AS probe";
 
 /// What the probe's outcome means for the host: `Ok(())` to use it, or the error to skip it
 /// with.

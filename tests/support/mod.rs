@@ -15,6 +15,8 @@
 //! - [`skip_or_fail()`]: the one way a test skips for a missing prerequisite (tool,
 //!   plugin, server feature): `SKIPPED <test>: <reason>`, or a panic under `CI=true`.
 //! - [`server()`]: like `local_server()` but panics when `MYWIRE_TEST_URL` is set.
+//! - [`galera::GaleraCluster`]: a 3-node MariaDB Galera cluster on loopback built from the
+//!   same pieces (tests/galera.rs), with `kill` / `restart` / `wait_synced` per node.
 //!
 //! The server lives in a fresh temp dir (`$TMPDIR/mywire-test-PID-N`): datadir,
 //! socket, error log and a test PKI made with the `openssl` CLI. It is stopped and
@@ -33,11 +35,12 @@
 //!
 //! Environment knobs: `MYWIRE_TEST_URL` (use an external server), `MYWIRE_MARIADBD`,
 //! `MYWIRE_MARIADB_INSTALL_DB`, `MYWIRE_MARIADB_CLI`, `MYWIRE_PLUGIN_DIR` (binaries
-//! and plugin dir overrides), `CI` (`true`: a missing prerequisite fails the test, see
+//! and plugin dir overrides), `MYWIRE_GALERA_PROVIDER` (the wsrep provider library), `CI` (`true`: a missing prerequisite fails the test, see
 //! [`skip_or_fail()`]).
 
 pub mod certs;
 pub mod commands;
+pub mod galera;
 pub mod tls_server;
 pub mod wire;
 
@@ -312,19 +315,7 @@ impl TestServer {
     /// `mariadb --no-defaults` with MYSQL_* env vars removed, nothing else set.
     /// Compose your own invocations (e.g. with [`tcp_args`](Self::tcp_args)).
     pub fn mariadb_command(&self) -> Command {
-        let mut c = Command::new(&self.mariadb_cli_bin);
-        c.arg("--no-defaults").stdin(Stdio::null());
-        for v in [
-            "MYSQL_PWD",
-            "MYSQL_HOST",
-            "MYSQL_TCP_PORT",
-            "MYSQL_UNIX_PORT",
-            "MYSQL_HISTFILE",
-            "MYSQL_PS1",
-        ] {
-            c.env_remove(v);
-        }
-        c
+        mariadb_command_for(&self.mariadb_cli_bin)
     }
 
     /// Arguments for a TCP connection to 127.0.0.1:PORT as `user` (no `-p` if `pass` is
@@ -407,6 +398,23 @@ impl TestServer {
     }
 }
 
+/// `BIN --no-defaults` (the mariadb CLI) with MYSQL_* env vars removed, nothing else set.
+fn mariadb_command_for(bin: &Path) -> Command {
+    let mut c = Command::new(bin);
+    c.arg("--no-defaults").stdin(Stdio::null());
+    for v in [
+        "MYSQL_PWD",
+        "MYSQL_HOST",
+        "MYSQL_TCP_PORT",
+        "MYSQL_UNIX_PORT",
+        "MYSQL_HISTFILE",
+        "MYSQL_PS1",
+    ] {
+        c.env_remove(v);
+    }
+    c
+}
+
 // ---------------------------------------------------------------------------
 // Startup
 // ---------------------------------------------------------------------------
@@ -473,8 +481,8 @@ trap '' HUP INT
 P="$1"; T="$2"
 while kill -0 "$P" 2>/dev/null && [ -d "$T" ]; do sleep 0.25; done
 [ -d "$T" ] || exit 0
-M=$(cat "$T/mariadbd.child.pid" 2>/dev/null)
-if [ -n "$M" ]; then
+# One PID per line (a Galera cluster writes one per node, see galera.rs).
+for M in $(cat "$T/mariadbd.child.pid" 2>/dev/null); do
   kill -KILL "$M" 2>/dev/null
   i=0
   # Bounded: an orphaned zombie counts as gone (PID 1 may reap lazily).
@@ -482,7 +490,7 @@ if [ -n "$M" ]; then
     case "$(cut -d' ' -f3 "/proc/$M/stat" 2>/dev/null)" in Z|X|"") break ;; esac
     sleep 0.1; i=$((i+1))
   done
-fi
+done
 rm -rf "$T"
 "#;
 
@@ -542,8 +550,8 @@ fn read_tail(path: &Path, from: u64) -> String {
     s
 }
 
-fn start() -> Result<TestServer, String> {
-    let t0 = Instant::now();
+/// The paths of mariadbd, mariadb-install-db and the mariadb CLI (or which is missing).
+fn binaries() -> Result<(PathBuf, PathBuf, PathBuf), String> {
     let mariadbd = find_bin(
         "MYWIRE_MARIADBD",
         "mariadbd",
@@ -559,6 +567,12 @@ fn start() -> Result<TestServer, String> {
         "mariadb",
         &["/usr/bin", "/usr/local/bin"],
     )?;
+    Ok((mariadbd, install_db, cli))
+}
+
+fn start() -> Result<TestServer, String> {
+    let t0 = Instant::now();
+    let (mariadbd, install_db, cli) = binaries()?;
 
     let tmp = make_tmp_dir()?;
     {
@@ -580,6 +594,76 @@ fn start() -> Result<TestServer, String> {
         cleanup_locked(&mut lock_proc());
     }
     res
+}
+
+/// Small, fast InnoDB: the same sizes for bootstrap and the real server (and the Galera nodes).
+const SMALL_INNODB: &[&str] = &[
+    "--innodb-buffer-pool-size=32M",
+    "--innodb-log-file-size=16M",
+    "--loose-innodb-doublewrite=0",
+    "--loose-innodb-flush-log-at-trx-commit=0",
+    "--loose-innodb-buffer-pool-load-at-startup=0",
+    "--loose-innodb-buffer-pool-dump-at-shutdown=0",
+];
+
+/// Starts `mariadb-install-db` for `data` (output to `log`), as `user` when given; finish it
+/// with [`wait_install_db`].
+fn spawn_install_db(
+    install_db: &Path,
+    data: &Path,
+    cwd: &Path,
+    log: &Path,
+    user: Option<&str>,
+) -> Result<Child, String> {
+    let install_log = fs::File::create(log).map_err(|e| e.to_string())?;
+    let mut install = Command::new(install_db);
+    install
+        .arg("--no-defaults") // must be first
+        .arg(format!("--datadir={}", data.display()))
+        .args([
+            "--auth-root-authentication-method=normal",
+            "--skip-test-db",
+            "--skip-name-resolve",
+            "--skip-log-bin",
+        ])
+        .args(SMALL_INNODB)
+        .current_dir(cwd)
+        .stdin(Stdio::null())
+        .stdout(install_log.try_clone().map_err(|e| e.to_string())?)
+        .stderr(install_log);
+    if let Some(u) = user {
+        install.arg(format!("--user={u}"));
+    }
+    install
+        .spawn()
+        .map_err(|e| format!("spawn {}: {e}", install_db.display()))
+}
+
+/// Waits (at most 120 s) for a [`spawn_install_db`] to succeed.
+fn wait_install_db(mut install: Child, log: &Path) -> Result<(), String> {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let status = loop {
+        match install.try_wait() {
+            Ok(Some(st)) => break st,
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(25)),
+            Ok(None) => {
+                let _ = install.kill();
+                let _ = install.wait();
+                return Err(format!(
+                    "mariadb-install-db timed out:\n{}",
+                    read_tail(log, 0)
+                ));
+            }
+            Err(e) => return Err(format!("wait mariadb-install-db: {e}")),
+        }
+    };
+    if !status.success() {
+        return Err(format!(
+            "mariadb-install-db failed ({status}):\n{}",
+            read_tail(log, 0)
+        ));
+    }
+    Ok(())
 }
 
 /// performance_schema sizing options set to 0 in the throwaway server (see `start_in`).
@@ -630,65 +714,21 @@ fn start_in(
     let plugin_dir = find_plugin_dir();
     let root = is_root();
 
-    // Small, fast InnoDB. The same sizes for bootstrap and the real server.
-    let innodb: &[&str] = &[
-        "--innodb-buffer-pool-size=32M",
-        "--innodb-log-file-size=16M",
-        "--loose-innodb-doublewrite=0",
-        "--loose-innodb-flush-log-at-trx-commit=0",
-        "--loose-innodb-buffer-pool-load-at-startup=0",
-        "--loose-innodb-buffer-pool-dump-at-shutdown=0",
-    ];
+    let innodb = SMALL_INNODB;
 
     // 1. mariadb-install-db in the background while openssl makes the PKI.
     let install_log_path = tmp.join("install.log");
-    let install_log = fs::File::create(&install_log_path).map_err(|e| e.to_string())?;
-    let mut install = Command::new(install_db);
-    install
-        .arg("--no-defaults") // must be first
-        .arg(format!("--datadir={}", data.display()))
-        .args([
-            "--auth-root-authentication-method=normal",
-            "--skip-test-db",
-            "--skip-name-resolve",
-            "--skip-log-bin",
-        ])
-        .args(innodb)
-        .current_dir(tmp)
-        .stdin(Stdio::null())
-        .stdout(install_log.try_clone().map_err(|e| e.to_string())?)
-        .stderr(install_log);
-    if root {
-        install.arg("--user=root");
-    }
-    let mut install = install
-        .spawn()
-        .map_err(|e| format!("spawn {}: {e}", install_db.display()))?;
+    let install = spawn_install_db(
+        install_db,
+        &data,
+        tmp,
+        &install_log_path,
+        if root { Some("root") } else { None },
+    )?;
 
     let certs = certs::generate(&tls);
     let t_certs = t0.elapsed();
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let status = loop {
-        match install.try_wait() {
-            Ok(Some(st)) => break st,
-            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(25)),
-            Ok(None) => {
-                let _ = install.kill();
-                let _ = install.wait();
-                return Err(format!(
-                    "mariadb-install-db timed out:\n{}",
-                    read_tail(&install_log_path, 0)
-                ));
-            }
-            Err(e) => return Err(format!("wait mariadb-install-db: {e}")),
-        }
-    };
-    if !status.success() {
-        return Err(format!(
-            "mariadb-install-db failed ({status}):\n{}",
-            read_tail(&install_log_path, 0)
-        ));
-    }
+    wait_install_db(install, &install_log_path)?;
     let certs = certs?;
     let t_install = t0.elapsed();
 
