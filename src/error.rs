@@ -283,6 +283,90 @@ impl std::error::Error for TlsError {
     }
 }
 
+/// A LOCAL INFILE request that was not served ([`Error::LocalInfileRefused`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalInfileRefusal {
+    /// The file name the server asked for, as it sent it.
+    pub name: String,
+    /// Why it was not sent.
+    pub reason: InfileRefusalReason,
+}
+
+impl LocalInfileRefusal {
+    /// True when the refusal came after part of the file was sent: the connection was then
+    /// closed (so the server cannot load a truncated file) and the session is broken.
+    pub fn breaks_connection(&self) -> bool {
+        matches!(
+            self.reason,
+            InfileRefusalReason::Interrupted { .. } | InfileRefusalReason::Abandoned { .. }
+        )
+    }
+}
+
+impl fmt::Display for LocalInfileRefusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "LOCAL INFILE `{}` refused: ", self.name)?;
+        match &self.reason {
+            InfileRefusalReason::NotEnabled => f.write_str(
+                "LOCAL INFILE is not enabled (Options::local_infile, `local-infile=true` or \
+                 `local-infile-dir=DIR`); nothing was sent",
+            ),
+            InfileRefusalReason::NotInStatement => f.write_str(
+                "the statement sent names no such LOCAL INFILE file (a server may only ask for \
+                 the file the statement names); nothing was sent",
+            ),
+            InfileRefusalReason::OutsideAllowedDirs => f.write_str(
+                "the file is not inside the allowed directories (`local-infile-dir`, symbolic \
+                 links resolved); nothing was sent",
+            ),
+            InfileRefusalReason::Unreadable(e) => {
+                write!(f, "the file cannot be read ({e}); nothing was sent")
+            }
+            InfileRefusalReason::Interrupted { sent, error } => write!(
+                f,
+                "reading the file failed after {sent} bytes were sent ({error}); the connection \
+                 was closed so that the server does not load a truncated file"
+            ),
+            InfileRefusalReason::Abandoned { sent } => write!(
+                f,
+                "the transfer was abandoned (a dropped future) after {sent} bytes were sent; \
+                 the connection was closed so that the server does not load a truncated file"
+            ),
+        }
+    }
+}
+
+/// Why a LOCAL INFILE request was refused ([`LocalInfileRefusal::reason`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum InfileRefusalReason {
+    /// LOCAL INFILE was not opted in to ([`crate::Options::local_infile`]): the default.
+    NotEnabled,
+    /// The name is not one a `LOAD DATA LOCAL INFILE 'name'` of the statement sent names
+    /// (a rogue server asking for another file, or for one without any such statement).
+    NotInStatement,
+    /// The file's canonical path (symbolic links resolved) is not inside any of the allowed
+    /// directories ([`crate::session::LocalInfile::Dirs`]).
+    OutsideAllowedDirs,
+    /// The file could not be opened or read (or the reader callback failed) before anything
+    /// was sent.
+    Unreadable(String),
+    /// Reading failed after `sent` bytes of the file had been sent: the session is broken
+    /// and its connection closed.
+    Interrupted {
+        /// Bytes of the file already sent.
+        sent: u64,
+        /// The read error.
+        error: String,
+    },
+    /// The call sending the file was cancelled (its future dropped) after `sent` bytes: the
+    /// session is broken and its connection closed.
+    Abandoned {
+        /// Bytes of the file already sent.
+        sent: u64,
+    },
+}
+
 /// Every error mywire returns.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -305,9 +389,11 @@ pub enum Error {
     Broken(String),
     /// A timeout elapsed.
     Timeout(&'static str),
-    /// The server asked for a local file (LOAD DATA LOCAL INFILE), which mywire never sends.
-    /// The request was answered with an empty packet and the server's reply consumed.
-    LocalInfileRefused(String),
+    /// The server asked for a local file (LOAD DATA LOCAL INFILE) that was not sent: what it
+    /// asked for and why not. Unless [`LocalInfileRefusal::breaks_connection`], the request
+    /// was answered with an empty packet and the server's reply consumed (the session goes
+    /// on).
+    LocalInfileRefused(Box<LocalInfileRefusal>),
     /// A value could not be converted (outside a row: a cell's text, a parameter).
     Value(ParseError),
     /// A cell of a row could not be converted to the requested type (wrong type, out of
@@ -331,10 +417,7 @@ impl fmt::Display for Error {
             Error::Tls(e) => e.fmt(f),
             Error::Broken(e) => write!(f, "connection broken by an earlier error: {e}"),
             Error::Timeout(what) => write!(f, "{what} timed out"),
-            Error::LocalInfileRefused(name) => write!(
-                f,
-                "the server asked for local file `{name}`; LOCAL INFILE is refused, nothing was sent"
-            ),
+            Error::LocalInfileRefused(r) => r.fmt(f),
             Error::Value(e) => write!(f, "value conversion failed: {e}"),
             Error::Column(e) => e.fmt(f),
             Error::Usage(e) => f.write_str(e),
@@ -500,14 +583,23 @@ impl Error {
 
     /// True if this error left the session unusable.
     pub fn is_fatal(&self) -> bool {
-        matches!(
-            self,
+        match self {
             Error::Io(_)
-                | Error::Protocol(_)
-                | Error::Broken(_)
-                | Error::Timeout(_)
-                | Error::Tls(_)
-        )
+            | Error::Protocol(_)
+            | Error::Broken(_)
+            | Error::Timeout(_)
+            | Error::Tls(_) => true,
+            Error::LocalInfileRefused(r) => r.breaks_connection(),
+            _ => false,
+        }
+    }
+
+    /// The LOCAL INFILE refusal, if this is one.
+    pub fn local_infile_refusal(&self) -> Option<&LocalInfileRefusal> {
+        match self {
+            Error::LocalInfileRefused(r) => Some(r),
+            _ => None,
+        }
     }
 }
 

@@ -60,7 +60,10 @@ pub mod trace;
 
 pub use codec::compress::Algorithm as Compression;
 pub use codec::value::ToParam;
-pub use error::{ColumnError, Error, ErrorKind, ServerError, TlsError, TlsErrorKind};
+pub use error::{
+    ColumnError, Error, ErrorKind, InfileRefusalReason, LocalInfileRefusal, ServerError, TlsError,
+    TlsErrorKind,
+};
 /// `#[derive(FromRow)]` (feature `derive`): a struct read from a row, fields by column name
 /// (`#[mywire(rename = "col")]`, `#[mywire(default)]` for a column that may be absent;
 /// `Option<T>` fields read NULL as `None`), a tuple struct by position.

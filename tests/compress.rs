@@ -235,7 +235,7 @@ async fn local_infile_is_still_refused_compressed() {
         .query_drop("LOAD DATA LOCAL INFILE '/etc/passwd' INTO TABLE li")
         .await
     {
-        Err(Error::LocalInfileRefused(name)) => assert_eq!(name, "/etc/passwd"),
+        Err(Error::LocalInfileRefused(r)) => assert_eq!(r.name, "/etc/passwd"),
         // A server with local_infile off refuses first.
         Err(Error::Server(_)) => {}
         other => panic!("expected a refusal, got {other:?}"),

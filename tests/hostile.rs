@@ -112,7 +112,10 @@ async fn local_infile_request_is_answered_with_an_empty_packet_only() {
     let mut s = connect(&server, "").await.expect("login");
     let e = s.query("SELECT 1").await.expect_err("infile refused");
     match &e {
-        Error::LocalInfileRefused(name) => assert_eq!(name, "/etc/passwd"),
+        Error::LocalInfileRefused(r) => {
+            assert_eq!(r.name, "/etc/passwd");
+            assert_eq!(r.reason, mywire::InfileRefusalReason::NotEnabled);
+        }
         other => panic!("expected LocalInfileRefused, got {other:?}"),
     }
     assert!(!s.is_broken());

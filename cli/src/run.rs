@@ -75,6 +75,12 @@ impl Failure {
                 "mywire: this statement cannot be run as a prepared statement; run it without \
                  --prepared",
             ),
+            // ER_LOAD_INFILE_CAPABILITY_DISABLED: MariaDB refuses LOAD DATA LOCAL from a client
+            // that did not announce CLIENT_LOCAL_FILES.
+            Failure::Db(Error::Server(e)) if e.code == 4166 => Some(
+                "mywire: LOAD DATA LOCAL INFILE is off; --local-infile=1 sends the file the \
+                 statement names, --load-data-local-dir=DIR files inside DIR",
+            ),
             _ => None,
         }
     }

@@ -32,8 +32,9 @@ pub enum ConnectEvent {
 
 /// The capabilities a client asks for: the ones always wanted, plus a default database,
 /// multi-statements, CLIENT_DEPRECATE_EOF and session tracking as chosen. Never
-/// CLIENT_LOCAL_FILES: a server must not be invited to ask for files. (The sessions build
-/// their [`ConnectConfig`] with it, and so does the session fuzz target.)
+/// CLIENT_LOCAL_FILES: a server must not be invited to ask for files unless the caller opted
+/// in (the sessions add it then, for `Options::local_infile`). (The sessions build their
+/// [`ConnectConfig`] with it, and so does the session fuzz target.)
 pub fn client_capabilities(
     database: bool,
     multi_statements: bool,

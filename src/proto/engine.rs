@@ -121,8 +121,11 @@ pub struct Engine {
     completed: u64,
     /// The open raw exchange (send_command / read_packet), if any.
     pub(super) raw: Option<RawExchange>,
-    /// The file a refused LOCAL INFILE request named, until the server's verdict is read.
-    pub(super) infile: Option<String>,
+    /// The LOCAL INFILE transfer in progress, until the server's verdict is read.
+    pub(super) infile: Option<super::infile::Infile>,
+    /// The LOCAL INFILE names the current query's SQL allows (empty unless CLIENT_LOCAL_FILES
+    /// was negotiated).
+    pub(super) infile_names: Vec<String>,
     /// The compressed protocol's state, once negotiated and started.
     pub(super) zip: Option<Box<Compression>>,
 }
@@ -210,6 +213,7 @@ impl Engine {
             completed: 0,
             raw: None,
             infile: None,
+            infile_names: Vec::new(),
             zip: None,
         }
     }
@@ -359,12 +363,17 @@ impl Engine {
         self.queue_packet(parts);
         self.resp.set(next);
         self.set_exec(None);
+        self.infile_names.clear();
         Ok(())
     }
 
-    /// Queues COM_QUERY; its response is then read with [`Engine::head_step`].
+    /// Queues COM_QUERY; its response is then read with [`Engine::head_step`]. With
+    /// CLIENT_LOCAL_FILES negotiated, the files its `LOAD DATA LOCAL INFILE 'name'` statements
+    /// name may be asked for (see [`Engine::infile_wanted`]); no other file ever is sent.
     pub fn start_query(&mut self, sql: &str) -> Result<(), Error> {
-        self.start(&[self.query_prefix(), sql.as_bytes()], Expect::Head)
+        self.start(&[self.query_prefix(), sql.as_bytes()], Expect::Head)?;
+        self.grant_infile(sql);
+        Ok(())
     }
 
     /// What precedes the SQL text of a COM_QUERY: the command byte, and with
@@ -452,6 +461,7 @@ impl Engine {
         stmt: Option<u32>,
     ) {
         self.flush_closes();
+        self.infile_names.clear();
         let mut all = all.freeze();
         for &(len, seq) in cuts {
             self.unsent.push_back(Queued {

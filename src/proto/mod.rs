@@ -15,7 +15,7 @@
 //!   driver ── command, step() ─────▶ │ phase, caps, │ ──▶ events: StartTls, Connected,
 //!   (async Session,                  │ seq, queue,  │     result head (columns), row view,
 //!    blocking Session)               │ rows batch   │     result end (OK), server error,
-//!                                    └──────────────┘     LOCAL INFILE refused, raw frame
+//!                                    └──────────────┘     LOCAL INFILE wanted, raw frame
 //! ```
 //!
 //! The two drivers, [`crate::session::Session`] (tokio) and
@@ -40,6 +40,7 @@ mod connect;
 mod cursor;
 mod engine;
 mod from_row;
+mod infile;
 mod last_word;
 mod metadata;
 mod pipeline;
@@ -59,6 +60,7 @@ pub use connect::{
 };
 pub use engine::{Engine, PIPELINE_WINDOW, PIPELINE_WINDOW_BYTES};
 pub use from_row::{ColumnIndex, FromCell, FromRow, OwnedRow};
+pub use infile::{local_infile_names, InfileWant, INFILE_PACKET};
 pub use pipeline::PipelineCursor;
 pub use row::Row;
 pub use stmt::{Statement, LONG_DATA_THRESHOLD, UNSUPPORTED_PS_HINT};

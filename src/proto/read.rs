@@ -3,7 +3,7 @@
 
 use crate::codec::resultset::ColumnDefinition;
 use crate::codec::{ErrorKind, Packet, ParseError};
-use crate::error::Error;
+use crate::error::{Error, LocalInfileRefusal};
 
 use super::engine::server_error;
 use super::response::{Expect, Seen};
@@ -21,6 +21,15 @@ impl Engine {
         self.check()?;
         loop {
             let expect = self.resp.expect();
+            if expect == Expect::InfileData {
+                // The driver's move: open and send the file (or refuse it).
+                return match self.infile_wanted() {
+                    Some(_) => Ok(None),
+                    None => Err(Error::Usage(
+                        "LOCAL INFILE data is owed that nobody sends".into(),
+                    )),
+                };
+            }
             if !matches!(
                 expect,
                 Expect::Head | Expect::Columns { .. } | Expect::ColumnsEnd | Expect::InfileReply
@@ -35,15 +44,30 @@ impl Engine {
             };
             let seen = self.resp.on_server(&f.payload).map_err(|e| self.proto(e))?;
             if expect == Expect::InfileReply {
-                // The server's verdict on the empty "file" we sent instead of one.
-                let name = self.infile.take().unwrap_or_default();
-                match seen {
-                    Seen::Ok(ok) => self.on_ok(ok),
-                    Seen::Err(_) => {}
+                // The server's verdict on the file sent, or on the empty "file" sent instead
+                // of one.
+                let (name, refusal) = self.take_infile_reply();
+                let server_err = match seen {
+                    Seen::Ok(ok) => {
+                        self.columns.clear();
+                        self.columns_of = None;
+                        self.on_ok(ok);
+                        None
+                    }
+                    Seen::Err(e) => Some(e),
                     _ => return Err(self.unexpected(Packet::LocalInfile)),
-                }
+                };
                 self.finish_if_done();
-                return Err(Error::LocalInfileRefused(name));
+                return match (refusal, server_err) {
+                    (Some(reason), _) => {
+                        Err(Error::LocalInfileRefused(Box::new(LocalInfileRefusal {
+                            name,
+                            reason,
+                        })))
+                    }
+                    (None, Some(e)) => Err(server_error(e)),
+                    (None, None) => Ok(Some(())),
+                };
             }
             match seen {
                 Seen::Ok(ok) => {
@@ -60,10 +84,9 @@ impl Engine {
                     return Err(server_error(e));
                 }
                 Seen::LocalInfile(name) => {
-                    // Never open a file: answer "no data" and read the server's verdict.
-                    self.queue_packet(&[]);
-                    self.resp.on_infile_data(0);
-                    self.infile = Some(name);
+                    // Refused at once ("no data", the verdict read next) unless opted in and
+                    // named by the statement; granted, the driver opens the file.
+                    self.on_infile_request(name);
                 }
                 Seen::ColumnCount {
                     count,
@@ -287,6 +310,8 @@ impl Engine {
                         Err(e) if e.is_fatal() => return Err(e),
                         Err(_) => Some(()),
                     },
+                    // A LOCAL INFILE transfer of the response: the driver's move.
+                    Expect::InfileData if self.infile_wanted().is_some() => None,
                     Expect::InfileData | Expect::Unknown => {
                         return Err(Error::Usage(
                             "a response whose end cannot be known is owed".into(),

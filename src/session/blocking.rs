@@ -31,7 +31,7 @@ use crate::codec::command::Command;
 use crate::codec::frame::Frame;
 use crate::codec::response::OkPacket;
 use crate::codec::resultset::ColumnDefinition;
-use crate::proto::{ConnectEvent, Engine, PipelineCursor, Row, Step};
+use crate::proto::{ConnectEvent, Engine, InfileWant, PipelineCursor, Row, Step};
 use crate::trace::Tracer;
 use crate::Error;
 
@@ -54,6 +54,8 @@ pub struct Session {
     /// A [`Transaction`] was dropped without commit or rollback: the next command is preceded
     /// by a ROLLBACK.
     rollback_owed: bool,
+    /// The LOCAL INFILE file being sent, between chunks.
+    infile_src: Option<Box<super::infile::Source>>,
 }
 
 fn open(opts: &Options) -> Result<BlockingSocket, Error> {
@@ -163,6 +165,7 @@ impl Session {
             engine,
             opts,
             rollback_owed: false,
+            infile_src: None,
         };
         loop {
             match s.drive(|e| e.connect_step())? {
@@ -199,9 +202,54 @@ impl Session {
             }
             match r {
                 Some(v) => return Ok(v),
+                // The server waits for a LOCAL INFILE file: nothing arrives until it is sent.
+                None if self.engine.infile_wanted().is_some() => self.serve_infile()?,
                 None => self.fill()?,
             }
         }
+    }
+
+    /// One step of a LOCAL INFILE transfer the engine granted: open the file (under the
+    /// session's policy), or queue its next chunk, or its end.
+    fn serve_infile(&mut self) -> Result<(), Error> {
+        match self.engine.infile_wanted() {
+            Some(InfileWant::Open(name)) => {
+                match super::infile::open(self.opts.local_infile.as_ref(), name) {
+                    Ok(src) => {
+                        self.infile_src = Some(Box::new(src));
+                        self.engine.infile_data(&[]);
+                    }
+                    Err(reason) => self.engine.infile_refuse(reason),
+                }
+                Ok(())
+            }
+            Some(InfileWant::Send) => {
+                let Some(mut src) = self.infile_src.take() else {
+                    return self.infile_stop(None);
+                };
+                match src.read_chunk() {
+                    Ok(0) => self.engine.infile_end(),
+                    Ok(n) => {
+                        self.engine.infile_data(src.chunk(n));
+                        self.infile_src = Some(src);
+                    }
+                    Err(e) => return self.infile_stop(Some(e.to_string())),
+                }
+                Ok(())
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// The LOCAL INFILE file failed: refused if nothing was sent, else the connection is
+    /// closed so that the server aborts the statement.
+    fn infile_stop(&mut self, error: Option<String>) -> Result<(), Error> {
+        self.infile_src = None;
+        let r = self.engine.infile_stop(error);
+        if r.is_err() {
+            let _ = self.sock.shutdown();
+        }
+        r
     }
 
     /// Sends the command just queued and reads its response with `step`. With nothing received

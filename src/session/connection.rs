@@ -16,10 +16,11 @@ use crate::codec::handshake::Handshake;
 use crate::codec::response::OkPacket;
 use crate::codec::{CapabilityFlags, StatusFlags};
 use crate::error::Error;
-use crate::proto::{ConnectEvent, Engine, Step};
+use crate::proto::{ConnectEvent, Engine, InfileWant, Step};
 use crate::trace::Tracer;
 
 use super::hosts;
+use super::infile;
 use super::options::Options;
 use super::result::{Pipeline, QueryResult};
 use super::setup::{change_user_config, connect_error, prepare, with_login, TlsSetup};
@@ -44,6 +45,8 @@ pub struct Session {
     rollback_owed: bool,
     /// With `kill-on-cancel`: how to stop this connection's query from a side connection.
     killer: Option<std::sync::Arc<cancel::Killer>>,
+    /// The LOCAL INFILE file being sent, between chunks.
+    infile_src: Option<Box<infile::Source>>,
 }
 
 impl std::fmt::Debug for Session {
@@ -196,6 +199,7 @@ impl Session {
             flush_owed: false,
             rollback_owed: false,
             killer: None,
+            infile_src: None,
         };
         match s.run_connect(&mut setup).await {
             Ok(()) => {
@@ -251,9 +255,73 @@ impl Session {
             }
             match r {
                 Some(v) => return Ok(v),
+                // The server waits for a LOCAL INFILE file: nothing arrives until it is sent.
+                None if self.engine.infile_wanted().is_some() => self.serve_infile().await?,
                 None => self.fill().await?,
             }
         }
+    }
+
+    /// One step of a LOCAL INFILE transfer the engine granted: open the file (under the
+    /// session's policy), or queue its next chunk, or its end. The file is opened and read on
+    /// tokio's blocking threads. Cancel-safe: the open file lives in the session between
+    /// chunks; a future dropped while a chunk is read loses the file, and the transfer then
+    /// ends as [`InfileRefusalReason::Abandoned`](crate::InfileRefusalReason::Abandoned).
+    async fn serve_infile(&mut self) -> Result<(), Error> {
+        match self.engine.infile_wanted() {
+            Some(InfileWant::Open(name)) => {
+                let name = name.to_owned();
+                let policy = self.opts.local_infile.clone();
+                let opened =
+                    tokio::task::spawn_blocking(move || infile::open(policy.as_ref(), &name)).await;
+                match opened {
+                    Ok(Ok(src)) => {
+                        self.infile_src = Some(Box::new(src));
+                        self.engine.infile_data(&[]);
+                    }
+                    Ok(Err(reason)) => self.engine.infile_refuse(reason),
+                    Err(e) => self
+                        .engine
+                        .infile_refuse(crate::InfileRefusalReason::Unreadable(e.to_string())),
+                }
+                Ok(())
+            }
+            Some(InfileWant::Send) => {
+                let Some(mut src) = self.infile_src.take() else {
+                    return self.infile_stop(None).await;
+                };
+                let read = tokio::task::spawn_blocking(move || {
+                    let r = src.read_chunk();
+                    (src, r)
+                })
+                .await;
+                match read {
+                    Ok((_, Ok(0))) => {
+                        self.engine.infile_end();
+                        Ok(())
+                    }
+                    Ok((src, Ok(n))) => {
+                        self.engine.infile_data(src.chunk(n));
+                        self.infile_src = Some(src);
+                        Ok(())
+                    }
+                    Ok((_, Err(e))) => self.infile_stop(Some(e.to_string())).await,
+                    Err(e) => self.infile_stop(Some(e.to_string())).await,
+                }
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// The LOCAL INFILE file failed (or was lost): refused if nothing was sent, else the
+    /// connection is closed so that the server aborts the statement.
+    async fn infile_stop(&mut self, error: Option<String>) -> Result<(), Error> {
+        self.infile_src = None;
+        let r = self.engine.infile_stop(error);
+        if r.is_err() {
+            let _ = self.stream.shutdown().await;
+        }
+        r
     }
 
     /// Sends the command just queued and reads its response with `step`. With nothing received

@@ -6,6 +6,7 @@
 pub mod blocking;
 mod connection;
 mod hosts;
+mod infile;
 mod options;
 mod result;
 mod setup;
@@ -17,6 +18,7 @@ pub use crate::codec::auth::MAX_AUTH_ROUNDS;
 pub use crate::proto::{Row, PIPELINE_WINDOW, PIPELINE_WINDOW_BYTES};
 pub use connection::transaction::Transaction;
 pub use connection::Session;
+pub use infile::{InfileOpener, LocalInfile};
 pub use options::{percent_decode, HostSelection, Options, Password, SslMode};
 pub use result::{Pipeline, QueryResult};
 pub use stream::{BlockingSocket, Duplex, Stream};

@@ -16,7 +16,8 @@
 //! | `stmt-cache` | statements `exec` keeps prepared, by SQL text (least recently used closed first; 0 = none) | 32 |
 //! | `connect-timeout` | seconds to connect and authenticate (0 = none) | 10 |
 //! | `read-timeout`, `write-timeout` | seconds per read / write (0 = none) | none |
-//! | `local-infile` | accepted only as `false`: LOCAL INFILE is never served | false |
+//! | `local-infile` | `true`: LOAD DATA LOCAL INFILE may send any file the query's own statement names (see [`LocalInfile`]); `false`: refused (unless `local-infile-dir`) | false |
+//! | `local-infile-dir` | LOAD DATA LOCAL INFILE may send a file the statement names if it lies in this directory (symbolic links resolved; repeatable; ignored with `local-infile=true`) | — |
 //! | `ssl-mode` | `DISABLED`, `PREFERRED`, `REQUIRED`, `VERIFY_CA`, `VERIFY_IDENTITY` (any case) | `PREFERRED` |
 //! | `ssl-ca` | PEM file of CA certificates for `VERIFY_CA` / `VERIFY_IDENTITY` | OS trust store |
 //! | `ssl-cert`, `ssl-key` | PEM client certificate (chain) and its private key (both or neither) | — |
@@ -53,6 +54,8 @@ use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 use crate::codec::compress::Algorithm;
 use crate::codec::frame::DEFAULT_MAX_PAYLOAD;
 use crate::Error;
+
+use super::infile::LocalInfile;
 
 /// A password: its bytes are overwritten with zeros when it is dropped (also the copies made by
 /// `clone`), and `Debug` never shows it (`"***"`, or `""` for an empty password).
@@ -226,6 +229,11 @@ pub struct Options {
     /// A caller's own rustls configuration, used instead of the one built from `ssl-ca`,
     /// `ssl-cert`, `ssl-key` and `ssl-key-log` ([`Options::tls_config`]).
     pub(crate) tls_config: Option<CustomTlsConfig>,
+    /// LOAD DATA LOCAL INFILE (`local-infile`, `local-infile-dir`): `None` (the default)
+    /// refuses every request and does not announce CLIENT_LOCAL_FILES; otherwise files the
+    /// query's own `LOCAL INFILE 'name'` names are sent as [`LocalInfile`] allows (a server
+    /// asking for any other file is refused).
+    pub local_infile: Option<LocalInfile>,
 }
 
 /// A caller's rustls configuration ([`Options::tls_config`]); two are equal when they are the
@@ -355,6 +363,7 @@ impl Default for Options {
             host_selection: HostSelection::Sequential,
             require_writable: false,
             tls_config: None,
+            local_infile: None,
         }
     }
 }
@@ -401,6 +410,7 @@ impl std::fmt::Debug for Options {
             .field("host_selection", &self.host_selection)
             .field("require_writable", &self.require_writable)
             .field("tls_config", &self.tls_config.as_ref().map(|_| "custom"))
+            .field("local_infile", &self.local_infile)
             .finish()
     }
 }
@@ -898,12 +908,23 @@ impl Options {
             "connect-timeout" => self.connect_timeout = parse_secs(&key, v)?,
             "read-timeout" => self.read_timeout = parse_secs(&key, v)?,
             "write-timeout" => self.write_timeout = parse_secs(&key, v)?,
+            // As the mysql client's --local-infile and --load-data-local-dir: enabled, any file
+            // the statement names; disabled, only files in the directories given.
             "local-infile" => {
                 if parse_bool(&key, v)? {
-                    return Err(config(
-                        "local-infile: LOCAL INFILE is not supported: mywire never sends local \
-                         files",
-                    ));
+                    self.local_infile = Some(LocalInfile::Any);
+                } else if self.local_infile == Some(LocalInfile::Any) {
+                    self.local_infile = None;
+                }
+            }
+            "local-infile-dir" => {
+                if v.is_empty() {
+                    return Err(config("local-infile-dir: needs a directory"));
+                }
+                match &mut self.local_infile {
+                    Some(LocalInfile::Any) => {}
+                    Some(LocalInfile::Dirs(d)) => d.push(PathBuf::from(v)),
+                    _ => self.local_infile = Some(LocalInfile::Dirs(vec![PathBuf::from(v)])),
                 }
             }
             "ssl-mode" => self.ssl_mode = v.parse()?,
@@ -1101,7 +1122,7 @@ mod tests {
             ("mysql://h/?connect-timeout=soon", "connect-timeout: "),
             ("mysql://h/?read-timeout=-1", "read-timeout: "),
             ("mysql://h/?write-timeout=1e12", "write-timeout: "),
-            ("mysql://h/?local-infile=true", "local-infile: "),
+            ("mysql://h/?local-infile-dir=", "local-infile-dir: "),
             ("mysql://h/?local-infile=x", "local-infile: "),
             (
                 "mysql://h/?get-server-public-key=x",
@@ -1170,6 +1191,36 @@ mod tests {
     }
 
     #[test]
+    fn local_infile_parameters() {
+        let o = |q: &str| {
+            Options::from_url(&format!("mysql://h/?{q}"))
+                .unwrap()
+                .local_infile
+        };
+        assert_eq!(Options::default().local_infile, None);
+        assert_eq!(o("local-infile=false"), None);
+        assert_eq!(o("local-infile=true"), Some(LocalInfile::Any));
+        assert_eq!(o("local-infile"), Some(LocalInfile::Any));
+        assert_eq!(
+            o("local-infile-dir=/a&local_infile_dir=/b"),
+            Some(LocalInfile::Dirs(vec!["/a".into(), "/b".into()]))
+        );
+        // Enabled wins over the directories, as in the mysql client.
+        assert_eq!(
+            o("local-infile-dir=/a&local-infile=1"),
+            Some(LocalInfile::Any)
+        );
+        assert_eq!(
+            o("local-infile=1&local-infile-dir=/a"),
+            Some(LocalInfile::Any)
+        );
+        assert_eq!(
+            o("local-infile=0&local-infile-dir=/a&local-infile=0"),
+            Some(LocalInfile::Dirs(vec!["/a".into()]))
+        );
+    }
+
+    #[test]
     fn bad_urls() {
         for u in [
             "postgres://x",
@@ -1177,7 +1228,8 @@ mod tests {
             "mysql://h/?nope=1",
             "mysql://h/?max-packet=12",
             "mysql://%zz@h",
-            "mysql://h/?local-infile=true",
+            "mysql://h/?local-infile=maybe",
+            "mysql://h/?local-infile-dir=",
         ] {
             assert!(Options::from_url(u).is_err(), "{u}");
         }

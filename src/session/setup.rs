@@ -37,12 +37,16 @@ pub(crate) fn connect_error(opts: &Options, e: std::io::Error) -> Error {
 }
 
 fn wanted_capabilities(opts: &Options) -> CapabilityFlags {
-    crate::proto::client_capabilities(
+    let mut c = crate::proto::client_capabilities(
         opts.database.is_some(),
         opts.multi_statements,
         opts.deprecate_eof,
         opts.session_track,
-    )
+    );
+    // Announced only when opted in: MariaDB then refuses LOAD DATA LOCAL itself (ERR 4166)
+    // before asking for a file.
+    c.set(CapabilityFlags::LOCAL_FILES, opts.local_infile.is_some());
+    c
 }
 
 /// What the driver needs at the TLS point.

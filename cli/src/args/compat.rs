@@ -6,6 +6,7 @@
 //! `--disable-NAME` are `--NAME=0`, `--enable-NAME` is `--NAME=1` (see `crate::argv`).
 
 use clap::{ArgAction, Args as ClapArgs};
+use mywire::session::LocalInfile;
 use mywire::{Error, Options};
 
 use crate::argv::parse_bool;
@@ -134,6 +135,16 @@ pub struct MariadbConnectArgs {
     /// Seconds to wait for the connection.
     #[arg(long, value_name = "SECONDS")]
     pub connect_timeout: Option<String>,
+
+    /// Allow LOAD DATA LOCAL INFILE of the file a statement names (relative to the working
+    /// directory); off by default. A server asking for any other file is refused.
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "1", value_parser = parse_bool, value_name = "BOOL")]
+    pub local_infile: Option<bool>,
+
+    /// Allow LOAD DATA LOCAL INFILE only of files inside DIR (symbolic links resolved), as
+    /// MySQL's client option does; --local-infile=1 allows any file the statement names.
+    #[arg(long, value_name = "DIR")]
+    pub load_data_local_dir: Option<std::path::PathBuf>,
 }
 
 /// The default collation id of a character set name, as the server numbers them.
@@ -196,6 +207,23 @@ impl MariadbConnectArgs {
             })?;
             o.set("max-packet", &n.to_string())?;
         }
+        // The mysql client's rule: --local-infile=1 allows any file the statement names;
+        // otherwise --load-data-local-dir allows the files inside that directory.
+        if let Some(d) = &self.load_data_local_dir {
+            if o.local_infile != Some(LocalInfile::Any) {
+                o.local_infile = Some(LocalInfile::Dirs(vec![d.clone()]));
+            }
+        }
+        match self.local_infile {
+            Some(true) => o.local_infile = Some(LocalInfile::Any),
+            Some(false) if o.local_infile == Some(LocalInfile::Any) => {
+                o.local_infile = self
+                    .load_data_local_dir
+                    .as_ref()
+                    .map(|d| LocalInfile::Dirs(vec![d.clone()]));
+            }
+            _ => {}
+        }
         if let Some(t) = &self.connect_timeout {
             // 0: the mariadb client's "no timeout".
             if t.trim() != "0" {
@@ -226,6 +254,49 @@ impl MariadbConnectArgs {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn infile(a: MariadbConnectArgs, url: &str) -> Option<LocalInfile> {
+        let mut o = Options::from_url(url).unwrap();
+        a.apply_to(&mut o).unwrap();
+        o.local_infile
+    }
+
+    #[test]
+    fn local_infile_flags_as_the_mysql_client_has_them() {
+        let none = MariadbConnectArgs::default();
+        assert_eq!(infile(none.clone(), "mysql://h/"), None);
+        let on = MariadbConnectArgs {
+            local_infile: Some(true),
+            ..Default::default()
+        };
+        assert_eq!(infile(on, "mysql://h/"), Some(LocalInfile::Any));
+        let dir = MariadbConnectArgs {
+            load_data_local_dir: Some("/d".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            infile(dir.clone(), "mysql://h/"),
+            Some(LocalInfile::Dirs(vec!["/d".into()]))
+        );
+        // Enabled (here by the URL) wins over the directory.
+        assert_eq!(
+            infile(dir.clone(), "mysql://h/?local-infile=1"),
+            Some(LocalInfile::Any)
+        );
+        let off = MariadbConnectArgs {
+            local_infile: Some(false),
+            ..dir
+        };
+        assert_eq!(
+            infile(off.clone(), "mysql://h/?local-infile=1"),
+            Some(LocalInfile::Dirs(vec!["/d".into()]))
+        );
+        let off = MariadbConnectArgs {
+            load_data_local_dir: None,
+            ..off
+        };
+        assert_eq!(infile(off, "mysql://h/?local-infile=1"), None);
+    }
 
     #[test]
     fn sizes_and_charsets() {

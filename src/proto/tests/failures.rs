@@ -62,7 +62,10 @@ fn local_infile_is_refused() {
                 .unwrap();
             let r = w.drive(&mut e, |e| e.head_step());
             let msg = match r {
-                Err(Error::LocalInfileRefused(name)) => name,
+                Err(Error::LocalInfileRefused(r)) => {
+                    assert_eq!(r.reason, crate::InfileRefusalReason::NotEnabled);
+                    r.name
+                }
                 other => panic!("expected LocalInfileRefused, got {other:?}"),
             };
             assert!(e.is_idle() && !e.is_broken());

@@ -370,6 +370,7 @@ fn sample_rows() -> Vec<Vec<Option<Vec<u8>>>> {
 mod compress;
 mod connect;
 mod failures;
+mod infile;
 mod pipeline;
 mod raw;
 mod results;
