@@ -632,6 +632,29 @@ impl QueryResult<'_> {
         let id = self.id;
         self.s.drive(|e| e.drain_step(Some(id)))
     }
+
+    /// Lets go of the session without reading the rest of the response, keeping a ticket
+    /// that [`Session::resume`] turns back into this result: for callers that cannot hold the
+    /// borrow across calls (a language binding's streaming cursor). Nothing is read or
+    /// discarded; the next command on the session drains what is left, as after a drop.
+    pub fn detach(self) -> ResultTicket {
+        ResultTicket(self.id)
+    }
+}
+
+/// A detached [`QueryResult`]: see [`QueryResult::detach`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResultTicket(u64);
+
+impl Session {
+    /// The result `ticket` was detached from. If the session has moved on to another command
+    /// since, the result is over: it has no rows and no further result sets.
+    pub fn resume(&mut self, ticket: ResultTicket) -> QueryResult<'_> {
+        QueryResult {
+            s: self,
+            id: ticket.0,
+        }
+    }
 }
 
 /// Responses to pipelined queries on a blocking session: see [`super::Pipeline`].

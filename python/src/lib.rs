@@ -1,0 +1,950 @@
+//! `mywire._mywire`: the native core of the `mywire` Python package.
+//!
+//! One class, `Session`, wraps mywire's blocking session: commands in, rows out as Python
+//! tuples. The DB-API 2.0 layer (connections, cursors, paramstyle, client-side interpolation)
+//! is Python, in `python/mywire/`; everything that touches the wire is here and in the mywire
+//! crate, whose engine is the same one the Rust sessions drive.
+//!
+//! The GIL is released whenever the session may wait on the network: connecting, sending a
+//! command and reading its head, and reading rows, which are collected as zero-copy packets
+//! (`Bytes`) in batches without the GIL and turned into Python objects with it.
+
+use std::borrow::Cow;
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use pyo3::create_exception;
+use pyo3::exceptions::PyException;
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{
+    PyBool, PyByteArray, PyBytes, PyDate, PyDateTime, PyDelta, PyFloat, PyInt, PyList, PyString,
+    PyTime, PyTuple, PyType,
+};
+
+use mywire::codec::binary::BinaryRowCells;
+use mywire::codec::resultset::{ColumnDefinition, RowCells};
+use mywire::codec::value::{binary_as_text, Date, DateTime, Decimal, FromValue, Param, Time};
+use mywire::codec::{ColumnFlags, StatusFlags};
+use mywire::session::blocking::{ResultTicket, Session};
+use mywire::trace::format::{Format, WriterTracer};
+use mywire::{Error, ErrorKind, Options, ToParam};
+
+// ---------------------------------------------------------------------------------------------
+// PEP 249 exceptions
+// ---------------------------------------------------------------------------------------------
+
+create_exception!(_mywire, Warning, PyException, "PEP 249 Warning.");
+create_exception!(
+    _mywire,
+    DbError,
+    PyException,
+    "PEP 249 Error: the base of every error."
+);
+create_exception!(
+    _mywire,
+    InterfaceError,
+    DbError,
+    "An error of the driver, not the database."
+);
+create_exception!(_mywire, DatabaseError, DbError, "An error of the database.");
+create_exception!(
+    _mywire,
+    DataError,
+    DatabaseError,
+    "A value that does not fit."
+);
+create_exception!(
+    _mywire,
+    OperationalError,
+    DatabaseError,
+    "Connection, I/O, server state."
+);
+create_exception!(
+    _mywire,
+    IntegrityError,
+    DatabaseError,
+    "A constraint was violated."
+);
+create_exception!(
+    _mywire,
+    InternalError,
+    DatabaseError,
+    "The server's internal error."
+);
+create_exception!(
+    _mywire,
+    ProgrammingError,
+    DatabaseError,
+    "Bad SQL or a misused API."
+);
+create_exception!(
+    _mywire,
+    NotSupportedError,
+    DatabaseError,
+    "Not supported by the server."
+);
+
+/// Client error codes (libmysqlclient's CR_* numbers, which SQLAlchemy and applications test).
+mod cr {
+    pub const CONN_HOST_ERROR: u16 = 2003;
+    pub const SERVER_GONE: u16 = 2006;
+    pub const SERVER_LOST: u16 = 2013;
+    pub const SSL_CONNECTION_ERROR: u16 = 2026;
+    pub const MALFORMED_PACKET: u16 = 2027;
+    pub const AUTH_PLUGIN_ERR: u16 = 2059;
+    pub const LOAD_DATA_LOCAL_INFILE_REJECTED: u16 = 2068;
+}
+
+/// The PEP 249 class of a server error code.
+fn server_class(py: Python<'_>, code: u16) -> Bound<'_, PyType> {
+    match code {
+        // Duplicate key, NULL into NOT NULL, foreign keys, CHECK constraints.
+        1022 | 1048 | 1062 | 1169 | 1216 | 1217 | 1451 | 1452 | 1557 | 1586 | 1761 | 1762
+        | 1859 | 3819 | 4025 => py.get_type::<IntegrityError>(),
+        // Values out of range, truncated, of the wrong form, too long.
+        1264 | 1265 | 1292 | 1365 | 1366 | 1367 | 1406 | 1411 | 1416 | 1441 | 1690 => {
+            py.get_type::<DataError>()
+        }
+        // Syntax, unknown objects, objects that exist, wrong use.
+        1007 | 1008 | 1049 | 1050 | 1051 | 1054 | 1060 | 1061 | 1064 | 1091 | 1102 | 1103
+        | 1110 | 1117 | 1146 | 1149 | 1166 | 1210 | 1222 | 1247 | 1248 | 1304 | 1305 | 1318
+        | 1319 | 1327 | 1330 | 1331 | 1335 | 1336 | 1337 | 1338 | 1360 | 1407 | 1582 | 1583
+        | 1630 | 1641 => py.get_type::<ProgrammingError>(),
+        // Features the server lacks (1295: not in the prepared statement protocol).
+        1235 | 1289 | 1295 | 1599 | 1973 => py.get_type::<NotSupportedError>(),
+        c if c < 1000 => py.get_type::<InternalError>(),
+        _ => py.get_type::<OperationalError>(),
+    }
+}
+
+/// A mywire error as the PEP 249 exception a Python application expects, with
+/// `args == (code, message)` as PyMySQL and mysqlclient give them.
+fn to_py(e: Error) -> PyErr {
+    Python::attach(|py| {
+        let (class, code, msg) = match &e {
+            _ if e.server_error().is_some() => {
+                let (code, msg) = match e.server_error() {
+                    Some(s) => (s.code, s.message.clone()),
+                    None => (0, e.to_string()),
+                };
+                (server_class(py, code), code, msg)
+            }
+            Error::Io(_) | Error::Timeout(_) => {
+                let code = if e.kind() == ErrorKind::ConnectFailed {
+                    cr::CONN_HOST_ERROR
+                } else {
+                    cr::SERVER_LOST
+                };
+                (py.get_type::<OperationalError>(), code, e.to_string())
+            }
+            Error::Broken(_) => (
+                py.get_type::<OperationalError>(),
+                cr::SERVER_GONE,
+                e.to_string(),
+            ),
+            Error::Protocol(_) => (
+                py.get_type::<OperationalError>(),
+                cr::MALFORMED_PACKET,
+                e.to_string(),
+            ),
+            Error::Tls(_) => (
+                py.get_type::<OperationalError>(),
+                cr::SSL_CONNECTION_ERROR,
+                e.to_string(),
+            ),
+            Error::Auth(_) => (
+                py.get_type::<OperationalError>(),
+                cr::AUTH_PLUGIN_ERR,
+                e.to_string(),
+            ),
+            Error::LocalInfileRefused(_) => (
+                py.get_type::<OperationalError>(),
+                cr::LOAD_DATA_LOCAL_INFILE_REJECTED,
+                e.to_string(),
+            ),
+            Error::Value(_) | Error::Column(_) => (py.get_type::<DataError>(), 0, e.to_string()),
+            Error::Usage(_) => (py.get_type::<ProgrammingError>(), 0, e.to_string()),
+            Error::Config(_) => (py.get_type::<InterfaceError>(), 0, e.to_string()),
+            _ => match e.kind() {
+                ErrorKind::ConnectFailed => (
+                    py.get_type::<OperationalError>(),
+                    cr::CONN_HOST_ERROR,
+                    e.to_string(),
+                ),
+                ErrorKind::ConnectionLost | ErrorKind::ClosedByServer => (
+                    py.get_type::<OperationalError>(),
+                    cr::SERVER_LOST,
+                    e.to_string(),
+                ),
+                _ => (py.get_type::<OperationalError>(), 0, e.to_string()),
+            },
+        };
+        PyErr::from_type(class, (code, msg))
+    })
+}
+
+fn interface_error(msg: impl Into<String>) -> PyErr {
+    InterfaceError::new_err((0u16, msg.into()))
+}
+
+fn data_error(msg: impl Into<String>) -> PyErr {
+    DataError::new_err((0u16, msg.into()))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Values: cells to Python objects
+// ---------------------------------------------------------------------------------------------
+
+static DECIMAL: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+
+/// How the cells of one column become Python objects (decided once per result set).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Int,
+    UInt,
+    /// FLOAT: read through its shortest text form, so 0.1 reads as 0.1 in both protocols.
+    Float,
+    Double,
+    Decimal,
+    Date,
+    DateTime,
+    Time,
+    Bytes,
+    Str,
+}
+
+fn kind(c: &ColumnDefinition) -> Kind {
+    let unsigned = c.flags.contains(ColumnFlags::UNSIGNED);
+    match c.column_type.0 {
+        0x01..=0x03 | 0x08 | 0x09 | 0x0d if unsigned => Kind::UInt,
+        0x01..=0x03 | 0x08 | 0x09 | 0x0d => Kind::Int,
+        0x04 => Kind::Float,
+        0x05 => Kind::Double,
+        0x00 | 0xf6 => Kind::Decimal,
+        0x0a | 0x0e => Kind::Date,
+        0x07 | 0x0c | 0x11 | 0x12 => Kind::DateTime,
+        0x0b | 0x13 => Kind::Time,
+        // BIT and GEOMETRY are bytes whatever their character set.
+        0x10 | 0xff => Kind::Bytes,
+        _ if c.charset == 63 => Kind::Bytes,
+        _ => Kind::Str,
+    }
+}
+
+/// One result set's columns, with the conversion of each.
+struct Columns {
+    defs: Vec<ColumnDefinition>,
+    kinds: Vec<Kind>,
+}
+
+impl Columns {
+    fn new(defs: &[ColumnDefinition]) -> Self {
+        Columns {
+            defs: defs.to_vec(),
+            kinds: defs.iter().map(kind).collect(),
+        }
+    }
+}
+
+fn decode<'a, T: FromValue<'a>>(
+    cell: &'a [u8],
+    col: &ColumnDefinition,
+    binary: bool,
+) -> Result<T, Error> {
+    let r = if binary {
+        T::from_binary(cell, col.column_type, col.flags)
+    } else {
+        T::from_text(cell, col.column_type, col.flags)
+    };
+    r.map_err(Error::Value)
+}
+
+/// The text form of a cell (the text protocol's bytes, or the binary value formatted the way
+/// the server formats it as text).
+fn text_form<'a>(cell: &'a [u8], col: &ColumnDefinition, binary: bool) -> PyResult<Cow<'a, [u8]>> {
+    if binary {
+        binary_as_text(cell, col).map_err(|e| to_py(Error::Value(e)))
+    } else {
+        Ok(Cow::Borrowed(cell))
+    }
+}
+
+fn text_str<'py>(py: Python<'py>, b: &[u8], col: &ColumnDefinition) -> PyResult<Bound<'py, PyAny>> {
+    match std::str::from_utf8(b) {
+        Ok(s) => Ok(PyString::new(py, s).into_any()),
+        Err(_) => Err(data_error(format!(
+            "column {:?}: the value is not valid UTF-8 (connect with a utf8mb4 charset)",
+            col.name()
+        ))),
+    }
+}
+
+fn cell_to_py<'py>(
+    py: Python<'py>,
+    cell: &[u8],
+    col: &ColumnDefinition,
+    kind: Kind,
+    binary: bool,
+) -> PyResult<Bound<'py, PyAny>> {
+    let named = |e: Error| {
+        to_py(match e {
+            Error::Value(p) => Error::Usage(format!("column {:?}: {p}", col.name())),
+            other => other,
+        })
+    };
+    Ok(match kind {
+        Kind::Int => decode::<i64>(cell, col, binary)
+            .map_err(named)?
+            .into_pyobject(py)?
+            .into_any(),
+        Kind::UInt => decode::<u64>(cell, col, binary)
+            .map_err(named)?
+            .into_pyobject(py)?
+            .into_any(),
+        Kind::Double => {
+            PyFloat::new(py, decode::<f64>(cell, col, binary).map_err(named)?).into_any()
+        }
+        Kind::Float => {
+            let t = text_form(cell, col, binary)?;
+            let v = std::str::from_utf8(&t)
+                .ok()
+                .and_then(|s| s.parse::<f64>().ok())
+                .ok_or_else(|| data_error(format!("column {:?}: not a FLOAT", col.name())))?;
+            PyFloat::new(py, v).into_any()
+        }
+        Kind::Decimal => {
+            let t = text_form(cell, col, binary)?;
+            let s = text_str(py, &t, col)?;
+            DECIMAL.import(py, "decimal", "Decimal")?.call1((s,))?
+        }
+        Kind::Date => match decode::<Date>(cell, col, binary) {
+            Ok(d) if !d.is_zero() && d.month() != 0 && d.day() != 0 => {
+                match PyDate::new(py, i32::from(d.year()), d.month(), d.day()) {
+                    Ok(v) => v.into_any(),
+                    Err(_) => text_str(py, &text_form(cell, col, binary)?, col)?,
+                }
+            }
+            // Zero dates (and dates Python cannot hold) come back as the server's text.
+            _ => text_str(py, &text_form(cell, col, binary)?, col)?,
+        },
+        Kind::DateTime => match decode::<DateTime>(cell, col, binary) {
+            Ok(v) if v.date().month() != 0 && v.date().day() != 0 && v.date().year() != 0 => {
+                let d = v.date();
+                match PyDateTime::new(
+                    py,
+                    i32::from(d.year()),
+                    d.month(),
+                    d.day(),
+                    v.hour(),
+                    v.minute(),
+                    v.second(),
+                    v.micros(),
+                    None,
+                ) {
+                    Ok(v) => v.into_any(),
+                    Err(_) => text_str(py, &text_form(cell, col, binary)?, col)?,
+                }
+            }
+            _ => text_str(py, &text_form(cell, col, binary)?, col)?,
+        },
+        Kind::Time => {
+            let t = decode::<Time>(cell, col, binary).map_err(named)?;
+            let total = t.total_micros();
+            // |TIME| <= 838:59:59.999999: the seconds fit an i32.
+            let secs = i32::try_from(total / 1_000_000)
+                .map_err(|_| data_error(format!("column {:?}: TIME out of range", col.name())))?;
+            let micros = i32::try_from(total % 1_000_000).unwrap_or(0);
+            PyDelta::new(py, 0, secs, micros, true)?.into_any()
+        }
+        Kind::Bytes => PyBytes::new(py, cell).into_any(),
+        Kind::Str => text_str(py, cell, col)?,
+    })
+}
+
+/// A row packet's cells, split by the protocol it came in.
+enum Splitter {
+    Text(RowCells),
+    Binary(BinaryRowCells),
+}
+
+fn row_to_py<'py>(
+    py: Python<'py>,
+    payload: &[u8],
+    cols: &Columns,
+    split: &mut Splitter,
+) -> PyResult<Bound<'py, PyTuple>> {
+    let binary = matches!(split, Splitter::Binary(_));
+    match split {
+        Splitter::Text(c) => c.parse(payload, cols.defs.len()),
+        Splitter::Binary(c) => c.parse(payload, &cols.defs),
+    }
+    .map_err(|e| to_py(Error::Protocol(e)))?;
+    let mut out: Vec<Bound<'py, PyAny>> = Vec::with_capacity(cols.defs.len());
+    for (i, (col, kind)) in cols.defs.iter().zip(&cols.kinds).enumerate() {
+        let cell = match split {
+            Splitter::Text(c) => c.get(payload, i),
+            Splitter::Binary(c) => c.get(payload, i),
+        };
+        out.push(match cell {
+            None => py.None().into_bound(py),
+            Some(cell) => cell_to_py(py, cell, col, *kind, binary)?,
+        });
+    }
+    PyTuple::new(py, out)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Values: Python objects to parameters
+// ---------------------------------------------------------------------------------------------
+
+fn int_attr(o: &Bound<'_, PyAny>, name: &str) -> PyResult<i64> {
+    o.getattr(name)?.extract::<i64>()
+}
+
+fn narrow<T: TryFrom<i64>>(v: i64, what: &str) -> PyResult<T> {
+    T::try_from(v).map_err(|_| data_error(format!("parameter: {what} {v} out of range")))
+}
+
+fn py_to_param(o: &Bound<'_, PyAny>, pos: usize) -> PyResult<Param<'static>> {
+    let bad =
+        |e: mywire::codec::value::ValueError| data_error(format!("parameter {}: {e}", pos + 1));
+    if o.is_none() {
+        return Ok(Param::Null);
+    }
+    if o.is_instance_of::<PyBool>() {
+        return Ok(Param::Int(i64::from(o.extract::<bool>()?)));
+    }
+    if o.is_instance_of::<PyInt>() {
+        if let Ok(v) = o.extract::<i64>() {
+            return Ok(Param::Int(v));
+        }
+        return match o.extract::<u64>() {
+            Ok(v) => Ok(Param::UInt(v)),
+            Err(_) => Err(data_error(format!(
+                "parameter {}: the integer does not fit 64 bits",
+                pos + 1
+            ))),
+        };
+    }
+    if o.is_instance_of::<PyFloat>() {
+        let v = o.extract::<f64>()?;
+        if !v.is_finite() {
+            return Err(data_error(format!(
+                "parameter {}: {v} has no SQL value",
+                pos + 1
+            )));
+        }
+        return Ok(Param::Double(v));
+    }
+    if o.is_instance_of::<PyString>() {
+        return Ok(Param::Text(Cow::Owned(o.extract::<String>()?)));
+    }
+    if o.is_instance_of::<PyBytes>() || o.is_instance_of::<PyByteArray>() {
+        return Ok(Param::Bytes(Cow::Owned(o.extract::<Vec<u8>>()?)));
+    }
+    if o.is_instance_of::<PyDateTime>() {
+        let date = Date::new(
+            narrow(int_attr(o, "year")?, "year")?,
+            narrow(int_attr(o, "month")?, "month")?,
+            narrow(int_attr(o, "day")?, "day")?,
+        )
+        .map_err(bad)?;
+        let v = DateTime::new(
+            date,
+            narrow(int_attr(o, "hour")?, "hour")?,
+            narrow(int_attr(o, "minute")?, "minute")?,
+            narrow(int_attr(o, "second")?, "second")?,
+            narrow(int_attr(o, "microsecond")?, "microsecond")?,
+        )
+        .map_err(bad)?;
+        return Ok(Param::DateTime(v));
+    }
+    if o.is_instance_of::<PyDate>() {
+        let v = Date::new(
+            narrow(int_attr(o, "year")?, "year")?,
+            narrow(int_attr(o, "month")?, "month")?,
+            narrow(int_attr(o, "day")?, "day")?,
+        )
+        .map_err(bad)?;
+        return Ok(Param::Date(v));
+    }
+    if o.is_instance_of::<PyTime>() {
+        let v = Time::new(
+            false,
+            narrow(int_attr(o, "hour")?, "hour")?,
+            narrow(int_attr(o, "minute")?, "minute")?,
+            narrow(int_attr(o, "second")?, "second")?,
+            narrow(int_attr(o, "microsecond")?, "microsecond")?,
+        )
+        .map_err(bad)?;
+        return Ok(Param::Time(v));
+    }
+    if o.is_instance_of::<PyDelta>() {
+        let days = int_attr(o, "days")?;
+        let secs = int_attr(o, "seconds")?;
+        let micros = int_attr(o, "microseconds")?;
+        let total = days
+            .checked_mul(86_400_000_000)
+            .and_then(|d| d.checked_add(secs.checked_mul(1_000_000)?))
+            .and_then(|d| d.checked_add(micros))
+            .ok_or_else(|| data_error(format!("parameter {}: TIME out of range", pos + 1)))?;
+        let negative = total < 0;
+        let abs = total.unsigned_abs();
+        let hours = u32::try_from(abs / 3_600_000_000)
+            .map_err(|_| data_error(format!("parameter {}: TIME out of range", pos + 1)))?;
+        let rest = abs % 3_600_000_000;
+        let v = Time::new(
+            negative,
+            hours,
+            u8::try_from(rest / 60_000_000).unwrap_or(0),
+            u8::try_from(rest % 60_000_000 / 1_000_000).unwrap_or(0),
+            u32::try_from(rest % 1_000_000).unwrap_or(0),
+        )
+        .map_err(bad)?;
+        return Ok(Param::Time(v));
+    }
+    let decimal = DECIMAL.import(o.py(), "decimal", "Decimal")?;
+    if o.is_instance(decimal)? {
+        let s: String = o.str()?.extract()?;
+        let d = Decimal::parse(&s)
+            .map_err(|_| data_error(format!("parameter {}: {s} is not an SQL DECIMAL", pos + 1)))?;
+        return Ok(Param::Decimal(d.into_owned()));
+    }
+    Err(ProgrammingError::new_err((
+        0u16,
+        format!(
+            "parameter {}: a {} cannot be sent (supported: None, bool, int, float, str, bytes, \
+             bytearray, decimal.Decimal, datetime.date, datetime.datetime, datetime.time, \
+             datetime.timedelta)",
+            pos + 1,
+            o.get_type().name()?
+        ),
+    )))
+}
+
+fn params_of(seq: &Bound<'_, PyAny>) -> PyResult<Vec<Param<'static>>> {
+    let mut out = Vec::new();
+    for (i, item) in seq.try_iter()?.enumerate() {
+        out.push(py_to_param(&item?, i)?);
+    }
+    Ok(out)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The session
+// ---------------------------------------------------------------------------------------------
+
+/// The result being read: its ticket and its columns.
+struct Current {
+    ticket: ResultTicket,
+    columns: Arc<Columns>,
+}
+
+/// Rows collected without the GIL per batch.
+const BATCH: usize = 4096;
+
+/// mywire's blocking session, for the DB-API layer.
+#[pyclass(module = "mywire._mywire", name = "Session")]
+struct PySession {
+    /// The session. PyO3 hands out `&mut self` to one caller at a time (a second thread gets
+    /// a borrow error, never a data race), so the mutex is never locked: it only makes the
+    /// class `Sync` as PyO3 requires; `get_mut` reaches the session.
+    s: Mutex<Option<Session>>,
+    cur: Option<Current>,
+}
+
+impl PySession {
+    fn slot(&mut self) -> &mut Option<Session> {
+        self.s.get_mut().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn session(&mut self) -> PyResult<&mut Session> {
+        self.slot()
+            .as_mut()
+            .ok_or_else(|| interface_error("the connection is closed"))
+    }
+
+    /// The head of the result just started: `(description or None, affected_rows,
+    /// last_insert_id, warnings, info, has_more)`, and the result kept for fetching.
+    fn head(&mut self, py: Python<'_>, ticket: ResultTicket) -> PyResult<Py<PyAny>> {
+        let s = self.session()?;
+        let r = s.resume(ticket);
+        let cols = r.columns();
+        let ok = r.ok();
+        let (affected, id, warnings, info) = (
+            ok.affected_rows,
+            ok.last_insert_id,
+            ok.warnings,
+            ok.info.clone(),
+        );
+        let more = r.has_more_results();
+        let desc = if cols.is_empty() {
+            self.cur = Some(Current {
+                ticket,
+                columns: Arc::new(Columns::new(&[])),
+            });
+            py.None()
+        } else {
+            let columns = Arc::new(Columns::new(cols));
+            let items = columns
+                .defs
+                .iter()
+                .map(|c| describe(py, c))
+                .collect::<PyResult<Vec<_>>>()?;
+            self.cur = Some(Current { ticket, columns });
+            PyList::new(py, items)?.into_any().unbind()
+        };
+        Ok((desc, affected, id, warnings, info, more)
+            .into_pyobject(py)?
+            .into_any()
+            .unbind())
+    }
+}
+
+/// A PEP 249 description item: `(name, type_code, display_size, internal_size, precision,
+/// scale, null_ok)`, plus what a driver needs beyond it (flags, charset) kept out of the
+/// 7-tuple: the layer reads them with `column_info`.
+fn describe<'py>(py: Python<'py>, c: &ColumnDefinition) -> PyResult<Bound<'py, PyTuple>> {
+    let null_ok = !c.flags.contains(ColumnFlags::NOT_NULL);
+    (
+        c.name().into_owned(),
+        c.column_type.0,
+        py.None(),
+        c.column_length,
+        c.column_length,
+        c.decimals,
+        null_ok,
+    )
+        .into_pyobject(py)
+}
+
+fn format_of(s: &str) -> PyResult<Format> {
+    match s {
+        "text" => Ok(Format::Text),
+        "json" => Ok(Format::Json),
+        other => Err(interface_error(format!(
+            "trace_format: {other:?} is not text or json"
+        ))),
+    }
+}
+
+#[pymethods]
+impl PySession {
+    /// Connects: `url` (a mywire URL, or None) and `options`, a list of (name, value) pairs in
+    /// mywire's URL option spelling, applied after the URL. `trace` is a file path for a packet
+    /// trace (`trace_format` "text" or "json").
+    #[new]
+    #[pyo3(signature = (url=None, options=Vec::new(), trace=None, trace_format="text"))]
+    fn new(
+        py: Python<'_>,
+        url: Option<&str>,
+        options: Vec<(String, String)>,
+        trace: Option<&str>,
+        trace_format: &str,
+    ) -> PyResult<Self> {
+        let mut opts = match url {
+            Some(u) => Options::from_url(u).map_err(to_py)?,
+            None => Options::new(),
+        };
+        for (k, v) in &options {
+            opts.set(k, v).map_err(to_py)?;
+        }
+        let tracer = match trace {
+            None => None,
+            Some(path) => {
+                let f = std::fs::File::create(path)
+                    .map_err(|e| interface_error(format!("trace: cannot create {path:?}: {e}")))?;
+                let w = WriterTracer::new(
+                    std::io::BufWriter::new(f),
+                    format_of(trace_format)?,
+                    false,
+                    false,
+                );
+                Some(Box::new(w) as Box<dyn mywire::trace::Tracer>)
+            }
+        };
+        let s = py
+            .detach(move || match tracer {
+                None => Session::connect(opts),
+                Some(t) => Session::connect_traced(opts, Some(t)),
+            })
+            .map_err(to_py)?;
+        Ok(PySession {
+            s: Mutex::new(Some(s)),
+            cur: None,
+        })
+    }
+
+    /// COM_QUERY (the text protocol): the head of the first result.
+    fn query(&mut self, py: Python<'_>, sql: &str) -> PyResult<Py<PyAny>> {
+        self.cur = None;
+        let s = self.session()?;
+        let t = py
+            .detach(|| s.query(sql).map(|r| r.detach()))
+            .map_err(to_py)?;
+        self.head(py, t)
+    }
+
+    /// A prepared statement (from the session's statement cache) executed with `params`, a
+    /// sequence: the head of the first result.
+    fn execute(
+        &mut self,
+        py: Python<'_>,
+        sql: &str,
+        params: &Bound<'_, PyAny>,
+    ) -> PyResult<Py<PyAny>> {
+        self.cur = None;
+        let params = params_of(params)?;
+        let s = self.session()?;
+        let t = py
+            .detach(|| {
+                let refs: Vec<&dyn ToParam> = params.iter().map(|p| p as &dyn ToParam).collect();
+                s.exec(sql, &refs).map(|r| r.detach())
+            })
+            .map_err(to_py)?;
+        self.head(py, t)
+    }
+
+    /// One statement, many rows of parameters: COM_STMT_BULK_EXECUTE where the server has it,
+    /// pipelined executes elsewhere. Returns `(affected_rows, last_insert_id, warnings)`.
+    fn execute_many(
+        &mut self,
+        py: Python<'_>,
+        sql: &str,
+        rows: &Bound<'_, PyAny>,
+    ) -> PyResult<(u64, u64, u32)> {
+        self.cur = None;
+        let mut all = Vec::new();
+        for row in rows.try_iter()? {
+            all.push(params_of(&row?)?);
+        }
+        let s = self.session()?;
+        let r = py
+            .detach(|| {
+                let refs: Vec<Vec<&dyn ToParam>> = all
+                    .iter()
+                    .map(|r| r.iter().map(|p| p as &dyn ToParam).collect())
+                    .collect();
+                let stmt = s.prepare(sql)?;
+                let r = s.exec_batch(&stmt, &refs);
+                let closed = s.close_statement(stmt);
+                let r = r?;
+                closed.map(|()| r)
+            })
+            .map_err(to_py)?;
+        Ok((r.affected_rows, r.last_insert_id, r.warnings))
+    }
+
+    /// Up to `max` rows of the current result set (all of them for None) as a list of
+    /// tuples; an empty list at its end.
+    #[pyo3(signature = (max=None))]
+    fn fetch(&mut self, py: Python<'_>, max: Option<usize>) -> PyResult<Py<PyList>> {
+        let Some(cur) = self.cur.as_ref() else {
+            return Ok(PyList::empty(py).unbind());
+        };
+        let (ticket, cols) = (cur.ticket, Arc::clone(&cur.columns));
+        let out = PyList::empty(py);
+        if cols.defs.is_empty() {
+            return Ok(out.unbind());
+        }
+        let mut left = max.unwrap_or(usize::MAX);
+        let mut split: Option<Splitter> = None;
+        let s = self.session()?;
+        while left > 0 {
+            let want = left.min(BATCH);
+            let (packets, binary) = py
+                .detach(|| {
+                    let mut r = s.resume(ticket);
+                    let mut v: Vec<Bytes> = Vec::with_capacity(want.min(256));
+                    let mut binary = false;
+                    while v.len() < want {
+                        match r.next_row()? {
+                            Some(row) => {
+                                binary = row.is_binary();
+                                v.push(row.packet());
+                            }
+                            None => break,
+                        }
+                    }
+                    Ok::<_, Error>((v, binary))
+                })
+                .map_err(to_py)?;
+            let n = packets.len();
+            let split = split.get_or_insert_with(|| {
+                if binary {
+                    Splitter::Binary(BinaryRowCells::new())
+                } else {
+                    Splitter::Text(RowCells::new())
+                }
+            });
+            for p in &packets {
+                out.append(row_to_py(py, p, &cols, split)?)?;
+            }
+            left -= n;
+            if n < want {
+                break;
+            }
+        }
+        Ok(out.unbind())
+    }
+
+    /// Skips what is left of the current result and reads the next one's head; None when
+    /// the response has no more results.
+    fn next_result(&mut self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
+        let Some(cur) = self.cur.take() else {
+            return Ok(None);
+        };
+        let s = self.session()?;
+        let more = py
+            .detach(|| s.resume(cur.ticket).next_result())
+            .map_err(to_py)?;
+        if more {
+            self.head(py, cur.ticket).map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// True if the current result has another after it (known once its rows are read).
+    fn has_more(&mut self) -> PyResult<bool> {
+        let Some(t) = self.cur.as_ref().map(|c| c.ticket) else {
+            return Ok(false);
+        };
+        Ok(self.session()?.resume(t).has_more_results())
+    }
+
+    /// Reads and discards what is left of the current response.
+    fn drain(&mut self, py: Python<'_>) -> PyResult<()> {
+        let Some(cur) = self.cur.take() else {
+            return Ok(());
+        };
+        let s = self.session()?;
+        py.detach(|| s.resume(cur.ticket).drain()).map_err(to_py)
+    }
+
+    /// `(affected_rows, last_insert_id, warnings)` of the latest OK (the end of a result set
+    /// included).
+    fn last_ok(&mut self) -> PyResult<(u64, u64, u16)> {
+        let ok = self.session()?.last_ok();
+        Ok((ok.affected_rows, ok.last_insert_id, ok.warnings))
+    }
+
+    /// COM_PING.
+    fn ping(&mut self, py: Python<'_>) -> PyResult<()> {
+        self.cur = None;
+        let s = self.session()?;
+        py.detach(|| s.ping()).map_err(to_py)
+    }
+
+    /// COM_INIT_DB.
+    fn select_db(&mut self, py: Python<'_>, db: &str) -> PyResult<()> {
+        self.cur = None;
+        let s = self.session()?;
+        py.detach(|| s.init_db(db)).map_err(to_py)
+    }
+
+    /// COM_QUIT and close (a second close does nothing).
+    fn close(&mut self, py: Python<'_>) -> PyResult<()> {
+        self.cur = None;
+        match self.slot().take() {
+            Some(s) => py.detach(|| s.close()).map_err(to_py),
+            None => Ok(()),
+        }
+    }
+
+    /// The server status flags of the latest OK/EOF (SERVER_STATUS_*).
+    fn status(&mut self) -> PyResult<u16> {
+        Ok(self.session()?.status().bits())
+    }
+
+    /// True while a transaction is open (SERVER_STATUS_IN_TRANS).
+    fn in_transaction(&mut self) -> PyResult<bool> {
+        Ok(self.session()?.status().contains(StatusFlags::IN_TRANS))
+    }
+
+    /// True if the server runs with autocommit (SERVER_STATUS_AUTOCOMMIT).
+    fn autocommit(&mut self) -> PyResult<bool> {
+        Ok(self.session()?.status().contains(StatusFlags::AUTOCOMMIT))
+    }
+
+    /// True if string literals must not use backslash escapes (NO_BACKSLASH_ESCAPES).
+    fn no_backslash_escapes(&mut self) -> PyResult<bool> {
+        Ok(self
+            .session()?
+            .status()
+            .contains(StatusFlags::NO_BACKSLASH_ESCAPES))
+    }
+
+    fn server_version(&mut self) -> PyResult<String> {
+        Ok(self.session()?.server_version().to_string())
+    }
+
+    fn connection_id(&mut self) -> PyResult<u32> {
+        Ok(self.session()?.connection_id())
+    }
+
+    fn is_tls(&mut self) -> PyResult<bool> {
+        Ok(self.session()?.is_tls())
+    }
+
+    /// True once closed, or broken by an I/O or protocol error (every later call fails).
+    fn is_closed(&mut self) -> bool {
+        match self.slot() {
+            None => true,
+            Some(s) => s.is_broken(),
+        }
+    }
+
+    /// The name of the compression algorithm in use, or None.
+    fn compression(&mut self) -> PyResult<Option<String>> {
+        Ok(self
+            .session()?
+            .compression()
+            .map(|a| format!("{a:?}").to_lowercase()))
+    }
+
+    /// `(name, type, flags, charset, table, org_name, org_table, schema)` of each column of
+    /// the current result set.
+    fn column_info(&self, py: Python<'_>) -> PyResult<Py<PyList>> {
+        let Some(cur) = self.cur.as_ref() else {
+            return Ok(PyList::empty(py).unbind());
+        };
+        let items = cur
+            .columns
+            .defs
+            .iter()
+            .map(|c| {
+                (
+                    c.name().into_owned(),
+                    c.column_type.0,
+                    c.flags.bits(),
+                    c.charset,
+                    String::from_utf8_lossy(c.table()).into_owned(),
+                    String::from_utf8_lossy(c.org_name()).into_owned(),
+                    String::from_utf8_lossy(c.org_table()).into_owned(),
+                    String::from_utf8_lossy(c.schema()).into_owned(),
+                )
+            })
+            .collect::<Vec<_>>();
+        Ok(PyList::new(py, items)?.unbind())
+    }
+}
+
+#[pymodule]
+fn _mywire(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    m.add_class::<PySession>()?;
+    m.add("Warning", py.get_type::<Warning>())?;
+    m.add("Error", py.get_type::<DbError>())?;
+    m.add("InterfaceError", py.get_type::<InterfaceError>())?;
+    m.add("DatabaseError", py.get_type::<DatabaseError>())?;
+    m.add("DataError", py.get_type::<DataError>())?;
+    m.add("OperationalError", py.get_type::<OperationalError>())?;
+    m.add("IntegrityError", py.get_type::<IntegrityError>())?;
+    m.add("InternalError", py.get_type::<InternalError>())?;
+    m.add("ProgrammingError", py.get_type::<ProgrammingError>())?;
+    m.add("NotSupportedError", py.get_type::<NotSupportedError>())?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}
