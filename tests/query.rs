@@ -423,6 +423,29 @@ async fn multi_statements_are_refused_unless_negotiated() {
     assert_eq!(rows(&mut s, "SELECT 'ok'").await, vec![row(&["ok"])]);
 }
 
+/// CLIENT_FOUND_ROWS (`found-rows`): an UPDATE that matches a row without changing it counts
+/// it; without the flag it counts only changed rows (the server's default).
+#[tokio::test]
+async fn found_rows_counts_matched_rows_of_an_update() {
+    for (extra, want) in [("", 0), ("found-rows=true", 1)] {
+        let mut s = connect(Wire::PLAIN, extra).await;
+        assert_eq!(
+            s.capabilities()
+                .contains(mywire::codec::CapabilityFlags::FOUND_ROWS),
+            want == 1
+        );
+        s.query_drop("CREATE TEMPORARY TABLE fr (id INT PRIMARY KEY, v INT)")
+            .await
+            .unwrap();
+        s.query_drop("INSERT INTO fr VALUES (1, 5)").await.unwrap();
+        let ok = s
+            .query_drop("UPDATE fr SET v = 5 WHERE id = 1")
+            .await
+            .unwrap();
+        assert_eq!(ok.affected_rows, want, "{extra:?}");
+    }
+}
+
 fn sha256(b: &[u8]) -> String {
     Sha256::digest(b)
         .iter()

@@ -36,6 +36,7 @@ _PASSTHROUGH = {
     "local_infile_dir": "local-infile-dir",
     "tcp_keepalive": "tcp-keepalive",
     "bulk": "bulk",
+    "found_rows": "found-rows",
 }
 
 
@@ -142,6 +143,9 @@ class Connection:
                     opts.append((f"ssl-{k}", ssl[k]))
             if "ssl_mode" not in kwargs:
                 opts.append(("ssl-mode", "verify-identity" if ssl.get("check_hostname", True) else "verify-ca"))
+        # CLIENT_FOUND_ROWS (2), the one client flag with a visible effect (SQLAlchemy sets it).
+        if client_flag & 2:
+            opts.append(("found-rows", "true"))
         for key, value in kwargs.items():
             if value is not None:
                 opts.append((_PASSTHROUGH[key], _opt(value)))
@@ -149,6 +153,8 @@ class Connection:
             opts.append((key, _opt(value)))
         self._s = _mywire.Session(url, opts, trace, trace_format)
         self._prepared = prepared
+        # Statements (with ? placeholders) the server would not prepare: interpolated.
+        self._unpreparable = set()
         self._active = None
         self.cursorclass = cursorclass
         self.charset = "utf8mb4"
@@ -194,12 +200,21 @@ class Connection:
         sql, values = to_qmark(query, args)
         if not values:
             return s.query(sql)
+        if sql in self._unpreparable:
+            return s.query(interpolate(query, args, s.no_backslash_escapes()))
         try:
             return s.execute(sql, values)
-        except NotSupportedError as e:
-            if e.args and e.args[0] == ER.UNSUPPORTED_PS:
-                return s.query(interpolate(query, args, s.no_backslash_escapes()))
-            raise
+        except (NotSupportedError, ProgrammingError) as e:
+            # The server cannot prepare it (1295), or refuses a placeholder where its grammar
+            # wants a literal (1064 at the '?', as in SHOW TABLES LIKE ? or XA START ?): sent
+            # with the values interpolated, as PyMySQL would send it. A real syntax error
+            # fails again the same way.
+            if not _unpreparable(e):
+                raise
+            if len(self._unpreparable) > 256:
+                self._unpreparable.clear()
+            self._unpreparable.add(sql)
+            return s.query(interpolate(query, args, s.no_backslash_escapes()))
 
     def _run_many(self, query, rows, cursor):
         """A batch of parameter rows as one bulk command, or None when the statement goes one
@@ -216,12 +231,15 @@ class Connection:
         if not converted or not converted[0]:
             return None
         self._active = None
+        if sql in self._unpreparable:
+            return None
         try:
             return s.execute_many(sql, converted)
-        except NotSupportedError as e:
-            if e.args and e.args[0] == ER.UNSUPPORTED_PS:
-                return None
-            raise
+        except (NotSupportedError, ProgrammingError) as e:
+            if not _unpreparable(e):
+                raise
+            self._unpreparable.add(sql)
+            return None
 
     # ---- PEP 249 -------------------------------------------------------------------------
 
@@ -343,6 +361,14 @@ class Connection:
 
     def compression(self):
         return self._native().compression()
+
+
+def _unpreparable(e):
+    """True for the errors of a statement the server cannot prepare as written."""
+    code = e.args[0] if e.args else None
+    if code == ER.UNSUPPORTED_PS:
+        return True
+    return code == ER.PARSE_ERROR and len(e.args) > 1 and "near '?" in str(e.args[1])
 
 
 def _has_sequence(args):

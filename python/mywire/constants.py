@@ -78,4 +78,5 @@ class CR:
 class ER:
     """Server error codes the driver itself acts on."""
 
+    PARSE_ERROR = 1064
     UNSUPPORTED_PS = 1295

@@ -8,6 +8,7 @@ for ``IN %s``) turns each value into an SQL literal instead.
 
 import datetime as _dt
 import decimal as _decimal
+import uuid as _uuid
 from functools import lru_cache
 
 from ._mywire import ProgrammingError
@@ -132,7 +133,9 @@ def literal(value, no_backslash_escapes=False):
     if t is float:
         if value != value or value in (float("inf"), float("-inf")):
             raise ProgrammingError(0, f"{value} has no SQL value")
-        return repr(value)
+        # With an exponent the literal is a DOUBLE (0.1 alone would be a DECIMAL).
+        r = repr(value)
+        return r if "e" in r else r + "e0"
     if isinstance(value, str):
         return "'" + escape_string(value, no_backslash_escapes) + "'"
     if isinstance(value, (bytes, bytearray, memoryview)):
@@ -141,7 +144,8 @@ def literal(value, no_backslash_escapes=False):
     if isinstance(value, _decimal.Decimal):
         if not value.is_finite():
             raise ProgrammingError(0, f"{value} has no SQL value")
-        return str(value)
+        # Positional notation: Decimal('1E-7') is 0.0000001, not the DOUBLE 1E-7.
+        return format(value, "f")
     if isinstance(value, _dt.datetime):
         return "'" + value.replace(tzinfo=None).isoformat(" ") + "'"
     if isinstance(value, _dt.date):
@@ -152,6 +156,8 @@ def literal(value, no_backslash_escapes=False):
         return _time_literal(value)
     if isinstance(value, int):
         return str(int(value))
+    if isinstance(value, _uuid.UUID):
+        return "'" + str(value) + "'"
     if isinstance(value, (tuple, list, set, frozenset)):
         if not value:
             raise ProgrammingError(0, "an empty sequence has no SQL value")

@@ -24,6 +24,11 @@ Behaviour:
 * ``execution_options(stream_results=True)`` / ``yield_per`` use ``mywire.cursors.SSCursor``
   (rows are read from the socket as they are fetched).
 * pool pre-ping uses ``Connection.ping(reconnect=False)``.
+* ``ROWS`` / ``RANGE`` frame bounds of window functions are rendered as literals (MariaDB
+  cannot prepare a placeholder there); XA statements get the xid as a literal.
+* the dialect asks for CLIENT_FOUND_ROWS (``client_flag``), so that an UPDATE's rowcount is
+  the rows matched, as the ORM expects; a mywire that does not honour it reports the rows
+  changed instead.
 """
 
 from __future__ import annotations
@@ -182,13 +187,9 @@ class MyWireDialect(MySQLDialect):
         if self._extract_error_code(e) in _DISCONNECT_CODES:
             return True
         if isinstance(e, (dbapi.InterfaceError, dbapi.InternalError)):
-            # use of a connection that is closed: InterfaceError(0, "...closed...")
-            return (
-                "(0, '')" in str(e)
-                or bool(_CLOSED_RE.search(str(e)))
-                or (isinstance(e, dbapi.InterfaceError)
-                    and self._extract_error_code(e) in (None, 0))
-            )
+            # use of a connection that is closed: mywire raises
+            # InterfaceError(0, "the connection is closed"); PyMySQL-style (0, '')
+            return "(0, '')" in str(e) or bool(_CLOSED_RE.search(str(e)))
         return False
 
     # ------------------------------------------------------------------ execution

@@ -96,23 +96,32 @@ mod cr {
     pub const LOAD_DATA_LOCAL_INFILE_REJECTED: u16 = 2068;
 }
 
-/// The PEP 249 class of a server error code.
+/// The PEP 249 class of a server error code: PyMySQL's classification (pymysql/err.py), so
+/// that code written for PyMySQL catches the same classes, with the codes it leaves out that
+/// plainly belong to a class (more duplicate-key and constraint codes, wrong values, 1295).
+/// The rest is OperationalError, or InternalError below 1000.
 fn server_class(py: Python<'_>, code: u16) -> Bound<'_, PyType> {
     match code {
-        // Duplicate key, NULL into NOT NULL, foreign keys, CHECK constraints.
-        1022 | 1048 | 1062 | 1169 | 1216 | 1217 | 1451 | 1452 | 1557 | 1586 | 1761 | 1762
-        | 1859 | 3819 | 4025 => py.get_type::<IntegrityError>(),
-        // Values out of range, truncated, of the wrong form, too long.
-        1264 | 1265 | 1292 | 1365 | 1366 | 1367 | 1406 | 1411 | 1416 | 1441 | 1690 => {
+        // PyMySQL's: duplicate entry, foreign keys, cannot add foreign key, NULL into NOT
+        // NULL; added: duplicate key (1022), unique (1169), entry with key name (1586),
+        // CHECK constraints (MySQL 3819, MariaDB 4025).
+        1062 | 1216 | 1217 | 1451 | 1452 | 1215 | 1048 | 1022 | 1169 | 1586 | 3819 | 4025 => {
+            py.get_type::<IntegrityError>()
+        }
+        // PyMySQL's: truncated, NULL to NOT NULL, out of range, no default, NULL in a primary
+        // key, too long, datetime overflow; added: incorrect value (1292, 1366, 1367),
+        // division by zero (1365).
+        1265 | 1263 | 1264 | 1230 | 1171 | 1406 | 1441 | 1292 | 1366 | 1367 | 1365 => {
             py.get_type::<DataError>()
         }
-        // Syntax, unknown objects, objects that exist, wrong use.
-        1007 | 1008 | 1049 | 1050 | 1051 | 1054 | 1060 | 1061 | 1064 | 1091 | 1102 | 1103
-        | 1110 | 1117 | 1146 | 1149 | 1166 | 1210 | 1222 | 1247 | 1248 | 1304 | 1305 | 1318
-        | 1319 | 1327 | 1330 | 1331 | 1335 | 1336 | 1337 | 1338 | 1360 | 1407 | 1582 | 1583
-        | 1630 | 1641 => py.get_type::<ProgrammingError>(),
-        // Features the server lacks (1295: not in the prepared statement protocol).
-        1235 | 1289 | 1295 | 1599 | 1973 => py.get_type::<NotSupportedError>(),
+        // PyMySQL's: database exists, syntax, parse, no such table, wrong names, field twice,
+        // group function, extension, no columns, not in a transaction.
+        1007 | 1149 | 1064 | 1146 | 1102 | 1103 | 1110 | 1111 | 1112 | 1113 | 1179 | 1166 => {
+            py.get_type::<ProgrammingError>()
+        }
+        // PyMySQL's: incomplete rollback, not supported yet, disabled, unknown engine; added:
+        // not in the prepared statement protocol (1295).
+        1196 | 1235 | 1289 | 1286 | 1295 => py.get_type::<NotSupportedError>(),
         c if c < 1000 => py.get_type::<InternalError>(),
         _ => py.get_type::<OperationalError>(),
     }
@@ -197,6 +206,7 @@ fn data_error(msg: impl Into<String>) -> PyErr {
 // ---------------------------------------------------------------------------------------------
 
 static DECIMAL: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+static UUID: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 
 /// How the cells of one column become Python objects (decided once per result set).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -506,17 +516,23 @@ fn py_to_param(o: &Bound<'_, PyAny>, pos: usize) -> PyResult<Param<'static>> {
     }
     let decimal = DECIMAL.import(o.py(), "decimal", "Decimal")?;
     if o.is_instance(decimal)? {
-        let s: String = o.str()?.extract()?;
+        // Positional notation: `Decimal('1E-7')` is sent as 0.0000001.
+        let s: String = o.call_method1("__format__", ("f",))?.extract()?;
         let d = Decimal::parse(&s)
             .map_err(|_| data_error(format!("parameter {}: {s} is not an SQL DECIMAL", pos + 1)))?;
         return Ok(Param::Decimal(d.into_owned()));
+    }
+    // A UUID travels as its canonical text (CHAR(36), MariaDB's UUID type), as other
+    // drivers send it.
+    if o.is_instance(UUID.import(o.py(), "uuid", "UUID")?)? {
+        return Ok(Param::Text(Cow::Owned(o.str()?.extract()?)));
     }
     Err(ProgrammingError::new_err((
         0u16,
         format!(
             "parameter {}: a {} cannot be sent (supported: None, bool, int, float, str, bytes, \
              bytearray, decimal.Decimal, datetime.date, datetime.datetime, datetime.time, \
-             datetime.timedelta)",
+             datetime.timedelta, uuid.UUID)",
             pos + 1,
             o.get_type().name()?
         ),

@@ -156,6 +156,9 @@ pub struct Options {
     pub max_packet: usize,
     /// Negotiate CLIENT_MULTI_STATEMENTS.
     pub multi_statements: bool,
+    /// Negotiate CLIENT_FOUND_ROWS: an UPDATE's affected rows count the rows it matched, not
+    /// only those it changed (what ORMs that check row counts expect).
+    pub found_rows: bool,
     /// Negotiate CLIENT_DEPRECATE_EOF.
     pub deprecate_eof: bool,
     /// Negotiate CLIENT_SESSION_TRACK.
@@ -336,6 +339,7 @@ impl Default for Options {
             database: None,
             max_packet: DEFAULT_MAX_PAYLOAD,
             multi_statements: false,
+            found_rows: false,
             deprecate_eof: true,
             session_track: true,
             stmt_cache: 32,
@@ -379,6 +383,7 @@ impl std::fmt::Debug for Options {
             .field("database", &self.database)
             .field("max_packet", &self.max_packet)
             .field("multi_statements", &self.multi_statements)
+            .field("found_rows", &self.found_rows)
             .field("deprecate_eof", &self.deprecate_eof)
             .field("session_track", &self.session_track)
             .field("stmt_cache", &self.stmt_cache)
@@ -584,6 +589,12 @@ impl Options {
     /// Negotiate CLIENT_MULTI_STATEMENTS (`multi-statements`).
     pub fn multi_statements(mut self, on: bool) -> Self {
         self.multi_statements = on;
+        self
+    }
+
+    /// Negotiate CLIENT_FOUND_ROWS (`found-rows`).
+    pub fn found_rows(mut self, on: bool) -> Self {
+        self.found_rows = on;
         self
     }
 
@@ -888,6 +899,7 @@ impl Options {
                 self.max_packet = n;
             }
             "multi-statements" => self.multi_statements = parse_bool(&key, v)?,
+            "found-rows" => self.found_rows = parse_bool(&key, v)?,
             "deprecate-eof" => self.deprecate_eof = parse_bool(&key, v)?,
             "session-track" => self.session_track = parse_bool(&key, v)?,
             "bulk" => self.bulk = parse_bool(&key, v)?,

@@ -46,6 +46,7 @@ fn wanted_capabilities(opts: &Options) -> CapabilityFlags {
     // Announced only when opted in: MariaDB then refuses LOAD DATA LOCAL itself (ERR 4166)
     // before asking for a file.
     c.set(CapabilityFlags::LOCAL_FILES, opts.local_infile.is_some());
+    c.set(CapabilityFlags::FOUND_ROWS, opts.found_rows);
     c
 }
 
