@@ -173,3 +173,56 @@ fn sqlalchemy_dialect_compliance_suite() {
         );
     }
 }
+
+/// The README's install command builds and installs the package (maturin, release): it
+/// imports from where pip put it, and its SQLAlchemy entry points are registered.
+#[test]
+fn pip_install_builds_the_package() {
+    let Some(py) = python_with(&["pip", "maturin"]) else {
+        support::skip_or_fail("python3 with pip and maturin is needed");
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("mywire-pip-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = Command::new(&py)
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+        ])
+        .arg("--target")
+        .arg(&dir)
+        .arg(root())
+        // Its own target directory (this test runs inside `cargo test`), shared with
+        // python/dev-build.sh --release.
+        .env("CARGO_TARGET_DIR", root().join("target/python"))
+        .output()
+        .expect("run pip");
+    assert!(
+        out.status.success(),
+        "pip install . failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let check = "import importlib.metadata as m, mywire, mywire.sqla; \
+                 eps = {e.name for e in m.entry_points(group='sqlalchemy.dialects')}; \
+                 assert {'mysql.mywire', 'mariadb.mywire'} <= eps, eps; \
+                 print(mywire.__file__, mywire.apilevel)";
+    let out = Command::new(&py)
+        .args(["-c", check])
+        .current_dir(&dir)
+        .env("PYTHONPATH", &dir)
+        .output()
+        .expect("run python");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        out.status.success() && text.contains("2.0"),
+        "the installed package does not import:\n{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.starts_with(&dir.display().to_string()), "{text}");
+}

@@ -245,3 +245,25 @@ def test_cursorclass_on_connect(connect):
     cur = c.cursor(mywire.cursors.Cursor)
     cur.execute("SELECT 1 AS a")
     assert cur.fetchone() == (1,)
+
+
+def test_packet_trace(connect, tmp_path):
+    """trace= writes mywire's packet trace (text or JSON lines) of the whole session."""
+    path = tmp_path / "trace.txt"
+    c = connect(trace=str(path))
+    cur = c.cursor()
+    cur.execute("SELECT 'traced' AS t WHERE 1 = %s", (1,))
+    assert cur.fetchall() == [("traced",)]
+    c.close()
+    text = path.read_text()
+    assert "COM_STMT_PREPARE" in text and "COM_STMT_EXECUTE" in text, text[:2000]
+    assert "traced" in text
+    jpath = tmp_path / "trace.json"
+    c = connect(trace=str(jpath), trace_format="json")
+    c.cursor().execute("SELECT 1")
+    c.close()
+    import json
+    lines = [json.loads(line) for line in jpath.read_text().splitlines() if line.strip()]
+    assert lines, "no JSON trace lines"
+    with pytest.raises(mywire.InterfaceError):
+        connect(trace=str(tmp_path / "x"), trace_format="yaml")
