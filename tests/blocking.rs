@@ -239,3 +239,33 @@ fn large_values_and_many_rows_over_blocking_reads() {
     drop(r);
     s.ping().unwrap();
 }
+
+/// A detached result resumes where it stopped; once another command has run, the resumed
+/// result is over (no rows, no further results) and the session carries on.
+#[test]
+fn detached_result_resumes_until_the_next_command() {
+    let mut s = connect(opts(""));
+    let mut r = s.query("SELECT seq FROM seq_1_to_10").unwrap();
+    let first = r.next_row().unwrap().unwrap().text(0).unwrap().into_owned();
+    assert_eq!(first, "1");
+    let ticket = r.detach();
+    let mut r = s.resume(ticket);
+    assert_eq!(r.columns().len(), 1);
+    let mut rest = Vec::new();
+    while let Some(row) = r.next_row().unwrap() {
+        rest.push(row.text(0).unwrap().into_owned());
+    }
+    assert_eq!(rest.len(), 9);
+    assert!(!r.has_more_results());
+
+    let mut r = s.query("SELECT seq FROM seq_1_to_5").unwrap();
+    r.next_row().unwrap().unwrap();
+    let stale = r.detach();
+    assert_eq!(
+        rows(&mut s, "SELECT 'next'"),
+        vec![vec!["next".to_string()]]
+    );
+    let mut r = s.resume(stale);
+    assert!(r.next_row().unwrap().is_none());
+    assert!(!r.next_result().unwrap());
+}

@@ -371,3 +371,29 @@ async fn exec_caches_statements_and_closes_the_evicted() {
     let now = stmt_counters(&mut s).await;
     assert_eq!((now.0 - base.0, now.1 - base.1), (3, 2), "prepares, closes");
 }
+
+/// The futures of commands with parameters are `Send` (`ToParam: Sync`): they run in tasks
+/// spawned on the multi-threaded runtime.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_with_parameters_run_in_spawned_tasks() {
+    let task = tokio::spawn(async {
+        let mut s = connect(true).await;
+        let n: i64 = 41;
+        let text = String::from("x");
+        let params: [&dyn ToParam; 2] = [&n, &text];
+        let mut r = s.exec("SELECT ? + 1, ?", &params).await.unwrap();
+        let row = r.next_row().await.unwrap().unwrap();
+        let v: i64 = row.get(0).unwrap().unwrap();
+        let t: String = row.get(1).unwrap().unwrap();
+        drop(r);
+        s.query_drop("CREATE TEMPORARY TABLE spawned (v VARCHAR(10))")
+            .await
+            .unwrap();
+        let stmt = s.prepare("INSERT INTO spawned VALUES (?)").await.unwrap();
+        let rows: [[&dyn ToParam; 1]; 2] = [[&n], [&text]];
+        let b = s.exec_batch(&stmt, &rows).await.unwrap();
+        assert_eq!(b.affected_rows, 2);
+        (v, t)
+    });
+    assert_eq!(task.await.unwrap(), (42, "x".to_string()));
+}

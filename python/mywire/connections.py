@@ -55,7 +55,164 @@ def connect(*args, **kwargs):
     return Connection(*args, **kwargs)
 
 
-class Connection:
+def _arguments(
+    url=None,
+    *,
+    host=None,
+    port=None,
+    user=None,
+    password=None,
+    passwd=None,
+    database=None,
+    db=None,
+    unix_socket=None,
+    charset="utf8mb4",
+    autocommit=False,
+    init_command=None,
+    sql_mode=None,
+    connect_timeout=None,
+    read_timeout=None,
+    write_timeout=None,
+    ssl=None,
+    compress=None,
+    prepared=True,
+    local_infile=False,
+    cursorclass=Cursor,
+    trace=None,
+    trace_format="text",
+    options=None,
+    client_flag=0,
+    program_name=None,
+    **kwargs,
+):
+    unknown = set(kwargs) - set(_PASSTHROUGH)
+    if unknown:
+        raise TypeError(f"connect() got unexpected keyword argument(s): {sorted(unknown)}")
+    if charset and charset.lower() not in _UTF8:
+        raise NotSupportedError(
+            0, f"charset {charset!r}: mywire speaks utf8mb4 (utf8, utf8mb3 and utf8mb4 are accepted)"
+        )
+    opts = []
+    if url is None:
+        h = host or "localhost"
+        if ":" in h and not h.startswith("["):
+            h = f"[{h}]"
+        url = f"mysql://{h}:{int(port or 3306)}/"
+    elif host is not None or port is not None:
+        raise TypeError("connect(): give a URL or host/port, not both")
+    if user is not None:
+        opts.append(("user", user))
+    password = password if password is not None else passwd
+    if password is not None:
+        opts.append(("password", password))
+    database = database if database is not None else db
+    if database:
+        opts.append(("database", database))
+    if unix_socket:
+        opts.append(("socket", unix_socket))
+    for key, value in (
+        ("connect-timeout", connect_timeout),
+        ("read-timeout", read_timeout),
+        ("write-timeout", write_timeout),
+    ):
+        if value is not None:
+            opts.append((key, _opt(value)))
+    if compress:
+        opts.append(("compress", "zlib" if compress is True else str(compress)))
+    if local_infile:
+        opts.append(("local-infile", "true"))
+    if ssl:
+        # PyMySQL's ssl dict: {"ca": ..., "cert": ..., "key": ...}; verification is on.
+        for k in ("ca", "cert", "key"):
+            if ssl.get(k):
+                opts.append((f"ssl-{k}", ssl[k]))
+        if "ssl_mode" not in kwargs:
+            opts.append(("ssl-mode", "verify-identity" if ssl.get("check_hostname", True) else "verify-ca"))
+    # CLIENT_FOUND_ROWS (2), the one client flag with a visible effect (SQLAlchemy sets it).
+    if client_flag & 2:
+        opts.append(("found-rows", "true"))
+    for key, value in kwargs.items():
+        if value is not None:
+            opts.append((_PASSTHROUGH[key], _opt(value)))
+    for key, value in (options or {}).items():
+        opts.append((key, _opt(value)))
+    return _Args(
+        url=url, opts=opts, trace=trace, trace_format=trace_format, prepared=prepared,
+        autocommit=autocommit, init_command=init_command, sql_mode=sql_mode,
+        cursorclass=cursorclass, host=host, port=port, user=user, database=database,
+    )
+
+
+class _Args:
+    """What connect() was given, sorted: the native session's arguments and what the
+    connection does once connected."""
+
+    def __init__(self, **kw):
+        self.__dict__.update(kw)
+
+    def setup(self, server_autocommit):
+        """The statements to run once connected, in order."""
+        out = []
+        if self.sql_mode is not None:
+            out.append(interpolate("SET sql_mode=%s", (self.sql_mode,)))
+        if self.init_command is not None:
+            out.append(self.init_command)
+        if self.autocommit is not None and server_autocommit != bool(self.autocommit):
+            out.append("SET autocommit=" + ("1" if self.autocommit else "0"))
+        if self.init_command is not None:
+            out.append("COMMIT")
+        return out
+
+
+class _Statements:
+    """How statements and their parameters go to the server: shared by the blocking and
+    the asyncio connection (``self._native()``, ``self._prepared``, ``self._unpreparable``)."""
+
+    def _plan(self, query, args):
+        """How one statement goes: ``(sql, None)`` as a text query, or ``(sql, values)`` as a
+        prepared statement (``?`` placeholders) executed with ``values``."""
+        if args is None:
+            return query, None
+        s = self._native()
+        if not self._prepared or _has_sequence(args):
+            return interpolate(query, args, s.no_backslash_escapes()), None
+        sql, values = to_qmark(query, args)
+        if not values:
+            return sql, None
+        if sql in self._unpreparable:
+            return interpolate(query, args, s.no_backslash_escapes()), None
+        return sql, values
+
+    def _fallback(self, e, sql, query, args):
+        """The text query to send instead of the prepared statement ``sql`` that failed with
+        ``e``, or None if ``e`` stands. The server cannot prepare it (1295), or refuses a
+        placeholder where its grammar wants a literal (1064 at the '?', as in SHOW TABLES
+        LIKE ? or XA START ?): sent with the values interpolated, as PyMySQL would send it; a
+        real syntax error fails again the same way."""
+        if not _unpreparable(e):
+            return None
+        if len(self._unpreparable) > 256:
+            self._unpreparable.clear()
+        self._unpreparable.add(sql)
+        return interpolate(query, args, self._native().no_backslash_escapes())
+
+    def _plan_many(self, query, rows):
+        """``(sql, rows of values)`` for one bulk command, or None when the statement goes one
+        row at a time (text protocol, sequences, statements the server would not prepare)."""
+        if not self._prepared or any(_has_sequence(r) for r in rows):
+            return None
+        converted = []
+        sql = None
+        for r in rows:
+            sql, values = to_qmark(query, r)
+            converted.append(values)
+        if not converted or not converted[0] or sql in self._unpreparable:
+            return None
+        return sql, converted
+
+
+
+class Connection(_Statements):
     """A connection to a MySQL or MariaDB server."""
 
     Warning = Warning
@@ -69,114 +226,31 @@ class Connection:
     ProgrammingError = ProgrammingError
     NotSupportedError = NotSupportedError
 
-    def __init__(
-        self,
-        url=None,
-        *,
-        host=None,
-        port=None,
-        user=None,
-        password=None,
-        passwd=None,
-        database=None,
-        db=None,
-        unix_socket=None,
-        charset="utf8mb4",
-        autocommit=False,
-        init_command=None,
-        sql_mode=None,
-        connect_timeout=None,
-        read_timeout=None,
-        write_timeout=None,
-        ssl=None,
-        compress=None,
-        prepared=True,
-        local_infile=False,
-        cursorclass=Cursor,
-        trace=None,
-        trace_format="text",
-        options=None,
-        client_flag=0,
-        program_name=None,
-        **kwargs,
-    ):
-        unknown = set(kwargs) - set(_PASSTHROUGH)
-        if unknown:
-            raise TypeError(f"connect() got unexpected keyword argument(s): {sorted(unknown)}")
-        if charset and charset.lower() not in _UTF8:
-            raise NotSupportedError(
-                0, f"charset {charset!r}: mywire speaks utf8mb4 (utf8, utf8mb3 and utf8mb4 are accepted)"
-            )
-        opts = []
-        if url is None:
-            h = host or "localhost"
-            if ":" in h and not h.startswith("["):
-                h = f"[{h}]"
-            url = f"mysql://{h}:{int(port or 3306)}/"
-        elif host is not None or port is not None:
-            raise TypeError("connect(): give a URL or host/port, not both")
-        if user is not None:
-            opts.append(("user", user))
-        password = password if password is not None else passwd
-        if password is not None:
-            opts.append(("password", password))
-        database = database if database is not None else db
-        if database:
-            opts.append(("database", database))
-        if unix_socket:
-            opts.append(("socket", unix_socket))
-        for key, value in (
-            ("connect-timeout", connect_timeout),
-            ("read-timeout", read_timeout),
-            ("write-timeout", write_timeout),
-        ):
-            if value is not None:
-                opts.append((key, _opt(value)))
-        if compress:
-            opts.append(("compress", "zlib" if compress is True else str(compress)))
-        if local_infile:
-            opts.append(("local-infile", "true"))
-        if ssl:
-            # PyMySQL's ssl dict: {"ca": ..., "cert": ..., "key": ...}; verification is on.
-            for k in ("ca", "cert", "key"):
-                if ssl.get(k):
-                    opts.append((f"ssl-{k}", ssl[k]))
-            if "ssl_mode" not in kwargs:
-                opts.append(("ssl-mode", "verify-identity" if ssl.get("check_hostname", True) else "verify-ca"))
-        # CLIENT_FOUND_ROWS (2), the one client flag with a visible effect (SQLAlchemy sets it).
-        if client_flag & 2:
-            opts.append(("found-rows", "true"))
-        for key, value in kwargs.items():
-            if value is not None:
-                opts.append((_PASSTHROUGH[key], _opt(value)))
-        for key, value in (options or {}).items():
-            opts.append((key, _opt(value)))
-        self._s = _mywire.Session(url, opts, trace, trace_format)
-        self._prepared = prepared
-        # Statements (with ? placeholders) the server would not prepare: interpolated.
-        self._unpreparable = set()
-        self._active = None
-        self.cursorclass = cursorclass
-        self.charset = "utf8mb4"
-        self.encoding = "utf8"
-        self.host = host
-        self.port = port
-        self.user = user
-        self.db = database
-        self.server_version = self._s.server_version()
+    def __init__(self, *args, **kwargs):
+        a = _arguments(*args, **kwargs)
+        self._s = _mywire.Session(a.url, a.opts, a.trace, a.trace_format)
+        self._init(a)
         try:
-            if sql_mode is not None:
-                self._s.query(interpolate("SET sql_mode=%s", (sql_mode,)))
-            if init_command is not None:
-                self._s.query(init_command)
+            for sql in a.setup(self._s.autocommit()):
+                self._s.query(sql)
                 self._s.drain()
-            if autocommit is not None and self._s.autocommit() != bool(autocommit):
-                self._s.query("SET autocommit=" + ("1" if autocommit else "0"))
-            if init_command is not None:
-                self.commit()
         except Exception:
             self._s.close()
             raise
+
+    def _init(self, a):
+        self._prepared = a.prepared
+        # Statements (with ? placeholders) the server would not prepare: interpolated.
+        self._unpreparable = set()
+        self._active = None
+        self.cursorclass = a.cursorclass
+        self.charset = "utf8mb4"
+        self.encoding = "utf8"
+        self.host = a.host
+        self.port = a.port
+        self.user = a.user
+        self.db = a.database
+        self.server_version = self._s.server_version()
 
     # ---- the native session ----------------------------------------------------------------
 
@@ -193,52 +267,28 @@ class Connection:
         """Sends one statement: the head of its first result."""
         s = self._native()
         self._active = None
-        if args is None:
-            return s.query(query)
-        if not self._prepared or _has_sequence(args):
-            return s.query(interpolate(query, args, s.no_backslash_escapes()))
-        sql, values = to_qmark(query, args)
-        if not values:
+        sql, values = self._plan(query, args)
+        if values is None:
             return s.query(sql)
-        if sql in self._unpreparable:
-            return s.query(interpolate(query, args, s.no_backslash_escapes()))
         try:
             return s.execute(sql, values)
         except (NotSupportedError, ProgrammingError) as e:
-            # The server cannot prepare it (1295), or refuses a placeholder where its grammar
-            # wants a literal (1064 at the '?', as in SHOW TABLES LIKE ? or XA START ?): sent
-            # with the values interpolated, as PyMySQL would send it. A real syntax error
-            # fails again the same way.
-            if not _unpreparable(e):
+            text = self._fallback(e, sql, query, args)
+            if text is None:
                 raise
-            if len(self._unpreparable) > 256:
-                self._unpreparable.clear()
-            self._unpreparable.add(sql)
-            return s.query(interpolate(query, args, s.no_backslash_escapes()))
+            return s.query(text)
 
     def _run_many(self, query, rows, cursor):
-        """A batch of parameter rows as one bulk command, or None when the statement goes one
-        row at a time (text protocol, sequences, statements the server cannot batch)."""
-        if not self._prepared or any(_has_sequence(r) for r in rows):
-            return None
-        s = self._native()
-        converted = []
-        sql = None
-        for r in rows:
-            q, values = to_qmark(query, r)
-            sql = q
-            converted.append(values)
-        if not converted or not converted[0]:
+        """A batch of parameter rows as one bulk command; None when it goes row by row."""
+        plan = self._plan_many(query, rows)
+        if plan is None:
             return None
         self._active = None
-        if sql in self._unpreparable:
-            return None
         try:
-            return s.execute_many(sql, converted)
+            return self._native().execute_many(*plan)
         except (NotSupportedError, ProgrammingError) as e:
-            if not _unpreparable(e):
+            if self._fallback(e, plan[0], query, rows[0]) is None:
                 raise
-            self._unpreparable.add(sql)
             return None
 
     # ---- PEP 249 -------------------------------------------------------------------------

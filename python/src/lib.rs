@@ -9,6 +9,8 @@
 //! command and reading its head, and reading rows, which are collected as zero-copy packets
 //! (`Bytes`) in batches without the GIL and turned into Python objects with it.
 
+mod aio;
+
 use std::borrow::Cow;
 use std::sync::{Arc, Mutex};
 
@@ -129,7 +131,7 @@ fn server_class(py: Python<'_>, code: u16) -> Bound<'_, PyType> {
 
 /// A mywire error as the PEP 249 exception a Python application expects, with
 /// `args == (code, message)` as PyMySQL and mysqlclient give them.
-fn to_py(e: Error) -> PyErr {
+pub(crate) fn to_py(e: Error) -> PyErr {
     Python::attach(|py| {
         let (class, code, msg) = match &e {
             _ if e.server_error().is_some() => {
@@ -193,7 +195,7 @@ fn to_py(e: Error) -> PyErr {
     })
 }
 
-fn interface_error(msg: impl Into<String>) -> PyErr {
+pub(crate) fn interface_error(msg: impl Into<String>) -> PyErr {
     InterfaceError::new_err((0u16, msg.into()))
 }
 
@@ -243,7 +245,7 @@ fn kind(c: &ColumnDefinition) -> Kind {
 }
 
 /// One result set's columns, with the conversion of each.
-struct Columns {
+pub(crate) struct Columns {
     defs: Vec<ColumnDefinition>,
     kinds: Vec<Kind>,
 }
@@ -539,7 +541,7 @@ fn py_to_param(o: &Bound<'_, PyAny>, pos: usize) -> PyResult<Param<'static>> {
     )))
 }
 
-fn params_of(seq: &Bound<'_, PyAny>) -> PyResult<Vec<Param<'static>>> {
+pub(crate) fn params_of(seq: &Bound<'_, PyAny>) -> PyResult<Vec<Param<'static>>> {
     let mut out = Vec::new();
     for (i, item) in seq.try_iter()?.enumerate() {
         out.push(py_to_param(&item?, i)?);
@@ -581,58 +583,172 @@ impl PySession {
             .ok_or_else(|| interface_error("the connection is closed"))
     }
 
-    /// The head of the result just started: `(description or None, affected_rows,
-    /// last_insert_id, warnings, info, has_more)`, and the result kept for fetching.
+    /// The head of the result just started, and the result kept for fetching.
     fn head(&mut self, py: Python<'_>, ticket: ResultTicket) -> PyResult<Py<PyAny>> {
         let s = self.session()?;
         let r = s.resume(ticket);
-        let cols = r.columns();
-        let ok = r.ok();
-        let (affected, id, warnings, info) = (
-            ok.affected_rows,
-            ok.last_insert_id,
-            ok.warnings,
-            ok.info.clone(),
-        );
-        let more = r.has_more_results();
-        let desc = if cols.is_empty() {
-            self.cur = Some(Current {
-                ticket,
-                columns: Arc::new(Columns::new(&[])),
-            });
-            py.None()
-        } else {
-            let columns = Arc::new(Columns::new(cols));
-            let items = columns
-                .defs
-                .iter()
-                .map(|c| describe(py, c))
-                .collect::<PyResult<Vec<_>>>()?;
-            self.cur = Some(Current { ticket, columns });
-            PyList::new(py, items)?.into_any().unbind()
-        };
-        Ok((desc, affected, id, warnings, info, more)
-            .into_pyobject(py)?
-            .into_any()
-            .unbind())
+        let (head, columns) = head_of(r.columns(), r.ok(), r.has_more_results());
+        self.cur = Some(Current { ticket, columns });
+        Ok(head.into_pyobject(py)?.into_any().unbind())
     }
 }
 
 /// A PEP 249 description item: `(name, type_code, display_size, internal_size, precision,
-/// scale, null_ok)`, plus what a driver needs beyond it (flags, charset) kept out of the
-/// 7-tuple: the layer reads them with `column_info`.
-fn describe<'py>(py: Python<'py>, c: &ColumnDefinition) -> PyResult<Bound<'py, PyTuple>> {
-    let null_ok = !c.flags.contains(ColumnFlags::NOT_NULL);
-    (
-        c.name().into_owned(),
-        c.column_type.0,
-        py.None(),
-        c.column_length,
-        c.column_length,
-        c.decimals,
-        null_ok,
-    )
-        .into_pyobject(py)
+/// scale, null_ok)` (flags, charset and the rest: `column_info`).
+type DescItem = (String, u8, Option<u32>, u32, u32, u8, bool);
+
+/// The head of a result, owned: `(description or None, affected_rows, last_insert_id,
+/// warnings, info, has_more)` in Python.
+pub(crate) struct Head {
+    desc: Option<Vec<DescItem>>,
+    affected: u64,
+    insert_id: u64,
+    warnings: u16,
+    info: String,
+    more: bool,
+}
+
+impl<'py> IntoPyObject<'py> for Head {
+    type Target = PyTuple;
+    type Output = Bound<'py, PyTuple>;
+    type Error = PyErr;
+
+    fn into_pyobject(self, py: Python<'py>) -> Result<Self::Output, Self::Error> {
+        (
+            self.desc,
+            self.affected,
+            self.insert_id,
+            self.warnings,
+            self.info,
+            self.more,
+        )
+            .into_pyobject(py)
+    }
+}
+
+/// The head of the result whose columns are `cols` and latest OK `ok`, and its columns with
+/// their conversions.
+pub(crate) fn head_of(
+    cols: &[ColumnDefinition],
+    ok: &mywire::codec::response::OkPacket,
+    more: bool,
+) -> (Head, Arc<Columns>) {
+    let columns = Arc::new(Columns::new(cols));
+    let desc = (!cols.is_empty()).then(|| {
+        cols.iter()
+            .map(|c| {
+                (
+                    c.name().into_owned(),
+                    c.column_type.0,
+                    None,
+                    c.column_length,
+                    c.column_length,
+                    c.decimals,
+                    !c.flags.contains(ColumnFlags::NOT_NULL),
+                )
+            })
+            .collect()
+    });
+    let head = Head {
+        desc,
+        affected: ok.affected_rows,
+        insert_id: ok.last_insert_id,
+        warnings: ok.warnings,
+        info: ok.info.clone(),
+        more,
+    };
+    (head, columns)
+}
+
+/// Row packets read without the GIL, and what turns them into tuples.
+pub(crate) struct RowBatch {
+    pub(crate) packets: Vec<Bytes>,
+    pub(crate) binary: bool,
+    pub(crate) columns: Arc<Columns>,
+}
+
+impl RowBatch {
+    /// Appends the rows to `out`, splitting cells with `split` (made on first use).
+    fn append_to(
+        &self,
+        py: Python<'_>,
+        out: &Bound<'_, PyList>,
+        split: &mut Option<Splitter>,
+    ) -> PyResult<()> {
+        let split = split.get_or_insert_with(|| {
+            if self.binary {
+                Splitter::Binary(BinaryRowCells::new())
+            } else {
+                Splitter::Text(RowCells::new())
+            }
+        });
+        for p in &self.packets {
+            out.append(row_to_py(py, p, &self.columns, split)?)?;
+        }
+        Ok(())
+    }
+}
+
+impl<'py> IntoPyObject<'py> for RowBatch {
+    type Target = PyList;
+    type Output = Bound<'py, PyList>;
+    type Error = PyErr;
+
+    fn into_pyobject(self, py: Python<'py>) -> Result<Self::Output, Self::Error> {
+        let out = PyList::empty(py);
+        self.append_to(py, &out, &mut None)?;
+        Ok(out)
+    }
+}
+
+/// A row of `column_info`.
+type ColumnInfo = (String, u8, u16, u16, String, String, String, String);
+
+pub(crate) fn column_info_of(columns: &Columns) -> Vec<ColumnInfo> {
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    columns
+        .defs
+        .iter()
+        .map(|c| {
+            (
+                c.name().into_owned(),
+                c.column_type.0,
+                c.flags.bits(),
+                c.charset,
+                text(c.table()),
+                text(c.org_name()),
+                text(c.org_table()),
+                text(c.schema()),
+            )
+        })
+        .collect()
+}
+
+/// Options from a URL (or the defaults) and (name, value) pairs applied after it.
+pub(crate) fn options_of(url: Option<&str>, options: &[(String, String)]) -> PyResult<Options> {
+    let mut opts = match url {
+        Some(u) => Options::from_url(u).map_err(to_py)?,
+        None => Options::new(),
+    };
+    for (k, v) in options {
+        opts.set(k, v).map_err(to_py)?;
+    }
+    Ok(opts)
+}
+
+/// The packet tracer writing to the file `trace`, if any.
+pub(crate) fn tracer_of(
+    trace: Option<&str>,
+    format: &str,
+) -> PyResult<Option<Box<dyn mywire::trace::Tracer>>> {
+    let Some(path) = trace else {
+        return Ok(None);
+    };
+    let format = format_of(format)?;
+    let f = std::fs::File::create(path)
+        .map_err(|e| interface_error(format!("trace: cannot create {path:?}: {e}")))?;
+    let w = WriterTracer::new(std::io::BufWriter::new(f), format, false, false);
+    Ok(Some(Box::new(w)))
 }
 
 fn format_of(s: &str) -> PyResult<Format> {
@@ -659,27 +775,8 @@ impl PySession {
         trace: Option<&str>,
         trace_format: &str,
     ) -> PyResult<Self> {
-        let mut opts = match url {
-            Some(u) => Options::from_url(u).map_err(to_py)?,
-            None => Options::new(),
-        };
-        for (k, v) in &options {
-            opts.set(k, v).map_err(to_py)?;
-        }
-        let tracer = match trace {
-            None => None,
-            Some(path) => {
-                let f = std::fs::File::create(path)
-                    .map_err(|e| interface_error(format!("trace: cannot create {path:?}: {e}")))?;
-                let w = WriterTracer::new(
-                    std::io::BufWriter::new(f),
-                    format_of(trace_format)?,
-                    false,
-                    false,
-                );
-                Some(Box::new(w) as Box<dyn mywire::trace::Tracer>)
-            }
-        };
+        let opts = options_of(url, &options)?;
+        let tracer = tracer_of(trace, trace_format)?;
         let s = py
             .detach(move || match tracer {
                 None => Session::connect(opts),
@@ -787,16 +884,12 @@ impl PySession {
                 })
                 .map_err(to_py)?;
             let n = packets.len();
-            let split = split.get_or_insert_with(|| {
-                if binary {
-                    Splitter::Binary(BinaryRowCells::new())
-                } else {
-                    Splitter::Text(RowCells::new())
-                }
-            });
-            for p in &packets {
-                out.append(row_to_py(py, p, &cols, split)?)?;
-            }
+            let batch = RowBatch {
+                packets,
+                binary,
+                columns: Arc::clone(&cols),
+            };
+            batch.append_to(py, &out, &mut split)?;
             left -= n;
             if n < want {
                 break;
@@ -926,23 +1019,7 @@ impl PySession {
         let Some(cur) = self.cur.as_ref() else {
             return Ok(PyList::empty(py).unbind());
         };
-        let items = cur
-            .columns
-            .defs
-            .iter()
-            .map(|c| {
-                (
-                    c.name().into_owned(),
-                    c.column_type.0,
-                    c.flags.bits(),
-                    c.charset,
-                    String::from_utf8_lossy(c.table()).into_owned(),
-                    String::from_utf8_lossy(c.org_name()).into_owned(),
-                    String::from_utf8_lossy(c.org_table()).into_owned(),
-                    String::from_utf8_lossy(c.schema()).into_owned(),
-                )
-            })
-            .collect::<Vec<_>>();
+        let items = column_info_of(&cur.columns);
         Ok(PyList::new(py, items)?.unbind())
     }
 }
@@ -951,6 +1028,7 @@ impl PySession {
 fn _mywire(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     m.add_class::<PySession>()?;
+    m.add_class::<aio::PyAsyncSession>()?;
     m.add("Warning", py.get_type::<Warning>())?;
     m.add("Error", py.get_type::<DbError>())?;
     m.add("InterfaceError", py.get_type::<InterfaceError>())?;

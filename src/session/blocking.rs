@@ -642,9 +642,7 @@ impl QueryResult<'_> {
     }
 }
 
-/// A detached [`QueryResult`]: see [`QueryResult::detach`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ResultTicket(u64);
+pub use super::ResultTicket;
 
 impl Session {
     /// The result `ticket` was detached from. If the session has moved on to another command

@@ -100,6 +100,27 @@ impl<'s> QueryResult<'s> {
         let id = self.id;
         self.s.drive(|e| e.drain_step(Some(id))).await
     }
+
+    /// Lets go of the session without reading the rest of the response, keeping a ticket
+    /// that [`Session::resume`] turns back into this result: for callers that cannot hold the
+    /// borrow across calls (a language binding's streaming cursor, a future that owns the
+    /// session). Nothing is read or discarded; the next command drains what is left, as after
+    /// a drop.
+    pub fn detach(self) -> ResultTicket {
+        ResultTicket(self.id)
+    }
+}
+
+/// A detached query result (of either session): see [`QueryResult::detach`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResultTicket(pub(crate) u64);
+
+impl Session {
+    /// The result `ticket` was detached from. If the session has moved on to another command
+    /// since, the result is over: it has no rows and no further result sets.
+    pub fn resume(&mut self, ticket: ResultTicket) -> QueryResult<'_> {
+        QueryResult::new(self, ticket.0)
+    }
 }
 
 /// Responses to a batch of pipelined queries, in order. See [`Session::pipeline`].

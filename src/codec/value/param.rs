@@ -96,7 +96,10 @@ impl ParamType {
 
 /// A value that can be sent as a binary-protocol parameter. See the [module
 /// documentation](self) for the types and encodings.
-pub trait ToParam {
+///
+/// `Sync`, so that `&dyn ToParam` is `Send` and the async session's futures that take
+/// parameters (`exec`, `execute`, `exec_batch`, …) can be spawned on a multi-threaded runtime.
+pub trait ToParam: Sync {
     /// The type to declare for this value ([`ParamType::NULL`] for SQL NULL).
     fn param_type(&self) -> ParamType;
 
