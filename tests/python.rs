@@ -141,7 +141,7 @@ fn dbapi_pytest_suite() {
 
 #[test]
 fn sqlalchemy_dialect_compliance_suite() {
-    let Some((py, s)) = prerequisites(&["pytest", "sqlalchemy"]) else {
+    let Some((py, s)) = prerequisites(&["pytest", "sqlalchemy", "greenlet"]) else {
         return;
     };
     // The suite wants its database and test_schema / test_schema_2, empty.
@@ -152,14 +152,22 @@ fn sqlalchemy_dialect_compliance_suite() {
          CREATE DATABASE test_schema CHARACTER SET utf8mb4; \
          CREATE DATABASE test_schema_2 CHARACTER SET utf8mb4",
     );
-    let url = format!(
-        "mysql+mywire://{USER}:{}@127.0.0.1:{}/sqla_test?charset=utf8mb4",
-        support::pct_encode(PASSWORD, false),
-        s.port
-    );
+    let url = |driver: &str| {
+        format!(
+            "mysql+{driver}://{USER}:{}@127.0.0.1:{}/sqla_test?charset=utf8mb4",
+            support::pct_encode(PASSWORD, false),
+            s.port
+        )
+    };
     let dir = root().join("python/sqla_suite");
-    // Prepared statements (the default), then client-side interpolation.
-    for url in [url.clone(), format!("{url}&prepared=false")] {
+    // The blocking and the asyncio dialect, each with prepared statements (the default) and
+    // with client-side interpolation.
+    let mut urls = Vec::new();
+    for driver in ["mywire", "mywire_async"] {
+        urls.push(url(driver));
+        urls.push(format!("{}&prepared=false", url(driver)));
+    }
+    for url in urls {
         let (ok, out) = run(
             &py,
             &dir,
@@ -207,9 +215,10 @@ fn pip_install_builds_the_package() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    let check = "import importlib.metadata as m, mywire, mywire.sqla; \
+    let check = "import importlib.metadata as m, mywire, mywire.sqla, mywire.aio; \
                  eps = {e.name for e in m.entry_points(group='sqlalchemy.dialects')}; \
-                 assert {'mysql.mywire', 'mariadb.mywire'} <= eps, eps; \
+                 assert {'mysql.mywire', 'mariadb.mywire', 'mysql.mywire_async', \
+                         'mariadb.mywire_async'} <= eps, eps; \
                  print(mywire.__file__, mywire.apilevel)";
     let out = Command::new(&py)
         .args(["-c", check])

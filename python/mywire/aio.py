@@ -147,7 +147,9 @@ class AsyncConnection(_Statements):
         return not self.open
 
     async def ensure_closed(self):
-        """Sends COM_QUIT and closes (waits for a running operation)."""
+        """Sends COM_QUIT and closes: once the response of a command in flight has arrived
+        (it is not cut off); the operation that was running then finds the connection
+        closed."""
         s, self._s = self._s, None
         if s is not None:
             await s.close()

@@ -1,6 +1,7 @@
 """pytest entry of SQLAlchemy's dialect compliance suite (sqlalchemy.testing.suite) for
-mysql+mywire.  The database URL is ``--dburi URL`` or, when that is not given, the
-``MYWIRE_TEST_SQLA_URL`` environment variable; see README.md."""
+mysql+mywire and its asyncio flavour mysql+mywire_async.  The database URL is ``--dburi URL``
+or, when that is not given, the ``MYWIRE_TEST_SQLA_URL`` environment variable; see
+README.md."""
 
 import os
 
@@ -10,6 +11,8 @@ from sqlalchemy.engine import make_url
 
 registry.register("mysql.mywire", "mywire.sqla", "MyWireDialect")
 registry.register("mariadb.mywire", "mywire.sqla", "MyWireMariaDBDialect")
+registry.register("mysql.mywire_async", "mywire.sqla_async", "MyWireAsyncDialect")
+registry.register("mariadb.mywire_async", "mywire.sqla_async", "MyWireAsyncMariaDBDialect")
 
 pytest.register_assert_rewrite("sqlalchemy.testing.assertions")
 
