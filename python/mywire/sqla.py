@@ -26,9 +26,8 @@ Behaviour:
 * pool pre-ping uses ``Connection.ping(reconnect=False)``.
 * ``ROWS`` / ``RANGE`` frame bounds of window functions are rendered as literals (MariaDB
   cannot prepare a placeholder there); XA statements get the xid as a literal.
-* the dialect asks for CLIENT_FOUND_ROWS (``client_flag``), so that an UPDATE's rowcount is
-  the rows matched, as the ORM expects; a mywire that does not honour it reports the rows
-  changed instead.
+* the dialect asks for CLIENT_FOUND_ROWS (``client_flag``, mywire's ``found-rows`` option), so
+  that an UPDATE's rowcount is the rows matched, as the ORM expects.
 """
 
 from __future__ import annotations
@@ -47,8 +46,7 @@ from sqlalchemy.dialects.mysql.mariadb import MariaDBDialect
 __all__ = ["MyWireDialect", "MyWireMariaDBDialect", "dialect", "mariadb_dialect"]
 
 # CLIENT_FOUND_ROWS: UPDATE reports rows matched, not rows changed (what the ORM's
-# optimistic checks need).  mywire documents ``client_flag`` as ignored; it is still sent in
-# case a driver version honours it.
+# optimistic checks need); mywire.connect() turns it into its ``found-rows`` option.
 _CLIENT_FOUND_ROWS = 2
 
 # Error codes meaning the session is gone (client-side CR_* and server-side ER_*):
