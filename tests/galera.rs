@@ -154,7 +154,11 @@ async fn a_certification_conflict_at_commit_is_a_transient_deadlock() {
     assert!(e.is_transient());
     assert!(!b.is_broken(), "an ERR leaves the session usable");
     // The loser's transaction was rolled back: the row has the winner's change only, and the
-    // same work done again succeeds.
+    // same work done again succeeds. Node 2 has certified the winner's write set but may not
+    // have applied it yet: causal reads and updates (wsrep_sync_wait = 1 | 2) wait for it.
+    b.query_drop("SET SESSION wsrep_sync_wait = 3")
+        .await
+        .unwrap();
     assert_eq!(scalar(&mut b, "SELECT v FROM cert WHERE id = 1").await, 1);
     b.query_drop("UPDATE cert SET v = v + 10 WHERE id = 1")
         .await
