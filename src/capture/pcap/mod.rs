@@ -133,10 +133,6 @@ fn be16(buf: &[u8], off: usize) -> Option<u16> {
     u16_at(buf, off, Endian::Big)
 }
 
-fn be32(buf: &[u8], off: usize) -> Option<u32> {
-    u32_at(buf, off, Endian::Big)
-}
-
 fn pad4(n: usize) -> usize {
     n.saturating_add(3) & !3
 }
