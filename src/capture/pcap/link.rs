@@ -1,8 +1,19 @@
 //! Link-layer, IPv4/IPv6 and TCP header decoding of captured frames.
+//!
+//! Ethernet II and its VLAN tags, IPv4, IPv6 with its extension headers and TCP are read with
+//! `etherparse`'s header slices (bounds-checked views, no allocation); the link layers it does
+//! not know (Linux cooked v1/v2, BSD null / OpenBSD loopback) are read here. Our own rules stay
+//! on top: padding trimmed to the IP length, a frame cut by the snaplen or a first IPv4 fragment
+//! marked truncated, other fragments skipped, and every failure a [`SkipReason`] naming the
+//! layer and the field. Why a crate and which: protocol-notes/crates.md.
 
 use super::*;
+use etherparse::{
+    Ethernet2HeaderSlice, IpNumber, Ipv4HeaderSlice, Ipv6ExtensionsSlice,
+    Ipv6HeaderSlice, SingleVlanHeaderSlice, TcpHeaderSlice,
+};
 use std::fmt;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 
 /// TCP header flags.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -116,16 +127,25 @@ pub fn decode_frame<'a>(frame: &CapturedFrame<'a>) -> Result<TcpSegment<'a>, Ski
 pub fn decode_link(link_type: u32, data: &[u8], ts: u64) -> Result<TcpSegment<'_>, SkipReason> {
     match link_type {
         LINKTYPE_ETHERNET => {
-            let mut ethertype = be16(data, 12).ok_or(malformed("ethernet", "ethertype"))?;
-            let mut off = 14usize;
+            let eth = Ethernet2HeaderSlice::from_slice(data)
+                .map_err(|_| malformed("ethernet", "ethertype"))?;
+            let mut ethertype = eth.ether_type().0;
+            let mut rest = data
+                .get(eth.slice().len()..)
+                .ok_or(malformed("ethernet", "payload"))?;
             // 802.1Q, 802.1ad (QinQ) and the old 0x9100 tag: 2 bytes TCI, then the inner type.
             while matches!(ethertype, 0x8100 | 0x88A8 | 0x9100) {
-                ethertype = be16(data, off + 2).ok_or(malformed("ethernet", "vlan_tag"))?;
-                off += 4;
+                let tag = SingleVlanHeaderSlice::from_slice(rest)
+                    .map_err(|_| malformed("ethernet", "vlan_tag"))?;
+                ethertype = tag.ether_type().0;
+                rest = rest
+                    .get(tag.slice().len()..)
+                    .ok_or(malformed("ethernet", "vlan_tag"))?;
             }
-            let rest = data.get(off..).ok_or(malformed("ethernet", "payload"))?;
             decode_ethertype(ethertype, rest, ts)
         }
+        // etherparse's Linux SLL reader refuses packet types and ARPHRD values it does not list;
+        // the protocol field is all we need, so it is read here.
         LINKTYPE_LINUX_SLL => {
             let proto = be16(data, 14).ok_or(malformed("sll", "protocol"))?;
             decode_ethertype(proto, data.get(16..).unwrap_or(&[]), ts)
@@ -179,39 +199,32 @@ pub fn decode_ip(data: &[u8], ts: u64) -> Result<TcpSegment<'_>, SkipReason> {
 }
 
 fn decode_ipv4(data: &[u8], ts: u64) -> Result<TcpSegment<'_>, SkipReason> {
+    // The version first, so that a short packet of another version is named as such (etherparse
+    // checks the length first).
     let b0 = *data.first().ok_or(malformed("ipv4", "version_ihl"))?;
     if b0 >> 4 != 4 {
         return Err(malformed("ipv4", "version"));
     }
-    let ihl = usize::from(b0 & 0x0F) * 4;
-    if ihl < 20 || data.len() < ihl {
-        return Err(malformed("ipv4", "ihl"));
-    }
-    let total = usize::from(be16(data, 2).ok_or(malformed("ipv4", "total_length"))?);
+    let h = Ipv4HeaderSlice::from_slice(data).map_err(|e| match e {
+        etherparse::err::ipv4::HeaderSliceError::Content(
+            etherparse::err::ipv4::HeaderError::UnexpectedVersion { .. },
+        ) => malformed("ipv4", "version"),
+        _ => malformed("ipv4", "ihl"),
+    })?;
+    let ihl = h.slice().len();
+    let total = usize::from(h.total_len());
     if total < ihl {
         return Err(malformed("ipv4", "total_length"));
     }
-    let frag = be16(data, 6).ok_or(malformed("ipv4", "fragment"))?;
-    let more_fragments = frag & 0x2000 != 0;
-    if frag & 0x1FFF != 0 {
+    let more_fragments = h.more_fragments();
+    if h.fragments_offset().value() != 0 {
         return Err(SkipReason::Fragment);
     }
-    let proto = *data.get(9).ok_or(malformed("ipv4", "protocol"))?;
-    if proto != 6 {
-        return Err(SkipReason::NotTcp(proto));
+    if h.protocol() != IpNumber::TCP {
+        return Err(SkipReason::NotTcp(h.protocol().0));
     }
-    let src = IpAddr::V4(Ipv4Addr::new(
-        *data.get(12).ok_or(malformed("ipv4", "src"))?,
-        *data.get(13).ok_or(malformed("ipv4", "src"))?,
-        *data.get(14).ok_or(malformed("ipv4", "src"))?,
-        *data.get(15).ok_or(malformed("ipv4", "src"))?,
-    ));
-    let dst = IpAddr::V4(Ipv4Addr::new(
-        *data.get(16).ok_or(malformed("ipv4", "dst"))?,
-        *data.get(17).ok_or(malformed("ipv4", "dst"))?,
-        *data.get(18).ok_or(malformed("ipv4", "dst"))?,
-        *data.get(19).ok_or(malformed("ipv4", "dst"))?,
-    ));
+    let src = IpAddr::V4(h.source_addr());
+    let dst = IpAddr::V4(h.destination_addr());
     // Trim link-layer padding; a frame shorter than the total length was cut by the snaplen.
     let end = total.min(data.len());
     let cut = total > data.len();
@@ -226,53 +239,43 @@ fn decode_ipv6(data: &[u8], ts: u64) -> Result<TcpSegment<'_>, SkipReason> {
     if b0 >> 4 != 6 {
         return Err(malformed("ipv6", "version"));
     }
-    let plen = usize::from(be16(data, 4).ok_or(malformed("ipv6", "payload_length"))?);
-    let mut next = *data.get(6).ok_or(malformed("ipv6", "next_header"))?;
-    let addr = |off: usize| -> Result<IpAddr, SkipReason> {
-        let b: [u8; 16] = data
-            .get(off..off + 16)
-            .and_then(|s| s.try_into().ok())
-            .ok_or(malformed("ipv6", "address"))?;
-        Ok(IpAddr::V6(Ipv6Addr::from(b)))
-    };
-    let src = addr(8)?;
-    let dst = addr(24)?;
-    let after = data.get(40..).ok_or(malformed("ipv6", "header"))?;
+    let h = Ipv6HeaderSlice::from_slice(data).map_err(|e| match e {
+        etherparse::err::ipv6::HeaderSliceError::Content(_) => malformed("ipv6", "version"),
+        etherparse::err::ipv6::HeaderSliceError::Len(_) => malformed("ipv6", "header"),
+    })?;
+    let plen = usize::from(h.payload_length());
+    let src = IpAddr::V6(h.source_addr());
+    let dst = IpAddr::V6(h.destination_addr());
+    let after = data
+        .get(h.slice().len()..)
+        .ok_or(malformed("ipv6", "header"))?;
     // Payload length 0 means a jumbogram (or TSO capture): take what was captured.
-    let (mut payload, cut) = if plen == 0 {
+    let (payload, cut) = if plen == 0 {
         (after, false)
     } else {
         (after.get(..plen).unwrap_or(after), plen > after.len())
     };
-    // Walk the extension headers commonly seen; bounded by the payload length.
-    let mut hops = 0;
-    loop {
-        match next {
-            6 => break,
-            0 | 43 | 60 | 51 => {
-                hops += 1;
-                if hops > 16 {
-                    return Err(malformed("ipv6", "extension_headers"));
-                }
-                let nh = *payload
-                    .first()
-                    .ok_or(malformed("ipv6", "extension_header"))?;
-                let l = usize::from(
-                    *payload
-                        .get(1)
-                        .ok_or(malformed("ipv6", "extension_length"))?,
-                );
-                let len = if next == 51 { (l + 2) * 4 } else { (l + 1) * 8 };
-                payload = payload
-                    .get(len..)
-                    .ok_or(malformed("ipv6", "extension_length"))?;
-                next = nh;
-            }
-            44 => return Err(SkipReason::Fragment),
-            other => return Err(SkipReason::NotTcp(other)),
-        }
+    // Hop-by-hop, routing, destination options, fragment and authentication headers, each
+    // length checked against the payload by etherparse. The lax walk keeps what it read before
+    // a damaged header, so that a fragment is reported as a fragment whatever follows it.
+    // Never iterate the slice the lax walk returns with an error: etherparse 0.21.0's
+    // `Ipv6ExtensionSliceIter` then reads the damaged header unchecked, out of bounds
+    // (protocol-notes/crates.md); `is_fragmenting_payload` is a stored flag.
+    let (exts, next, rest, err) = Ipv6ExtensionsSlice::from_slice_lax(h.next_header(), payload);
+    if exts.is_fragmenting_payload() {
+        return Err(SkipReason::Fragment);
     }
-    decode_tcp(payload, src, dst, cut, ts)
+    if let Some((_, layer)) = err {
+        return Err(if layer == etherparse::err::Layer::Ipv6FragHeader {
+            SkipReason::Fragment
+        } else {
+            malformed("ipv6", "extension_length")
+        });
+    }
+    if next != IpNumber::TCP {
+        return Err(SkipReason::NotTcp(next.0));
+    }
+    decode_tcp(rest, src, dst, cut, ts)
 }
 
 fn decode_tcp(
@@ -282,24 +285,36 @@ fn decode_tcp(
     truncated: bool,
     ts: u64,
 ) -> Result<TcpSegment<'_>, SkipReason> {
-    let sport = be16(seg, 0).ok_or(malformed("tcp", "src_port"))?;
-    let dport = be16(seg, 2).ok_or(malformed("tcp", "dst_port"))?;
-    let seq = be32(seg, 4).ok_or(malformed("tcp", "seq"))?;
-    let ack = be32(seg, 8).ok_or(malformed("tcp", "ack"))?;
-    let doff = usize::from(*seg.get(12).ok_or(malformed("tcp", "data_offset"))? >> 4) * 4;
-    let flags = *seg.get(13).ok_or(malformed("tcp", "flags"))?;
-    let window = be16(seg, 14).ok_or(malformed("tcp", "window"))?;
-    if doff < 20 {
-        return Err(malformed("tcp", "data_offset"));
-    }
-    let payload = seg.get(doff..).ok_or(malformed("tcp", "data_offset"))?;
+    let h = TcpHeaderSlice::from_slice(seg).map_err(|e| match e {
+        etherparse::err::tcp::HeaderSliceError::Len(l) if l.required_len <= 20 => {
+            malformed("tcp", "header")
+        }
+        _ => malformed("tcp", "data_offset"),
+    })?;
+    let payload = seg
+        .get(h.slice().len()..)
+        .ok_or(malformed("tcp", "data_offset"))?;
+    // The flags byte as sent (the eight bits after the data offset nibble and the NS bit).
+    let flags = [
+        (h.fin(), 0x01u8),
+        (h.syn(), 0x02),
+        (h.rst(), 0x04),
+        (h.psh(), 0x08),
+        (h.ack(), 0x10),
+        (h.urg(), 0x20),
+        (h.ece(), 0x40),
+        (h.cwr(), 0x80),
+    ]
+    .iter()
+    .filter(|(set, _)| *set)
+    .fold(0u8, |acc, (_, bit)| acc | bit);
     Ok(TcpSegment {
-        src: SocketAddr::new(src, sport),
-        dst: SocketAddr::new(dst, dport),
-        seq,
-        ack,
+        src: SocketAddr::new(src, h.source_port()),
+        dst: SocketAddr::new(dst, h.destination_port()),
+        seq: h.sequence_number(),
+        ack: h.acknowledgment_number(),
         flags: TcpFlags(flags),
-        window,
+        window: h.window_size(),
         payload,
         truncated,
         timestamp_nanos: ts,

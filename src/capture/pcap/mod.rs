@@ -1,7 +1,8 @@
 //! Capture files: a reader for classic pcap and pcapng, link-layer / IP / TCP decoding, and a
 //! pcapng writer that synthesizes a clean TCP conversation around MySQL payloads.
 //!
-//! Everything here is hand-written: [`CaptureReader`] takes a byte slice (see
+//! The container formats are ours (Ethernet/VLAN, IPv4, IPv6 and TCP headers are read with
+//! `etherparse`, see `link`): [`CaptureReader`] takes a byte slice (see
 //! [`read_capture_bytes`] to load one from any [`Read`] with a size limit), [`CaptureStream`]
 //! reads records from any [`Read`] as they arrive (one record buffered), both through the same
 //! parser; the writer writes to any [`Write`](std::io::Write). Capture files are untrusted input: every length is checked against what remains
@@ -131,10 +132,6 @@ fn u32_at(buf: &[u8], off: usize, e: Endian) -> Option<u32> {
 
 fn be16(buf: &[u8], off: usize) -> Option<u16> {
     u16_at(buf, off, Endian::Big)
-}
-
-fn be32(buf: &[u8], off: usize) -> Option<u32> {
-    u32_at(buf, off, Endian::Big)
 }
 
 fn pad4(n: usize) -> usize {
