@@ -9,8 +9,8 @@
 
 use super::*;
 use etherparse::{
-    Ethernet2HeaderSlice, IpNumber, Ipv4HeaderSlice, Ipv6ExtensionsSlice,
-    Ipv6HeaderSlice, SingleVlanHeaderSlice, TcpHeaderSlice,
+    Ethernet2HeaderSlice, IpNumber, Ipv4HeaderSlice, Ipv6ExtensionsSlice, Ipv6HeaderSlice,
+    SingleVlanHeaderSlice, TcpHeaderSlice,
 };
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
