@@ -20,6 +20,7 @@ from . import _mywire
 from ._mywire import InterfaceError, NotSupportedError, ProgrammingError
 from .connections import _arguments, _Statements
 from .converters import interpolate
+from .cursors import DictCursorMixin
 
 _SS_BATCH = 1024
 
@@ -350,22 +351,7 @@ class AsyncCursor:
         pass
 
 
-class _DictRows:
-    def _make(self, rows):
-        names = self._names
-        if names is None:
-            names = []
-            info = self.connection._native().column_info() if self.connection else []
-            for i, d in enumerate(self.description or ()):
-                name = d[0]
-                if name in names:
-                    name = f"{info[i][4] if i < len(info) else ''}.{name}"
-                names.append(name)
-            self._names = names
-        return [dict(zip(names, r)) for r in rows]
-
-
-class AsyncDictCursor(_DictRows, AsyncCursor):
+class AsyncDictCursor(DictCursorMixin, AsyncCursor):
     """A buffered cursor: dicts."""
 
 
@@ -375,7 +361,7 @@ class AsyncSSCursor(AsyncCursor):
     _unbuffered = True
 
 
-class AsyncSSDictCursor(_DictRows, AsyncSSCursor):
+class AsyncSSDictCursor(DictCursorMixin, AsyncSSCursor):
     """An unbuffered cursor: dicts, streamed."""
 
 
