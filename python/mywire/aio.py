@@ -29,7 +29,8 @@ async def connect(*args, **kwargs):
     """Opens a connection (the keywords of :func:`mywire.connect`)."""
     cursorclass = kwargs.pop("cursorclass", None)
     a = _arguments(*args, **kwargs)
-    s = await _mywire.AsyncSession.connect(a.url, a.opts, a.trace, a.trace_format)
+    s = _mywire.AsyncSession()
+    await s.connect(a.url, a.opts, a.trace, a.trace_format)
     conn = AsyncConnection(s, a, cursorclass or AsyncCursor)
     try:
         for sql in a.setup(s.autocommit()):
@@ -63,19 +64,21 @@ class AsyncConnection(_Statements):
             raise InterfaceError(0, "the connection is closed")
         return s
 
-    async def _run(self, query, args):
+    async def _run(self, query, args, rows=False):
+        """Sends the statement: its head, or with ``rows`` ``(head, rows)`` (the first result
+        set read in the same operation; rows is None for a result without columns)."""
         s = self._native()
         self._active = None
         sql, values = self._plan(query, args)
         if values is None:
-            return await s.query(sql)
+            return await s.query(sql, rows)
         try:
-            return await s.execute(sql, values)
+            return await s.execute(sql, values, rows)
         except (NotSupportedError, ProgrammingError) as e:
             text = self._fallback(e, sql, query, args)
             if text is None:
                 raise
-            return await s.query(text)
+            return await s.query(text, rows)
 
     async def _run_many(self, query, rows):
         plan = self._plan_many(query, rows)
@@ -207,10 +210,13 @@ class AsyncCursor:
         conn = self._conn()
         if isinstance(query, bytes):
             query = query.decode("utf-8")
-        head = await conn._run(query, args)
+        if self._unbuffered:
+            head, rows = await conn._run(query, args), None
+        else:
+            head, rows = await conn._run(query, args, True)
         conn._active = self
         self._executed = query
-        await self._set_head(head)
+        await self._set_head(head, rows)
         return self.rowcount
 
     async def executemany(self, query, args):
@@ -250,7 +256,7 @@ class AsyncCursor:
         await self._set_head(head)
         return True
 
-    async def _set_head(self, head):
+    async def _set_head(self, head, rows=None):
         desc, affected, insert_id, _warnings, _info, _more = head
         self.description = None if desc is None else tuple(desc)
         self.lastrowid = insert_id
@@ -262,7 +268,7 @@ class AsyncCursor:
             self.rowcount = -1
             self._done = False
         else:
-            self._rows = await self.connection._native().fetch(None)
+            self._rows = rows if rows is not None else await self.connection._native().fetch(None)
             self.rowcount = len(self._rows)
             self._done = True
 

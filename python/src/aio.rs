@@ -1,22 +1,27 @@
 //! `mywire._mywire.AsyncSession`: mywire's async session (tokio) for asyncio.
 //!
-//! Each method returns an asyncio awaitable (pyo3-async-runtimes bridges the tokio future to
-//! the running event loop); the session lives behind an async mutex, one operation at a time,
-//! and a second operation started while one runs is an error, never a wait in the dark. Rows
-//! are read as zero-copy packets without the GIL and become Python objects when the awaitable
-//! completes, by the same conversion the blocking `Session` uses.
+//! Each method returns an asyncio future of the running loop, completed through the loop's
+//! [`Bridge`](crate::bridge) by a task on mywire's own runtime thread; the session lives behind
+//! an async mutex, one operation at a time, and a second operation started while one runs is
+//! an error, never a wait in the dark. An operation whose future was cancelled is aborted when
+//! the next one starts (the session then finishes or discards its response first, as after any
+//! dropped command). Rows are read as zero-copy packets without the GIL and become Python
+//! objects on the loop's thread, by the same conversion the blocking `Session` uses.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex as StdMutex};
 
 use bytes::Bytes;
 use pyo3::prelude::*;
 use pyo3::types::PyList;
+use pyo3::IntoPyObjectExt;
 use tokio::sync::Mutex;
+use tokio::task::AbortHandle;
 
-use mywire::session::ResultTicket;
+use mywire::session::{QueryResult, ResultTicket};
 use mywire::{Session, ToParam};
 
-use crate::{head_of, interface_error, options_of, params_of, to_py, tracer_of, Columns, RowBatch};
+use crate::bridge::{bridge_for, spawn, Bridge, Fail};
+use crate::{head_of, interface_error, options_of, params_of, tracer_of, Columns, Head, RowBatch};
 
 /// The result being read.
 struct Current {
@@ -30,45 +35,44 @@ struct Inner {
 }
 
 impl Inner {
-    fn session(&mut self) -> PyResult<&mut Session> {
-        self.s
-            .as_mut()
-            .ok_or_else(|| interface_error("the connection is closed"))
+    fn session(&mut self) -> Result<&mut Session, Fail> {
+        open(&mut self.s)
     }
+}
+
+fn open(s: &mut Option<Session>) -> Result<&mut Session, Fail> {
+    s.as_mut()
+        .ok_or_else(|| Fail::Interface("the connection is closed".into()))
 }
 
 /// mywire's async session, for `mywire.aio`.
 #[pyclass(module = "mywire._mywire", name = "AsyncSession")]
 pub(crate) struct PyAsyncSession {
     inner: Arc<Mutex<Inner>>,
+    bridge: Py<Bridge>,
+    /// The latest operation: its future and its task.
+    last: StdMutex<Option<(Py<PyAny>, AbortHandle)>>,
 }
-
-type Shared = Arc<Mutex<Inner>>;
 
 fn busy() -> PyErr {
     interface_error("another operation is in progress on this connection (one at a time)")
 }
 
-/// Runs `f` on the session once the lock is free, as an awaitable.
-fn run<'py, F, Fut, T>(py: Python<'py>, inner: &Shared, f: F) -> PyResult<Bound<'py, PyAny>>
-where
-    F: FnOnce(tokio::sync::OwnedMutexGuard<Inner>) -> Fut + Send + 'static,
-    Fut: std::future::Future<Output = PyResult<T>> + Send + 'static,
-    T: for<'a> IntoPyObject<'a> + Send + 'static,
-{
-    let inner = Arc::clone(inner);
-    pyo3_async_runtimes::tokio::future_into_py(py, async move {
-        let guard = inner.try_lock_owned().map_err(|_| busy())?;
-        f(guard).await
-    })
-}
-
 #[pymethods]
 impl PyAsyncSession {
-    /// Connects (an awaitable of the session): the arguments of `Session`.
-    #[staticmethod]
+    /// A session of the running loop, not connected yet (see `connect`).
+    #[new]
+    fn new(py: Python<'_>) -> PyResult<Self> {
+        Ok(PyAsyncSession {
+            inner: Arc::new(Mutex::new(Inner { s: None, cur: None })),
+            bridge: bridge_for(py)?,
+            last: StdMutex::new(None),
+        })
+    }
+    /// Connects (a future of None): the arguments of `Session`.
     #[pyo3(signature = (url=None, options=Vec::new(), trace=None, trace_format="text"))]
     fn connect<'py>(
+        &self,
         py: Python<'py>,
         url: Option<&str>,
         options: Vec<(String, String)>,
@@ -77,51 +81,50 @@ impl PyAsyncSession {
     ) -> PyResult<Bound<'py, PyAny>> {
         let opts = options_of(url, &options)?;
         let tracer = tracer_of(trace, trace_format)?;
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
+        self.run(py, move |mut g| async move {
+            if g.s.is_some() {
+                return Err(Fail::Interface("already connected".into()));
+            }
             let s = match tracer {
                 None => Session::connect(opts).await,
                 Some(t) => Session::connect_traced(opts, Some(t)).await,
-            }
-            .map_err(to_py)?;
-            Ok(PyAsyncSession {
-                inner: Arc::new(Mutex::new(Inner {
-                    s: Some(s),
-                    cur: None,
-                })),
-            })
+            }?;
+            g.s = Some(s);
+            Ok(())
         })
     }
 
-    /// COM_QUERY: an awaitable of the first result's head.
-    fn query<'py>(&self, py: Python<'py>, sql: String) -> PyResult<Bound<'py, PyAny>> {
-        run(py, &self.inner, |mut g| async move {
-            g.cur = None;
-            let s = g.session()?;
-            let r = s.query(&sql).await.map_err(to_py)?;
-            let (head, columns) = head_of(r.columns(), r.ok(), r.has_more_results());
-            let ticket = r.detach();
-            g.cur = Some(Current { ticket, columns });
-            Ok(head)
+    /// COM_QUERY: a future of the first result's head; with `rows`, of `(head, rows)`, the
+    /// whole first result set read in the same operation (None for a result without columns).
+    #[pyo3(signature = (sql, rows=false))]
+    fn query<'py>(&self, py: Python<'py>, sql: String, rows: bool) -> PyResult<Bound<'py, PyAny>> {
+        self.run(py, move |mut g| async move {
+            let inner = &mut *g;
+            inner.cur = None;
+            let s = open(&mut inner.s)?;
+            let r = s.query(&sql).await?;
+            finish_head(&mut inner.cur, r, rows).await
         })
     }
 
-    /// A cached prepared statement executed with `params`: an awaitable of the head.
+    /// A cached prepared statement executed with `params`: a future of the head, or with
+    /// `rows` of `(head, rows)`, as `query`.
+    #[pyo3(signature = (sql, params, rows=false))]
     fn execute<'py>(
         &self,
         py: Python<'py>,
         sql: String,
         params: &Bound<'py, PyAny>,
+        rows: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
         let params = params_of(params)?;
-        run(py, &self.inner, |mut g| async move {
-            g.cur = None;
-            let s = g.session()?;
+        self.run(py, move |mut g| async move {
+            let inner = &mut *g;
+            inner.cur = None;
+            let s = open(&mut inner.s)?;
             let refs: Vec<&dyn ToParam> = params.iter().map(|p| p as &dyn ToParam).collect();
-            let r = s.exec(&sql, &refs).await.map_err(to_py)?;
-            let (head, columns) = head_of(r.columns(), r.ok(), r.has_more_results());
-            let ticket = r.detach();
-            g.cur = Some(Current { ticket, columns });
-            Ok(head)
+            let r = s.exec(&sql, &refs).await?;
+            finish_head(&mut inner.cur, r, rows).await
         })
     }
 
@@ -137,18 +140,18 @@ impl PyAsyncSession {
         for row in rows.try_iter()? {
             all.push(params_of(&row?)?);
         }
-        run(py, &self.inner, |mut g| async move {
+        self.run(py, |mut g| async move {
             g.cur = None;
             let s = g.session()?;
             let refs: Vec<Vec<&dyn ToParam>> = all
                 .iter()
                 .map(|r| r.iter().map(|p| p as &dyn ToParam).collect())
                 .collect();
-            let stmt = s.prepare(&sql).await.map_err(to_py)?;
+            let stmt = s.prepare(&sql).await?;
             let r = s.exec_batch(&stmt, &refs).await;
             let closed = s.close_statement(stmt).await;
-            let r = r.map_err(to_py)?;
-            closed.map_err(to_py)?;
+            let r = r?;
+            closed?;
             Ok((r.affected_rows, r.last_insert_id, r.warnings))
         })
     }
@@ -157,7 +160,7 @@ impl PyAsyncSession {
     /// tuples, empty at the end.
     #[pyo3(signature = (max=None))]
     fn fetch<'py>(&self, py: Python<'py>, max: Option<usize>) -> PyResult<Bound<'py, PyAny>> {
-        run(py, &self.inner, move |mut g| async move {
+        self.run(py, move |mut g| async move {
             let Some((ticket, columns)) =
                 g.cur.as_ref().map(|c| (c.ticket, Arc::clone(&c.columns)))
             else {
@@ -168,39 +171,20 @@ impl PyAsyncSession {
                 });
             };
             let s = g.session()?;
-            let mut r = s.resume(ticket);
-            let want = max.unwrap_or(usize::MAX);
-            let mut packets: Vec<Bytes> = Vec::with_capacity(want.min(256));
-            let mut binary = false;
-            if !columns.defs.is_empty() {
-                while packets.len() < want {
-                    match r.next_row().await.map_err(to_py)? {
-                        Some(row) => {
-                            binary = row.is_binary();
-                            packets.push(row.packet());
-                        }
-                        None => break,
-                    }
-                }
-            }
-            Ok(RowBatch {
-                packets,
-                binary,
-                columns,
-            })
+            read_rows(&mut s.resume(ticket), columns, max.unwrap_or(usize::MAX)).await
         })
     }
 
     /// Skips the rest of the current result and reads the next head: an awaitable of the head,
     /// or None when there is no further result.
     fn next_result<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        run(py, &self.inner, |mut g| async move {
+        self.run(py, |mut g| async move {
             let Some(cur) = g.cur.take() else {
                 return Ok(None);
             };
             let s = g.session()?;
             let mut r = s.resume(cur.ticket);
-            if !r.next_result().await.map_err(to_py)? {
+            if !r.next_result().await? {
                 return Ok(None);
             }
             let (head, columns) = head_of(r.columns(), r.ok(), r.has_more_results());
@@ -214,32 +198,30 @@ impl PyAsyncSession {
 
     /// Reads and discards what is left of the current response.
     fn drain<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        run(py, &self.inner, |mut g| async move {
+        self.run(py, |mut g| async move {
             let Some(cur) = g.cur.take() else {
                 return Ok(());
             };
             let s = g.session()?;
-            s.resume(cur.ticket).drain().await.map_err(to_py)
+            s.resume(cur.ticket).drain().await.map_err(Fail::from)
         })
     }
 
     /// COM_PING.
     fn ping<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        run(py, &self.inner, |mut g| async move {
+        self.run(py, |mut g| async move {
             g.cur = None;
-            g.session()?.ping().await.map_err(to_py)
+            g.session()?.ping().await.map_err(Fail::from)
         })
     }
 
     /// COM_QUIT and close (a second close does nothing).
     fn close<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let inner = Arc::clone(&self.inner);
-        pyo3_async_runtimes::tokio::future_into_py(py, async move {
-            // Waits for a running operation: closing is never refused.
-            let mut g = inner.lock().await;
+        // Waits for a running operation: closing is never refused.
+        self.start(py, true, |mut g| async move {
             g.cur = None;
             match g.s.take() {
-                Some(s) => s.close().await.map_err(to_py),
+                Some(s) => s.close().await.map_err(Fail::from),
                 None => Ok(()),
             }
         })
@@ -314,7 +296,119 @@ impl PyAsyncSession {
     }
 }
 
+/// What a command's head becomes: the head (the result is current, to be fetched), or with
+/// `rows` the head and every row of its result set.
+async fn finish_head(
+    cur: &mut Option<Current>,
+    mut r: QueryResult<'_>,
+    rows: bool,
+) -> Result<Headed, Fail> {
+    let (head, columns) = head_of(r.columns(), r.ok(), r.has_more_results());
+    let out = if !rows {
+        Headed::Head(head)
+    } else if columns.defs.is_empty() {
+        Headed::WithRows(head, None)
+    } else {
+        let batch = read_rows(&mut r, Arc::clone(&columns), usize::MAX).await?;
+        Headed::WithRows(head, Some(batch))
+    };
+    *cur = Some(Current {
+        ticket: r.detach(),
+        columns,
+    });
+    Ok(out)
+}
+
+/// A command's head, or its head and rows.
+enum Headed {
+    Head(Head),
+    WithRows(Head, Option<RowBatch>),
+}
+
+impl<'py> IntoPyObject<'py> for Headed {
+    type Target = PyAny;
+    type Output = Bound<'py, PyAny>;
+    type Error = PyErr;
+
+    fn into_pyobject(self, py: Python<'py>) -> Result<Self::Output, Self::Error> {
+        match self {
+            Headed::Head(h) => h.into_bound_py_any(py),
+            Headed::WithRows(h, rows) => (h, rows).into_bound_py_any(py),
+        }
+    }
+}
+
+/// Up to `want` rows of the result set as packets.
+async fn read_rows(
+    r: &mut QueryResult<'_>,
+    columns: Arc<Columns>,
+    want: usize,
+) -> Result<RowBatch, Fail> {
+    let mut packets: Vec<Bytes> = Vec::with_capacity(want.min(256));
+    let mut binary = false;
+    if !columns.defs.is_empty() {
+        while packets.len() < want {
+            match r.next_row().await? {
+                Some(row) => {
+                    binary = row.is_binary();
+                    packets.push(row.packet());
+                }
+                None => break,
+            }
+        }
+    }
+    Ok(RowBatch {
+        packets,
+        binary,
+        columns,
+    })
+}
+
 impl PyAsyncSession {
+    /// Runs `f` on the session (a future of its outcome); refused while an operation runs.
+    fn run<'py, F, Fut, T>(&self, py: Python<'py>, f: F) -> PyResult<Bound<'py, PyAny>>
+    where
+        F: FnOnce(tokio::sync::OwnedMutexGuard<Inner>) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = Result<T, Fail>> + Send + 'static,
+        T: for<'a> IntoPyObject<'a> + Send + 'static,
+    {
+        self.start(py, false, f)
+    }
+
+    /// Starts `f` once the session is free. The latest operation's future tells whether one
+    /// runs: not done, and this one is refused (or, with `wait`, queued behind it); cancelled,
+    /// and its task is aborted (the lock then passes to this one when the task has let go).
+    fn start<'py, F, Fut, T>(
+        &self,
+        py: Python<'py>,
+        wait: bool,
+        f: F,
+    ) -> PyResult<Bound<'py, PyAny>>
+    where
+        F: FnOnce(tokio::sync::OwnedMutexGuard<Inner>) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = Result<T, Fail>> + Send + 'static,
+        T: for<'a> IntoPyObject<'a> + Send + 'static,
+    {
+        let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((fut, task)) = last.as_ref() {
+            let fut = fut.bind(py);
+            if fut.call_method0("done")?.is_truthy()? {
+                if fut.call_method0("cancelled")?.is_truthy()? {
+                    task.abort();
+                }
+            } else if !wait {
+                return Err(busy());
+            }
+        }
+        let inner = Arc::clone(&self.inner);
+        let (fut, task) = spawn(py, &self.bridge, async move {
+            let guard = inner.lock_owned().await;
+            f(guard).await
+        })?;
+        *last = Some((fut.clone().unbind(), task));
+        Ok(fut)
+    }
+
     /// `f` on the idle session (an error while an operation runs or once closed).
     fn with<T>(&self, f: impl FnOnce(&Session) -> T) -> PyResult<T> {
         let g = self.inner.try_lock().map_err(|_| busy())?;

@@ -10,6 +10,7 @@
 //! (`Bytes`) in batches without the GIL and turned into Python objects with it.
 
 mod aio;
+mod bridge;
 
 use std::borrow::Cow;
 use std::sync::{Arc, Mutex};
