@@ -269,3 +269,36 @@ fn detached_result_resumes_until_the_next_command() {
     assert!(r.next_row().unwrap().is_none());
     assert!(!r.next_result().unwrap());
 }
+
+/// `next_row_received` hands out what has arrived and never reads; mixed with `next_row`
+/// (which waits) it yields every row once, in order, then the end, and the session goes on.
+#[test]
+fn rows_already_received_are_taken_without_reading() {
+    use mywire::session::blocking::Received;
+    let mut s = connect(opts(""));
+    let mut r = s.query("SELECT seq FROM seq_1_to_20000").unwrap();
+    let (mut seen, mut waited) = (Vec::new(), 0u32);
+    loop {
+        match r.next_row_received().unwrap() {
+            Received::Row(row) => seen.push(row.get::<u32>(0).unwrap().unwrap()),
+            Received::End => break,
+            Received::NotYet => {
+                waited += 1;
+                match r.next_row().unwrap() {
+                    Some(row) => seen.push(row.get::<u32>(0).unwrap().unwrap()),
+                    None => break,
+                }
+            }
+        }
+    }
+    assert_eq!(seen, (1..=20000).collect::<Vec<u32>>());
+    // 20,000 rows (about 200 KB) cannot all have arrived with the head: some were waited for.
+    assert!(waited >= 1);
+    assert!(matches!(r.next_row_received().unwrap(), Received::End));
+    assert!(r.next_row().unwrap().is_none());
+    drop(r);
+    assert_eq!(
+        rows(&mut s, "SELECT 'after'"),
+        vec![vec!["after".to_string()]]
+    );
+}

@@ -792,3 +792,29 @@ async fn raw_exchange_of_unknown_command_needs_end_raw() {
     s.end_raw();
     assert_eq!(rows(&mut s, "SELECT 'after'").await, vec![row(&["after"])]);
 }
+
+/// The async session's `next_row_received`: every row once, in order, with `next_row` only
+/// when nothing is received; then the end, and the session goes on.
+#[tokio::test]
+async fn rows_already_received_are_taken_without_reading() {
+    use mywire::session::Received;
+    for eof in EOF_MODES {
+        let mut s = connect(eof, "").await;
+        let mut r = s.query("SELECT seq FROM seq_1_to_20000").await.unwrap();
+        let mut seen = Vec::new();
+        loop {
+            match r.next_row_received().unwrap() {
+                Received::Row(row) => seen.push(row.get::<u32>(0).unwrap().unwrap()),
+                Received::End => break,
+                Received::NotYet => match r.next_row().await.unwrap() {
+                    Some(row) => seen.push(row.get::<u32>(0).unwrap().unwrap()),
+                    None => break,
+                },
+            }
+        }
+        assert_eq!(seen, (1..=20000).collect::<Vec<u32>>(), "{eof:?}");
+        assert!(matches!(r.next_row_received().unwrap(), Received::End));
+        drop(r);
+        assert_eq!(rows(&mut s, "SELECT 'after'").await, vec![row(&["after"])]);
+    }
+}

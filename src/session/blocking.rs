@@ -43,7 +43,7 @@ mod result;
 mod stmt;
 mod transaction;
 
-pub use result::{Pipeline, QueryResult, ResultTicket};
+pub use result::{Pipeline, QueryResult, Received, ResultTicket};
 pub use transaction::Transaction;
 
 /// A blocking session. See the [module documentation](self).

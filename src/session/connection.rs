@@ -632,6 +632,10 @@ impl Session {
         &self.engine
     }
 
+    pub(crate) fn engine_mut(&mut self) -> &mut Engine {
+        &mut self.engine
+    }
+
     /// The server's greeting.
     pub fn handshake(&self) -> &Handshake {
         self.engine.handshake()

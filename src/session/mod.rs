@@ -20,6 +20,6 @@ pub use connection::transaction::Transaction;
 pub use connection::Session;
 pub use infile::{InfileOpener, LocalInfile};
 pub use options::{percent_decode, HostSelection, Options, Password, SslMode};
-pub use result::{Pipeline, QueryResult, ResultTicket};
+pub use result::{Pipeline, QueryResult, Received, ResultTicket};
 pub use stream::{BlockingSocket, Duplex, Stream};
 pub use transaction::{IsolationLevel, TxOptions};

@@ -71,6 +71,26 @@ impl<'s> QueryResult<'s> {
         }
     }
 
+    /// The next row if it has already been received, without waiting for the network: a
+    /// consumer that has other work for the rows it holds (converting them, writing them out)
+    /// can do it while the rest arrives, and wait ([`QueryResult::next_row`]) only when it
+    /// has none. [`Received::NotYet`] when the next row (or the end) has not fully arrived.
+    pub fn next_row_received(&mut self) -> Result<Received<'_>, Error> {
+        self.s.check()?;
+        if !self.current() {
+            return Ok(Received::End);
+        }
+        let e = self.s.engine_mut();
+        if e.wants_write() {
+            return Ok(Received::NotYet);
+        }
+        Ok(match e.row_step()? {
+            Some(true) => Received::Row(self.s.engine().row()),
+            Some(false) => Received::End,
+            None => Received::NotYet,
+        })
+    }
+
     /// True if another result follows the current one (SERVER_MORE_RESULTS_EXISTS).
     ///
     /// The flag arrives with the packet that ends a result, so this is only meaningful for an
@@ -114,6 +134,17 @@ impl<'s> QueryResult<'s> {
 /// A detached query result (of either session): see [`QueryResult::detach`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ResultTicket(pub(crate) u64);
+
+/// What [`QueryResult::next_row_received`] found among the bytes already received.
+#[derive(Debug)]
+pub enum Received<'a> {
+    /// The next row.
+    Row(Row<'a>),
+    /// The end of the current result set.
+    End,
+    /// The next row (or the end) has not fully arrived: reading would wait for the network.
+    NotYet,
+}
 
 impl Session {
     /// The result `ticket` was detached from. If the session has moved on to another command

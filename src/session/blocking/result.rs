@@ -59,6 +59,23 @@ impl QueryResult<'_> {
         }
     }
 
+    /// The next row if it has already been received, without reading from the socket (see
+    /// [`super::super::QueryResult::next_row_received`]).
+    pub fn next_row_received(&mut self) -> Result<Received<'_>, Error> {
+        self.s.engine.check()?;
+        if !self.current() {
+            return Ok(Received::End);
+        }
+        if self.s.engine.wants_write() {
+            return Ok(Received::NotYet);
+        }
+        Ok(match self.s.engine.row_step()? {
+            Some(true) => Received::Row(self.s.engine.row()),
+            Some(false) => Received::End,
+            None => Received::NotYet,
+        })
+    }
+
     /// True if another result follows the current one (see
     /// [`super::QueryResult::has_more_results`]).
     pub fn has_more_results(&self) -> bool {
@@ -95,7 +112,7 @@ impl QueryResult<'_> {
     }
 }
 
-pub use super::super::ResultTicket;
+pub use super::super::{Received, ResultTicket};
 
 impl Session {
     /// The result `ticket` was detached from. If the session has moved on to another command
