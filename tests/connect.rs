@@ -362,3 +362,92 @@ async fn server_closing_before_the_greeting_is_an_io_error() {
     .expect_err("closed");
     assert!(matches!(e, Error::Io(_)), "{e:?}");
 }
+
+/// `Options::transport` sees the stream each connect opens (TCP, and the Unix socket), and the
+/// session runs on what it returns: here a wrapper that counts the bytes read, so the test
+/// knows the whole conversation went through it. TLS runs over the wrapper.
+#[tokio::test]
+async fn transport_adapter_carries_the_whole_session() {
+    use std::pin::Pin;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use std::task::{Context, Poll};
+
+    use mywire::session::Stream;
+    use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+    #[derive(Debug)]
+    struct Counted(Stream, Arc<AtomicUsize>);
+    impl AsyncRead for Counted {
+        fn poll_read(
+            mut self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            buf: &mut ReadBuf<'_>,
+        ) -> Poll<std::io::Result<()>> {
+            let before = buf.filled().len();
+            let r = Pin::new(&mut self.0).poll_read(cx, buf);
+            self.1
+                .fetch_add(buf.filled().len() - before, Ordering::Relaxed);
+            r
+        }
+    }
+    impl AsyncWrite for Counted {
+        fn poll_write(
+            mut self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            buf: &[u8],
+        ) -> Poll<std::io::Result<usize>> {
+            Pin::new(&mut self.0).poll_write(cx, buf)
+        }
+        fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+            Pin::new(&mut self.0).poll_flush(cx)
+        }
+        fn poll_shutdown(
+            mut self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+        ) -> Poll<std::io::Result<()>> {
+            Pin::new(&mut self.0).poll_shutdown(cx)
+        }
+    }
+
+    for (url, unix) in [(server().url(), false), (server().socket_url(), true)] {
+        let (read, calls) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let (r, c) = (Arc::clone(&read), Arc::clone(&calls));
+        let opts = Options::from_url(&url).unwrap().transport(move |s| {
+            c.fetch_add(1, Ordering::Relaxed);
+            assert_eq!(matches!(s, Stream::Unix(_)), unix);
+            Ok(Stream::Other(Box::new(Counted(s, Arc::clone(&r)))))
+        });
+        let mut s = Session::connect(opts)
+            .await
+            .unwrap_or_else(|e| panic!("{url}: {e}"));
+        // The server offers TLS and PREFERRED takes it, over the Unix socket too: the session
+        // cannot tell what the adapted stream wraps, so it treats it as a network one.
+        assert!(s.is_tls(), "{url}");
+        let at_connect = read.load(Ordering::Relaxed);
+        assert!(at_connect > 0);
+        assert_eq!(
+            scalar(&mut s, "SELECT REPEAT('x', 1000)")
+                .await
+                .unwrap()
+                .len(),
+            1000
+        );
+        assert!(read.load(Ordering::Relaxed) >= at_connect + 1000, "{url}");
+        s.close().await.unwrap();
+        assert_eq!(calls.load(Ordering::Relaxed), 1, "{url}");
+    }
+}
+
+/// An adapter's error fails the connect, as a connect error naming the server.
+#[tokio::test]
+async fn transport_adapter_error_fails_the_connect() {
+    let opts = Options::from_url(&server().url())
+        .unwrap()
+        .transport(|_| Err(std::io::Error::other("refused by the adapter")));
+    let e = Session::connect(opts)
+        .await
+        .err()
+        .expect("connect must fail");
+    assert!(e.to_string().contains("refused by the adapter"), "{e}");
+}

@@ -92,6 +92,14 @@ async fn write_out(stream: &mut Stream, wbuf: &mut bytes::BytesMut) -> Result<()
     Ok(())
 }
 
+/// The stream a connect opened, through the caller's [`Options::transport`] if any.
+fn adapt(opts: &Options, s: Stream) -> Result<Stream, Error> {
+    match &opts.transport {
+        None => Ok(s),
+        Some(t) => (t.0)(s).map_err(|e| connect_error(opts, e)),
+    }
+}
+
 impl Session {
     /// Connects over TCP or the Unix socket named in `opts`, and authenticates.
     ///
@@ -162,7 +170,7 @@ impl Session {
             #[cfg(unix)]
             {
                 let s = tokio::net::UnixStream::connect(path).await.map_err(wrap)?;
-                return Ok(Stream::Unix(s));
+                return adapt(opts, Stream::Unix(s));
             }
             #[cfg(not(unix))]
             {
@@ -179,7 +187,7 @@ impl Session {
         if let Some(idle) = opts.tcp_keepalive {
             super::stream::set_tcp_keepalive(&s, idle).map_err(wrap)?;
         }
-        Ok(Stream::Tcp(s))
+        adapt(opts, Stream::Tcp(s))
     }
 
     /// Runs the handshake and authentication on an already connected stream (any duplex stream:

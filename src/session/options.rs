@@ -57,6 +57,7 @@ use crate::codec::frame::DEFAULT_MAX_PAYLOAD;
 use crate::Error;
 
 use super::infile::LocalInfile;
+use super::stream::Stream;
 
 /// How to reach the server and what to negotiate.
 ///
@@ -186,7 +187,25 @@ pub struct Options {
     /// query's own `LOCAL INFILE 'name'` names are sent as [`LocalInfile`] allows (a server
     /// asking for any other file is refused).
     pub local_infile: Option<LocalInfile>,
+    /// A caller's adapter of each connected transport ([`Options::transport`]).
+    pub(crate) transport: Option<TransportAdapter>,
 }
+
+/// The function of [`Options::transport`].
+pub(crate) type AdaptFn = dyn Fn(Stream) -> std::io::Result<Stream> + Send + Sync;
+
+/// A caller's transport adapter ([`Options::transport`]); two are equal when they are the same
+/// `Arc`.
+#[derive(Clone)]
+pub(crate) struct TransportAdapter(pub(crate) Arc<AdaptFn>);
+
+impl PartialEq for TransportAdapter {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for TransportAdapter {}
 
 /// A caller's rustls configuration ([`Options::tls_config`]); two are equal when they are the
 /// same `Arc`.
@@ -263,6 +282,7 @@ impl Default for Options {
             require_writable: false,
             tls_config: None,
             local_infile: None,
+            transport: None,
         }
     }
 }
@@ -311,6 +331,7 @@ impl std::fmt::Debug for Options {
             .field("require_writable", &self.require_writable)
             .field("tls_config", &self.tls_config.as_ref().map(|_| "custom"))
             .field("local_infile", &self.local_infile)
+            .field("transport", &self.transport.as_ref().map(|_| "custom"))
             .finish()
     }
 }
@@ -573,6 +594,21 @@ impl Options {
     /// ```
     pub fn tls_config(mut self, config: Arc<rustls::ClientConfig>) -> Self {
         self.tls_config = Some(CustomTlsConfig(config));
+        self
+    }
+
+    /// Adapts each transport the async session's connect opens, before the handshake: `f`
+    /// gets the connected TCP or Unix stream (once for each host tried) and returns the stream
+    /// the session runs on, for example the same socket driven by another event loop
+    /// (`mywire.aio` hands it to asyncio's). TLS, when negotiated, runs over the adapted
+    /// stream. An adapted stream is not a Unix socket to the session's security policy (a
+    /// cleartext password over it needs TLS), whatever it wraps. The blocking session does not
+    /// use it.
+    pub fn transport(
+        mut self,
+        f: impl Fn(Stream) -> std::io::Result<Stream> + Send + Sync + 'static,
+    ) -> Self {
+        self.transport = Some(TransportAdapter(Arc::new(f)));
         self
     }
 
