@@ -1,12 +1,12 @@
-//! `mywire._mywire.AsyncSession`: mywire's async session (tokio) for asyncio.
+//! `mywire._mywire.AsyncSession`: mywire's async session for asyncio.
 //!
-//! Each method returns an asyncio future of the running loop, completed through the loop's
-//! [`Bridge`](crate::bridge) by a task on mywire's own runtime thread; the session lives behind
-//! an async mutex, one operation at a time, and a second operation started while one runs is
-//! an error, never a wait in the dark. An operation whose future was cancelled is aborted when
-//! the next one starts (the session then finishes or discards its response first, as after any
-//! dropped command). Rows are read as zero-copy packets without the GIL and become Python
-//! objects on the loop's thread, by the same conversion the blocking `Session` uses.
+//! Each method returns an asyncio future of the running loop; the operation is a future of
+//! the async session polled on the loop's thread, its socket watched by the loop's selector
+//! (see [`crate::bridge`]). The session lives behind an async mutex, one operation at a time,
+//! and a second operation started while one runs is an error, never a wait in the dark. An
+//! operation whose future was cancelled is dropped when it is next woken or when the next one
+//! starts (the session then finishes or discards its response first, as after any dropped
+//! command). Rows become Python objects by the same conversion the blocking `Session` uses.
 
 use std::sync::{Arc, Mutex as StdMutex};
 
@@ -15,12 +15,11 @@ use pyo3::prelude::*;
 use pyo3::types::PyList;
 use pyo3::IntoPyObjectExt;
 use tokio::sync::Mutex;
-use tokio::task::AbortHandle;
 
 use mywire::session::{QueryResult, ResultTicket};
 use mywire::{Session, ToParam};
 
-use crate::bridge::{bridge_for, spawn, Bridge, Fail};
+use crate::bridge::{bridge_for, on_loop, spawn, Bridge, Fail};
 use crate::{head_of, interface_error, options_of, params_of, tracer_of, Columns, Head, RowBatch};
 
 /// The result being read.
@@ -51,7 +50,7 @@ pub(crate) struct PyAsyncSession {
     inner: Arc<Mutex<Inner>>,
     bridge: Py<Bridge>,
     /// The latest operation: its future and its task.
-    last: StdMutex<Option<(Py<PyAny>, AbortHandle)>>,
+    last: StdMutex<Option<(Py<PyAny>, u64)>>,
 }
 
 fn busy() -> PyErr {
@@ -79,7 +78,7 @@ impl PyAsyncSession {
         trace: Option<&str>,
         trace_format: &str,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let opts = options_of(url, &options)?;
+        let opts = on_loop(py, &self.bridge, options_of(url, &options)?)?;
         let tracer = tracer_of(trace, trace_format)?;
         self.run(py, move |mut g| async move {
             if g.s.is_some() {
@@ -394,7 +393,7 @@ impl PyAsyncSession {
             let fut = fut.bind(py);
             if fut.call_method0("done")?.is_truthy()? {
                 if fut.call_method0("cancelled")?.is_truthy()? {
-                    task.abort();
+                    self.bridge.get().abandon(*task);
                 }
             } else if !wait {
                 return Err(busy());
