@@ -447,7 +447,6 @@ async fn transport_adapter_error_fails_the_connect() {
         .transport(|_| Err(std::io::Error::other("refused by the adapter")));
     let e = Session::connect(opts)
         .await
-        .err()
-        .expect("connect must fail");
+        .expect_err("connect must fail");
     assert!(e.to_string().contains("refused by the adapter"), "{e}");
 }
