@@ -10,13 +10,12 @@
 
 use std::sync::{Arc, Mutex as StdMutex};
 
-use bytes::Bytes;
 use pyo3::prelude::*;
 use pyo3::types::PyList;
 use pyo3::IntoPyObjectExt;
 use tokio::sync::Mutex;
 
-use mywire::session::{QueryResult, ResultTicket};
+use mywire::session::{QueryResult, Received, ResultTicket};
 use mywire::{Session, ToParam};
 
 use crate::bridge::{bridge_for, on_loop, spawn, Bridge, Fail};
@@ -163,11 +162,7 @@ impl PyAsyncSession {
             let Some((ticket, columns)) =
                 g.cur.as_ref().map(|c| (c.ticket, Arc::clone(&c.columns)))
             else {
-                return Ok(RowBatch {
-                    packets: Vec::new(),
-                    binary: false,
-                    columns: Arc::new(Columns::new(&[])),
-                });
+                return Ok(Python::attach(|py| PyList::empty(py).unbind()));
             };
             let s = g.session()?;
             read_rows(&mut s.resume(ticket), columns, max.unwrap_or(usize::MAX)).await
@@ -321,7 +316,7 @@ async fn finish_head(
 /// A command's head, or its head and rows.
 enum Headed {
     Head(Head),
-    WithRows(Head, Option<RowBatch>),
+    WithRows(Head, Option<Py<PyList>>),
 }
 
 impl<'py> IntoPyObject<'py> for Headed {
@@ -337,30 +332,51 @@ impl<'py> IntoPyObject<'py> for Headed {
     }
 }
 
-/// Up to `want` rows of the result set as packets.
+/// Up to `want` rows of the result set, as a list of tuples. The rows already received are
+/// converted while the next ones arrive (this future runs on the loop's thread, which holds
+/// the GIL while it polls), at most `BATCH` packets held at a time.
 async fn read_rows(
     r: &mut QueryResult<'_>,
     columns: Arc<Columns>,
     want: usize,
-) -> Result<RowBatch, Fail> {
-    let mut packets: Vec<Bytes> = Vec::with_capacity(want.min(256));
-    let mut binary = false;
-    if !columns.defs.is_empty() {
-        while packets.len() < want {
-            match r.next_row().await? {
-                Some(row) => {
-                    binary = row.is_binary();
-                    packets.push(row.packet());
+) -> Result<Py<PyList>, Fail> {
+    let out = Python::attach(|py| PyList::empty(py).unbind());
+    if columns.defs.is_empty() {
+        return Ok(out);
+    }
+    let mut pending = RowBatch {
+        packets: Vec::with_capacity(want.min(256)),
+        binary: false,
+        columns,
+    };
+    let mut split = None;
+    let mut convert = |pending: &mut RowBatch| {
+        let r = Python::attach(|py| pending.append_to(py, out.bind(py), &mut split));
+        pending.packets.clear();
+        r.map_err(Fail::Py)
+    };
+    let mut n = 0usize;
+    while n < want {
+        let row = match r.next_row_received()? {
+            Received::Row(row) => row,
+            Received::End => break,
+            Received::NotYet => {
+                convert(&mut pending)?;
+                match r.next_row().await? {
+                    Some(row) => row,
+                    None => break,
                 }
-                None => break,
             }
+        };
+        pending.binary = row.is_binary();
+        pending.packets.push(row.packet());
+        n += 1;
+        if pending.packets.len() >= crate::BATCH {
+            convert(&mut pending)?;
         }
     }
-    Ok(RowBatch {
-        packets,
-        binary,
-        columns,
-    })
+    convert(&mut pending)?;
+    Ok(out)
 }
 
 impl PyAsyncSession {

@@ -38,6 +38,8 @@ use crate::{interface_error, to_py};
 pub(crate) enum Fail {
     Db(mywire::Error),
     Interface(String),
+    /// Made on the loop's thread (a row that would not convert).
+    Py(PyErr),
 }
 
 impl From<mywire::Error> for Fail {
@@ -51,6 +53,7 @@ impl Fail {
         match self {
             Fail::Db(e) => to_py(e),
             Fail::Interface(m) => interface_error(m),
+            Fail::Py(e) => e,
         }
     }
 }
