@@ -445,8 +445,6 @@ async fn transport_adapter_error_fails_the_connect() {
     let opts = Options::from_url(&server().url())
         .unwrap()
         .transport(|_| Err(std::io::Error::other("refused by the adapter")));
-    let e = Session::connect(opts)
-        .await
-        .expect_err("connect must fail");
+    let e = Session::connect(opts).await.expect_err("connect must fail");
     assert!(e.to_string().contains("refused by the adapter"), "{e}");
 }
