@@ -587,3 +587,33 @@ def test_connection_of_another_event_loop_is_refused(params):
     with pytest.raises(mywire.InterfaceError, match="another event loop"):
         asyncio.run(use())
     conn.close()
+
+
+def test_read_timeout_fires_on_the_loop(params):
+    """A timer of the session (tokio's, on mywire's runtime thread) wakes the operation that
+    runs on the loop: a read_timeout ends a statement that outlives it, and the loop stays
+    free meanwhile."""
+    async def main():
+        conn = await mywire.aio.connect(**params, read_timeout=1)
+        ticks = 0
+
+        async def ticker():
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.01)
+                ticks += 1
+
+        t = asyncio.create_task(ticker())
+        t0 = time.monotonic()
+        try:
+            with pytest.raises(mywire.OperationalError) as e:
+                await conn.cursor().execute("SELECT SLEEP(5)")
+            elapsed = time.monotonic() - t0
+        finally:
+            t.cancel()
+            conn.close()
+        assert e.value.args[0] == 2013, e.value.args
+        assert 0.9 < elapsed < 3, elapsed
+        assert ticks >= 30, ticks
+
+    run(main())
