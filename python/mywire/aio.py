@@ -18,7 +18,7 @@ per connection: starting a second while one runs raises InterfaceError.
 
 from . import _mywire
 from ._mywire import InterfaceError, NotSupportedError, ProgrammingError
-from .connections import _arguments, _Statements
+from .connections import _arguments, _ConnectionBase
 from .converters import interpolate
 from .cursors import DictCursorMixin
 
@@ -42,27 +42,11 @@ async def connect(*args, **kwargs):
     return conn
 
 
-class AsyncConnection(_Statements):
+class AsyncConnection(_ConnectionBase):
     """A connection of the asyncio API (made by :func:`connect`)."""
 
     def __init__(self, session, args, cursorclass):
-        self._s = session
-        self._prepared = args.prepared
-        self._unpreparable = set()
-        self._active = None
-        self.cursorclass = cursorclass
-        self.host = args.host
-        self.port = args.port
-        self.user = args.user
-        self.db = args.database
-        self.charset = "utf8mb4"
-        self.server_version = session.server_version()
-
-    def _native(self):
-        s = self._s
-        if s is None:
-            raise InterfaceError(0, "the connection is closed")
-        return s
+        self._init(session, args, cursorclass)
 
     async def _run(self, query, args, rows=False):
         """Sends the statement: its head, or with ``rows`` ``(head, rows)`` (the first result
@@ -81,20 +65,15 @@ class AsyncConnection(_Statements):
             return await s.query(text, rows)
 
     async def _run_many(self, query, rows):
-        plan = self._plan_many(query, rows)
+        plan = self._bulk_plan(query, rows)
         if plan is None:
             return None
-        self._active = None
         try:
             return await self._native().execute_many(*plan)
         except (NotSupportedError, ProgrammingError) as e:
             if self._fallback(e, plan[0], query, rows[0]) is None:
                 raise
             return None
-
-    def cursor(self, cursor=None):
-        self._native()
-        return (cursor or self.cursorclass)(self)
 
     async def commit(self):
         await self._native().query("COMMIT")
@@ -108,12 +87,6 @@ class AsyncConnection(_Statements):
     async def autocommit(self, value):
         await self._native().query("SET autocommit=" + ("1" if value else "0"))
 
-    def get_autocommit(self):
-        return self._native().autocommit()
-
-    def in_transaction(self):
-        return self._native().in_transaction()
-
     async def ping(self, reconnect=False):
         if reconnect and not self.open:
             raise InterfaceError(0, "ping(reconnect=True): reconnecting is not supported")
@@ -123,28 +96,7 @@ class AsyncConnection(_Statements):
         await self._native().query(f"USE `{db.replace('`', '``')}`")
         self.db = db
 
-    def thread_id(self):
-        return self._native().connection_id()
-
-    def character_set_name(self):
-        return self.charset
-
-    def escape_string(self, s):
-        from .converters import escape_string
-        return escape_string(s, self._native().no_backslash_escapes())
-
-    def literal(self, obj):
-        from .converters import literal
-        return literal(obj, self._native().no_backslash_escapes())
-
-    escape = literal
-
-    def insert_id(self):
-        return self._native().last_ok()[1]
-
-    @property
-    def open(self):
-        return self._s is not None and not self._s.is_closed()
+    escape = _ConnectionBase.literal
 
     @property
     def closed(self):

@@ -15,7 +15,7 @@ from ._mywire import (
 )
 from .constants import ER
 from .converters import escape_string, interpolate, literal, to_qmark
-from .cursors import Cursor
+from .cursors import Cursor, _Finalized
 
 _UTF8 = {"utf8", "utf8mb4", "utf8mb3", "utf-8"}
 
@@ -210,9 +210,74 @@ class _Statements:
             return None
         return sql, converted
 
+    def _bulk_plan(self, query, rows):
+        """:meth:`_plan_many`; when there is a bulk command, the connection's current result
+        is about to be discarded."""
+        plan = self._plan_many(query, rows)
+        if plan is not None:
+            self._active = None
+        return plan
 
 
-class Connection(_Statements):
+class _ConnectionBase(_Statements):
+    """What the blocking and the asyncio connection share besides the statements: their
+    state and what is answered without a round trip (the session's blocking and awaited
+    calls are the subclasses')."""
+
+    def _init(self, session, a, cursorclass):
+        self._s = session
+        self._prepared = a.prepared
+        # Statements (with ? placeholders) the server would not prepare: interpolated.
+        self._unpreparable = set()
+        self._active = None
+        self.cursorclass = cursorclass
+        self.charset = "utf8mb4"
+        self.host = a.host
+        self.port = a.port
+        self.user = a.user
+        self.db = a.database
+        self.server_version = session.server_version()
+
+    def _native(self):
+        s = self._s
+        if s is None:
+            raise InterfaceError(0, "the connection is closed")
+        return s
+
+    def _nbe(self):
+        return self._native().no_backslash_escapes()
+
+    def cursor(self, cursor=None):
+        """A new cursor (of ``cursor``, a cursor class, or the connection's ``cursorclass``)."""
+        self._native()
+        return (cursor or self.cursorclass)(self)
+
+    @property
+    def open(self):
+        return self._s is not None and not self._s.is_closed()
+
+    def get_autocommit(self):
+        return self._native().autocommit()
+
+    def in_transaction(self):
+        return self._native().in_transaction()
+
+    def thread_id(self):
+        return self._native().connection_id()
+
+    def character_set_name(self):
+        return self.charset
+
+    def insert_id(self):
+        return self._native().last_ok()[1]
+
+    def escape_string(self, s):
+        return escape_string(s, self._nbe())
+
+    def literal(self, obj):
+        return literal(obj, self._nbe())
+
+class Connection(_Finalized, _ConnectionBase):
     """A connection to a MySQL or MariaDB server."""
 
     Warning = Warning
@@ -228,8 +293,8 @@ class Connection(_Statements):
 
     def __init__(self, *args, **kwargs):
         a = _arguments(*args, **kwargs)
-        self._s = _mywire.Session(a.url, a.opts, a.trace, a.trace_format)
-        self._init(a)
+        self._init(_mywire.Session(a.url, a.opts, a.trace, a.trace_format), a, a.cursorclass)
+        self.encoding = "utf8"
         try:
             for sql in a.setup(self._s.autocommit()):
                 self._s.query(sql)
@@ -238,30 +303,7 @@ class Connection(_Statements):
             self._s.close()
             raise
 
-    def _init(self, a):
-        self._prepared = a.prepared
-        # Statements (with ? placeholders) the server would not prepare: interpolated.
-        self._unpreparable = set()
-        self._active = None
-        self.cursorclass = a.cursorclass
-        self.charset = "utf8mb4"
-        self.encoding = "utf8"
-        self.host = a.host
-        self.port = a.port
-        self.user = a.user
-        self.db = a.database
-        self.server_version = self._s.server_version()
-
     # ---- the native session ----------------------------------------------------------------
-
-    def _native(self):
-        s = self._s
-        if s is None:
-            raise InterfaceError(0, "the connection is closed")
-        return s
-
-    def _nbe(self):
-        return self._native().no_backslash_escapes()
 
     def _run(self, query, args):
         """Sends one statement: the head of its first result."""
@@ -280,10 +322,9 @@ class Connection(_Statements):
 
     def _run_many(self, query, rows, cursor):
         """A batch of parameter rows as one bulk command; None when it goes row by row."""
-        plan = self._plan_many(query, rows)
+        plan = self._bulk_plan(query, rows)
         if plan is None:
             return None
-        self._active = None
         try:
             return self._native().execute_many(*plan)
         except (NotSupportedError, ProgrammingError) as e:
@@ -292,11 +333,6 @@ class Connection(_Statements):
             return None
 
     # ---- PEP 249 -------------------------------------------------------------------------
-
-    def cursor(self, cursor=None):
-        """A new cursor (of ``cursor``, a cursor class, or the connection's ``cursorclass``)."""
-        self._native()
-        return (cursor or self.cursorclass)(self)
 
     def commit(self):
         self._native().query("COMMIT")
@@ -313,9 +349,6 @@ class Connection(_Statements):
             except Error:
                 pass
 
-    def __enter__(self):
-        return self
-
     def __exit__(self, exc_type, exc, tb):
         try:
             if self._s is not None and not self._s.is_closed():
@@ -326,27 +359,11 @@ class Connection(_Statements):
         finally:
             self.close()
 
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:
-            pass
-
     # ---- what PyMySQL and mysqlclient users expect --------------------------------------
-
-    @property
-    def open(self):
-        return self._s is not None and not self._s.is_closed()
 
     def autocommit(self, value):
         """Turns autocommit on or off."""
         self._native().query("SET autocommit=" + ("1" if value else "0"))
-
-    def get_autocommit(self):
-        return self._native().autocommit()
-
-    def in_transaction(self):
-        return self._native().in_transaction()
 
     def begin(self):
         self._native().query("BEGIN")
@@ -362,9 +379,6 @@ class Connection(_Statements):
         self._native().select_db(db)
         self.db = db
 
-    def thread_id(self):
-        return self._native().connection_id()
-
     def get_server_info(self):
         return self.server_version
 
@@ -374,17 +388,11 @@ class Connection(_Statements):
     def get_proto_info(self):
         return 10
 
-    def character_set_name(self):
-        return self.charset
-
     def set_character_set(self, charset, collation=None):
         if charset.lower() not in _UTF8:
             raise NotSupportedError(0, f"charset {charset!r}: mywire speaks utf8mb4")
         sql = "SET NAMES utf8mb4" + (f" COLLATE {collation}" if collation else "")
         self._native().query(sql)
-
-    def insert_id(self):
-        return self._native().last_ok()[1]
 
     def affected_rows(self):
         return self._native().last_ok()[0]
@@ -397,13 +405,7 @@ class Connection(_Statements):
         s.query("SHOW WARNINGS")
         return tuple(s.fetch(None))
 
-    def escape_string(self, s):
-        return escape_string(s, self._nbe())
-
     def escape(self, obj, mapping=None):
-        return literal(obj, self._nbe())
-
-    def literal(self, obj):
         return literal(obj, self._nbe())
 
     def is_tls(self):
