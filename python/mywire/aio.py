@@ -19,10 +19,7 @@ per connection: starting a second while one runs raises InterfaceError.
 from . import _mywire
 from ._mywire import InterfaceError, NotSupportedError, ProgrammingError
 from .connections import _arguments, _ConnectionBase
-from .converters import interpolate
-from .cursors import DictCursorMixin
-
-_SS_BATCH = 1024
+from .cursors import _SS_BATCH, DictCursorMixin, _CursorState
 
 
 async def connect(*args, **kwargs):
@@ -134,40 +131,17 @@ class AsyncConnection(_ConnectionBase):
             await self.ensure_closed()
 
 
-class AsyncCursor:
+class AsyncCursor(_CursorState):
     """A buffered cursor: tuples, the whole result read by ``execute``."""
-
-    arraysize = 1
-    _unbuffered = False
-
-    def __init__(self, connection):
-        self.connection = connection
-        self.description = None
-        self.rowcount = -1
-        self.lastrowid = None
-        self.rownumber = 0
-        self._rows = []
-        self._pos = 0
-        self._done = True
-        self._names = None
-        self._closed = False
-        self._executed = None
-
-    def _conn(self):
-        if self._closed:
-            raise ProgrammingError(0, "the cursor is closed")
-        return self.connection
 
     async def execute(self, query, args=None):
         conn = self._conn()
-        if isinstance(query, bytes):
-            query = query.decode("utf-8")
+        query = self._text(query)
         if self._unbuffered:
             head, rows = await conn._run(query, args), None
         else:
             head, rows = await conn._run(query, args, True)
-        conn._active = self
-        self._executed = query
+        self._started(conn, query)
         await self._set_head(head, rows)
         return self.rowcount
 
@@ -176,25 +150,17 @@ class AsyncCursor:
         rows = list(args)
         if not rows:
             return None
+        query = self._text(query)
         total = await conn._run_many(query, rows)
         if total is not None:
-            self.description = None
-            self._rows, self._pos, self._done = [], 0, True
-            self.rowcount, self.lastrowid, _ = total
-            return self.rowcount
-        n = 0
-        for row in rows:
-            n += max(await self.execute(query, row), 0)
-        self.rowcount = n
-        return n
+            return self._bulk(query, total)
+        return self._summed([await self.execute(query, row) for row in rows])
 
     async def callproc(self, procname, args=()):
         conn = self._conn()
-        s = conn._native()
-        for i, a in enumerate(args):
-            await s.query(interpolate(f"SET @_{procname}_{i}=%s", (a,), s.no_backslash_escapes()))
-        names = ",".join(f"@_{procname}_{i}" for i in range(len(args)))
-        await self.execute(f"CALL {procname}({names})")
+        for sql in self._proc_sets(conn, procname, args):
+            await conn._native().query(sql)
+        await self.execute(self._proc_call(procname, args))
         return args
 
     async def nextset(self):
@@ -202,78 +168,34 @@ class AsyncCursor:
         if conn._active is not self:
             return None
         head = await conn._native().next_result()
-        if head is None:
-            self._done = True
+        if self._last(head):
             return None
         await self._set_head(head)
         return True
 
     async def _set_head(self, head, rows=None):
-        desc, affected, insert_id, _warnings, _info, _more = head
-        self.description = None if desc is None else tuple(desc)
-        self.lastrowid = insert_id
-        self._rows, self._pos, self.rownumber, self._names = [], 0, 0, None
-        if desc is None:
-            self.rowcount = affected
-            self._done = True
-        elif self._unbuffered:
-            self.rowcount = -1
-            self._done = False
-        else:
-            self._rows = rows if rows is not None else await self.connection._native().fetch(None)
-            self.rowcount = len(self._rows)
-            self._done = True
-
-    def _make(self, rows):
-        return rows
+        if self._head(head):
+            self._set_rows(rows if rows is not None else await self.connection._native().fetch(None))
 
     async def _more(self):
-        if self._done:
-            return False
-        conn = self.connection
-        if conn is None or conn._active is not self:
-            self._done = True
-            return False
-        rows = await conn._native().fetch(_SS_BATCH)
-        if not rows:
-            self._done = True
-            self.rowcount = self.rownumber
-            return False
-        self._rows, self._pos = rows, 0
-        return True
+        return self._streaming() and self._batch(await self.connection._native().fetch(_SS_BATCH))
 
     async def fetchone(self):
         if self._pos >= len(self._rows) and not await self._more():
             return None
-        row = self._rows[self._pos]
-        self._pos += 1
-        self.rownumber += 1
-        return self._make([row])[0]
+        return self._one()
 
     async def fetchmany(self, size=None):
-        size = self.arraysize if size is None else size
-        out = []
-        while len(out) < size:
-            if self._pos >= len(self._rows) and not await self._more():
-                break
-            take = self._rows[self._pos:self._pos + size - len(out)]
-            self._pos += len(take)
-            out.extend(take)
-        self.rownumber += len(out)
-        return self._make(out)
+        size, out = self._size(size), []
+        while len(out) < size and (self._pos < len(self._rows) or await self._more()):
+            self._take(out, size)
+        return self._many(out)
 
     async def fetchall(self):
-        out = self._rows[self._pos:] if self._pos else self._rows
-        self._rows, self._pos = [], 0
-        if not self._done:
-            conn = self.connection
-            if conn is not None and conn._active is self:
-                out = list(out) + await conn._native().fetch(None)
-            self._done = True
-        self.rownumber += len(out)
-        if self._unbuffered:
-            self.rowcount = self.rownumber
-        return self._make(out)
+        out = self._rest()
+        if self._unread():
+            out = list(out) + await self.connection._native().fetch(None)
+        return self._all(out)
 
     def __aiter__(self):
         return self
@@ -287,26 +209,18 @@ class AsyncCursor:
     async def close(self):
         if self._closed:
             return
-        conn = self.connection
-        if self._unbuffered and not self._done and conn is not None and conn._active is self:
+        if self._must_drain():
             try:
-                await conn._native().drain()
+                await self.connection._native().drain()
             except Exception:
                 pass
-        self._closed = True
-        self._rows = []
+        self._shut()
 
     async def __aenter__(self):
         return self
 
     async def __aexit__(self, *exc):
         await self.close()
-
-    def setinputsizes(self, *args):
-        pass
-
-    def setoutputsizes(self, *args):
-        pass
 
 
 class AsyncDictCursor(DictCursorMixin, AsyncCursor):
