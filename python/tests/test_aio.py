@@ -617,3 +617,93 @@ def test_read_timeout_fires_on_the_loop(params):
         assert ticks >= 30, ticks
 
     run(main())
+
+
+# ---- the same bookkeeping as the blocking cursors -------------------------------------------
+
+_STEPS = (
+    ("execute", "CREATE TABLE bk (id INT AUTO_INCREMENT PRIMARY KEY, v INT)"),
+    ("executemany", b"INSERT INTO bk (v) VALUES (%s)", [(i,) for i in range(7)]),
+    ("execute", "INSERT INTO bk (v) VALUES (%s)", (70,)),
+    ("execute", "SELECT id, v FROM bk ORDER BY id"),
+    ("fetchone",),
+    ("fetchmany", 3),
+    ("fetchmany",),
+    ("fetchall",),
+    ("fetchone",),
+    ("execute", "SELECT v, v FROM bk WHERE v < %s ORDER BY id", (3,)),
+    ("fetchall",),
+    ("execute", "UPDATE bk SET v = v + 1 WHERE v > %s", (4,)),
+    ("execute", "CREATE PROCEDURE bk_sets(IN a INT) BEGIN SELECT a; SELECT a, a * 2; END"),
+    ("callproc", "bk_sets", (5,)),
+    ("fetchall",),
+    ("nextset",),
+    ("fetchone",),
+    ("nextset",),
+    ("nextset",),
+    ("execute", "SELECT 1 FROM DUAL WHERE 0"),
+    ("fetchone",),
+)
+
+
+def _state(cur, out):
+    return (out, cur.description, cur.rowcount, cur.lastrowid, cur.rownumber, cur._executed,
+            cur._warnings)
+
+
+@PROTOCOLS
+@pytest.mark.parametrize("kind", ["", "Dict", "SS", "SSDict"])
+def test_cursor_state_as_blocking(params, connect, prepared, kind):
+    """Every cursor kind: after each step, the results and the cursor's description,
+    rowcount, lastrowid, rownumber and statement are the blocking cursor's."""
+    blocking = connect(prepared=prepared, autocommit=True)
+    cur = blocking.cursor(getattr(mywire.cursors, f"{kind}Cursor"))
+    expected = [_state(cur, getattr(cur, name)(*a)) for name, *a in _STEPS]
+    cur.close()
+    _drop_everything_of(blocking)
+
+    async def main():
+        conn = await mywire.aio.connect(**params, prepared=prepared, autocommit=True)
+        try:
+            acur = conn.cursor(getattr(mywire.aio, f"Async{kind}Cursor"))
+            got = [_state(acur, await getattr(acur, name)(*a)) for name, *a in _STEPS]
+            await acur.close()
+            return got
+        finally:
+            await conn.ensure_closed()
+
+    got = run(main())
+    assert len(got) == len(expected)
+    for step, g, e in zip(_STEPS, got, expected):
+        assert g == e, step
+
+
+def _drop_everything_of(conn):
+    cur = conn.cursor()
+    cur.execute("DROP TABLE bk")
+    cur.execute("DROP PROCEDURE bk_sets")
+    cur.close()
+
+
+def test_closed_cursor(params):
+    """A closed cursor, or one without a connection, refuses to execute."""
+
+    async def main():
+        conn = await mywire.aio.connect(**params)
+        try:
+            cur = conn.cursor(mywire.aio.AsyncSSCursor)
+            await cur.execute("SELECT 1 UNION SELECT 2")
+            assert await cur.fetchone() == (1,)
+            await cur.close()  # the unread row is discarded
+            await cur.close()  # twice is fine
+            with pytest.raises(mywire.ProgrammingError):
+                await cur.execute("SELECT 1")
+            assert await scalar(conn, "SELECT 3") == 3
+            cur = conn.cursor()
+            cur.connection = None
+            with pytest.raises(mywire.ProgrammingError):
+                await cur.execute("SELECT 1")
+        finally:
+            await conn.ensure_closed()
+
+    run(main())
