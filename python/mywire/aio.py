@@ -186,8 +186,9 @@ class AsyncCursor(_CursorState):
         return self._one()
 
     async def fetchmany(self, size=None):
-        size, out = self._size(size), []
-        while len(out) < size and (self._pos < len(self._rows) or await self._more()):
+        out = []
+        size = self._take(out, size)
+        while len(out) < size and await self._more():
             self._take(out, size)
         return self._many(out)
 

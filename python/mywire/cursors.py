@@ -165,19 +165,24 @@ class _CursorState:
         return True
 
     def _one(self):
+        """``fetchone``: the next row at hand (there is one), as the cursor makes rows."""
         row = self._rows[self._pos]
         self._pos += 1
         self.rownumber += 1
-        return self._make([row])[0]
-
-    def _size(self, size):
-        return self.arraysize if size is None else size
+        return row
 
     def _take(self, out, size):
-        """Moves rows at hand to ``out``, up to ``size`` in all."""
-        take = self._rows[self._pos:self._pos + size - len(out)]
-        self._pos += len(take)
-        out.extend(take)
+        """``fetchmany``: moves rows at hand to ``out``, up to ``size`` in all (None:
+        ``arraysize``); returns that size."""
+        if size is None:
+            size = self.arraysize
+        n = size - len(out)
+        if n > 0:
+            pos = self._pos
+            take = self._rows[pos:pos + n]
+            self._pos = pos + len(take)
+            out.extend(take)
+        return size
 
     def _many(self, out):
         self.rownumber += len(out)
@@ -310,8 +315,9 @@ class Cursor(_Finalized, _CursorState):
 
     def fetchmany(self, size=None):
         self._check()
-        size, out = self._size(size), []
-        while len(out) < size and (self._pos < len(self._rows) or self._more()):
+        out = []
+        size = self._take(out, size)
+        while len(out) < size and self._more():
             self._take(out, size)
         return self._many(out)
 
@@ -358,6 +364,9 @@ class Cursor(_Finalized, _CursorState):
 
 class DictCursorMixin:
     """Rows as dicts keyed by column name (``table.name`` for a repeated name)."""
+
+    def _one(self):
+        return self._make([super()._one()])[0]
 
     def _make(self, rows):
         names = self._names
