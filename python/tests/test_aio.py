@@ -627,6 +627,8 @@ _STEPS = (
     ("execute", "INSERT INTO bk (v) VALUES (%s)", (70,)),
     ("execute", "SELECT id, v FROM bk ORDER BY id"),
     ("fetchone",),
+    ("fetchmany", 0),
+    ("fetchmany", -2),
     ("fetchmany", 3),
     ("fetchmany",),
     ("fetchall",),

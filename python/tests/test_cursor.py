@@ -351,3 +351,17 @@ def test_null_bitmaps(conn, cur):
     for r in rows:
         cur.execute("SELECT " + ", ".join(["%s"] * len(r)), r)
         assert cur.fetchone() == r
+
+
+def test_fetchmany_of_no_rows_moves_nothing(cur):
+    """fetchmany(0) and a negative size give no rows and leave the position alone, buffered
+    or not."""
+    import mywire.cursors
+
+    for c in (cur, cur.connection.cursor(mywire.cursors.SSCursor)):
+        c.execute("SELECT 1 UNION SELECT 2 UNION SELECT 3")
+        assert c.fetchone() == (1,)
+        assert c.fetchmany(0) == [] and c.fetchmany(-1) == []
+        assert c.rownumber == 1
+        assert c.fetchmany(5) == [(2,), (3,)]
+        c.close()
