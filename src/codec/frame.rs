@@ -54,7 +54,7 @@ pub const READ_AHEAD: usize = 64 * 1024;
 pub const HEADER: usize = 4;
 
 /// The header of a chunk of `len` bytes (at most [`MAX_CHUNK`]) with sequence id `seq`.
-fn chunk_header(len: usize, seq: u8) -> [u8; HEADER] {
+pub(crate) fn chunk_header(len: usize, seq: u8) -> [u8; HEADER] {
     // At most 0xFFFFFF: fits in a u32 whose top byte is zero, on every target.
     let [l0, l1, l2, _] = u32::try_from(len.min(MAX_CHUNK))
         .unwrap_or(0xFF_FFFF)

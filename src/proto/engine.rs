@@ -40,6 +40,9 @@ pub(super) struct Queued {
     pub(super) seq: u8,
     /// The statement it executes (its rows are binary); `None` for other commands.
     pub(super) stmt: Option<u32>,
+    /// `bytes` is the whole buffer it was encoded in (the only command of its batch): it may
+    /// become the transmit buffer instead of being copied into it.
+    pub(super) whole: bool,
 }
 
 /// The state machine of one connection. See the [module documentation](super).
@@ -462,6 +465,7 @@ impl Engine {
     ) {
         self.flush_closes();
         self.infile_names.clear();
+        let whole = matches!(cuts, [(len, _)] if *len == all.len());
         let mut all = all.freeze();
         for &(len, seq) in cuts {
             self.unsent.push_back(Queued {
@@ -469,6 +473,7 @@ impl Engine {
                 expect,
                 seq,
                 stmt,
+                whole,
             });
         }
     }
@@ -496,22 +501,26 @@ impl Engine {
                 expect,
                 seq,
                 stmt,
+                whole,
             }) = self.unsent.pop_front()
             else {
                 break;
             };
-            self.inflight_bytes = self.inflight_bytes.saturating_add(bytes.len());
+            let len = bytes.len();
+            self.inflight_bytes = self.inflight_bytes.saturating_add(len);
+            // The tracer sees the command's packets after it was queued (a second handle).
+            let traced = self.tracer.is_some().then(|| bytes.clone());
             // With compression, the response starts at the compressed packets' count.
-            let seq = self.send_commands(&bytes, seq);
+            let seq = self.send_commands(bytes, seq, whole);
             if self.busy() {
-                self.pending.push_back((expect, seq, bytes.len(), stmt));
+                self.pending.push_back((expect, seq, len, stmt));
             } else {
                 self.resp.set(expect);
                 self.expect_seq(seq);
-                self.current_bytes = bytes.len();
+                self.current_bytes = len;
                 self.set_exec(stmt);
             }
-            if self.tracer.is_some() {
+            if let Some(bytes) = traced {
                 // Every packet of the command (an execute's long data pieces come first).
                 let mut dec = PacketCodec::new(usize::MAX);
                 let mut b = BytesMut::from(&bytes[..]);

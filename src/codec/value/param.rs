@@ -328,20 +328,24 @@ pub fn put_binary_datetime(out: &mut BytesMut, v: &DateTime) {
     } else {
         0
     };
-    out.put_u8(len);
-    if len >= 4 {
-        out.put_u16_le(d.year());
-        out.put_u8(d.month());
-        out.put_u8(d.day());
-    }
-    if len >= 7 {
-        out.put_u8(v.hour());
-        out.put_u8(v.minute());
-        out.put_u8(v.second());
-    }
-    if len == 11 {
-        out.put_u32_le(v.micros());
-    }
+    // The length byte and every part, then as many as the length keeps: one append.
+    let [y0, y1] = d.year().to_le_bytes();
+    let [m0, m1, m2, m3] = v.micros().to_le_bytes();
+    let all = [
+        len,
+        y0,
+        y1,
+        d.month(),
+        d.day(),
+        v.hour(),
+        v.minute(),
+        v.second(),
+        m0,
+        m1,
+        m2,
+        m3,
+    ];
+    out.put_slice(all.get(..usize::from(len).saturating_add(1)).unwrap_or(&all));
 }
 
 /// Appends a TIME value in its binary form: a length byte (0, 8 or 12, the shortest that
