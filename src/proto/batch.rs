@@ -224,7 +224,9 @@ impl Engine {
             put_bulk_head(&mut head, stmt.id(), BULK_SEND_TYPES_TO_SERVER, &types);
             let payload = body.len().saturating_sub(HEADER);
             match body.get_mut(..prefix) {
-                Some(front) if payload < MAX_CHUNK && head.len() == prefix.saturating_sub(HEADER) => {
+                Some(front)
+                    if payload < MAX_CHUNK && head.len() == prefix.saturating_sub(HEADER) =>
+                {
                     let (header, command) = front.split_at_mut(HEADER);
                     header.copy_from_slice(&chunk_header(payload, 0));
                     command.copy_from_slice(&head);

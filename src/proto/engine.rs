@@ -67,7 +67,7 @@ pub struct Engine {
     pub(super) tracer: Option<Box<dyn Tracer>>,
     /// What the current response looks like, packet by packet (shared with the trace decoder).
     pub(super) resp: Response,
-    pub(super) columns: Vec<ColumnDefinition>,
+    pub(super) columns: super::columns::Columns,
     /// A run of whole packets (headers included) split off the front of the read buffer at
     /// once, so that a packet of a response that arrived in one read costs no split of the
     /// read buffer of its own: a row is a range of it, any other packet a slice. Read before
@@ -188,7 +188,7 @@ impl Engine {
             connect,
             tracer: None,
             resp: Response::new(CapabilityFlags::empty()),
-            columns: Vec::new(),
+            columns: super::columns::Columns::default(),
             batch: Bytes::new(),
             batch_pos: 0,
             row_packet: Bytes::new(),

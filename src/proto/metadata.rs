@@ -34,8 +34,7 @@ impl Engine {
         let cached = self.exec_stmt.and_then(|id| self.stmt_columns.get(&id));
         match cached {
             Some(c) if count_ok(c.len()) => {
-                self.columns.clear();
-                self.columns.extend_from_slice(c);
+                self.columns.set(c);
                 self.columns_of = self.exec_stmt;
                 Ok(())
             }
@@ -60,7 +59,7 @@ impl Engine {
     pub(super) fn remember_columns(&mut self) {
         if let Some(id) = self.exec_stmt {
             if self.resp.caches_metadata() {
-                self.stmt_columns.insert(id, self.columns.clone());
+                self.stmt_columns.insert(id, self.columns.to_vec());
                 self.columns_of = Some(id);
             }
         }

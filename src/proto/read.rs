@@ -145,7 +145,9 @@ impl Engine {
                     self.batch_pos = end;
                     let payload = self.batch.get(start..end).unwrap_or_default();
                     let r = if self.binary {
-                        self.binary_cells.parse(payload, &self.columns)
+                        let c = &self.columns;
+                        self.binary_cells
+                            .parse_with_layouts(payload, c, c.layouts())
                     } else {
                         self.cells.parse(payload, self.columns.len())
                     };
@@ -178,7 +180,9 @@ impl Engine {
             }
             Seen::Row => {
                 let r = if self.binary {
-                    self.binary_cells.parse(&f.payload, &self.columns)
+                    let c = &self.columns;
+                    self.binary_cells
+                        .parse_with_layouts(&f.payload, c, c.layouts())
                 } else {
                     self.cells.parse(&f.payload, self.columns.len())
                 };

@@ -345,7 +345,10 @@ pub fn put_binary_datetime(out: &mut BytesMut, v: &DateTime) {
         m2,
         m3,
     ];
-    out.put_slice(all.get(..usize::from(len).saturating_add(1)).unwrap_or(&all));
+    out.put_slice(
+        all.get(..usize::from(len).saturating_add(1))
+            .unwrap_or(&all),
+    );
 }
 
 /// Appends a TIME value in its binary form: a length byte (0, 8 or 12, the shortest that
