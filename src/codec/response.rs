@@ -351,23 +351,47 @@ pub fn parse_query_response(payload: &[u8], caps: CapabilityFlags) -> ParseResul
         Some(0x00) => parse_ok(payload, caps).map(QueryResponse::Ok),
         Some(0xFF) => parse_err(payload).map(QueryResponse::Err),
         Some(0xFB) => parse_local_infile(payload).map(QueryResponse::LocalInfile),
-        _ => {
-            let mut r = Reader::new(payload, Packet::ColumnCount);
-            let n = r.lenenc("column_count")?;
-            r.finish("column_count")?;
-            if n == 0 {
-                return Err(r.error("column_count", ErrorKind::InvalidValue));
-            }
-            if n > MAX_COLUMNS {
-                return Err(r.error("column_count", ErrorKind::TooLarge));
-            }
-            Ok(QueryResponse::ResultSet(n))
+        // The usual column count, one byte: what the reader below accepts as it is.
+        Some(&n @ 1..=0xFA) if payload.len() == 1 && u64::from(n) <= MAX_COLUMNS => {
+            Ok(QueryResponse::ResultSet(u64::from(n)))
         }
+        _ => column_count_fields(payload).map(QueryResponse::ResultSet),
     }
+}
+
+/// A column count packet read field by field.
+fn column_count_fields(payload: &[u8]) -> ParseResult<u64> {
+    let mut r = Reader::new(payload, Packet::ColumnCount);
+    let n = r.lenenc("column_count")?;
+    r.finish("column_count")?;
+    if n == 0 {
+        return Err(r.error("column_count", ErrorKind::InvalidValue));
+    }
+    if n > MAX_COLUMNS {
+        return Err(r.error("column_count", ErrorKind::TooLarge));
+    }
+    Ok(n)
 }
 
 #[cfg(test)]
 mod tests {
+    /// The one-byte column count read at once is what the field reader reads.
+    #[test]
+    fn one_byte_column_count_is_the_field_reader() {
+        use super::*;
+        for b in 0x01..=0xFEu8 {
+            if b == 0xFB {
+                continue;
+            }
+            let caps = CapabilityFlags::PROTOCOL_41;
+            assert_eq!(
+                parse_query_response(&[b], caps),
+                column_count_fields(&[b]).map(QueryResponse::ResultSet),
+                "{b:#x}"
+            );
+        }
+    }
+
     /// The short-OK fast path reads what the field-by-field parser reads, for every 7-byte
     /// payload shape and every capability combination that matters to an OK.
     #[test]
