@@ -397,37 +397,42 @@ where
 {
     let width = rows.first().map_or(0, |r| r.as_ref().len());
     let mut types: Vec<Option<ParamType>> = vec![None; width];
-    // This row's values: `None` for NULL, else the type (each value is asked once).
-    let mut seen: Vec<Option<ParamType>> = Vec::with_capacity(width);
+    // The parameters whose type this row declared first (undone if the row is not taken).
+    let mut newly: Vec<usize> = Vec::new();
     let start = body.len();
     let mut taken = 0;
     'rows: for r in rows {
-        let r = r.as_ref();
-        seen.clear();
-        // A value whose type differs from the one declared for its parameter starts the next
-        // command (the types are declared once per command).
-        for (v, t) in r.iter().zip(&types) {
-            let vt = (!v.is_null()).then(|| v.param_type());
-            if let (Some(t), Some(vt)) = (t, vt) {
-                if *t != vt {
+        let before = body.len();
+        newly.clear();
+        // Each value is asked once for NULL and its type, and encoded right away; a value
+        // whose type differs from the one declared for its parameter starts the next command
+        // (the types are declared once per command), and this row is taken back.
+        // `extend_from_slice` is inlined (BufMut's `put_u8` is a call per value).
+        for (k, (v, t)) in r.as_ref().iter().zip(types.iter_mut()).enumerate() {
+            if v.is_null() {
+                body.extend_from_slice(&[Indicator::Null as u8]);
+                continue;
+            }
+            let vt = v.param_type();
+            match t {
+                Some(t) if *t != vt => {
+                    body.truncate(before);
+                    undo(&mut types, &newly);
                     break 'rows;
                 }
-            }
-            seen.push(vt);
-        }
-        let before = body.len();
-        for (v, vt) in r.iter().zip(&seen) {
-            match vt {
-                Some(_) => {
-                    body.put_u8(Indicator::None as u8);
-                    v.encode_value(body);
+                Some(_) => {}
+                None => {
+                    *t = Some(vt);
+                    newly.push(k);
                 }
-                None => body.put_u8(Indicator::Null as u8),
             }
+            body.extend_from_slice(&[Indicator::None as u8]);
+            v.encode_value(body);
         }
         let used = body.len().saturating_sub(start);
         if taken > 0 && used > BULK_CHUNK_BYTES {
             body.truncate(before);
+            undo(&mut types, &newly);
             break;
         }
         if taken == 0 {
@@ -437,11 +442,6 @@ where
                 .saturating_mul(rows.len())
                 .min(BULK_CHUNK_BYTES.saturating_add(row.saturating_mul(2)));
             body.reserve(want.saturating_sub(used));
-        }
-        for (t, vt) in types.iter_mut().zip(&seen) {
-            if t.is_none() {
-                *t = *vt;
-            }
         }
         taken += 1;
         if used >= BULK_CHUNK_BYTES {
@@ -453,4 +453,13 @@ where
         .map(|t| t.unwrap_or(ParamType::NULL))
         .collect();
     (types, taken)
+}
+
+/// Takes back the types a row not taken declared first.
+fn undo(types: &mut [Option<ParamType>], newly: &[usize]) {
+    for &k in newly {
+        if let Some(t) = types.get_mut(k) {
+            *t = None;
+        }
+    }
 }

@@ -144,29 +144,30 @@ pub fn check_params(params: &[&dyn ToParam]) -> Result<(), crate::Error> {
 }
 
 macro_rules! int_param {
-    ($($t:ty => $col:ident, $unsigned:literal, $put:ident;)*) => {$(
+    ($($t:ty => $col:ident, $unsigned:literal;)*) => {$(
         impl ToParam for $t {
             fn param_type(&self) -> ParamType {
                 ParamType { column_type: ColumnType::$col, unsigned: $unsigned }
             }
             fn encode_value(&self, out: &mut BytesMut) {
-                out.$put(*self);
+                // `extend_from_slice` is inlined (BufMut's `put_*` is a call per value).
+                out.extend_from_slice(&self.to_le_bytes());
             }
         }
     )*};
 }
 
 int_param! {
-    i8 => TINY, false, put_i8;
-    u8 => TINY, true, put_u8;
-    i16 => SHORT, false, put_i16_le;
-    u16 => SHORT, true, put_u16_le;
-    i32 => LONG, false, put_i32_le;
-    u32 => LONG, true, put_u32_le;
-    i64 => LONGLONG, false, put_i64_le;
-    u64 => LONGLONG, true, put_u64_le;
-    f32 => FLOAT, false, put_f32_le;
-    f64 => DOUBLE, false, put_f64_le;
+    i8 => TINY, false;
+    u8 => TINY, true;
+    i16 => SHORT, false;
+    u16 => SHORT, true;
+    i32 => LONG, false;
+    u32 => LONG, true;
+    i64 => LONGLONG, false;
+    u64 => LONGLONG, true;
+    f32 => FLOAT, false;
+    f64 => DOUBLE, false;
 }
 
 impl ToParam for bool {
@@ -174,7 +175,7 @@ impl ToParam for bool {
         ParamType::signed(ColumnType::TINY)
     }
     fn encode_value(&self, out: &mut BytesMut) {
-        out.put_u8(u8::from(*self));
+        out.extend_from_slice(&[u8::from(*self)]);
     }
 }
 
@@ -345,7 +346,7 @@ pub fn put_binary_datetime(out: &mut BytesMut, v: &DateTime) {
         m2,
         m3,
     ];
-    out.put_slice(
+    out.extend_from_slice(
         all.get(..usize::from(len).saturating_add(1))
             .unwrap_or(&all),
     );
