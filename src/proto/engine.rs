@@ -238,6 +238,7 @@ impl Engine {
     }
 
     /// Fails with [`Error::Broken`] if an earlier error broke the connection.
+    #[inline]
     pub fn check(&self) -> Result<(), Error> {
         match &self.broken {
             Some(why) => Err(Error::Broken(why.clone())),
@@ -319,6 +320,7 @@ impl Engine {
         }
     }
 
+    #[inline]
     pub(super) fn has_tracer(&self) -> bool {
         self.tracer.is_some()
     }
@@ -337,11 +339,13 @@ impl Engine {
     // ---- commands -----------------------------------------------------------------------
 
     /// True when no response is owed and nothing waits to be sent: a command may start.
+    #[inline]
     pub fn is_idle(&self) -> bool {
         !self.busy() && self.unsent.is_empty()
     }
 
     /// True while a response is owed (a normal one or a raw exchange).
+    #[inline]
     pub(super) fn busy(&self) -> bool {
         !self.resp.is_idle() || self.raw.is_some()
     }
@@ -540,6 +544,7 @@ impl Engine {
     }
 
     /// Responses completed since connect: identifies "the current response".
+    #[inline]
     pub fn completed(&self) -> u64 {
         self.completed
     }
@@ -564,6 +569,7 @@ impl Engine {
 
     /// After a packet that may have ended the response (the response machine is idle again):
     /// the response is complete.
+    #[inline]
     pub(super) fn finish_if_done(&mut self) {
         if self.resp.is_idle() {
             self.finish_response();
@@ -574,6 +580,7 @@ impl Engine {
         self.status = status;
     }
 
+    #[inline]
     pub(super) fn on_ok(&mut self, ok: OkPacket) {
         self.status = ok.status;
         self.last_ok = ok;
@@ -597,11 +604,13 @@ impl Engine {
     }
 
     /// The server status from the latest OK / EOF.
+    #[inline]
     pub fn status(&self) -> StatusFlags {
         self.status
     }
 
     /// The latest OK packet.
+    #[inline]
     pub fn last_ok(&self) -> &OkPacket {
         &self.last_ok
     }

@@ -10,6 +10,7 @@ use super::Engine;
 impl Engine {
     /// Sets what the response about to be read executes: binary rows when `stmt` is some
     /// (0xFFFFFFFF, direct execution, names the statement prepared just before).
+    #[inline]
     pub(super) fn set_exec(&mut self, stmt: Option<u32>) {
         self.binary = stmt.is_some();
         self.exec_stmt = match stmt {

@@ -144,11 +144,13 @@ impl Engine {
     }
 
     /// True while rows of a result set are being read.
+    #[inline]
     pub fn in_rows(&self) -> bool {
         self.resp.expect() == Expect::Rows && self.raw.is_none()
     }
 
     /// True when the next result of the current response is still to be read (its head).
+    #[inline]
     pub fn at_next_result(&self) -> bool {
         self.resp.expect() == Expect::Head && self.raw.is_none()
     }
@@ -246,6 +248,7 @@ impl Engine {
     }
 
     /// The row [`Engine::row_step`] made ready.
+    #[inline]
     pub fn row(&self) -> Row<'_> {
         let (start, end) = self.row_range;
         let shared = if self.row_in_batch {

@@ -202,17 +202,20 @@ impl Response {
     }
 
     /// What comes next.
+    #[inline]
     pub fn expect(&self) -> Expect {
         self.expect
     }
 
     /// Sets what comes next (a command was sent, a pipelined response starts, an exchange is
     /// abandoned).
+    #[inline]
     pub fn set(&mut self, expect: Expect) {
         self.expect = expect;
     }
 
     /// True when nothing is owed.
+    #[inline]
     pub fn is_idle(&self) -> bool {
         self.expect == Expect::Idle
     }

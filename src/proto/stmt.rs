@@ -5,7 +5,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use bytes::{BufMut, BytesMut};
+use bytes::BytesMut;
 
 use crate::codec::command::{COM_STMT_PREPARE, COM_STMT_RESET};
 use crate::codec::frame::{chunk_header, PacketCodec, HEADER, MAX_CHUNK};
@@ -256,7 +256,7 @@ impl Engine {
             ..StmtExecute::new(id, num_params, params)
         };
         let at = self.wbuf.len();
-        self.wbuf.put_slice(&[0; HEADER]);
+        self.wbuf.extend_from_slice(&[0; HEADER]);
         if let Err(e) = encode_stmt_execute(&mut self.wbuf, &e, self.caps) {
             self.wbuf.truncate(at);
             return Some(Err(Error::Usage(format!(
