@@ -84,26 +84,3 @@ proptest! {
         }
     }
 }
-
-/// A column definition of type `t` (no flags).
-fn column(t: ColumnType) -> ColumnDefinition {
-    use crate::codec::flags::ColumnFlags;
-    use crate::codec::resultset::{parse_column_definition, ColumnFields};
-    let mut b = BytesMut::new();
-    ColumnFields {
-        catalog: b"def",
-        schema: b"",
-        table: b"",
-        org_table: b"",
-        name: b"c",
-        org_name: b"",
-        extended_metadata: None,
-        charset: 63,
-        column_length: 0,
-        column_type: t,
-        flags: ColumnFlags::empty(),
-        decimals: 0,
-    }
-    .encode(&mut b);
-    parse_column_definition(&bytes::Bytes::from(b), false).unwrap()
-}
