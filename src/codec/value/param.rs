@@ -318,6 +318,7 @@ impl<T: ToParam + ?Sized> ToParam for &T {
 
 /// Appends a DATE / DATETIME / TIMESTAMP value in its binary form: a length byte (0, 4, 7 or
 /// 11, the shortest that keeps every nonzero part, as the server itself chooses) and the parts.
+#[inline]
 pub fn put_binary_datetime(out: &mut BytesMut, v: &DateTime) {
     let d = v.date();
     let len: u8 = if v.micros() != 0 {
