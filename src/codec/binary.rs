@@ -154,20 +154,38 @@ impl BinaryRowCells {
         I::IntoIter: ExactSizeIterator + Clone,
     {
         let types = types.into_iter();
-        if self.parse_fast(row, types.clone()) {
+        if self.parse_fast(row, types.clone().map(BinaryLayout::of)) {
             return Ok(());
         }
         self.parse_checked(row, types)
     }
 
+    /// [`BinaryRowCells::parse`] with each column's layout given (`layouts[i]` is
+    /// [`BinaryLayout::of`] column `i`'s type): what a reader of the many rows of one result
+    /// set keeps, so that a row is split without looking the layouts up. The same checks and
+    /// the same errors as [`BinaryRowCells::parse`].
+    #[inline]
+    pub fn parse_with_layouts(
+        &mut self,
+        row: &[u8],
+        columns: &[ColumnDefinition],
+        layouts: &[BinaryLayout],
+    ) -> ParseResult<()> {
+        if layouts.len() == columns.len() && self.parse_fast(row, layouts.iter().copied()) {
+            return Ok(());
+        }
+        self.parse_checked(row, columns.iter().map(|c| c.column_type))
+    }
+
     /// The common case of [`BinaryRowCells::parse_types`] in one pass over the bytes: true
     /// when the row is well formed (the cells are then set), false at the first thing that is
     /// not, and [`BinaryRowCells::parse_checked`] says what.
-    fn parse_fast<I>(&mut self, row: &[u8], types: I) -> bool
+    #[inline]
+    fn parse_fast<I>(&mut self, row: &[u8], layouts: I) -> bool
     where
-        I: ExactSizeIterator<Item = ColumnType>,
+        I: ExactSizeIterator<Item = BinaryLayout>,
     {
-        let columns = types.len();
+        let columns = layouts.len();
         self.cells.start(columns);
         let bitmap_len = null_bitmap_len(columns, 2);
         let (Some(0x00), Some(bitmap)) = (row.first(), row.get(1..bitmap_len.saturating_add(1)))
@@ -193,7 +211,7 @@ impl BinaryRowCells {
             return false;
         }
         let mut pos = bitmap_len.saturating_add(1);
-        for (i, t) in types.enumerate() {
+        for (i, layout) in layouts.enumerate() {
             let bit = i.saturating_add(2);
             if bitmap
                 .get(bit / 8)
@@ -202,7 +220,7 @@ impl BinaryRowCells {
                 self.cells.push_null();
                 continue;
             }
-            let (start, len) = match BinaryLayout::of(t) {
+            let (start, len) = match layout {
                 BinaryLayout::Fixed(n) => (pos, usize::from(n)),
                 BinaryLayout::DateTime => match row.get(pos) {
                     Some(&n @ (0 | 4 | 7 | 11)) => (pos.saturating_add(1), usize::from(n)),
@@ -280,6 +298,7 @@ impl BinaryRowCells {
 
     /// The bytes of cell `i` within `row` (`None` for NULL or out of range): the fixed bytes
     /// of a number, the bytes after the length byte of a temporal, the string of any other type.
+    #[inline]
     pub fn get<'a>(&self, row: &'a [u8], i: usize) -> Option<&'a [u8]> {
         self.cells.get(row, i)
     }

@@ -24,7 +24,7 @@
 // this file is small and is where the wire's lengths first meet `usize`.
 #![deny(clippy::arithmetic_side_effects)]
 
-use bytes::{Buf, BufMut, Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 
 use super::error::{ErrorKind, Packet, ParseError};
 
@@ -37,6 +37,7 @@ pub const DEFAULT_MAX_PAYLOAD: usize = 64 << 20;
 /// The payload length and sequence id of the packet header at the front of `b`, or `None`
 /// when fewer than 4 bytes are there. The one place a header is parsed: the frame decoder, the
 /// engine's batched row scan and the capture decoder all call it.
+#[inline]
 pub fn peek_header(b: &[u8]) -> Option<(usize, u8)> {
     let &[l0, l1, l2, seq] = b.get(..HEADER)? else {
         return None;
@@ -54,7 +55,8 @@ pub const READ_AHEAD: usize = 64 * 1024;
 pub const HEADER: usize = 4;
 
 /// The header of a chunk of `len` bytes (at most [`MAX_CHUNK`]) with sequence id `seq`.
-fn chunk_header(len: usize, seq: u8) -> [u8; HEADER] {
+#[inline]
+pub(crate) fn chunk_header(len: usize, seq: u8) -> [u8; HEADER] {
     // At most 0xFFFFFF: fits in a u32 whose top byte is zero, on every target.
     let [l0, l1, l2, _] = u32::try_from(len.min(MAX_CHUNK))
         .unwrap_or(0xFF_FFFF)
@@ -112,6 +114,7 @@ impl PacketCodec {
     }
 
     /// True unless sequence checking is off.
+    #[inline]
     pub fn checks_seq(&self) -> bool {
         self.check_seq
     }
@@ -123,26 +126,31 @@ impl PacketCodec {
     }
 
     /// True when `seq` is the sequence id expected next, or checking is off.
+    #[inline]
     pub fn seq_ok(&self, seq: u8) -> bool {
         !self.check_seq || seq == self.next_seq
     }
 
     /// The sequence id expected (or to be used) next.
+    #[inline]
     pub fn next_seq(&self) -> u8 {
         self.next_seq
     }
 
     /// Sets the next sequence id (0 at the start of every command).
+    #[inline]
     pub fn set_seq(&mut self, seq: u8) {
         self.next_seq = seq;
     }
 
     /// The configured maximum joined payload.
+    #[inline]
     pub fn max_payload(&self) -> usize {
         self.max_payload
     }
 
     /// True while a multi-chunk payload is partly read.
+    #[inline]
     pub fn is_mid_packet(&self) -> bool {
         self.partial_seq.is_some()
     }
@@ -242,9 +250,9 @@ impl PacketCodec {
         if total < MAX_CHUNK {
             // The common case: one chunk, one header.
             dst.reserve(total.saturating_add(HEADER));
-            dst.put_slice(&chunk_header(total, first));
+            dst.extend_from_slice(&chunk_header(total, first));
             for part in parts {
-                dst.put_slice(part);
+                dst.extend_from_slice(part);
             }
             self.next_seq = first.wrapping_add(1);
             return first;
@@ -260,7 +268,7 @@ impl PacketCodec {
             while !part.is_empty() || (need_header && left_total == 0) {
                 if need_header {
                     let n = left_total.min(MAX_CHUNK);
-                    dst.put_slice(&chunk_header(n, self.next_seq));
+                    dst.extend_from_slice(&chunk_header(n, self.next_seq));
                     self.next_seq = self.next_seq.wrapping_add(1);
                     left_in_chunk = n;
                     chunk_len = n;
@@ -271,7 +279,7 @@ impl PacketCodec {
                 }
                 let n = left_in_chunk.min(part.len());
                 let (now, later) = part.split_at(n);
-                dst.put_slice(now);
+                dst.extend_from_slice(now);
                 part = later;
                 // `n` is at most both (it is the smaller of `left_in_chunk` and the part, which is
                 // within `left_total`): these never saturate.
@@ -285,7 +293,7 @@ impl PacketCodec {
         }
         if need_header {
             // Covers the empty payload and the empty chunk after an exact multiple of 0xFFFFFF.
-            dst.put_slice(&chunk_header(0, self.next_seq));
+            dst.extend_from_slice(&chunk_header(0, self.next_seq));
             self.next_seq = self.next_seq.wrapping_add(1);
         }
         first

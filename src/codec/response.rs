@@ -83,6 +83,24 @@ pub fn is_result_end(payload: &[u8], deprecate_eof: bool) -> bool {
 
 /// Parses an OK packet (header 0x00 or 0xFE).
 pub fn parse_ok(payload: &[u8], caps: CapabilityFlags) -> ParseResult<OkPacket> {
+    // The usual OK (and end of rows): one-byte counts, status, warnings and nothing after
+    // them, which every branch below reads the same way (no info, no session state).
+    if let [0x00 | 0xFE, affected @ 0..=0xFA, id @ 0..=0xFA, s0, s1, w0, w1] = *payload {
+        if caps.contains(CapabilityFlags::PROTOCOL_41) {
+            return Ok(OkPacket {
+                affected_rows: u64::from(affected),
+                last_insert_id: u64::from(id),
+                status: StatusFlags(u16::from_le_bytes([s0, s1])),
+                warnings: u16::from_le_bytes([w0, w1]),
+                ..Default::default()
+            });
+        }
+    }
+    parse_ok_fields(payload, caps)
+}
+
+/// [`parse_ok`] field by field.
+fn parse_ok_fields(payload: &[u8], caps: CapabilityFlags) -> ParseResult<OkPacket> {
     let mut r = Reader::new(payload, Packet::Ok);
     let h = r.u8("header")?;
     if h != 0x00 && h != 0xFE {
@@ -333,23 +351,85 @@ pub fn parse_query_response(payload: &[u8], caps: CapabilityFlags) -> ParseResul
         Some(0x00) => parse_ok(payload, caps).map(QueryResponse::Ok),
         Some(0xFF) => parse_err(payload).map(QueryResponse::Err),
         Some(0xFB) => parse_local_infile(payload).map(QueryResponse::LocalInfile),
-        _ => {
-            let mut r = Reader::new(payload, Packet::ColumnCount);
-            let n = r.lenenc("column_count")?;
-            r.finish("column_count")?;
-            if n == 0 {
-                return Err(r.error("column_count", ErrorKind::InvalidValue));
-            }
-            if n > MAX_COLUMNS {
-                return Err(r.error("column_count", ErrorKind::TooLarge));
-            }
-            Ok(QueryResponse::ResultSet(n))
+        // The usual column count, one byte: what the reader below accepts as it is.
+        Some(&n @ 1..=0xFA) if payload.len() == 1 && u64::from(n) <= MAX_COLUMNS => {
+            Ok(QueryResponse::ResultSet(u64::from(n)))
         }
+        _ => column_count_fields(payload).map(QueryResponse::ResultSet),
     }
+}
+
+/// A column count packet read field by field.
+fn column_count_fields(payload: &[u8]) -> ParseResult<u64> {
+    let mut r = Reader::new(payload, Packet::ColumnCount);
+    let n = r.lenenc("column_count")?;
+    r.finish("column_count")?;
+    if n == 0 {
+        return Err(r.error("column_count", ErrorKind::InvalidValue));
+    }
+    if n > MAX_COLUMNS {
+        return Err(r.error("column_count", ErrorKind::TooLarge));
+    }
+    Ok(n)
 }
 
 #[cfg(test)]
 mod tests {
+    /// The one-byte column count read at once is what the field reader reads.
+    #[test]
+    fn one_byte_column_count_is_the_field_reader() {
+        use super::*;
+        for b in 0x01..=0xFEu8 {
+            if b == 0xFB {
+                continue;
+            }
+            let caps = CapabilityFlags::PROTOCOL_41;
+            assert_eq!(
+                parse_query_response(&[b], caps),
+                column_count_fields(&[b]).map(QueryResponse::ResultSet),
+                "{b:#x}"
+            );
+        }
+    }
+
+    /// The short-OK fast path reads what the field-by-field parser reads, for every 7-byte
+    /// payload shape and every capability combination that matters to an OK.
+    #[test]
+    fn short_ok_fast_path_is_the_field_parser() {
+        use super::*;
+        let flags = [
+            CapabilityFlags::PROTOCOL_41,
+            CapabilityFlags::TRANSACTIONS,
+            CapabilityFlags::SESSION_TRACK,
+            CapabilityFlags::LONG_PASSWORD,
+        ];
+        let mut x = 0x2545_F491_4F6C_DD1Du64;
+        for n in 0..200_000u32 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let mut p = x.to_le_bytes();
+            // Headers and counts around the edges of the fast path.
+            p[0] = [0x00, 0xFE, 0xFF, p[0]][(n % 4) as usize];
+            p[1] = [0, 0xFA, 0xFB, 0xFC, p[1]][(n % 5) as usize];
+            p[2] = [0, 0xFA, 0xFB, p[2]][(n % 7 % 4) as usize];
+            let mut caps = CapabilityFlags::empty();
+            for (i, f) in flags.iter().enumerate() {
+                if (n >> (i + 3)) & 1 == 1 {
+                    caps |= *f;
+                }
+            }
+            for len in [6, 7, 8] {
+                let payload = &p[..len];
+                assert_eq!(
+                    parse_ok(payload, caps),
+                    parse_ok_fields(payload, caps),
+                    "{payload:02x?} {caps:?}"
+                );
+            }
+        }
+    }
+
     use super::*;
 
     const CAPS: CapabilityFlags = CapabilityFlags(

@@ -318,6 +318,7 @@ impl CellRanges {
     }
 
     /// The bytes of cell `i` within `row` (`None` for NULL or out of range).
+    #[inline]
     pub(crate) fn get<'a>(&self, row: &'a [u8], i: usize) -> Option<&'a [u8]> {
         match self.cells.get(i) {
             Some(&(s, e)) if s != NULL_CELL => row.get(s..e),

@@ -290,10 +290,10 @@ fn put_params(
             }
         }
     }
-    out.put_u8(u8::from(send_types));
+    out.extend_from_slice(&[u8::from(send_types)]);
     if send_types {
         for (i, p) in params.iter().enumerate() {
-            out.put_slice(&p.param_type().to_bytes());
+            out.extend_from_slice(&p.param_type().to_bytes());
             if let Some(names) = names {
                 put_lenenc_bytes(out, names.get(i).copied().unwrap_or_default());
             }
@@ -339,7 +339,7 @@ pub fn encode_stmt_execute(
     }
     // The fixed part in one write: command, statement id, flags, iteration count 1.
     let [a, b, c, d] = e.statement_id.to_le_bytes();
-    out.put_slice(&[COM_STMT_EXECUTE, a, b, c, d, flags, 1, 0, 0, 0]);
+    out.extend_from_slice(&[COM_STMT_EXECUTE, a, b, c, d, flags, 1, 0, 0, 0]);
     if e.num_params == 0 && !(attrs && flags & PARAMETER_COUNT_AVAILABLE != 0) {
         return Ok(());
     }

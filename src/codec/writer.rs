@@ -3,9 +3,11 @@
 use bytes::{BufMut, BytesMut};
 
 /// Appends `int<lenenc>`.
+#[inline]
 pub fn put_lenenc(buf: &mut BytesMut, v: u64) {
     if let Ok(b @ 0..0xFB) = u8::try_from(v) {
-        buf.put_u8(b);
+        // `extend_from_slice` is inlined (BufMut's `put_*` is a call).
+        buf.extend_from_slice(&[b]);
     } else if let Ok(w) = u16::try_from(v) {
         buf.put_u8(0xFC);
         buf.put_u16_le(w);
@@ -29,9 +31,10 @@ pub fn lenenc_size(v: u64) -> usize {
 }
 
 /// Appends `string<lenenc>`.
+#[inline]
 pub fn put_lenenc_bytes(buf: &mut BytesMut, s: &[u8]) {
     put_lenenc(buf, s.len() as u64);
-    buf.put_slice(s);
+    buf.extend_from_slice(s);
 }
 
 /// Appends `string<NUL>`.

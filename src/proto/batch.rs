@@ -3,10 +3,10 @@
 //! bulk execution is not available. Both are queued as pipelined commands and read back by
 //! [`Engine::exec_batch_step`], which adds up their OKs.
 
-use bytes::BytesMut;
+use bytes::{BufMut, BytesMut};
 
-use crate::codec::frame::PacketCodec;
-use crate::codec::stmt::{put_bulk_head, put_bulk_param, BulkParam, BULK_SEND_TYPES_TO_SERVER};
+use crate::codec::frame::{chunk_header, PacketCodec, HEADER, MAX_CHUNK};
+use crate::codec::stmt::{put_bulk_head, Indicator, BULK_SEND_TYPES_TO_SERVER};
 use crate::codec::value::{ParamType, ToParam};
 use crate::codec::MariaDbCapabilities;
 use crate::error::Error;
@@ -212,15 +212,36 @@ impl Engine {
         let mut all = BytesMut::new();
         let mut cuts = Vec::new();
         if b.bulk {
+            // The rows are encoded once, straight into the buffer that is sent: the packet
+            // header and the command head (whose size the width fixes) go in front of them,
+            // filled in once the types are known.
+            let width = rest.first().map_or(0, |r| r.as_ref().len());
+            let prefix = HEADER.saturating_add(bulk_head_len(width));
             let mut body = BytesMut::new();
+            body.put_bytes(0, prefix);
             let (types, taken) = bulk_chunk(&mut body, rest);
-            let mut head = BytesMut::with_capacity(types.len().saturating_mul(2).saturating_add(8));
+            let mut head = BytesMut::with_capacity(bulk_head_len(types.len()));
             put_bulk_head(&mut head, stmt.id(), BULK_SEND_TYPES_TO_SERVER, &types);
-            let mut codec = PacketCodec::new(self.codec.max_payload());
-            codec.set_seq(0);
-            all.reserve(head.len().saturating_add(body.len()).saturating_add(8));
-            codec.encode_parts(&[&head, &body], &mut all);
-            cuts.push((all.len(), codec.next_seq()));
+            let payload = body.len().saturating_sub(HEADER);
+            match body.get_mut(..prefix) {
+                Some(front)
+                    if payload < MAX_CHUNK && head.len() == prefix.saturating_sub(HEADER) =>
+                {
+                    let (header, command) = front.split_at_mut(HEADER);
+                    header.copy_from_slice(&chunk_header(payload, 0));
+                    command.copy_from_slice(&head);
+                    all = body;
+                    cuts.push((all.len(), 1));
+                }
+                // A command of more than one chunk (a single huge row) is framed as any other.
+                _ => {
+                    let rows = body.get(prefix..).unwrap_or_default();
+                    let mut codec = PacketCodec::new(self.codec.max_payload());
+                    codec.set_seq(0);
+                    codec.encode_parts(&[&head, rows], &mut all);
+                    cuts.push((all.len(), codec.next_seq()));
+                }
+            }
             b.starts.push(b.next);
             b.next = b.next.saturating_add(taken.max(1));
         } else {
@@ -360,42 +381,70 @@ impl Engine {
     }
 }
 
-/// Encodes into `body` as many of `rows` as go into one COM_STMT_BULK_EXECUTE: rows whose
-/// values agree on each parameter's type (NULLs agree with any), until [`BULK_CHUNK_BYTES`].
-/// Returns the parameter types to declare and the number of rows taken (at least one).
+/// Bytes of a COM_STMT_BULK_EXECUTE head declaring `width` types: command byte, statement
+/// id, flags, two bytes per type.
+fn bulk_head_len(width: usize) -> usize {
+    width.saturating_mul(2).saturating_add(7)
+}
+
+/// Appends to `body` as many of `rows` as go into one COM_STMT_BULK_EXECUTE: rows whose
+/// values agree on each parameter's type (NULLs agree with any), until [`BULK_CHUNK_BYTES`]
+/// of rows. Returns the parameter types to declare and the number of rows taken (at least
+/// one).
 fn bulk_chunk<'p, R>(body: &mut BytesMut, rows: &[R]) -> (Vec<ParamType>, usize)
 where
     R: AsRef<[&'p dyn ToParam]>,
 {
     let width = rows.first().map_or(0, |r| r.as_ref().len());
     let mut types: Vec<Option<ParamType>> = vec![None; width];
+    // The parameters whose type this row declared first (undone if the row is not taken).
+    let mut newly: Vec<usize> = Vec::new();
+    let start = body.len();
     let mut taken = 0;
     'rows: for r in rows {
-        let r = r.as_ref();
-        // A value whose type differs from the one declared for its parameter starts the next
-        // command (the types are declared once per command).
-        for (v, t) in r.iter().zip(&types) {
-            if let Some(t) = t {
-                if !v.is_null() && v.param_type() != *t {
+        let before = body.len();
+        newly.clear();
+        // Each value is asked once for NULL and its type, and encoded right away; a value
+        // whose type differs from the one declared for its parameter starts the next command
+        // (the types are declared once per command), and this row is taken back.
+        // `extend_from_slice` is inlined (BufMut's `put_u8` is a call per value).
+        for (k, (v, t)) in r.as_ref().iter().zip(types.iter_mut()).enumerate() {
+            if v.is_null() {
+                body.extend_from_slice(&[Indicator::Null as u8]);
+                continue;
+            }
+            let vt = v.param_type();
+            match t {
+                Some(t) if *t != vt => {
+                    body.truncate(before);
+                    undo(&mut types, &newly);
                     break 'rows;
                 }
+                Some(_) => {}
+                None => {
+                    *t = Some(vt);
+                    newly.push(k);
+                }
             }
+            body.extend_from_slice(&[Indicator::None as u8]);
+            v.encode_value(body);
         }
-        let before = body.len();
-        for v in r {
-            put_bulk_param(body, BulkParam::Value(*v));
-        }
-        if taken > 0 && body.len() > BULK_CHUNK_BYTES {
+        let used = body.len().saturating_sub(start);
+        if taken > 0 && used > BULK_CHUNK_BYTES {
             body.truncate(before);
+            undo(&mut types, &newly);
             break;
         }
-        for (v, t) in r.iter().zip(types.iter_mut()) {
-            if t.is_none() && !v.is_null() {
-                *t = Some(v.param_type());
-            }
+        if taken == 0 {
+            // Room for the rest at once, as rows of this one's size (no regrowth copies).
+            let row = body.len().saturating_sub(before);
+            let want = row
+                .saturating_mul(rows.len())
+                .min(BULK_CHUNK_BYTES.saturating_add(row.saturating_mul(2)));
+            body.reserve(want.saturating_sub(used));
         }
         taken += 1;
-        if body.len() >= BULK_CHUNK_BYTES {
+        if used >= BULK_CHUNK_BYTES {
             break;
         }
     }
@@ -404,4 +453,13 @@ where
         .map(|t| t.unwrap_or(ParamType::NULL))
         .collect();
     (types, taken)
+}
+
+/// Takes back the types a row not taken declared first.
+fn undo(types: &mut [Option<ParamType>], newly: &[usize]) {
+    for &k in newly {
+        if let Some(t) = types.get_mut(k) {
+            *t = None;
+        }
+    }
 }

@@ -122,16 +122,19 @@ impl Engine {
 
     /// Bytes queued for the server; a driver writes them and advances the buffer past what was
     /// written.
+    #[inline]
     pub fn transmit(&mut self) -> &mut BytesMut {
         &mut self.wbuf
     }
 
     /// True when bytes are queued for the server.
+    #[inline]
     pub fn wants_write(&self) -> bool {
         !self.wbuf.is_empty()
     }
 
     /// Called by a driver once everything queued reached the transport.
+    #[inline]
     pub fn written(&mut self) {
         // Do not keep a large command's buffer for the rest of the session.
         if self.wbuf.capacity() > WBUF_KEEP {
@@ -142,6 +145,7 @@ impl Engine {
     /// True when received bytes are waiting to be consumed (nothing may precede TLS). A driver
     /// that has just sent a command and sees none reads before stepping: the response cannot
     /// have arrived before the command was sent.
+    #[inline]
     pub fn has_unread_bytes(&self) -> bool {
         !self.rbuf.is_empty()
             || self.codec.is_mid_packet()

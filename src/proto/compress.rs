@@ -241,11 +241,21 @@ impl Engine {
 
     /// Queues framed commands (a pipeline's); returns the compressed sequence id the last
     /// one's response starts with, or `seq` (its plain one) when compression is off.
-    pub(super) fn send_commands(&mut self, bytes: &Bytes, seq: u8) -> u8 {
+    /// `whole`: `bytes` is all of the buffer it was encoded in; with nothing else queued and
+    /// nobody else holding it (a bulk execute's one buffer), it becomes the transmit buffer
+    /// without a copy.
+    pub(super) fn send_commands(&mut self, bytes: Bytes, seq: u8, whole: bool) -> u8 {
         match self.zip.as_mut() {
-            Some(z) => z.send_commands(bytes, &mut self.wbuf, self.tracer.as_mut()),
+            Some(z) => z.send_commands(&bytes, &mut self.wbuf, self.tracer.as_mut()),
+            None if whole && self.wbuf.is_empty() => {
+                match bytes.try_into_mut() {
+                    Ok(b) => self.wbuf = b,
+                    Err(b) => self.wbuf.extend_from_slice(&b),
+                }
+                seq
+            }
             None => {
-                self.wbuf.extend_from_slice(bytes);
+                self.wbuf.extend_from_slice(&bytes);
                 seq
             }
         }

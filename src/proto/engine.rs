@@ -40,6 +40,9 @@ pub(super) struct Queued {
     pub(super) seq: u8,
     /// The statement it executes (its rows are binary); `None` for other commands.
     pub(super) stmt: Option<u32>,
+    /// `bytes` is the whole buffer it was encoded in (the only command of its batch): it may
+    /// become the transmit buffer instead of being copied into it.
+    pub(super) whole: bool,
 }
 
 /// The state machine of one connection. See the [module documentation](super).
@@ -64,7 +67,7 @@ pub struct Engine {
     pub(super) tracer: Option<Box<dyn Tracer>>,
     /// What the current response looks like, packet by packet (shared with the trace decoder).
     pub(super) resp: Response,
-    pub(super) columns: Vec<ColumnDefinition>,
+    pub(super) columns: super::columns::Columns,
     /// A run of whole packets (headers included) split off the front of the read buffer at
     /// once, so that a packet of a response that arrived in one read costs no split of the
     /// read buffer of its own: a row is a range of it, any other packet a slice. Read before
@@ -185,7 +188,7 @@ impl Engine {
             connect,
             tracer: None,
             resp: Response::new(CapabilityFlags::empty()),
-            columns: Vec::new(),
+            columns: super::columns::Columns::default(),
             batch: Bytes::new(),
             batch_pos: 0,
             row_packet: Bytes::new(),
@@ -235,6 +238,7 @@ impl Engine {
     }
 
     /// Fails with [`Error::Broken`] if an earlier error broke the connection.
+    #[inline]
     pub fn check(&self) -> Result<(), Error> {
         match &self.broken {
             Some(why) => Err(Error::Broken(why.clone())),
@@ -316,6 +320,7 @@ impl Engine {
         }
     }
 
+    #[inline]
     pub(super) fn has_tracer(&self) -> bool {
         self.tracer.is_some()
     }
@@ -334,11 +339,13 @@ impl Engine {
     // ---- commands -----------------------------------------------------------------------
 
     /// True when no response is owed and nothing waits to be sent: a command may start.
+    #[inline]
     pub fn is_idle(&self) -> bool {
         !self.busy() && self.unsent.is_empty()
     }
 
     /// True while a response is owed (a normal one or a raw exchange).
+    #[inline]
     pub(super) fn busy(&self) -> bool {
         !self.resp.is_idle() || self.raw.is_some()
     }
@@ -462,6 +469,7 @@ impl Engine {
     ) {
         self.flush_closes();
         self.infile_names.clear();
+        let whole = matches!(cuts, [(len, _)] if *len == all.len());
         let mut all = all.freeze();
         for &(len, seq) in cuts {
             self.unsent.push_back(Queued {
@@ -469,6 +477,7 @@ impl Engine {
                 expect,
                 seq,
                 stmt,
+                whole,
             });
         }
     }
@@ -496,22 +505,26 @@ impl Engine {
                 expect,
                 seq,
                 stmt,
+                whole,
             }) = self.unsent.pop_front()
             else {
                 break;
             };
-            self.inflight_bytes = self.inflight_bytes.saturating_add(bytes.len());
+            let len = bytes.len();
+            self.inflight_bytes = self.inflight_bytes.saturating_add(len);
+            // The tracer sees the command's packets after it was queued (a second handle).
+            let traced = self.tracer.is_some().then(|| bytes.clone());
             // With compression, the response starts at the compressed packets' count.
-            let seq = self.send_commands(&bytes, seq);
+            let seq = self.send_commands(bytes, seq, whole);
             if self.busy() {
-                self.pending.push_back((expect, seq, bytes.len(), stmt));
+                self.pending.push_back((expect, seq, len, stmt));
             } else {
                 self.resp.set(expect);
                 self.expect_seq(seq);
-                self.current_bytes = bytes.len();
+                self.current_bytes = len;
                 self.set_exec(stmt);
             }
-            if self.tracer.is_some() {
+            if let Some(bytes) = traced {
                 // Every packet of the command (an execute's long data pieces come first).
                 let mut dec = PacketCodec::new(usize::MAX);
                 let mut b = BytesMut::from(&bytes[..]);
@@ -531,6 +544,7 @@ impl Engine {
     }
 
     /// Responses completed since connect: identifies "the current response".
+    #[inline]
     pub fn completed(&self) -> u64 {
         self.completed
     }
@@ -555,6 +569,7 @@ impl Engine {
 
     /// After a packet that may have ended the response (the response machine is idle again):
     /// the response is complete.
+    #[inline]
     pub(super) fn finish_if_done(&mut self) {
         if self.resp.is_idle() {
             self.finish_response();
@@ -565,6 +580,7 @@ impl Engine {
         self.status = status;
     }
 
+    #[inline]
     pub(super) fn on_ok(&mut self, ok: OkPacket) {
         self.status = ok.status;
         self.last_ok = ok;
@@ -588,11 +604,13 @@ impl Engine {
     }
 
     /// The server status from the latest OK / EOF.
+    #[inline]
     pub fn status(&self) -> StatusFlags {
         self.status
     }
 
     /// The latest OK packet.
+    #[inline]
     pub fn last_ok(&self) -> &OkPacket {
         &self.last_ok
     }

@@ -10,6 +10,7 @@ use super::Engine;
 impl Engine {
     /// Sets what the response about to be read executes: binary rows when `stmt` is some
     /// (0xFFFFFFFF, direct execution, names the statement prepared just before).
+    #[inline]
     pub(super) fn set_exec(&mut self, stmt: Option<u32>) {
         self.binary = stmt.is_some();
         self.exec_stmt = match stmt {
@@ -34,8 +35,7 @@ impl Engine {
         let cached = self.exec_stmt.and_then(|id| self.stmt_columns.get(&id));
         match cached {
             Some(c) if count_ok(c.len()) => {
-                self.columns.clear();
-                self.columns.extend_from_slice(c);
+                self.columns.set(c);
                 self.columns_of = self.exec_stmt;
                 Ok(())
             }
@@ -60,7 +60,7 @@ impl Engine {
     pub(super) fn remember_columns(&mut self) {
         if let Some(id) = self.exec_stmt {
             if self.resp.caches_metadata() {
-                self.stmt_columns.insert(id, self.columns.clone());
+                self.stmt_columns.insert(id, self.columns.to_vec());
                 self.columns_of = Some(id);
             }
         }

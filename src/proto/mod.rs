@@ -35,6 +35,7 @@
 mod attributes;
 mod batch;
 mod buffers;
+mod columns;
 mod compress;
 mod connect;
 mod cursor;

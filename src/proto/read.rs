@@ -39,10 +39,15 @@ impl Engine {
                 }
                 return Ok(Some(()));
             }
-            let Some(f) = self.poll_frame()? else {
-                return Ok(None);
+            let seen = match self.in_place() {
+                Some((seen, _)) => seen.map_err(|e| self.proto(e))?,
+                None => {
+                    let Some(f) = self.poll_frame()? else {
+                        return Ok(None);
+                    };
+                    self.resp.on_server(&f.payload).map_err(|e| self.proto(e))?
+                }
             };
-            let seen = self.resp.on_server(&f.payload).map_err(|e| self.proto(e))?;
             if expect == Expect::InfileReply {
                 // The server's verdict on the file sent, or on the empty "file" sent instead
                 // of one.
@@ -116,12 +121,36 @@ impl Engine {
         }
     }
 
+    /// The next packet of `batch` classified in place, without a shared handle of its own,
+    /// when the response machine needs none for it (a response's first packet, an end of rows
+    /// or an ERR among rows) and it is in sequence: `None` (nothing taken) otherwise, or with
+    /// a tracer, which sees every packet through [`Engine::poll_frame`]. An out-of-sequence
+    /// packet is left to `poll_frame`, which reports it.
+    /// Also returns the payload's range in `batch`.
+    #[inline]
+    fn in_place(&mut self) -> Option<(Result<Seen, ParseError>, (usize, usize))> {
+        if self.has_tracer() || !matches!(self.resp.expect(), Expect::Head | Expect::Rows) {
+            return None;
+        }
+        let (seq, start, end) = self.next_batched()?;
+        if !self.codec.seq_ok(seq) {
+            return None;
+        }
+        let payload = self.batch.get(start..end)?;
+        let seen = self.resp.on_server_slice(payload)?;
+        self.codec.set_seq(seq.wrapping_add(1));
+        self.batch_pos = end;
+        Some((seen, (start, end)))
+    }
+
     /// True while rows of a result set are being read.
+    #[inline]
     pub fn in_rows(&self) -> bool {
         self.resp.expect() == Expect::Rows && self.raw.is_none()
     }
 
     /// True when the next result of the current response is still to be read (its head).
+    #[inline]
     pub fn at_next_result(&self) -> bool {
         self.resp.expect() == Expect::Head && self.raw.is_none()
     }
@@ -143,25 +172,23 @@ impl Engine {
                 if self.codec.seq_ok(seq) && !matches!(first, None | Some(0xFE | 0xFF)) {
                     self.codec.set_seq(seq.wrapping_add(1));
                     self.batch_pos = end;
-                    let payload = self.batch.get(start..end).unwrap_or_default();
-                    let r = if self.binary {
-                        self.binary_cells.parse(payload, &self.columns)
-                    } else {
-                        self.cells.parse(payload, self.columns.len())
-                    };
-                    if let Err(e) = r {
-                        return Err(self.proto(e));
-                    }
-                    self.row_in_batch = true;
-                    self.row_range = (start, end);
-                    return Ok(Some(true));
+                    return self.row_in_batch_at(start, end);
                 }
             }
         }
-        let Some(f) = self.poll_frame()? else {
-            return Ok(None);
+        // A packet in `batch` (an end of rows, an ERR, a row the fast path declined) is
+        // classified in place; any other (a row continued over packets, or read the ordinary
+        // way) is a frame of its own.
+        let (seen, frame) = match self.in_place() {
+            Some((seen, range)) => (seen, Err(range)),
+            None => {
+                let Some(f) = self.poll_frame()? else {
+                    return Ok(None);
+                };
+                (self.resp.on_server(&f.payload), Ok(f))
+            }
         };
-        match self.resp.on_server(&f.payload).map_err(|e| self.proto(e))? {
+        match seen.map_err(|e| self.proto(e))? {
             Seen::Err(e) => {
                 self.finish_if_done();
                 Err(server_error(e))
@@ -177,8 +204,14 @@ impl Engine {
                 Ok(Some(false))
             }
             Seen::Row => {
+                let f = match frame {
+                    Ok(f) => f,
+                    Err((start, end)) => return self.row_in_batch_at(start, end),
+                };
                 let r = if self.binary {
-                    self.binary_cells.parse(&f.payload, &self.columns)
+                    let c = &self.columns;
+                    self.binary_cells
+                        .parse_with_layouts(&f.payload, c, c.layouts())
                 } else {
                     self.cells.parse(&f.payload, self.columns.len())
                 };
@@ -194,7 +227,28 @@ impl Engine {
         }
     }
 
+    /// Splits the row packet at `start..end` of `batch` (already taken) into cells: the
+    /// current row.
+    #[inline(always)]
+    fn row_in_batch_at(&mut self, start: usize, end: usize) -> Step<bool> {
+        let payload = self.batch.get(start..end).unwrap_or_default();
+        let r = if self.binary {
+            let c = &self.columns;
+            self.binary_cells
+                .parse_with_layouts(payload, c, c.layouts())
+        } else {
+            self.cells.parse(payload, self.columns.len())
+        };
+        if let Err(e) = r {
+            return Err(self.proto(e));
+        }
+        self.row_in_batch = true;
+        self.row_range = (start, end);
+        Ok(Some(true))
+    }
+
     /// The row [`Engine::row_step`] made ready.
+    #[inline]
     pub fn row(&self) -> Row<'_> {
         let (start, end) = self.row_range;
         let shared = if self.row_in_batch {

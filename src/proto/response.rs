@@ -202,17 +202,20 @@ impl Response {
     }
 
     /// What comes next.
+    #[inline]
     pub fn expect(&self) -> Expect {
         self.expect
     }
 
     /// Sets what comes next (a command was sent, a pipelined response starts, an exchange is
     /// abandoned).
+    #[inline]
     pub fn set(&mut self, expect: Expect) {
         self.expect = expect;
     }
 
     /// True when nothing is owed.
+    #[inline]
     pub fn is_idle(&self) -> bool {
         self.expect == Expect::Idle
     }
@@ -330,6 +333,18 @@ impl Response {
         }
     }
 
+    /// [`Response::on_server`] for the packets whose classification needs no shared handle
+    /// on the payload: a query response's first packet and a packet among rows (what a
+    /// reader looks at in place). `None`, with nothing changed, for every other state.
+    #[inline]
+    pub fn on_server_slice(&mut self, p: &[u8]) -> Option<Result<Seen, ParseError>> {
+        match self.expect {
+            Expect::Head => Some(self.head(p)),
+            Expect::Rows => Some(self.rows(p)),
+            _ => None,
+        }
+    }
+
     /// One packet of a prepare response's definitions.
     fn prepare_def(
         &mut self,
@@ -373,7 +388,7 @@ impl Response {
         Ok(Seen::ColumnsEof(e))
     }
 
-    fn head(&mut self, p: &Bytes) -> Result<Seen, ParseError> {
+    fn head(&mut self, p: &[u8]) -> Result<Seen, ParseError> {
         // With MariaDB's CACHE_METADATA the column count carries one more byte,
         // `metadata_follows` (MariaDB KB "Result Set Packets").
         let whole: &[u8] = p;

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use bytes::BytesMut;
 
 use crate::codec::command::{COM_STMT_PREPARE, COM_STMT_RESET};
-use crate::codec::frame::PacketCodec;
+use crate::codec::frame::{chunk_header, PacketCodec, HEADER, MAX_CHUNK};
 use crate::codec::response::ErrPacket;
 use crate::codec::resultset::ColumnDefinition;
 use crate::codec::stmt::{
@@ -204,6 +204,17 @@ impl Engine {
         // queues them, [`Engine::encode_execute`]).
         self.flush_closes();
         let caps = self.caps;
+        if attributes.is_empty() && self.zip.is_none() && !self.has_tracer() {
+            // The common execute (no attributes, no long data, no compression or tracer) is
+            // encoded once, straight into the transmit buffer behind its header.
+            if let Some(r) = self.queue_execute_in_place(stmt.id, params, flags) {
+                r?;
+                self.resp.set(Expect::Head);
+                self.set_exec(Some(stmt.id));
+                self.cursor = None;
+                return Ok(());
+            }
+        }
         let mut exec = std::mem::take(&mut self.exec_buf);
         let r = execute_payloads(&mut exec, caps, stmt.id, params, attributes, flags, |p| {
             self.codec.set_seq(0);
@@ -218,6 +229,55 @@ impl Engine {
         self.set_exec(Some(stmt.id));
         self.cursor = None;
         Ok(())
+    }
+
+    /// Queues COM_STMT_EXECUTE of statement `id` as one packet encoded in place in the
+    /// transmit buffer (its header filled in after the payload): `None`, with nothing queued,
+    /// when the execute needs COM_STMT_SEND_LONG_DATA first or more than one chunk (the caller
+    /// then takes the general way); an error also queues nothing.
+    fn queue_execute_in_place(
+        &mut self,
+        id: u32,
+        params: &[&dyn ToParam],
+        flags: u8,
+    ) -> Option<Result<(), Error>> {
+        if long_data_params(params, LONG_DATA_THRESHOLD)
+            .next()
+            .is_some()
+        {
+            return None;
+        }
+        let Ok(num_params) = u16::try_from(params.len()) else {
+            return Some(Err(Error::Usage("more than 65535 parameters".into())));
+        };
+        let e = StmtExecute {
+            long_data_threshold: Some(LONG_DATA_THRESHOLD),
+            flags,
+            ..StmtExecute::new(id, num_params, params)
+        };
+        let at = self.wbuf.len();
+        self.wbuf.extend_from_slice(&[0; HEADER]);
+        if let Err(e) = encode_stmt_execute(&mut self.wbuf, &e, self.caps) {
+            self.wbuf.truncate(at);
+            return Some(Err(Error::Usage(format!(
+                "the parameters cannot be sent: {e}"
+            ))));
+        }
+        let len = self.wbuf.len().saturating_sub(at).saturating_sub(HEADER);
+        let header = at
+            .checked_add(HEADER)
+            .and_then(|end| self.wbuf.get_mut(at..end));
+        match header {
+            Some(h) if len < MAX_CHUNK => {
+                h.copy_from_slice(&chunk_header(len, 0));
+                self.codec.set_seq(1);
+                Some(Ok(()))
+            }
+            _ => {
+                self.wbuf.truncate(at);
+                None
+            }
+        }
     }
 
     /// Appends COM_STMT_EXECUTE of `stmt` with `params` as framed packets to `out`, after a

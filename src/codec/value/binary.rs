@@ -34,6 +34,7 @@ pub(super) enum Cell<'a> {
 
 /// The decoded cell, or the error kind (`InvalidValue` for a wrong size, a non-finite float, a
 /// bad sign byte; `OutOfRange` for a temporal part out of range).
+#[inline]
 pub(super) fn cell(
     bytes: &[u8],
     col: ColumnType,
@@ -53,10 +54,12 @@ pub(super) fn cell(
     }
 }
 
+#[inline]
 fn array<const N: usize>(b: &[u8]) -> Result<[u8; N], ErrorKind> {
     <[u8; N]>::try_from(b).map_err(|_| ErrorKind::InvalidValue)
 }
 
+#[inline]
 fn fixed(b: &[u8], col: ColumnType, unsigned: bool) -> Result<Cell<'_>, ErrorKind> {
     Ok(match col.0 {
         0x04 => Cell::F32(finite32(f32::from_le_bytes(array(b)?))?),
@@ -96,6 +99,7 @@ fn fixed(b: &[u8], col: ColumnType, unsigned: bool) -> Result<Cell<'_>, ErrorKin
     })
 }
 
+#[inline]
 fn finite32(v: f32) -> Result<f32, ErrorKind> {
     if v.is_finite() {
         Ok(v)
@@ -104,6 +108,7 @@ fn finite32(v: f32) -> Result<f32, ErrorKind> {
     }
 }
 
+#[inline]
 fn finite64(v: f64) -> Result<f64, ErrorKind> {
     if v.is_finite() {
         Ok(v)
@@ -114,6 +119,7 @@ fn finite64(v: f64) -> Result<f64, ErrorKind> {
 
 /// The payload of a binary DATE / DATETIME / TIMESTAMP (after its length byte): 0, 4, 7 or 11
 /// bytes. Parts out of range (month 13, hour 24, …) are `OutOfRange`, as in the text protocol.
+#[inline]
 pub(super) fn datetime(b: &[u8]) -> Result<DateTime, ErrorKind> {
     let (date, time): ([u8; 4], [u8; 7]) = match *b {
         [] => ([0; 4], [0; 7]),
@@ -172,6 +178,16 @@ pub(super) fn int<'a, T>(
 where
     T: FromValue<'a> + TryFrom<i128>,
 {
+    // INT, the common case, without the general cell (the same value and errors).
+    if col.0 == 0x03 {
+        let a = array::<4>(bytes).map_err(|k| err(name, k))?;
+        let v = if flags.contains(ColumnFlags::UNSIGNED) {
+            i128::from(u32::from_le_bytes(a))
+        } else {
+            i128::from(i32::from_le_bytes(a))
+        };
+        return T::try_from(v).map_err(|_| err(name, ErrorKind::OutOfRange));
+    }
     match cell(bytes, col, flags).map_err(|k| err(name, k))? {
         Cell::Int(v) => T::try_from(v).map_err(|_| err(name, ErrorKind::OutOfRange)),
         Cell::Text(b) => T::from_text(b, col, flags),
@@ -189,7 +205,14 @@ pub(super) fn bool_(bytes: &[u8], col: ColumnType, flags: ColumnFlags) -> Result
 
 /// An `f64` from any number. FLOAT widens exactly (the text protocol would give the f64
 /// nearest to the server's decimal text of the f32 instead: see the module docs).
+#[inline]
 pub(super) fn f64_(bytes: &[u8], col: ColumnType, flags: ColumnFlags) -> Result<f64, ParseError> {
+    // DOUBLE, the common case, without the general cell (the same value and errors).
+    if col == ColumnType::DOUBLE {
+        return array::<8>(bytes)
+            .and_then(|a| finite64(f64::from_le_bytes(a)))
+            .map_err(|k| err("f64", k));
+    }
     match cell(bytes, col, flags).map_err(|k| err("f64", k))? {
         // Integer-to-float `as` rounds to nearest, ties to even: the same f64 that parsing the
         // integer's decimal text gives.
@@ -226,11 +249,16 @@ pub(super) fn f32_(bytes: &[u8], col: ColumnType, flags: ColumnFlags) -> Result<
     }
 }
 
+#[inline]
 pub(super) fn decimal<'a>(
     bytes: &'a [u8],
     col: ColumnType,
     flags: ColumnFlags,
 ) -> Result<Decimal<'a>, ParseError> {
+    // DECIMAL (and every length-encoded cell) is text: no general cell to build.
+    if BinaryLayout::of(col) == BinaryLayout::LengthEncoded {
+        return Decimal::from_text(bytes, col, flags);
+    }
     match cell(bytes, col, flags).map_err(|k| err("decimal", k))? {
         Cell::Int(v) => Ok(Decimal::from_integer(v)),
         Cell::Text(b) => Decimal::from_text(b, col, flags),
@@ -246,11 +274,16 @@ pub(super) fn date(bytes: &[u8], col: ColumnType, flags: ColumnFlags) -> Result<
     }
 }
 
+#[inline]
 pub(super) fn datetime_(
     bytes: &[u8],
     col: ColumnType,
     flags: ColumnFlags,
 ) -> Result<DateTime, ParseError> {
+    // DATETIME / TIMESTAMP / DATE cells without the general cell (the same value and errors).
+    if BinaryLayout::of(col) == BinaryLayout::DateTime {
+        return datetime(bytes).map_err(|k| err("datetime", k));
+    }
     match cell(bytes, col, flags).map_err(|k| err("datetime", k))? {
         Cell::DateTime { value, .. } => Ok(value),
         Cell::Text(b) => DateTime::from_text(b, col, flags),
@@ -267,6 +300,7 @@ pub(super) fn time_(bytes: &[u8], col: ColumnType, flags: ColumnFlags) -> Result
 }
 
 /// `&str` and `&[u8]` borrow the cell: only length-encoded cells have bytes to lend.
+#[inline]
 pub(super) fn text_bytes<'a>(
     bytes: &'a [u8],
     col: ColumnType,
@@ -885,6 +919,86 @@ mod tests {
                     get::<Vec<u8>>(&b, col, flags),
                 );
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod fast_path_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// What the getters gave before their fast paths: the general cell, then the conversion.
+    fn general_i32(b: &[u8], col: ColumnType, flags: ColumnFlags) -> Result<i32, ParseError> {
+        match cell(b, col, flags).map_err(|k| err("i32", k))? {
+            Cell::Int(v) => i32::try_from(v).map_err(|_| err("i32", ErrorKind::OutOfRange)),
+            Cell::Text(t) => i32::from_text(t, col, flags),
+            _ => Err(err("i32", ErrorKind::InvalidValue)),
+        }
+    }
+
+    fn general_u16(b: &[u8], col: ColumnType, flags: ColumnFlags) -> Result<u16, ParseError> {
+        match cell(b, col, flags).map_err(|k| err("u16", k))? {
+            Cell::Int(v) => u16::try_from(v).map_err(|_| err("u16", ErrorKind::OutOfRange)),
+            Cell::Text(t) => u16::from_text(t, col, flags),
+            _ => Err(err("u16", ErrorKind::InvalidValue)),
+        }
+    }
+
+    fn general_f64(b: &[u8], col: ColumnType, flags: ColumnFlags) -> Result<f64, ParseError> {
+        #[allow(clippy::cast_precision_loss)]
+        match cell(b, col, flags).map_err(|k| err("f64", k))? {
+            Cell::Int(v) => Ok(v as f64),
+            Cell::F32(v) => Ok(f64::from(v)),
+            Cell::F64(v) => Ok(v),
+            Cell::Text(t) => f64::from_text(t, col, flags),
+            _ => Err(err("f64", ErrorKind::InvalidValue)),
+        }
+    }
+
+    fn general_datetime(
+        b: &[u8],
+        col: ColumnType,
+        flags: ColumnFlags,
+    ) -> Result<DateTime, ParseError> {
+        match cell(b, col, flags).map_err(|k| err("datetime", k))? {
+            Cell::DateTime { value, .. } => Ok(value),
+            Cell::Text(t) => DateTime::from_text(t, col, flags),
+            _ => Err(err("datetime", ErrorKind::InvalidValue)),
+        }
+    }
+
+    fn general_decimal<'a>(
+        b: &'a [u8],
+        col: ColumnType,
+        flags: ColumnFlags,
+    ) -> Result<Decimal<'a>, ParseError> {
+        match cell(b, col, flags).map_err(|k| err("decimal", k))? {
+            Cell::Int(v) => Ok(Decimal::from_integer(v)),
+            Cell::Text(t) => Decimal::from_text(t, col, flags),
+            _ => Err(err("decimal", ErrorKind::InvalidValue)),
+        }
+    }
+
+    proptest! {
+        /// The getters' fast paths (INT, DOUBLE, the temporals, DECIMAL) give exactly what the
+        /// general cell gives: the same value or the same error, for any bytes.
+        #[test]
+        fn fast_paths_agree_with_the_general_cell(
+            b in proptest::collection::vec(
+                prop_oneof![Just(0u8), Just(1), Just(b'5'), Just(b'.'), Just(0xff), any::<u8>()], 0..13),
+            code in prop_oneof![Just(0x03u8), Just(0x05), Just(0x07), Just(0x0a), Just(0x0c),
+                Just(0xf6), Just(0x09), Just(0x08), Just(0xfd), any::<u8>()],
+            unsigned in any::<bool>(),
+        ) {
+            let col = ColumnType(code);
+            let flags = if unsigned { ColumnFlags::UNSIGNED } else { ColumnFlags::empty() };
+            prop_assert_eq!(int::<i32>(&b, col, flags, "i32"), general_i32(&b, col, flags));
+            prop_assert_eq!(int::<u16>(&b, col, flags, "u16"), general_u16(&b, col, flags));
+            let (fast, general) = (f64_(&b, col, flags), general_f64(&b, col, flags));
+            prop_assert_eq!(fast.map(f64::to_bits), general.map(f64::to_bits));
+            prop_assert_eq!(datetime_(&b, col, flags), general_datetime(&b, col, flags));
+            prop_assert_eq!(decimal(&b, col, flags), general_decimal(&b, col, flags));
         }
     }
 }

@@ -144,29 +144,30 @@ pub fn check_params(params: &[&dyn ToParam]) -> Result<(), crate::Error> {
 }
 
 macro_rules! int_param {
-    ($($t:ty => $col:ident, $unsigned:literal, $put:ident;)*) => {$(
+    ($($t:ty => $col:ident, $unsigned:literal;)*) => {$(
         impl ToParam for $t {
             fn param_type(&self) -> ParamType {
                 ParamType { column_type: ColumnType::$col, unsigned: $unsigned }
             }
             fn encode_value(&self, out: &mut BytesMut) {
-                out.$put(*self);
+                // `extend_from_slice` is inlined (BufMut's `put_*` is a call per value).
+                out.extend_from_slice(&self.to_le_bytes());
             }
         }
     )*};
 }
 
 int_param! {
-    i8 => TINY, false, put_i8;
-    u8 => TINY, true, put_u8;
-    i16 => SHORT, false, put_i16_le;
-    u16 => SHORT, true, put_u16_le;
-    i32 => LONG, false, put_i32_le;
-    u32 => LONG, true, put_u32_le;
-    i64 => LONGLONG, false, put_i64_le;
-    u64 => LONGLONG, true, put_u64_le;
-    f32 => FLOAT, false, put_f32_le;
-    f64 => DOUBLE, false, put_f64_le;
+    i8 => TINY, false;
+    u8 => TINY, true;
+    i16 => SHORT, false;
+    u16 => SHORT, true;
+    i32 => LONG, false;
+    u32 => LONG, true;
+    i64 => LONGLONG, false;
+    u64 => LONGLONG, true;
+    f32 => FLOAT, false;
+    f64 => DOUBLE, false;
 }
 
 impl ToParam for bool {
@@ -174,7 +175,7 @@ impl ToParam for bool {
         ParamType::signed(ColumnType::TINY)
     }
     fn encode_value(&self, out: &mut BytesMut) {
-        out.put_u8(u8::from(*self));
+        out.extend_from_slice(&[u8::from(*self)]);
     }
 }
 
@@ -317,6 +318,7 @@ impl<T: ToParam + ?Sized> ToParam for &T {
 
 /// Appends a DATE / DATETIME / TIMESTAMP value in its binary form: a length byte (0, 4, 7 or
 /// 11, the shortest that keeps every nonzero part, as the server itself chooses) and the parts.
+#[inline]
 pub fn put_binary_datetime(out: &mut BytesMut, v: &DateTime) {
     let d = v.date();
     let len: u8 = if v.micros() != 0 {
@@ -328,20 +330,27 @@ pub fn put_binary_datetime(out: &mut BytesMut, v: &DateTime) {
     } else {
         0
     };
-    out.put_u8(len);
-    if len >= 4 {
-        out.put_u16_le(d.year());
-        out.put_u8(d.month());
-        out.put_u8(d.day());
-    }
-    if len >= 7 {
-        out.put_u8(v.hour());
-        out.put_u8(v.minute());
-        out.put_u8(v.second());
-    }
-    if len == 11 {
-        out.put_u32_le(v.micros());
-    }
+    // The length byte and every part, then as many as the length keeps: one append.
+    let [y0, y1] = d.year().to_le_bytes();
+    let [m0, m1, m2, m3] = v.micros().to_le_bytes();
+    let all = [
+        len,
+        y0,
+        y1,
+        d.month(),
+        d.day(),
+        v.hour(),
+        v.minute(),
+        v.second(),
+        m0,
+        m1,
+        m2,
+        m3,
+    ];
+    out.extend_from_slice(
+        all.get(..usize::from(len).saturating_add(1))
+            .unwrap_or(&all),
+    );
 }
 
 /// Appends a TIME value in its binary form: a length byte (0, 8 or 12, the shortest that

@@ -90,21 +90,25 @@ impl Date {
     }
 
     /// The year, `0..=9999`.
+    #[inline]
     pub const fn year(self) -> u16 {
         self.year
     }
 
     /// The month, `0..=12` (0 in zero dates).
+    #[inline]
     pub const fn month(self) -> u8 {
         self.month
     }
 
     /// The day of the month, `0..=31` (0 in zero dates).
+    #[inline]
     pub const fn day(self) -> u8 {
         self.day
     }
 
     /// True for `0000-00-00`.
+    #[inline]
     pub const fn is_zero(self) -> bool {
         self.year == 0 && self.month == 0 && self.day == 0
     }
@@ -151,31 +155,37 @@ impl DateTime {
     }
 
     /// The date.
+    #[inline]
     pub const fn date(self) -> Date {
         self.date
     }
 
     /// The hour, `0..=23`.
+    #[inline]
     pub const fn hour(self) -> u8 {
         self.hour
     }
 
     /// The minute, `0..=59`.
+    #[inline]
     pub const fn minute(self) -> u8 {
         self.minute
     }
 
     /// The second, `0..=59`.
+    #[inline]
     pub const fn second(self) -> u8 {
         self.second
     }
 
     /// The microseconds, `0..=999_999`.
+    #[inline]
     pub const fn micros(self) -> u32 {
         self.micros
     }
 
     /// True when the time of day is `00:00:00.000000`.
+    #[inline]
     pub const fn is_midnight(self) -> bool {
         self.hour == 0 && self.minute == 0 && self.second == 0 && self.micros == 0
     }
@@ -270,26 +280,31 @@ impl Time {
     }
 
     /// True for a negative duration (never for zero).
+    #[inline]
     pub const fn is_negative(self) -> bool {
         self.negative
     }
 
     /// The hours of the magnitude, `0..=838`.
+    #[inline]
     pub const fn hours(self) -> u32 {
         self.hours
     }
 
     /// The minutes, `0..=59`.
+    #[inline]
     pub const fn minutes(self) -> u8 {
         self.minutes
     }
 
     /// The seconds, `0..=59`.
+    #[inline]
     pub const fn seconds(self) -> u8 {
         self.seconds
     }
 
     /// The microseconds, `0..=999_999`.
+    #[inline]
     pub const fn micros(self) -> u32 {
         self.micros
     }

@@ -178,28 +178,7 @@ fn cells_are_reused_and_values_round_trip() {
         .unwrap();
     assert!(cells.is_empty());
     // Through column definitions.
-    let defs: Vec<_> = col_types
-        .iter()
-        .map(|&t| {
-            let mut b = BytesMut::new();
-            crate::codec::resultset::ColumnFields {
-                catalog: b"def",
-                schema: b"",
-                table: b"",
-                org_table: b"",
-                name: b"c",
-                org_name: b"",
-                extended_metadata: None,
-                charset: 63,
-                column_length: 1,
-                column_type: t,
-                flags: ColumnFlags::empty(),
-                decimals: 0,
-            }
-            .encode(&mut b);
-            crate::codec::resultset::parse_column_definition(&b.freeze(), false).unwrap()
-        })
-        .collect();
+    let defs: Vec<_> = col_types.iter().map(|&t| column(t)).collect();
     cells.parse(&out, &defs).unwrap();
     assert_eq!(cells.len(), 6);
     assert!(cells.parse(&out, &defs[..5]).is_err());

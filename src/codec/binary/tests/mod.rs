@@ -7,6 +7,27 @@ fn types(codes: &[u8]) -> Vec<ColumnType> {
     codes.iter().map(|&c| ColumnType(c)).collect()
 }
 
+/// A column definition of type `t` (no flags).
+fn column(t: ColumnType) -> ColumnDefinition {
+    let mut b = BytesMut::new();
+    crate::codec::resultset::ColumnFields {
+        catalog: b"def",
+        schema: b"",
+        table: b"",
+        org_table: b"",
+        name: b"c",
+        org_name: b"",
+        extended_metadata: None,
+        charset: 63,
+        column_length: 1,
+        column_type: t,
+        flags: ColumnFlags::empty(),
+        decimals: 0,
+    }
+    .encode(&mut b);
+    crate::codec::resultset::parse_column_definition(&b.freeze(), false).unwrap()
+}
+
 fn parse(row: &[u8], codes: &[u8]) -> ParseResult<BinaryRowCells> {
     let mut cells = BinaryRowCells::new();
     cells.parse_types(row, types(codes))?;
