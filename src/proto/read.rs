@@ -136,6 +136,18 @@ impl Engine {
         if !self.codec.seq_ok(seq) {
             return None;
         }
+        self.classify_at(seq, start, end)
+    }
+
+    /// [`Engine::in_place`] of the packet `next_batched` gave (`seq`, its payload at
+    /// `start..end` of `batch`), its sequence id already found in order.
+    #[inline]
+    fn classify_at(
+        &mut self,
+        seq: u8,
+        start: usize,
+        end: usize,
+    ) -> Option<(Result<Seen, ParseError>, (usize, usize))> {
         let payload = self.batch.get(start..end)?;
         let seen = self.resp.on_server_slice(payload)?;
         self.codec.set_seq(seq.wrapping_add(1));
@@ -166,20 +178,27 @@ impl Engine {
         // own). An end of rows (0xFE), an ERR (0xFF), an empty packet or a wrong sequence id
         // take the ordinary path, which the response machine sees. (Skipped with a tracer,
         // which must see every packet as it is read.)
-        if !self.has_tracer() {
-            if let Some((seq, start, end)) = self.next_batched() {
-                let first = self.batch.get(start).copied();
-                if self.codec.seq_ok(seq) && !matches!(first, None | Some(0xFE | 0xFF)) {
-                    self.codec.set_seq(seq.wrapping_add(1));
-                    self.batch_pos = end;
-                    return self.row_in_batch_at(start, end);
+        // A packet in `batch` the fast path declined (an end of rows, an ERR, an empty packet)
+        // is classified in place, as [`Engine::in_place`] would (no tracer, rows expected, in
+        // sequence: its conditions, checked here once); any other (a row continued over
+        // packets, or read the ordinary way, or out of sequence) is a frame of its own.
+        let placed = if self.has_tracer() {
+            None
+        } else {
+            match self.next_batched() {
+                Some((seq, start, end)) if self.codec.seq_ok(seq) => {
+                    let first = self.batch.get(start).copied();
+                    if !matches!(first, None | Some(0xFE | 0xFF)) {
+                        self.codec.set_seq(seq.wrapping_add(1));
+                        self.batch_pos = end;
+                        return self.row_in_batch_at(start, end);
+                    }
+                    self.classify_at(seq, start, end)
                 }
+                _ => None,
             }
-        }
-        // A packet in `batch` (an end of rows, an ERR, a row the fast path declined) is
-        // classified in place; any other (a row continued over packets, or read the ordinary
-        // way) is a frame of its own.
-        let (seen, frame) = match self.in_place() {
+        };
+        let (seen, frame) = match placed {
             Some((seen, range)) => (seen, Err(range)),
             None => {
                 let Some(f) = self.poll_frame()? else {
