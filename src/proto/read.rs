@@ -178,26 +178,32 @@ impl Engine {
         // own). An end of rows (0xFE), an ERR (0xFF), an empty packet or a wrong sequence id
         // take the ordinary path, which the response machine sees. (Skipped with a tracer,
         // which must see every packet as it is read.)
-        // A packet in `batch` the fast path declined (an end of rows, an ERR, an empty packet)
-        // is classified in place, as [`Engine::in_place`] would (no tracer, rows expected, in
-        // sequence: its conditions, checked here once); any other (a row continued over
-        // packets, or read the ordinary way, or out of sequence) is a frame of its own.
-        let placed = if self.has_tracer() {
-            None
-        } else {
-            match self.next_batched() {
-                Some((seq, start, end)) if self.codec.seq_ok(seq) => {
-                    let first = self.batch.get(start).copied();
+        let mut declined = None;
+        if !self.has_tracer() {
+            if let Some((seq, start, end)) = self.next_batched() {
+                let first = self.batch.get(start).copied();
+                if self.codec.seq_ok(seq) {
                     if !matches!(first, None | Some(0xFE | 0xFF)) {
                         self.codec.set_seq(seq.wrapping_add(1));
                         self.batch_pos = end;
                         return self.row_in_batch_at(start, end);
                     }
-                    self.classify_at(seq, start, end)
+                    declined = Some((seq, start, end));
                 }
-                _ => None,
             }
-        };
+        }
+        self.row_step_other(declined)
+    }
+
+    /// [`Engine::row_step`] of anything but a row read in place (out of line: the fast path
+    /// stays small). A packet of `batch` the fast path `declined` (an end of rows, an ERR, an
+    /// empty packet: no tracer, rows expected, in sequence) is classified in place, as
+    /// [`Engine::in_place`] would, from the position the fast path found; any other (a row
+    /// continued over packets, or read the ordinary way, or out of sequence) is a frame of
+    /// its own.
+    #[inline(never)]
+    fn row_step_other(&mut self, declined: Option<(u8, usize, usize)>) -> Step<bool> {
+        let placed = declined.and_then(|(seq, start, end)| self.classify_at(seq, start, end));
         let (seen, frame) = match placed {
             Some((seen, range)) => (seen, Err(range)),
             None => {
