@@ -82,6 +82,7 @@ pub fn is_result_end(payload: &[u8], deprecate_eof: bool) -> bool {
 }
 
 /// Parses an OK packet (header 0x00 or 0xFE).
+#[inline]
 pub fn parse_ok(payload: &[u8], caps: CapabilityFlags) -> ParseResult<OkPacket> {
     // The usual OK (and end of rows): one-byte counts, status, warnings and nothing after
     // them, which every branch below reads the same way (no info, no session state).
@@ -100,6 +101,7 @@ pub fn parse_ok(payload: &[u8], caps: CapabilityFlags) -> ParseResult<OkPacket> 
 }
 
 /// [`parse_ok`] field by field.
+#[inline(never)]
 fn parse_ok_fields(payload: &[u8], caps: CapabilityFlags) -> ParseResult<OkPacket> {
     let mut r = Reader::new(payload, Packet::Ok);
     let h = r.u8("header")?;
@@ -346,15 +348,26 @@ pub enum QueryResponse {
 pub const MAX_COLUMNS: u64 = 65_535;
 
 /// Classifies the first packet of a COM_QUERY response.
+#[inline]
 pub fn parse_query_response(payload: &[u8], caps: CapabilityFlags) -> ParseResult<QueryResponse> {
+    match *payload {
+        // The usual column count, one byte: what the reader below accepts as it is (inlined;
+        // every other response is read out of line).
+        [n @ 1..=0xFA] if u64::from(n) <= MAX_COLUMNS => Ok(QueryResponse::ResultSet(u64::from(n))),
+        _ => parse_query_response_fields(payload, caps),
+    }
+}
+
+/// [`parse_query_response`] of anything but a one-byte column count.
+#[inline(never)]
+fn parse_query_response_fields(
+    payload: &[u8],
+    caps: CapabilityFlags,
+) -> ParseResult<QueryResponse> {
     match payload.first() {
         Some(0x00) => parse_ok(payload, caps).map(QueryResponse::Ok),
         Some(0xFF) => parse_err(payload).map(QueryResponse::Err),
         Some(0xFB) => parse_local_infile(payload).map(QueryResponse::LocalInfile),
-        // The usual column count, one byte: what the reader below accepts as it is.
-        Some(&n @ 1..=0xFA) if payload.len() == 1 && u64::from(n) <= MAX_COLUMNS => {
-            Ok(QueryResponse::ResultSet(u64::from(n)))
-        }
         _ => column_count_fields(payload).map(QueryResponse::ResultSet),
     }
 }

@@ -38,7 +38,15 @@ impl Engine {
     /// At the end of a cursor execute's head or of a fetch's rows, with the server's `status`:
     /// when the cursor has rows left, queues COM_STMT_FETCH for the next ones and expects its
     /// rows (true); otherwise the cursor is done (false).
+    #[inline]
     pub(super) fn cursor_fetch(&mut self, status: StatusFlags) -> bool {
+        // No cursor (every result but a cursor's): nothing to fetch, nothing to forget.
+        self.cursor.is_some() && self.cursor_fetch_open(status)
+    }
+
+    /// [`Engine::cursor_fetch`] with a cursor open.
+    #[inline(never)]
+    fn cursor_fetch_open(&mut self, status: StatusFlags) -> bool {
         match self.cursor {
             Some((id, rows))
                 if status.contains(StatusFlags::CURSOR_EXISTS)

@@ -136,6 +136,18 @@ impl Engine {
         if !self.codec.seq_ok(seq) {
             return None;
         }
+        self.classify_at(seq, start, end)
+    }
+
+    /// [`Engine::in_place`] of the packet `next_batched` gave (`seq`, its payload at
+    /// `start..end` of `batch`), its sequence id already found in order.
+    #[inline]
+    fn classify_at(
+        &mut self,
+        seq: u8,
+        start: usize,
+        end: usize,
+    ) -> Option<(Result<Seen, ParseError>, (usize, usize))> {
         let payload = self.batch.get(start..end)?;
         let seen = self.resp.on_server_slice(payload)?;
         self.codec.set_seq(seq.wrapping_add(1));
@@ -166,20 +178,33 @@ impl Engine {
         // own). An end of rows (0xFE), an ERR (0xFF), an empty packet or a wrong sequence id
         // take the ordinary path, which the response machine sees. (Skipped with a tracer,
         // which must see every packet as it is read.)
+        let mut declined = None;
         if !self.has_tracer() {
             if let Some((seq, start, end)) = self.next_batched() {
                 let first = self.batch.get(start).copied();
-                if self.codec.seq_ok(seq) && !matches!(first, None | Some(0xFE | 0xFF)) {
-                    self.codec.set_seq(seq.wrapping_add(1));
-                    self.batch_pos = end;
-                    return self.row_in_batch_at(start, end);
+                if self.codec.seq_ok(seq) {
+                    if !matches!(first, None | Some(0xFE | 0xFF)) {
+                        self.codec.set_seq(seq.wrapping_add(1));
+                        self.batch_pos = end;
+                        return self.row_in_batch_at(start, end);
+                    }
+                    declined = Some((seq, start, end));
                 }
             }
         }
-        // A packet in `batch` (an end of rows, an ERR, a row the fast path declined) is
-        // classified in place; any other (a row continued over packets, or read the ordinary
-        // way) is a frame of its own.
-        let (seen, frame) = match self.in_place() {
+        self.row_step_other(declined)
+    }
+
+    /// [`Engine::row_step`] of anything but a row read in place (out of line: the fast path
+    /// stays small). A packet of `batch` the fast path `declined` (an end of rows, an ERR, an
+    /// empty packet: no tracer, rows expected, in sequence) is classified in place, as
+    /// [`Engine::in_place`] would, from the position the fast path found; any other (a row
+    /// continued over packets, or read the ordinary way, or out of sequence) is a frame of
+    /// its own.
+    #[inline(never)]
+    fn row_step_other(&mut self, declined: Option<(u8, usize, usize)>) -> Step<bool> {
+        let placed = declined.and_then(|(seq, start, end)| self.classify_at(seq, start, end));
+        let (seen, frame) = match placed {
             Some((seen, range)) => (seen, Err(range)),
             None => {
                 let Some(f) = self.poll_frame()? else {

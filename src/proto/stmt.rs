@@ -298,6 +298,7 @@ impl Engine {
 
     /// Refuses a statement of another connection, a wrong number of parameters, or a value
     /// that cannot be sent ([`ToParam::check`]).
+    #[inline]
     fn check_params(&self, stmt: &Statement, params: &[&dyn ToParam]) -> Result<(), Error> {
         self.check_owner(stmt)?;
         crate::codec::value::param::check_params(params)?;
@@ -427,10 +428,15 @@ impl Engine {
 
     /// Writes the COM_STMT_CLOSEs owed (the engine is between responses: a command is being
     /// started).
+    #[inline]
     pub(super) fn flush_closes(&mut self) {
-        if self.closes.is_empty() {
-            return;
+        if !self.closes.is_empty() {
+            self.flush_closes_now();
         }
+    }
+
+    #[inline(never)]
+    fn flush_closes_now(&mut self) {
         let mut b = BytesMut::with_capacity(5);
         for id in std::mem::take(&mut self.closes) {
             self.forget_columns(id);

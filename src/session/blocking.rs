@@ -280,12 +280,16 @@ impl Session {
 
     /// Writes out everything queued.
     fn flush(&mut self) -> Result<(), Error> {
-        let r = self.write_all();
-        match &r {
-            Ok(()) => self.engine.written(),
-            Err(e) => self.engine.mark_broken(e),
+        match self.write_all() {
+            Ok(()) => {
+                self.engine.written();
+                Ok(())
+            }
+            Err(e) => {
+                self.engine.mark_broken(&e);
+                Err(e)
+            }
         }
-        r
     }
 
     fn write_all(&mut self) -> Result<(), Error> {

@@ -331,3 +331,75 @@ fn an_abandoned_prepare_is_closed_by_the_drain() {
         assert_eq!(p[2], (0, vec![0x0e]));
     }
 }
+
+/// A tracer that sees nothing: with one installed, every packet takes the engine's ordinary
+/// path ([`Engine::poll_frame`]), not the in-place reading of a batch.
+struct Quiet;
+
+impl crate::trace::Tracer for Quiet {
+    fn packet(&mut self, _event: &crate::trace::PacketEvent<'_>) {}
+}
+
+#[test]
+fn what_ends_rows_in_a_batch_reads_as_on_the_ordinary_path() {
+    // After two rows that arrived in one read with what follows them (read in place): the end
+    // of rows, an ERR, an end of rows out of sequence, an empty packet. Each must give the same
+    // events and errors as with a tracer (every packet a frame of its own) and as delivered
+    // one byte at a time.
+    let rows = vec![vec![Some(b"1".to_vec())], vec![Some(b"2".to_vec())]];
+    let (rs, seq) = result_set(1, true, &["a"], &rows, StatusFlags::AUTOCOMMIT);
+    let end_len = pkt(0, &ok_payload(StatusFlags::AUTOCOMMIT, 0, 0xFE)).len();
+    let head = rs[..rs.len() - end_len].to_vec();
+    let end = seq - 1;
+    let endings: [(&str, Vec<u8>); 4] = [
+        ("end", rs[rs.len() - end_len..].to_vec()),
+        ("err", err(end, 1317, "Query execution was interrupted")),
+        (
+            "out of sequence",
+            pkt(end + 3, &ok_payload(StatusFlags::AUTOCOMMIT, 0, 0xFE)),
+        ),
+        ("empty", pkt(end, &[])),
+    ];
+    for (name, ending) in endings {
+        let run = |chunk: usize, traced: bool| {
+            let mut s = connect_bytes();
+            s.extend_from_slice(&head);
+            s.extend_from_slice(&ending);
+            let mut w = Wire::new(chunk, &s);
+            let mut e = connected(&mut w, true);
+            if traced {
+                e.set_tracer(Some(Box::new(Quiet)));
+            }
+            e.start_query("SELECT a FROM t").unwrap();
+            w.drive(&mut e, |e| e.head_step()).unwrap();
+            let mut log = Vec::new();
+            loop {
+                match w.drive(&mut e, |e| e.row_step()) {
+                    Ok(true) => log.push(format!("row {:?}", e.row().get::<i64>(0))),
+                    Ok(false) => {
+                        log.push(format!("end status={:#06x}", e.status().bits()));
+                        break;
+                    }
+                    Err(err) => {
+                        log.push(format!("error {err}"));
+                        break;
+                    }
+                }
+            }
+            log.push(format!(
+                "idle={} broken={} completed={}",
+                e.is_idle(),
+                e.is_broken(),
+                e.completed()
+            ));
+            log
+        };
+        let fast = run(usize::MAX, false);
+        assert_eq!(fast, run(usize::MAX, true), "{name}: in place vs traced");
+        assert_eq!(fast, run(1, false), "{name}: in place vs byte at a time");
+        assert_eq!(fast[..2], ["row Ok(Some(1))", "row Ok(Some(2))"], "{name}");
+        assert_eq!(fast.len(), 4, "{name}: {fast:?}");
+        let want = if name == "end" { "end " } else { "error " };
+        assert!(fast[2].starts_with(want), "{name}: {fast:?}");
+    }
+}
