@@ -41,4 +41,33 @@ pub(crate) mod test_util {
             .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
             .collect()
     }
+
+    use super::flags::{ColumnFlags, ColumnType};
+    use super::resultset::{parse_column_definition, ColumnDefinition, ColumnFields};
+
+    /// A column definition `c` of type `t` (binary charset), as the server would send it.
+    pub(crate) fn column_def(
+        t: ColumnType,
+        flags: ColumnFlags,
+        decimals: u8,
+        length: u32,
+    ) -> ColumnDefinition {
+        let mut b = bytes::BytesMut::new();
+        ColumnFields {
+            catalog: b"def",
+            schema: b"",
+            table: b"",
+            org_table: b"",
+            name: b"c",
+            org_name: b"",
+            extended_metadata: None,
+            charset: 63,
+            column_length: length,
+            column_type: t,
+            flags,
+            decimals,
+        }
+        .encode(&mut b);
+        parse_column_definition(&b.freeze(), false).unwrap()
+    }
 }

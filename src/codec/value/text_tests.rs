@@ -7,31 +7,13 @@
 
 use super::*;
 use crate::codec::flags::{ColumnFlags, ColumnType};
-use crate::codec::resultset::{parse_column_definition, ColumnFields};
-use bytes::{Bytes, BytesMut};
 
 const NOF: ColumnFlags = ColumnFlags::empty();
 /// UNSIGNED | ZEROFILL, as the server flags a ZEROFILL column (0x0060).
 const ZF: ColumnFlags = ColumnFlags(0x0060);
 
 fn col(t: ColumnType, flags: ColumnFlags, decimals: u8, length: u32) -> ColumnDefinition {
-    let mut b = BytesMut::new();
-    ColumnFields {
-        catalog: b"def",
-        schema: b"",
-        table: b"",
-        org_table: b"",
-        name: b"c",
-        org_name: b"",
-        extended_metadata: None,
-        charset: 63,
-        column_length: length,
-        column_type: t,
-        flags,
-        decimals,
-    }
-    .encode(&mut b);
-    parse_column_definition(&Bytes::from(b), false).unwrap()
+    crate::codec::test_util::column_def(t, flags, decimals, length)
 }
 
 fn text(cell: &[u8], c: &ColumnDefinition) -> String {

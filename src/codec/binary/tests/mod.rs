@@ -9,23 +9,7 @@ fn types(codes: &[u8]) -> Vec<ColumnType> {
 
 /// A column definition of type `t` (no flags).
 fn column(t: ColumnType) -> ColumnDefinition {
-    let mut b = BytesMut::new();
-    crate::codec::resultset::ColumnFields {
-        catalog: b"def",
-        schema: b"",
-        table: b"",
-        org_table: b"",
-        name: b"c",
-        org_name: b"",
-        extended_metadata: None,
-        charset: 63,
-        column_length: 1,
-        column_type: t,
-        flags: ColumnFlags::empty(),
-        decimals: 0,
-    }
-    .encode(&mut b);
-    crate::codec::resultset::parse_column_definition(&b.freeze(), false).unwrap()
+    crate::codec::test_util::column_def(t, ColumnFlags::empty(), 0, 1)
 }
 
 fn parse(row: &[u8], codes: &[u8]) -> ParseResult<BinaryRowCells> {
