@@ -471,6 +471,36 @@ impl LoopSocket {
     }
 }
 
+impl LoopSocket {
+    /// One non-blocking read (`reading`) or write: retried when interrupted; when it would
+    /// block, the waker is kept and the loop watches the socket for that direction.
+    fn step<T>(
+        &mut self,
+        cx: &Context<'_>,
+        reading: bool,
+        mut op: impl FnMut(&Sock) -> std::io::Result<T>,
+    ) -> Poll<std::io::Result<T>> {
+        loop {
+            match op(&self.sock) {
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                    let w = self.watch.get();
+                    let waited = if reading {
+                        Watch::wait(&self.watch, &w.read, cx, "add_reader", "_readable")
+                    } else {
+                        Watch::wait(&self.watch, &w.write, cx, "add_writer", "_writable")
+                    };
+                    return match waited {
+                        Ok(()) => Poll::Pending,
+                        Err(e) => Poll::Ready(Err(e)),
+                    };
+                }
+                r => return Poll::Ready(r),
+            }
+        }
+    }
+}
+
 impl Drop for LoopSocket {
     fn drop(&mut self) {
         // The loop's selector must forget the descriptor before it is closed (a later socket
@@ -500,21 +530,10 @@ impl AsyncRead for LoopSocket {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<std::io::Result<()>> {
-        loop {
-            match self.sock.read(buf.initialize_unfilled()) {
-                Ok(n) => {
-                    buf.advance(n);
-                    return Poll::Ready(Ok(()));
-                }
-                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                Err(e) if e.kind() == ErrorKind::WouldBlock => {
-                    let w = self.watch.get();
-                    Watch::wait(&self.watch, &w.read, cx, "add_reader", "_readable")?;
-                    return Poll::Pending;
-                }
-                Err(e) => return Poll::Ready(Err(e)),
-            }
-        }
+        let this = self.get_mut();
+        let n = std::task::ready!(this.step(cx, true, |s| s.read(buf.initialize_unfilled())))?;
+        buf.advance(n);
+        Poll::Ready(Ok(()))
     }
 }
 
@@ -524,18 +543,7 @@ impl AsyncWrite for LoopSocket {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<std::io::Result<usize>> {
-        loop {
-            match self.sock.write(buf) {
-                Ok(n) => return Poll::Ready(Ok(n)),
-                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                Err(e) if e.kind() == ErrorKind::WouldBlock => {
-                    let w = self.watch.get();
-                    Watch::wait(&self.watch, &w.write, cx, "add_writer", "_writable")?;
-                    return Poll::Pending;
-                }
-                Err(e) => return Poll::Ready(Err(e)),
-            }
-        }
+        self.get_mut().step(cx, false, |s| s.write(buf))
     }
 
     fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {

@@ -32,6 +32,23 @@ def run(coro):
     return asyncio.run(asyncio.wait_for(coro, 30))
 
 
+class Ticker:
+    """Counts 10 ms ticks of the running loop until stopped: a loop blocked by a driver
+    counts none."""
+
+    def __init__(self):
+        self.n = 0
+        self._task = asyncio.create_task(self._run())
+
+    async def _run(self):
+        while True:
+            await asyncio.sleep(0.01)
+            self.n += 1
+
+    def stop(self):
+        self._task.cancel()
+
+
 async def rows_of(conn, sql, args=None):
     async with conn.cursor() as cur:
         await cur.execute(sql, args)
@@ -341,18 +358,10 @@ def test_two_connections_overlap(params):
         assert got == [0, 0]
         assert elapsed < 0.9, f"two SLEEP(0.5) on two connections took {elapsed:.2f} s"
         # and the event loop is free meanwhile
-        ticks = 0
-
-        async def ticker():
-            nonlocal ticks
-            while True:
-                await asyncio.sleep(0.01)
-                ticks += 1
-
-        t = asyncio.create_task(ticker())
+        ticks = Ticker()
         assert await sleep_on_own_connection() == 0
-        t.cancel()
-        assert ticks >= 20, ticks
+        ticks.stop()
+        assert ticks.n >= 20, ticks.n
 
     run(main())
 
@@ -595,26 +604,18 @@ def test_read_timeout_fires_on_the_loop(params):
     free meanwhile."""
     async def main():
         conn = await mywire.aio.connect(**params, read_timeout=1)
-        ticks = 0
-
-        async def ticker():
-            nonlocal ticks
-            while True:
-                await asyncio.sleep(0.01)
-                ticks += 1
-
-        t = asyncio.create_task(ticker())
+        ticks = Ticker()
         t0 = time.monotonic()
         try:
             with pytest.raises(mywire.OperationalError) as e:
                 await conn.cursor().execute("SELECT SLEEP(5)")
             elapsed = time.monotonic() - t0
         finally:
-            t.cancel()
+            ticks.stop()
             conn.close()
         assert e.value.args[0] == 2013, e.value.args
         assert 0.9 < elapsed < 3, elapsed
-        assert ticks >= 30, ticks
+        assert ticks.n >= 30, ticks.n
 
     run(main())
 
